@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Kernels are compiled with optimisation even in debug builds: the tests run them on
+// thousands of random matrices, and SIMD code at -O0 is slower than the scalar reference.
+let kernelFlags: [CSetting] = [
+    .unsafeFlags(["-O2", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"]),
+]
+
+let package = Package(
+    name: "rsr",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rsr", targets: ["rsr"]),
+        .library(name: "RSRCore", targets: ["RSRCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "CRSRKernels",
+            cSettings: kernelFlags,
+            linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("pthread"), .linkedLibrary("m")]
+        ),
+        .target(name: "RSRCore", dependencies: ["CRSRKernels"]),
+        .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels"]),
+        .target(
+            name: "RSRCLI",
+            dependencies: ["RSRCore", "RSRBench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "rsr", dependencies: ["RSRCLI"]),
+        .testTarget(name: "RSRCoreTests", dependencies: ["RSRCore", "CRSRKernels"]),
+        .testTarget(name: "RSRBenchTests", dependencies: ["RSRBench", "RSRCore"]),
+        .testTarget(name: "RSRCLITests", dependencies: ["RSRCLI"]),
+    ]
+)

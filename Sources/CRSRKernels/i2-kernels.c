@@ -1,0 +1,34 @@
+// i2-kernels.c: portable packed-i2 product (int8 activations, exact int32 results).
+#include "i2-layout.h"
+
+typedef struct i2_ctx {
+    const rsr_product * p;
+    uint32_t per_task;
+} i2_ctx;
+
+static void row_tiles_task(void * raw, uint32_t task, int thread) {
+    const i2_ctx * c = raw;
+    const rsr_product * p = c->p;
+    const rsr_layout_header * h = p->h;
+    const uint32_t t0 = task * c->per_task, t1 = rsr_min_u32(t0 + c->per_task, h->n_blocks);
+    for (uint32_t rt = t0; rt < t1; ++rt) {
+        const uint8_t * tiles = i2_tiles(h, p->base, rt);
+        for (uint32_t r = 0; r < I2_TILE && rt * I2_TILE + r < h->rows; ++r) {
+            for (uint32_t v = 0; v < p->batch; ++v) {
+                const int8_t * x = (const int8_t *)p->x + (uint64_t)v * h->cols;
+                int32_t acc = 0;
+                for (uint32_t col = 0; col < h->cols; ++col) {
+                    const uint8_t byte = tiles[(uint64_t)(col / I2_TILE) * I2_TILE_BYTES + i2_byte(r, col % I2_TILE)];
+                    acc += (((byte >> i2_shift(col % I2_TILE)) & 3) - 1) * x[col];
+                }
+                ((int32_t *)p->y)[(uint64_t)v * h->rows + rt * I2_TILE + r] = acc;
+            }
+        }
+    }
+}
+
+rsr_status rsr_product_i8_i2_generic(const rsr_product * p) {
+    i2_ctx c = { .p = p, .per_task = i2_tiles_per_task(p->h, p->n_threads) };
+    rsr_pool_run(p->pool, row_tiles_task, &c, rsr_div_up(p->h->n_blocks, c.per_task));
+    return RSR_OK;
+}

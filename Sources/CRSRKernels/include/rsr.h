@@ -1,0 +1,195 @@
+// rsr.h: Redundant Segment Reduction (RSR) kernels for binary and ternary matrices.
+//
+// A weight matrix W (rows x cols, row-major, the way HF stores a Linear weight) is prepared once into a
+// layout: a self-describing byte blob that kernels read in place (it can live in an mmap'd file). Products
+// then compute y = W x for a batch of activation vectors. Every function returns an rsr_status; the library
+// never aborts on bad arguments.
+//
+// Layouts
+//   RSR_LAYOUT_RSR        classical RSR: rows in blocks of k; per block the columns sorted by their k-row
+//                         pattern (permutation + segment offsets). One segmented sum per pattern, then a fold
+//                         of the segment sums into the k outputs. Best for batches (prefill).
+//   RSR_LAYOUT_RSRT       transposed RSR: columns in groups of 5 (ternary, 3^5 = 243 patterns) or 8 (binary,
+//                         2^8 patterns); per row the group's pattern code in one byte (1.6 or 1.0 bits/weight).
+//                         Each group's patterns are summed once into a table; rows look their value up with
+//                         byte permutes. Best for single vectors (decode).
+//   RSR_LAYOUT_PACKED_I2  baseline: 2 bits per weight (w+1), 16x16 tiles, integer SIMD dot products.
+//
+// Activations are int8 (BitNet's per-token absmax quantization; y is the exact int32 W x) or f32.
+// Batches are row-major: x is [batch][cols], y is [batch][rows].
+
+#ifndef RSR_H
+#define RSR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RSR_ABI_VERSION 1
+
+typedef enum rsr_status {
+    RSR_OK              =   0,
+    RSR_ERR_NULL        =  -1, // a required pointer is NULL
+    RSR_ERR_SHAPE       =  -2, // rows, cols or batch out of range, or not matching the layout
+    RSR_ERR_K_RANGE     =  -3, // k outside the range the layout supports
+    RSR_ERR_OVERFLOW    =  -4, // a size computed from the arguments does not fit
+    RSR_ERR_VALUE       =  -5, // a weight outside {0,1} (binary) or {-1,0,1} (ternary)
+    RSR_ERR_BUFFER      =  -6, // a caller buffer is smaller than required
+    RSR_ERR_LAYOUT      =  -7, // layout bytes are malformed (magic, version, offsets or indices)
+    RSR_ERR_UNSUPPORTED =  -8, // this layout has no kernel for this activation type
+    RSR_ERR_NO_MEMORY   =  -9,
+    RSR_ERR_THREADS     = -10, // thread count out of range, or a thread could not be started
+    RSR_ERR_ARGUMENT    = -11, // an enum value or option out of range
+} rsr_status;
+
+// A short English sentence for a status.
+const char * rsr_status_string(rsr_status status);
+
+// The ABI version this library was built with (RSR_ABI_VERSION).
+int rsr_abi_version(void);
+
+typedef enum rsr_weights {
+    RSR_WEIGHTS_BINARY  = 0, // values {0, 1}
+    RSR_WEIGHTS_TERNARY = 1, // values {-1, 0, +1}
+    RSR_WEIGHTS_COUNT,
+} rsr_weights;
+
+typedef enum rsr_layout_type {
+    RSR_LAYOUT_RSR       = 0,
+    RSR_LAYOUT_RSRT      = 1,
+    RSR_LAYOUT_PACKED_I2 = 2,
+    RSR_LAYOUT_COUNT,
+} rsr_layout_type;
+
+// ---- CPU features and dispatch -------------------------------------------------------------------------
+
+typedef enum rsr_isa {
+    RSR_ISA_SCALAR = 0, // portable C
+    RSR_ISA_AVX2   = 1, // x86-64 AVX2 + FMA
+    RSR_ISA_AVX512 = 2, // x86-64 AVX-512 F/BW/VL/DQ + VNNI + VBMI (Ice Lake, Zen 4 and later)
+    RSR_ISA_COUNT,
+} rsr_isa;
+
+// Highest ISA this CPU and OS support.
+rsr_isa rsr_isa_best(void);
+// Nonzero when the CPU supports isa.
+int rsr_isa_supported(rsr_isa isa);
+// "scalar", "avx2", "avx512"; NULL when out of range.
+const char * rsr_isa_name(rsr_isa isa);
+
+// ---- Thread pool ---------------------------------------------------------------------------------------
+
+// A persistent pool: n_threads - 1 workers plus the calling thread. Workers spin briefly after a job and
+// then sleep, so back-to-back products pay no thread start-up. One product runs on a pool at a time.
+typedef struct rsr_pool rsr_pool;
+
+rsr_status rsr_pool_create(int n_threads, rsr_pool ** out);
+void       rsr_pool_free(rsr_pool * pool);
+int        rsr_pool_threads(const rsr_pool * pool);
+
+// Products run on this pool use the best supported ISA not above limit (tests and benchmarks compare
+// levels this way). Default: the best. A NULL pool always means the best.
+rsr_status rsr_pool_set_isa(rsr_pool * pool, rsr_isa limit);
+// The ISA products on this pool dispatch to.
+rsr_isa    rsr_pool_isa(const rsr_pool * pool);
+
+// ---- Layouts -------------------------------------------------------------------------------------------
+
+// Limits: 1 <= rows, cols <= RSR_MAX_DIM; 1 <= batch <= RSR_MAX_BATCH. Zero is RSR_ERR_SHAPE; larger
+// values are RSR_ERR_OVERFLOW (int32 results reach cols * 128 in magnitude).
+#define RSR_MAX_DIM   (1u << 22)
+#define RSR_MAX_BATCH (1u << 16)
+
+typedef struct rsr_layout_info {
+    rsr_layout_type type;
+    rsr_weights     weights;
+    uint32_t        rows;
+    uint32_t        cols;
+    uint32_t        k;     // RSR: rows per block; RSRT: columns per group; PACKED_I2: 16 (tile side)
+    uint64_t        bytes; // total size of the layout, header included
+} rsr_layout_info;
+
+// Valid k for a layout: RSR binary 1..12, RSR ternary 1..8; RSRT and PACKED_I2 take k = 0 (their fixed
+// group size is reported back in rsr_layout_info.k).
+rsr_status rsr_layout_k_range(rsr_layout_type type, rsr_weights weights, uint32_t * k_min, uint32_t * k_max);
+
+// Bytes needed for the layout of a rows x cols matrix.
+rsr_status rsr_layout_size(rsr_layout_type type, rsr_weights weights, uint32_t rows, uint32_t cols,
+                           uint32_t k, uint64_t * bytes);
+
+// Prepares W (rows x cols int8, row-major) into dst. Fails with RSR_ERR_VALUE on a weight outside the
+// kind's values. pool may be NULL (single thread).
+rsr_status rsr_layout_build(rsr_layout_type type, rsr_weights weights, const int8_t * w,
+                            uint32_t rows, uint32_t cols, uint32_t k,
+                            void * dst, uint64_t dst_bytes, rsr_pool * pool);
+
+// Reads the header of layout bytes (O(1) checks). Products call this themselves.
+rsr_status rsr_layout_info_get(const void * layout, uint64_t bytes, rsr_layout_info * info);
+
+// Checks every index and offset of untrusted layout bytes (O(size)). Products trust a layout that came
+// from rsr_layout_build or passed this check.
+rsr_status rsr_layout_validate(const void * layout, uint64_t bytes, rsr_layout_info * info);
+
+// Reconstructs W (rows x cols int8) from a layout.
+rsr_status rsr_layout_unpack(const void * layout, uint64_t bytes, int8_t * w);
+
+// ---- Products ------------------------------------------------------------------------------------------
+
+typedef enum rsr_act {
+    RSR_ACT_I8  = 0, // int8 activations, exact int32 results
+    RSR_ACT_F32 = 1, // f32 activations and results
+    RSR_ACT_COUNT,
+} rsr_act;
+
+// Scratch bytes a product needs for this batch and thread count (may be 0).
+rsr_status rsr_work_size(const void * layout, uint64_t layout_bytes, rsr_act act, uint32_t batch,
+                         int n_threads, uint64_t * bytes);
+
+// y[batch][rows] = W x for x[batch][cols]. work must hold rsr_work_size() bytes for the pool's thread
+// count (a NULL pool means one thread). Results do not depend on the thread count.
+rsr_status rsr_matmul_i8(const void * layout, uint64_t layout_bytes, const int8_t * x, uint32_t batch,
+                         int32_t * y, void * work, uint64_t work_bytes, rsr_pool * pool);
+rsr_status rsr_matmul_f32(const void * layout, uint64_t layout_bytes, const float * x, uint32_t batch,
+                          float * y, void * work, uint64_t work_bytes, rsr_pool * pool);
+
+// ---- Baselines -----------------------------------------------------------------------------------------
+
+// dense-f32: y = W x with the float matrix, a plain loop per output (no blocking, no SIMD intrinsics).
+rsr_status rsr_dense_f32(const float * w, uint32_t rows, uint32_t cols, const float * x, uint32_t batch,
+                         float * y, rsr_pool * pool);
+
+// openblas-f32: cblas_sgemv (batch 1) or cblas_sgemm on n_threads OpenBLAS threads.
+rsr_status rsr_openblas_f32(const float * w, uint32_t rows, uint32_t cols, const float * x, uint32_t batch,
+                            float * y, int n_threads);
+
+// HF BitNet packing, as transformers' pack_weights writes it: packed[P][cols] with P = ceil(rows/4) and
+// W[i*P + r][c] = ((packed[r][c] >> 2i) & 3) - 1 (rows past the end are packed as zeros).
+rsr_status rsr_hf_pack_size(uint32_t rows, uint32_t cols, uint64_t * bytes);
+rsr_status rsr_hf_pack(const int8_t * w, uint32_t rows, uint32_t cols, uint8_t * packed, uint64_t packed_bytes);
+
+// hf-unpack: what transformers' BitLinear does per call for packed weights: unpack the whole matrix to
+// float into scratch (rows*cols floats), then a dense OpenBLAS product.
+rsr_status rsr_hf_unpack_f32(const uint8_t * packed, uint32_t rows, uint32_t cols, const float * x,
+                             uint32_t batch, float * y, float * scratch, uint64_t scratch_floats,
+                             rsr_pool * pool);
+
+// ---- Measurement helpers -------------------------------------------------------------------------------
+
+// Monotonic clock in nanoseconds.
+uint64_t rsr_time_ns(void);
+
+// STREAM-style read test: sums buf (bytes, 64-byte aligned, a multiple of 64) with wide loads on every
+// thread of the pool; returns the number of bytes read per second in *bytes_per_s.
+rsr_status rsr_read_bandwidth(const void * buf, uint64_t bytes, rsr_pool * pool, double * bytes_per_s);
+
+// Last-level cache size in bytes as the OS reports it (0 when unknown).
+uint64_t rsr_llc_bytes(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // RSR_H

@@ -1,0 +1,105 @@
+// internal.h: types shared by the kernel library's files; not part of the public ABI.
+#ifndef RSR_INTERNAL_H
+#define RSR_INTERNAL_H
+
+#include "rsr.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#define RSR_ALIGN 64u
+#define RSR_LAYOUT_MAGIC 0x4c525352u // "RSRL" little-endian
+#define RSR_LAYOUT_VERSION 1u
+
+// Every layout starts with this header; sections follow at 64-byte aligned offsets.
+typedef struct rsr_layout_header {
+    uint32_t magic;
+    uint16_t version;
+    uint8_t  type;     // rsr_layout_type
+    uint8_t  weights;  // rsr_weights
+    uint32_t rows;
+    uint32_t cols;
+    uint32_t k;        // RSR: rows per block; RSRT: columns per group; PACKED_I2: tile side (16)
+    uint32_t flags;    // RSR_FLAG_*
+    uint64_t bytes;    // total layout size
+    uint64_t off[3];   // section offsets from the layout start
+    uint32_t n_blocks; // RSR: row blocks; RSRT: 64-row tiles; PACKED_I2: 16-row tiles
+    uint32_t n_groups; // RSR: patterns per block; RSRT: column groups; PACKED_I2: 16-column tiles
+} rsr_layout_header;
+
+_Static_assert(sizeof(rsr_layout_header) == 64, "layout header is one cache line");
+
+#define RSR_FLAG_WIDE 1u // RSR: 32-bit permutation indices and offsets (cols > 65535)
+
+static inline uint64_t rsr_align_up(uint64_t n) { return (n + RSR_ALIGN - 1) & ~(uint64_t)(RSR_ALIGN - 1); }
+static inline uint32_t rsr_div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+static inline uint32_t rsr_min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+static inline uint32_t rsr_ipow(uint32_t base, uint32_t e) {
+    uint32_t r = 1;
+    while (e--) r *= base;
+    return r;
+}
+
+// Zero is a shape error; past RSR_MAX_DIM the int32 results (up to cols * 128) and sizes could overflow.
+static inline rsr_status rsr_check_dims(uint32_t rows, uint32_t cols) {
+    if (rows < 1 || cols < 1) return RSR_ERR_SHAPE;
+    return rows <= RSR_MAX_DIM && cols <= RSR_MAX_DIM ? RSR_OK : RSR_ERR_OVERFLOW;
+}
+
+static inline rsr_status rsr_check_batch(uint32_t batch) {
+    if (batch < 1) return RSR_ERR_SHAPE;
+    return batch <= RSR_MAX_BATCH ? RSR_OK : RSR_ERR_OVERFLOW;
+}
+
+// RSR_ERR_VALUE when a weight is outside the kind's values (layout.c).
+rsr_status rsr_check_values(rsr_weights weights, const int8_t * w, uint64_t n);
+
+// ---- Thread pool (pool.c) ---------------------------------------------------------------------------
+
+// Runs fn(ctx, task, thread) for task in [0, n_tasks) on all threads of the pool (the caller is thread 0)
+// and returns when every task is done. A NULL pool runs the tasks on the calling thread.
+typedef void (*rsr_task_fn)(void * ctx, uint32_t task, int thread);
+void rsr_pool_run(rsr_pool * pool, rsr_task_fn fn, void * ctx, uint32_t n_tasks);
+static inline int rsr_pool_n(const rsr_pool * pool) { return pool ? rsr_pool_threads(pool) : 1; }
+
+// ---- Products (dispatch.c) -------------------------------------------------------------------------
+
+// Everything a product kernel needs, checked by the dispatcher before the kernel runs.
+typedef struct rsr_product {
+    const rsr_layout_header * h;
+    const uint8_t * base;     // layout start
+    const void *    x;        // [batch][cols] int8 or f32
+    void *          y;        // [batch][rows] int32 or f32
+    uint32_t        batch;
+    uint8_t *       work;     // rsr_work_size() bytes, 64-byte aligned
+    rsr_pool *      pool;
+    int             n_threads;
+} rsr_product;
+
+typedef rsr_status (*rsr_product_fn)(const rsr_product * p);
+typedef uint64_t (*rsr_work_fn)(const rsr_layout_header * h, rsr_act act, uint32_t batch, int n_threads);
+
+// Per-layout entry points: builders and checks (ISA independent), work sizes and one product per
+// activation type and ISA (NULL where an ISA has no specialised kernel: the dispatcher falls back).
+typedef struct rsr_layout_traits {
+    rsr_status (*k_range)(rsr_weights weights, uint32_t * k_min, uint32_t * k_max);
+    rsr_status (*size)(rsr_weights weights, uint32_t rows, uint32_t cols, uint32_t k, rsr_layout_header * h);
+    rsr_status (*build)(const int8_t * w, rsr_layout_header * h, uint8_t * base, rsr_pool * pool);
+    rsr_status (*validate)(const rsr_layout_header * h, const uint8_t * base);
+    void       (*unpack)(const rsr_layout_header * h, const uint8_t * base, int8_t * w);
+    rsr_work_fn work_size;
+    rsr_product_fn product[RSR_ACT_COUNT][RSR_ISA_COUNT];
+} rsr_layout_traits;
+
+extern const rsr_layout_traits rsr_traits_rsr;
+extern const rsr_layout_traits rsr_traits_rsrt;
+extern const rsr_layout_traits rsr_traits_i2;
+
+// Offset of a thread's slice when work is split into n_threads slices of `slice` bytes each.
+static inline uint8_t * rsr_thread_work(const rsr_product * p, uint64_t shared, uint64_t slice, int thread) {
+    return p->work + shared + (uint64_t)thread * slice;
+}
+
+#endif // RSR_INTERNAL_H

@@ -1,0 +1,173 @@
+// pool.c: a persistent thread pool. Threads pull task indices from a shared atomic counter; the caller
+// takes part as thread 0. After a job, workers spin for a short while (the next product usually follows
+// within microseconds) and then sleep on a condition variable.
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+static inline void cpu_relax(void) { _mm_pause(); }
+#elif defined(__aarch64__)
+static inline void cpu_relax(void) { __asm__ volatile("yield"); }
+#else
+static inline void cpu_relax(void) {}
+#endif
+
+#define RSR_MAX_THREADS 256
+#define SPIN_NS 2000000ull // how long an idle worker spins before it sleeps
+
+struct rsr_pool {
+    int n_threads;
+    rsr_isa isa_limit;
+    pthread_t * workers;
+
+    // The current job; published by bumping `generation`.
+    rsr_task_fn fn;
+    void *      ctx;
+    uint32_t    n_tasks;
+    _Atomic uint32_t next_task;
+    _Atomic int      n_finished; // workers done with the current generation
+
+    _Atomic uint64_t generation;
+    _Atomic int      n_sleeping;
+    _Atomic bool     stop;
+    pthread_mutex_t  mutex;
+    pthread_cond_t   wake;
+};
+
+typedef struct worker_arg {
+    rsr_pool * pool;
+    int thread;
+} worker_arg;
+
+uint64_t rsr_time_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void run_tasks(rsr_pool * pool, int thread) {
+    const uint32_t n = pool->n_tasks;
+    for (;;) {
+        const uint32_t task = atomic_fetch_add_explicit(&pool->next_task, 1, memory_order_relaxed);
+        if (task >= n) break;
+        pool->fn(pool->ctx, task, thread);
+    }
+}
+
+// Waits until the generation differs from `seen` or the pool stops; returns the new generation.
+static uint64_t wait_for_job(rsr_pool * pool, uint64_t seen) {
+    const uint64_t spin_until = rsr_time_ns() + SPIN_NS;
+    for (unsigned i = 0;; ++i) {
+        const uint64_t gen = atomic_load_explicit(&pool->generation, memory_order_acquire);
+        if (gen != seen || atomic_load(&pool->stop)) return gen;
+        cpu_relax();
+        if ((i & 1023) == 1023 && rsr_time_ns() > spin_until) break;
+    }
+    pthread_mutex_lock(&pool->mutex);
+    atomic_fetch_add(&pool->n_sleeping, 1);
+    uint64_t gen;
+    while ((gen = atomic_load(&pool->generation)) == seen && !atomic_load(&pool->stop)) {
+        pthread_cond_wait(&pool->wake, &pool->mutex);
+    }
+    atomic_fetch_sub(&pool->n_sleeping, 1);
+    pthread_mutex_unlock(&pool->mutex);
+    return gen;
+}
+
+static void * worker_main(void * raw) {
+    worker_arg arg = *(worker_arg *)raw;
+    free(raw);
+    rsr_pool * pool = arg.pool;
+    uint64_t seen = 0;
+    for (;;) {
+        seen = wait_for_job(pool, seen);
+        if (atomic_load(&pool->stop)) break;
+        run_tasks(pool, arg.thread);
+        atomic_fetch_add_explicit(&pool->n_finished, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+rsr_status rsr_pool_create(int n_threads, rsr_pool ** out) {
+    if (!out) return RSR_ERR_NULL;
+    *out = NULL;
+    if (n_threads < 1 || n_threads > RSR_MAX_THREADS) return RSR_ERR_THREADS;
+
+    rsr_pool * pool = calloc(1, sizeof *pool);
+    if (!pool) return RSR_ERR_NO_MEMORY;
+    pool->n_threads = n_threads;
+    pool->isa_limit = RSR_ISA_COUNT - 1;
+    pthread_mutex_init(&pool->mutex, NULL);
+    pthread_cond_init(&pool->wake, NULL);
+    pool->workers = calloc((size_t)n_threads, sizeof(pthread_t));
+    if (!pool->workers) {
+        rsr_pool_free(pool);
+        return RSR_ERR_NO_MEMORY;
+    }
+    for (int t = 1; t < n_threads; ++t) {
+        worker_arg * arg = malloc(sizeof *arg);
+        if (arg) *arg = (worker_arg){ .pool = pool, .thread = t };
+        if (!arg || pthread_create(&pool->workers[t], NULL, worker_main, arg) != 0) {
+            const rsr_status status = arg ? RSR_ERR_THREADS : RSR_ERR_NO_MEMORY;
+            free(arg);
+            pool->n_threads = t; // only these were started; free joins them
+            rsr_pool_free(pool);
+            return status;
+        }
+    }
+    *out = pool;
+    return RSR_OK;
+}
+
+void rsr_pool_free(rsr_pool * pool) {
+    if (!pool) return;
+    pthread_mutex_lock(&pool->mutex);
+    atomic_store(&pool->stop, true);
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->mutex);
+    for (int t = 1; t < pool->n_threads; ++t) pthread_join(pool->workers[t], NULL);
+    pthread_cond_destroy(&pool->wake);
+    pthread_mutex_destroy(&pool->mutex);
+    free(pool->workers);
+    free(pool);
+}
+
+int rsr_pool_threads(const rsr_pool * pool) { return pool ? pool->n_threads : 0; }
+
+rsr_status rsr_pool_set_isa(rsr_pool * pool, rsr_isa limit) {
+    if (!pool) return RSR_ERR_NULL;
+    if ((int)limit < 0 || limit >= RSR_ISA_COUNT) return RSR_ERR_ARGUMENT;
+    pool->isa_limit = limit;
+    return RSR_OK;
+}
+
+rsr_isa rsr_pool_isa(const rsr_pool * pool) {
+    const rsr_isa best = rsr_isa_best();
+    return pool && pool->isa_limit < best ? pool->isa_limit : best;
+}
+
+void rsr_pool_run(rsr_pool * pool, rsr_task_fn fn, void * ctx, uint32_t n_tasks) {
+    if (!pool || pool->n_threads == 1 || n_tasks <= 1) {
+        for (uint32_t t = 0; t < n_tasks; ++t) fn(ctx, t, 0);
+        return;
+    }
+    pool->fn = fn;
+    pool->ctx = ctx;
+    pool->n_tasks = n_tasks;
+    atomic_store_explicit(&pool->next_task, 0, memory_order_relaxed);
+    atomic_store_explicit(&pool->n_finished, 0, memory_order_relaxed);
+    atomic_fetch_add(&pool->generation, 1); // publishes the job (sequentially consistent)
+    if (atomic_load(&pool->n_sleeping) > 0) {
+        pthread_mutex_lock(&pool->mutex);
+        pthread_cond_broadcast(&pool->wake);
+        pthread_mutex_unlock(&pool->mutex);
+    }
+    run_tasks(pool, 0);
+    const int n_workers = pool->n_threads - 1;
+    while (atomic_load_explicit(&pool->n_finished, memory_order_acquire) < n_workers) cpu_relax();
+}

@@ -1,0 +1,88 @@
+// rsr-layout.h: accessors and folds for the classical RSR layout, shared by its generic and SIMD kernels.
+//
+// Rows are split into blocks of k (the last block may be short: its missing rows read as zero weights).
+// A column's pattern in a block is sum_i d_i * base^i over the block's rows i, with d = w + 1 for ternary
+// (base 3) and d = w for binary (base 2). Per block the layout stores
+//   perm[cols]     the columns sorted by pattern (ascending within a pattern), u16 or u32 (RSR_FLAG_WIDE)
+//   seg[npat + 1]  where each pattern's segment starts in perm, same width
+// so the segment sum of pattern p is sum_{j in [seg[p], seg[p+1])} x[perm[j]].
+#ifndef RSR_LAYOUT_H
+#define RSR_LAYOUT_H
+
+#include "internal.h"
+
+static inline bool rsr_is_wide(const rsr_layout_header * h) { return h->flags & RSR_FLAG_WIDE; }
+static inline uint32_t rsr_index_bytes(const rsr_layout_header * h) { return rsr_is_wide(h) ? 4 : 2; }
+static inline uint32_t rsr_base(const rsr_layout_header * h) { return h->weights == RSR_WEIGHTS_TERNARY ? 3 : 2; }
+static inline uint32_t rsr_npat(const rsr_layout_header * h) { return h->n_groups; }
+
+static inline const uint8_t * rsr_perm_at(const rsr_layout_header * h, const uint8_t * base, uint32_t block) {
+    return base + h->off[0] + (uint64_t)block * h->cols * rsr_index_bytes(h);
+}
+static inline const uint8_t * rsr_seg_at(const rsr_layout_header * h, const uint8_t * base, uint32_t block) {
+    return base + h->off[1] + (uint64_t)block * (rsr_npat(h) + 1) * rsr_index_bytes(h);
+}
+static inline uint32_t rsr_block_rows(const rsr_layout_header * h, uint32_t block) {
+    return rsr_min_u32(h->k, h->rows - block * h->k);
+}
+
+// Segment offsets as u32, whatever the stored width.
+static inline void rsr_load_seg(const rsr_layout_header * h, const uint8_t * seg, uint32_t * out) {
+    const uint32_t n = rsr_npat(h) + 1;
+    if (rsr_is_wide(h)) memcpy(out, seg, n * sizeof(uint32_t));
+    else for (uint32_t p = 0; p < n; ++p) out[p] = ((const uint16_t *)seg)[p];
+}
+
+// ---- Folds: segment sums S[npat] into the block's k outputs ----------------------------------------------
+// Binary (RSR++): the top bit splits S into halves; the upper half sums to the top output, and adding it
+// onto the lower half leaves the same problem with k-1 bits. Ternary: the top digit splits S into thirds
+// (w = -1, 0, +1); output = sum(+1 third) - sum(-1 third), and the thirds add up into the next level.
+// Both take O(base^k) additions instead of O(k * base^k). S is overwritten.
+
+#define RSR_DEFINE_FOLDS(T, suffix)                                                           \
+static inline void rsr_fold2_##suffix(T * S, uint32_t k, T * out) {                             \
+    uint32_t n = 1u << k;                                                                       \
+    for (int i = (int)k - 1; i >= 0; --i) {                                                     \
+        n >>= 1;                                                                                \
+        T acc = 0;                                                                              \
+        for (uint32_t j = 0; j < n; ++j) { acc += S[n + j]; S[j] += S[n + j]; }                 \
+        out[i] = acc;                                                                           \
+    }                                                                                           \
+}                                                                                               \
+static inline void rsr_fold3_##suffix(T * S, uint32_t k, T * out) {                             \
+    uint32_t n = rsr_ipow(3, k);                                                                \
+    for (int i = (int)k - 1; i >= 0; --i) {                                                     \
+        n /= 3;                                                                                 \
+        T * neg = S, * zero = S + n, * pos = S + 2 * n;                                         \
+        T acc = 0;                                                                              \
+        for (uint32_t j = 0; j < n; ++j) { acc += pos[j] - neg[j]; neg[j] += zero[j] + pos[j]; } \
+        out[i] = acc;                                                                           \
+    }                                                                                           \
+}
+
+RSR_DEFINE_FOLDS(int32_t, i32)
+RSR_DEFINE_FOLDS(float, f32)
+
+#undef RSR_DEFINE_FOLDS
+
+// Work: shared, the batch tile transposed to [cols][tile] (int16 or f32); per thread, segment sums
+// [npat][tile] and block outputs [k][tile] in 32-bit lanes. The tile is a multiple of one 512-bit register.
+static inline uint32_t rsr_batch_tile(rsr_act act, uint32_t batch) {
+    const uint32_t lanes = act == RSR_ACT_I8 ? 32 : 16;
+    const uint32_t tile = (batch + lanes - 1) / lanes * lanes;
+    return tile < 64 ? tile : 64;
+}
+static inline uint64_t rsr_work_shared(const rsr_layout_header * h, rsr_act act, uint32_t batch) {
+    return rsr_align_up((uint64_t)h->cols * rsr_batch_tile(act, batch) * (act == RSR_ACT_I8 ? 2 : 4));
+}
+static inline uint64_t rsr_work_slice(const rsr_layout_header * h, rsr_act act, uint32_t batch) {
+    return rsr_align_up((uint64_t)(rsr_npat(h) + h->k) * rsr_batch_tile(act, batch) * 4);
+}
+
+// Blocks per task: enough tasks for load balance, few enough that task overhead stays small.
+static inline uint32_t rsr_blocks_per_task(const rsr_layout_header * h, int n_threads) {
+    const uint32_t target = (uint32_t)n_threads * 16;
+    return h->n_blocks <= target ? 1 : rsr_div_up(h->n_blocks, target);
+}
+
+#endif // RSR_LAYOUT_H

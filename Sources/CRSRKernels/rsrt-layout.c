@@ -1,0 +1,100 @@
+// rsrt-layout.c: transposed RSR preprocessing (pattern codes per column group), checks and inverse.
+#include "rsrt-layout.h"
+
+static rsr_status rsrt_k_range(rsr_weights weights, uint32_t * k_min, uint32_t * k_max) {
+    *k_min = *k_max = 0; // the group size is fixed by the weight kind
+    return RSR_OK;
+}
+
+static rsr_status rsrt_size(rsr_weights weights, uint32_t rows, uint32_t cols, uint32_t k, rsr_layout_header * h) {
+    h->k = rsrt_group_cols(weights);
+    h->n_blocks = rsr_div_up(rows, RSRT_TILE);
+    h->n_groups = rsr_div_up(cols, h->k);
+    h->off[0] = rsr_align_up(sizeof *h);
+    h->bytes = rsr_align_up(h->off[0] + (uint64_t)h->n_blocks * h->n_groups * RSRT_TILE);
+    return RSR_OK;
+}
+
+typedef struct build_ctx {
+    const int8_t * w;
+    const rsr_layout_header * h;
+    uint8_t * base;
+} build_ctx;
+
+static void build_tile(void * raw, uint32_t tile, int thread) {
+    const build_ctx * c = raw;
+    const rsr_layout_header * h = c->h;
+    const uint32_t G = h->k, base = rsrt_base(h), zd = (uint32_t)rsrt_zero_digit(h);
+    uint8_t * codes = c->base + h->off[0] + (uint64_t)tile * h->n_groups * RSRT_TILE;
+    for (uint32_t r = 0; r < RSRT_TILE; ++r) {
+        const uint32_t row = tile * RSRT_TILE + r;
+        const int8_t * w = row < h->rows ? c->w + (uint64_t)row * h->cols : NULL;
+        for (uint32_t g = 0; g < h->n_groups; ++g) {
+            uint32_t code = 0, mul = 1;
+            for (uint32_t i = 0; i < G; ++i, mul *= base) {
+                const uint32_t col = g * G + i;
+                code += (w && col < h->cols ? (uint32_t)(w[col] + (int)zd) : zd) * mul;
+            }
+            codes[(uint64_t)g * RSRT_TILE + r] = (uint8_t)code;
+        }
+    }
+}
+
+static rsr_status rsrt_build(const int8_t * w, rsr_layout_header * h, uint8_t * base, rsr_pool * pool) {
+    build_ctx c = { .w = w, .h = h, .base = base };
+    rsr_pool_run(pool, build_tile, &c, h->n_blocks);
+    return RSR_OK;
+}
+
+static rsr_status rsrt_validate(const rsr_layout_header * h, const uint8_t * base) {
+    const uint32_t npat = rsrt_npat(h);
+    const uint8_t * codes = base + h->off[0];
+    const uint64_t n = (uint64_t)h->n_blocks * h->n_groups * RSRT_TILE;
+    for (uint64_t i = 0; i < n; ++i) {
+        if (codes[i] >= npat) return RSR_ERR_LAYOUT;
+    }
+    return RSR_OK;
+}
+
+static void rsrt_unpack(const rsr_layout_header * h, const uint8_t * base, int8_t * w) {
+    const uint32_t G = h->k, b = rsrt_base(h);
+    const int zd = rsrt_zero_digit(h);
+    for (uint32_t row = 0; row < h->rows; ++row) {
+        const uint8_t * codes = rsrt_codes(h, base, row / RSRT_TILE) + row % RSRT_TILE;
+        for (uint32_t g = 0; g < h->n_groups; ++g) {
+            uint32_t digits = codes[(uint64_t)g * RSRT_TILE];
+            for (uint32_t i = 0; i < G && g * G + i < h->cols; ++i, digits /= b) {
+                w[(uint64_t)row * h->cols + g * G + i] = (int8_t)((int)(digits % b) - zd);
+            }
+        }
+    }
+}
+
+static uint64_t rsrt_work_size(const rsr_layout_header * h, rsr_act act, uint32_t batch, int n_threads) {
+    const uint64_t nv = rsrt_vectors_per_pass(batch);
+    return nv * (rsr_align_up(rsrt_table_bytes(h, act)) + rsrt_input_bytes(h, act));
+}
+
+rsr_status rsr_product_i8_rsrt_generic(const rsr_product * p);
+rsr_status rsr_product_f32_rsrt_generic(const rsr_product * p);
+#if defined(__x86_64__)
+rsr_status rsr_product_i8_rsrt_avx512(const rsr_product * p);
+#define X86(f) f
+#else
+#define X86(f) NULL
+#endif
+
+const rsr_layout_traits rsr_traits_rsrt = {
+    .k_range = rsrt_k_range,
+    .size = rsrt_size,
+    .build = rsrt_build,
+    .validate = rsrt_validate,
+    .unpack = rsrt_unpack,
+    .work_size = rsrt_work_size,
+    .product = {
+        [RSR_ACT_I8] = {
+            [RSR_ISA_SCALAR] = rsr_product_i8_rsrt_generic,
+        },
+        [RSR_ACT_F32] = { [RSR_ISA_SCALAR] = rsr_product_f32_rsrt_generic },
+    },
+};

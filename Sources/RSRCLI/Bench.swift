@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure kernels against baselines and print speedup tables.",
+        subcommands: []
+    )
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// The `rsr` command line: ternary and binary LLMs through RSR kernels.
+public struct RSRCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "rsr",
+        abstract: "Run ternary and binary LLMs with Redundant Segment Reduction kernels.",
+        version: "0.1.0",
+        subcommands: [Bench.self]
+    )
+
+    public init() {}
+}

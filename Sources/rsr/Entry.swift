@@ -1,0 +1,6 @@
+import RSRCLI
+
+@main
+enum Entry {
+    static func main() async { await RSRCommand.main() }
+}

@@ -1,0 +1,75 @@
+import CRSRKernels
+import RSRCore
+import Testing
+
+@Suite struct LayoutTests {
+    @Test(arguments: WeightKind.allCases)
+    func layoutsUnpackToTheirMatrix(kind: WeightKind) throws {
+        for matrix in try awkwardMatrices(kind, seed: 21) {
+            for layoutKind in allLayoutKinds(kind) {
+                let layout = try Layout(matrix, as: layoutKind, pool: ThreadPool(threads: 2))
+                #expect(try layout.unpack() == matrix, "\(layoutKind) \(matrix.rows)x\(matrix.cols)")
+            }
+        }
+    }
+
+    @Test func validatedCopyOfALayoutWorks() throws {
+        var rng = SplitMix64(seed: 3)
+        let matrix = try LowBitMatrix.random(rows: 40, cols: 90, kind: .ternary, using: &rng)
+        for layoutKind in allLayoutKinds(.ternary) {
+            let layout = try Layout(matrix, as: layoutKind)
+            let copy = try layout.withBytes { try Layout(validating: $0) }
+            #expect(copy.kind == layoutKind)
+            #expect(try copy.unpack() == matrix)
+        }
+    }
+
+    /// Flipping bytes of a layout either leaves a well-formed layout or is refused; it never crashes.
+    @Test func corruptedLayoutsAreRefused() throws {
+        var rng = SplitMix64(seed: 4)
+        let matrix = try LowBitMatrix.random(rows: 20, cols: 50, kind: .ternary, using: &rng)
+        for layoutKind in [LayoutKind.rsr(k: 3), .rsrT, .packedI2] {
+            let layout = try Layout(matrix, as: layoutKind)
+            var bytes = layout.withBytes { Array($0) }
+
+            // Header: a wrong magic, and a size field that disagrees with the shape.
+            var badMagic = bytes
+            badMagic[0] ^= 0xff
+            #expect(throws: KernelError.self) { try badMagic.withUnsafeBytes { try Layout(validating: $0) } }
+            var badCols = bytes
+            badCols[13] &+= 1 // cols + 256: the sections no longer fit the size
+            #expect(throws: KernelError.self) { try badCols.withUnsafeBytes { try Layout(validating: $0) } }
+            #expect(throws: KernelError.self) { try bytes.dropLast(64).withUnsafeBytes { try Layout(validating: $0) } }
+
+            // Body: every index byte set to 0xff must be caught (out-of-range column, offset or code).
+            for i in stride(from: 64, to: bytes.count, by: 7) {
+                let saved = bytes[i]
+                bytes[i] = 0xff
+                let result = Result { try bytes.withUnsafeBytes { try Layout(validating: $0) } }
+                if case .success(let copy) = result { _ = try copy.unpack() } // well-formed: must still unpack
+                bytes[i] = saved
+            }
+        }
+    }
+
+    @Test func outOfRangeIndexIsRefused() throws {
+        var rng = SplitMix64(seed: 8)
+        let matrix = try LowBitMatrix.random(rows: 6, cols: 10, kind: .binary, using: &rng)
+        let layout = try Layout(matrix, as: .rsr(k: 3))
+        var bytes = layout.withBytes { Array($0) }
+        bytes[64] = 200 // first permutation entry of block 0 (u16 little-endian) now names column 200
+        let error = #expect(throws: KernelError.self) { try bytes.withUnsafeBytes { try Layout(validating: $0) } }
+        #expect(error?.status == RSR_ERR_LAYOUT)
+    }
+
+    @Test func bitsPerWeight() throws {
+        var rng = SplitMix64(seed: 9)
+        let matrix = try LowBitMatrix.random(rows: 640, cols: 2560, kind: .ternary, using: &rng)
+        // RSR-T stores one byte per 5 ternary weights; packed-i2 two bits per weight (headers aside).
+        #expect(abs(try Layout(matrix, as: .rsrT).bitsPerWeight - 1.6) < 0.01)
+        #expect(abs(try Layout(matrix, as: .packedI2).bitsPerWeight - 2.0) < 0.01)
+        // Classical RSR: a 16-bit column index per block of k rows plus the segment table.
+        let rsr = try Layout(matrix, as: .rsr(k: 4))
+        #expect(rsr.bitsPerWeight > 4.0 && rsr.bitsPerWeight < 4.2)
+    }
+}
