@@ -1,6 +1,22 @@
 // i2-kernels.c: portable packed-i2 product (int8 activations, exact int32 results).
 #include "i2-layout.h"
 
+void i2_prepare_inputs(const rsr_product * p, int8_t ** padded, int32_t ** sums) {
+    const rsr_layout_header * h = p->h;
+    const uint64_t stride = i2_padded_cols(h);
+    *padded = (int8_t *)p->work;
+    *sums = (int32_t *)(p->work + i2_work_inputs(h, p->batch));
+    for (uint32_t v = 0; v < p->batch; ++v) {
+        const int8_t * x = (const int8_t *)p->x + (uint64_t)v * h->cols;
+        int8_t * xp = *padded + v * stride;
+        int32_t sum = 0;
+        for (uint32_t c = 0; c < h->cols; ++c) sum += x[c];
+        memcpy(xp, x, h->cols);
+        memset(xp + h->cols, 0, stride - h->cols);
+        (*sums)[v] = sum;
+    }
+}
+
 typedef struct i2_ctx {
     const rsr_product * p;
     uint32_t per_task;

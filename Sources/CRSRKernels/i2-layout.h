@@ -24,6 +24,10 @@ static inline uint64_t i2_work_inputs(const rsr_layout_header * h, uint32_t batc
     return rsr_align_up(i2_padded_cols(h) * batch);
 }
 
+// Copies each vector into work zero-padded to whole tiles and returns the per-vector sums there too: the
+// SIMD kernels multiply by w + 1 and subtract sum(x) once per output.
+void i2_prepare_inputs(const rsr_product * p, int8_t ** padded, int32_t ** sums);
+
 static inline uint32_t i2_tiles_per_task(const rsr_layout_header * h, int n_threads) {
     const uint32_t target = (uint32_t)n_threads * 8;
     return h->n_blocks <= target ? 1 : rsr_div_up(h->n_blocks, target);

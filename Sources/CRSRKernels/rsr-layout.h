@@ -11,6 +11,8 @@
 
 #include "internal.h"
 
+#define RSR_MAX_PATTERNS 6561u // 3^8: the most patterns a block can have
+
 static inline bool rsr_is_wide(const rsr_layout_header * h) { return h->flags & RSR_FLAG_WIDE; }
 static inline uint32_t rsr_index_bytes(const rsr_layout_header * h) { return rsr_is_wide(h) ? 4 : 2; }
 static inline uint32_t rsr_base(const rsr_layout_header * h) { return h->weights == RSR_WEIGHTS_TERNARY ? 3 : 2; }
@@ -65,15 +67,19 @@ RSR_DEFINE_FOLDS(float, f32)
 
 #undef RSR_DEFINE_FOLDS
 
-// Work: shared, the batch tile transposed to [cols][tile] (int16 or f32); per thread, segment sums
-// [npat][tile] and block outputs [k][tile] in 32-bit lanes. The tile is a multiple of one 512-bit register.
+// Work: shared, the batch tile transposed to [cols][tile] (biased uint8 or f32) and the outputs; per
+// thread, segment sums [npat][tile] and block outputs [k][tile] in 32-bit lanes.
 static inline uint32_t rsr_batch_tile(rsr_act act, uint32_t batch) {
-    const uint32_t lanes = act == RSR_ACT_I8 ? 32 : 16;
-    const uint32_t tile = (batch + lanes - 1) / lanes * lanes;
+    if (act == RSR_ACT_I8) return batch > 64 ? 128 : 64; // one byte per vector: one or two 64-byte rows
+    const uint32_t tile = (batch + 15) / 16 * 16;
     return tile < 64 ? tile : 64;
 }
+static inline uint64_t rsr_work_inputs(const rsr_layout_header * h, rsr_act act, uint32_t batch) {
+    return rsr_align_up((uint64_t)h->cols * rsr_batch_tile(act, batch) * (act == RSR_ACT_I8 ? 1 : 4));
+}
+// Shared: the transposed inputs, then the outputs [rows][tile] (32-bit) before they are transposed back.
 static inline uint64_t rsr_work_shared(const rsr_layout_header * h, rsr_act act, uint32_t batch) {
-    return rsr_align_up((uint64_t)h->cols * rsr_batch_tile(act, batch) * (act == RSR_ACT_I8 ? 2 : 4));
+    return rsr_work_inputs(h, act, batch) + rsr_align_up((uint64_t)h->rows * rsr_batch_tile(act, batch) * 4);
 }
 static inline uint64_t rsr_work_slice(const rsr_layout_header * h, rsr_act act, uint32_t batch) {
     return rsr_align_up((uint64_t)(rsr_npat(h) + h->k) * rsr_batch_tile(act, batch) * 4);

@@ -29,7 +29,6 @@ static void table_##suffix(const rsr_layout_header * h, const X * x, uint32_t g,
             for (uint32_t c = 0; c < m; ++c) t[(uint32_t)j * m + c] = t[c] + (T)(j - zd) * xi;  \
         }                                                                                       \
     }                                                                                           \
-    for (uint32_t c = m; c < RSRT_TABLE; ++c) t[c] = 0;                                         \
 }
 
 RSRT_DEFINE_TABLE(int16_t, int8_t, i8)
@@ -43,8 +42,8 @@ static void tables_task(void * raw, uint32_t task, int thread) {
     for (uint32_t v = 0; v < c->nv; ++v) {
         const uint64_t xoff = (uint64_t)(c->v0 + v) * h->cols;
         for (uint32_t g = g0; g < g1; ++g) {
-            if (c->act == RSR_ACT_I8) table_i8(h, (const int8_t *)c->p->x + xoff, g, (int16_t *)table_at(c, v) + (uint64_t)g * RSRT_TABLE);
-            else table_f32(h, (const float *)c->p->x + xoff, g, (float *)table_at(c, v) + (uint64_t)g * RSRT_TABLE);
+            if (c->act == RSR_ACT_I8) table_i8(h, (const int8_t *)c->p->x + xoff, g, (int16_t *)table_at(c, v) + (uint64_t)g * RSRT_FULL_TABLE);
+            else table_f32(h, (const float *)c->p->x + xoff, g, (float *)table_at(c, v) + (uint64_t)g * RSRT_FULL_TABLE);
         }
     }
 }
@@ -52,22 +51,24 @@ static void tables_task(void * raw, uint32_t task, int thread) {
 static void lookup_task(void * raw, uint32_t task, int thread) {
     const rsrt_ctx * c = raw;
     const rsr_layout_header * h = c->p->h;
-    const uint32_t t0 = task * c->per_task, t1 = rsr_min_u32(t0 + c->per_task, h->n_blocks);
-    for (uint32_t tile = t0; tile < t1; ++tile) {
-        const uint8_t * codes = rsrt_codes(h, c->p->base, tile);
-        for (uint32_t r = 0; r < RSRT_TILE && tile * RSRT_TILE + r < h->rows; ++r) {
-            const uint64_t row = (uint64_t)tile * RSRT_TILE + r;
+    const uint32_t q0 = task * c->per_task, q1 = rsr_min_u32(q0 + c->per_task, rsrt_quads(h));
+    for (uint32_t quad = q0; quad < q1; ++quad) {
+        const uint8_t * quad_codes = rsrt_quad_codes(h, c->p->base, quad);
+        const uint32_t nt = rsrt_quad_tiles(h, quad);
+        for (uint32_t r = 0; r < nt * RSRT_TILE && quad * RSRT_QUAD * RSRT_TILE + r < h->rows; ++r) {
+            const uint64_t row = (uint64_t)quad * RSRT_QUAD * RSRT_TILE + r;
+            const uint8_t * codes = quad_codes + (r / RSRT_TILE) * RSRT_TILE + r % RSRT_TILE; // group stride nt * 64
             for (uint32_t v = 0; v < c->nv; ++v) {
                 const uint64_t yi = (uint64_t)(c->v0 + v) * h->rows + row;
                 if (c->act == RSR_ACT_I8) {
                     const int16_t * t = (const int16_t *)table_at(c, v);
                     int32_t acc = 0;
-                    for (uint32_t g = 0; g < h->n_groups; ++g) acc += t[(uint64_t)g * RSRT_TABLE + codes[(uint64_t)g * RSRT_TILE + r]];
+                    for (uint32_t g = 0; g < h->n_groups; ++g) acc += t[(uint64_t)g * RSRT_FULL_TABLE + rsrt_decode(h, codes[(uint64_t)g * nt * RSRT_TILE])];
                     ((int32_t *)c->p->y)[yi] = acc;
                 } else {
                     const float * t = (const float *)table_at(c, v);
                     float acc = 0;
-                    for (uint32_t g = 0; g < h->n_groups; ++g) acc += t[(uint64_t)g * RSRT_TABLE + codes[(uint64_t)g * RSRT_TILE + r]];
+                    for (uint32_t g = 0; g < h->n_groups; ++g) acc += t[(uint64_t)g * RSRT_FULL_TABLE + rsrt_decode(h, codes[(uint64_t)g * nt * RSRT_TILE])];
                     ((float *)c->p->y)[yi] = acc;
                 }
             }
@@ -79,9 +80,9 @@ static rsr_status run_generic(const rsr_product * p, rsr_act act) {
     const uint32_t per_pass = rsrt_vectors_per_pass(p->batch);
     for (uint32_t v0 = 0; v0 < p->batch; v0 += per_pass) {
         rsrt_ctx c = { .p = p, .act = act, .v0 = v0, .nv = rsr_min_u32(per_pass, p->batch - v0),
-                       .per_task = rsrt_tiles_per_task(p->h, p->n_threads) };
+                       .per_task = rsrt_quads_per_task(p->h, p->n_threads) };
         rsr_pool_run(p->pool, tables_task, &c, rsr_div_up(p->h->n_groups, rsr_div_up(p->h->n_groups, (uint32_t)p->n_threads * 4)));
-        rsr_pool_run(p->pool, lookup_task, &c, rsr_div_up(p->h->n_blocks, c.per_task));
+        rsr_pool_run(p->pool, lookup_task, &c, rsr_div_up(rsrt_quads(p->h), c.per_task));
     }
     return RSR_OK;
 }

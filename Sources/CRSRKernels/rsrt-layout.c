@@ -25,9 +25,7 @@ static void build_tile(void * raw, uint32_t tile, int thread) {
     const build_ctx * c = raw;
     const rsr_layout_header * h = c->h;
     const uint32_t G = h->k, base = rsrt_base(h), zd = (uint32_t)rsrt_zero_digit(h);
-    uint8_t * codes = c->base + h->off[0] + (uint64_t)tile * h->n_groups * RSRT_TILE;
-    for (uint32_t r = 0; r < RSRT_TILE; ++r) {
-        const uint32_t row = tile * RSRT_TILE + r;
+    for (uint32_t row = tile * RSRT_TILE; row < (tile + 1) * RSRT_TILE; ++row) {
         const int8_t * w = row < h->rows ? c->w + (uint64_t)row * h->cols : NULL;
         for (uint32_t g = 0; g < h->n_groups; ++g) {
             uint32_t code = 0, mul = 1;
@@ -35,7 +33,7 @@ static void build_tile(void * raw, uint32_t tile, int thread) {
                 const uint32_t col = g * G + i;
                 code += (w && col < h->cols ? (uint32_t)(w[col] + (int)zd) : zd) * mul;
             }
-            codes[(uint64_t)g * RSRT_TILE + r] = (uint8_t)code;
+            c->base[rsrt_code_offset(h, row, g)] = rsrt_encode(h, code);
         }
     }
 }
@@ -47,11 +45,10 @@ static rsr_status rsrt_build(const int8_t * w, rsr_layout_header * h, uint8_t * 
 }
 
 static rsr_status rsrt_validate(const rsr_layout_header * h, const uint8_t * base) {
-    const uint32_t npat = rsrt_npat(h);
     const uint8_t * codes = base + h->off[0];
     const uint64_t n = (uint64_t)h->n_blocks * h->n_groups * RSRT_TILE;
     for (uint64_t i = 0; i < n; ++i) {
-        if (codes[i] >= npat) return RSR_ERR_LAYOUT;
+        if (!rsrt_byte_valid(h, codes[i])) return RSR_ERR_LAYOUT;
     }
     return RSR_OK;
 }
@@ -60,9 +57,8 @@ static void rsrt_unpack(const rsr_layout_header * h, const uint8_t * base, int8_
     const uint32_t G = h->k, b = rsrt_base(h);
     const int zd = rsrt_zero_digit(h);
     for (uint32_t row = 0; row < h->rows; ++row) {
-        const uint8_t * codes = rsrt_codes(h, base, row / RSRT_TILE) + row % RSRT_TILE;
         for (uint32_t g = 0; g < h->n_groups; ++g) {
-            uint32_t digits = codes[(uint64_t)g * RSRT_TILE];
+            uint32_t digits = rsrt_decode(h, base[rsrt_code_offset(h, row, g)]);
             for (uint32_t i = 0; i < G && g * G + i < h->cols; ++i, digits /= b) {
                 w[(uint64_t)row * h->cols + g * G + i] = (int8_t)((int)(digits % b) - zd);
             }
@@ -72,7 +68,7 @@ static void rsrt_unpack(const rsr_layout_header * h, const uint8_t * base, int8_
 
 static uint64_t rsrt_work_size(const rsr_layout_header * h, rsr_act act, uint32_t batch, int n_threads) {
     const uint64_t nv = rsrt_vectors_per_pass(batch);
-    return nv * (rsr_align_up(rsrt_table_bytes(h, act)) + rsrt_input_bytes(h, act));
+    return nv * (rsr_align_up(rsrt_table_bytes(h, act)) + rsrt_input_bytes(h, act)) + rsrt_partial_bytes(h, n_threads);
 }
 
 rsr_status rsr_product_i8_rsrt_generic(const rsr_product * p);
@@ -94,6 +90,7 @@ const rsr_layout_traits rsr_traits_rsrt = {
     .product = {
         [RSR_ACT_I8] = {
             [RSR_ISA_SCALAR] = rsr_product_i8_rsrt_generic,
+            [RSR_ISA_AVX512] = X86(rsr_product_i8_rsrt_avx512),
         },
         [RSR_ACT_F32] = { [RSR_ISA_SCALAR] = rsr_product_f32_rsrt_generic },
     },

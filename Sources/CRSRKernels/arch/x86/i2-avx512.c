@@ -1,0 +1,124 @@
+// i2-avx512.c: packed-i2 products with AVX-512 VNNI. A 64-byte tile becomes four 16-row x 4-column
+// operands with one shift and mask each; vpdpbusd multiplies them by four broadcast activations.
+#if defined(__x86_64__)
+
+#include "../../i2-layout.h"
+#include "simd-x86.h"
+
+#pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX512))), apply_to = function)
+
+#define MAX_RT 4 // row tiles per step: their operands share the activation broadcasts
+#define MAX_NB 4 // vectors per step in batched products
+
+// acc[r][v] += tiles of RT row tiles times NB vectors, over all column tiles.
+static inline __attribute__((always_inline)) void tile_block(
+        const uint8_t * tiles, uint64_t tile_stride, int RT, const int8_t * xp, uint64_t x_stride, int NB,
+        uint32_t n_col_tiles, __m512i acc[MAX_RT][MAX_NB]) {
+    const __m512i mask = _mm512_set1_epi8(3);
+    for (uint32_t ct = 0; ct < n_col_tiles; ++ct) {
+        __m512i w[MAX_RT][4];
+        for (int r = 0; r < RT; ++r) {
+            const __m512i packed = _mm512_loadu_si512(tiles + r * tile_stride + (uint64_t)ct * I2_TILE_BYTES);
+            w[r][0] = _mm512_and_si512(packed, mask);
+            w[r][1] = _mm512_and_si512(_mm512_srli_epi16(packed, 2), mask);
+            w[r][2] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), mask);
+            w[r][3] = _mm512_and_si512(_mm512_srli_epi16(packed, 6), mask);
+        }
+        for (int v = 0; v < NB; ++v) {
+            const int32_t * x4 = (const int32_t *)(xp + v * x_stride + (uint64_t)ct * I2_TILE);
+            for (int j = 0; j < 4; ++j) {
+                const __m512i xb = _mm512_set1_epi32(x4[j]);
+                for (int r = 0; r < RT; ++r) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], w[r][j], xb);
+            }
+        }
+    }
+}
+
+// Batch 1: one accumulator per crumb so the four products of a tile do not wait on each
+// other (vpdpbusd has a latency of several cycles).
+static inline __attribute__((always_inline)) void gemv_block(
+        const uint8_t * tiles, uint64_t tile_stride, int RT, const int8_t * xp, uint32_t n_col_tiles, __m512i out[MAX_RT]) {
+    const __m512i mask = _mm512_set1_epi8(3);
+    __m512i acc[MAX_RT][4];
+    for (int r = 0; r < RT; ++r) for (int j = 0; j < 4; ++j) acc[r][j] = _mm512_setzero_si512();
+    for (uint32_t ct = 0; ct < n_col_tiles; ++ct) {
+        const int32_t * x4 = (const int32_t *)(xp + (uint64_t)ct * I2_TILE);
+        for (int r = 0; r < RT; ++r) {
+            const __m512i packed = _mm512_loadu_si512(tiles + r * tile_stride + (uint64_t)ct * I2_TILE_BYTES);
+            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], _mm512_and_si512(packed, mask), _mm512_set1_epi32(x4[0]));
+            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], _mm512_and_si512(_mm512_srli_epi16(packed, 2), mask), _mm512_set1_epi32(x4[1]));
+            acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], _mm512_and_si512(_mm512_srli_epi16(packed, 4), mask), _mm512_set1_epi32(x4[2]));
+            acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], _mm512_and_si512(_mm512_srli_epi16(packed, 6), mask), _mm512_set1_epi32(x4[3]));
+        }
+    }
+    for (int r = 0; r < RT; ++r) {
+        out[r] = _mm512_add_epi32(_mm512_add_epi32(acc[r][0], acc[r][1]), _mm512_add_epi32(acc[r][2], acc[r][3]));
+    }
+}
+
+typedef struct i2_ctx {
+    const rsr_product * p;
+    const int8_t * xp;
+    const int32_t * sums;
+    uint32_t per_task;
+} i2_ctx;
+
+static inline __attribute__((always_inline)) void run_block(const i2_ctx * c, uint32_t rt, int RT, uint32_t v0, int NB) {
+    const rsr_layout_header * h = c->p->h;
+    const uint64_t tile_stride = (uint64_t)h->n_groups * I2_TILE_BYTES, x_stride = i2_padded_cols(h);
+    __m512i acc[MAX_RT][MAX_NB];
+    if (NB == 1) {
+        __m512i out[MAX_RT];
+        gemv_block(i2_tiles(h, c->p->base, rt), tile_stride, RT, c->xp + v0 * x_stride, h->n_groups, out);
+        for (int r = 0; r < RT; ++r) acc[r][0] = out[r];
+    } else {
+        for (int r = 0; r < RT; ++r) for (int v = 0; v < NB; ++v) acc[r][v] = _mm512_setzero_si512();
+        tile_block(i2_tiles(h, c->p->base, rt), tile_stride, RT, c->xp + v0 * x_stride, x_stride, NB, h->n_groups, acc);
+    }
+    for (int r = 0; r < RT; ++r) {
+        const uint32_t row = (rt + r) * I2_TILE;
+        const __mmask16 m = (__mmask16)(h->rows - row >= 16 ? 0xffff : (1u << (h->rows - row)) - 1);
+        for (int v = 0; v < NB; ++v) {
+            int32_t * y = (int32_t *)c->p->y + (uint64_t)(v0 + v) * h->rows + row;
+            _mm512_mask_storeu_epi32(y, m, _mm512_sub_epi32(acc[r][v], _mm512_set1_epi32(c->sums[v0 + v])));
+        }
+    }
+}
+
+// Dispatches a remainder count to a call with a compile-time constant, so loops unroll into registers.
+#define WITH_CONST(n, NAME, body) \
+    switch (n) { case 1: { enum { NAME = 1 }; body; } break; case 2: { enum { NAME = 2 }; body; } break; \
+                 case 3: { enum { NAME = 3 }; body; } break; default: { enum { NAME = 4 }; body; } break; }
+
+static void row_tiles_task(void * raw, uint32_t task, int thread) {
+    const i2_ctx * c = raw;
+    const rsr_layout_header * h = c->p->h;
+    const uint32_t t0 = task * c->per_task, t1 = rsr_min_u32(t0 + c->per_task, h->n_blocks);
+    const uint32_t batch = c->p->batch;
+    if (batch == 1) {
+        // One row tile at a time: a single sequential stream per thread reads DRAM fastest.
+        for (uint32_t rt = t0; rt < t1; ++rt) run_block(c, rt, 1, 0, 1);
+        return;
+    }
+    for (uint32_t rt = t0; rt < t1; rt += 2) {
+        for (uint32_t v0 = 0; v0 < batch; v0 += MAX_NB) {
+            if (t1 - rt >= 2) { WITH_CONST(batch - v0, NB, run_block(c, rt, 2, v0, NB)); }
+            else { WITH_CONST(batch - v0, NB, run_block(c, rt, 1, v0, NB)); }
+        }
+    }
+}
+
+rsr_status rsr_product_i8_i2_avx512(const rsr_product * p) {
+    i2_ctx c = { .p = p, .per_task = i2_tiles_per_task(p->h, p->n_threads) };
+    int8_t * xp;
+    int32_t * sums;
+    i2_prepare_inputs(p, &xp, &sums);
+    c.xp = xp;
+    c.sums = sums;
+    rsr_pool_run(p->pool, row_tiles_task, &c, rsr_div_up(p->h->n_blocks, c.per_task));
+    return RSR_OK;
+}
+
+#pragma clang attribute pop
+
+#endif

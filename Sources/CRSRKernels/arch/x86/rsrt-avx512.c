@@ -1,0 +1,226 @@
+// rsrt-avx512.c: transposed RSR products with AVX-512 VBMI.
+//
+// Tables: a group's 128 int16 pattern sums are stored as two byte planes (low and high bytes), two
+// registers each. Lookup: one vpermi2b per plane indexes 128 bytes with the low seven bits of 64 codes; a
+// second byte permute interleaves the planes back into int16 sums in row order, the sign bit negates them
+// (ternary), and they accumulate in int16, widened to int32 before they can overflow.
+#if defined(__x86_64__)
+
+#include "../../rsrt-layout.h"
+#include "simd-x86.h"
+
+#include <pthread.h>
+
+#pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX512))), apply_to = function)
+
+// ---- Table construction --------------------------------------------------------------------------------
+// T[c] = A[c % nA] + B[c / nA]: A sums the first columns of the group over their nA digit patterns, B the
+// rest; one vpermw each spreads them over the 128 codes.
+
+typedef struct table_consts {
+    int16_t coef_a[4][32]; // digit - zero digit of code c (c < nA) for the A columns
+    int16_t coef_b[4][32]; // same for the B columns (c < nB)
+    int16_t index_a[4][32], index_b[4][32]; // c % nA and c / nA for c = 32 z + lane
+    uint8_t even[64], odd[64];       // byte indices that split int16 pairs into low and high planes
+    uint8_t join[2][64];             // byte indices that join the planes of rows 0..31 / 32..63 into int16
+    uint32_t cols_a, cols_b;
+} table_consts;
+
+static table_consts consts[RSR_WEIGHTS_COUNT];
+static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
+
+static void init_consts_for(rsr_weights w, table_consts * t) {
+    const uint32_t base = w == RSR_WEIGHTS_TERNARY ? 3 : 2, zd = w == RSR_WEIGHTS_TERNARY ? 1 : 0;
+    memset(t, 0, sizeof *t);
+    t->cols_a = w == RSR_WEIGHTS_TERNARY ? 3 : 4;
+    t->cols_b = w == RSR_WEIGHTS_TERNARY ? 2 : 3;
+    const uint32_t n_a = rsr_ipow(base, t->cols_a), n_b = rsr_ipow(base, t->cols_b);
+    for (uint32_t c = 0; c < 32; ++c) {
+        for (uint32_t i = 0; i < t->cols_a; ++i) {
+            t->coef_a[i][c] = c < n_a ? (int16_t)((int)(c / rsr_ipow(base, i) % base) - (int)zd) : 0;
+        }
+        for (uint32_t i = 0; i < t->cols_b; ++i) {
+            t->coef_b[i][c] = c < n_b ? (int16_t)((int)(c / rsr_ipow(base, i) % base) - (int)zd) : 0;
+        }
+    }
+    for (uint32_t z = 0; z < 4; ++z) {
+        for (uint32_t l = 0; l < 32; ++l) {
+            const uint32_t c = 32 * z + l;
+            t->index_a[z][l] = (int16_t)(c % n_a);
+            t->index_b[z][l] = (int16_t)(c / n_a < n_b ? c / n_a : 0);
+        }
+    }
+    for (uint32_t i = 0; i < 64; ++i) {
+        t->even[i] = (uint8_t)(2 * i);
+        t->odd[i] = (uint8_t)(2 * i + 1);
+        for (uint32_t half = 0; half < 2; ++half) { // word j: low byte lo[32 half + j], high byte hi[...]
+            t->join[half][i] = (uint8_t)(i % 2 ? 64 + 32 * half + i / 2 : 32 * half + i / 2);
+        }
+    }
+}
+
+static void init_consts(void) {
+    init_consts_for(RSR_WEIGHTS_BINARY, &consts[RSR_WEIGHTS_BINARY]);
+    init_consts_for(RSR_WEIGHTS_TERNARY, &consts[RSR_WEIGHTS_TERNARY]);
+}
+
+// Tables of groups [g0, g1) into tables + g * 256. NA and NB columns (3 + 2 ternary, 4 + 3 binary) are
+// compile-time constants so the constants stay in registers across groups.
+static inline __attribute__((always_inline)) void build_tables(
+        const table_consts * k, int NA, int NB, const int8_t * x, uint32_t cols, uint32_t G,
+        uint32_t g0, uint32_t g1, uint8_t * tables) {
+    __m512i coef_a[4], coef_b[4], index_a[4], index_b[4];
+    for (int i = 0; i < NA; ++i) coef_a[i] = _mm512_loadu_si512(k->coef_a[i]);
+    for (int i = 0; i < NB; ++i) coef_b[i] = _mm512_loadu_si512(k->coef_b[i]);
+    for (int z = 0; z < 4; ++z) {
+        index_a[z] = _mm512_loadu_si512(k->index_a[z]);
+        index_b[z] = _mm512_loadu_si512(k->index_b[z]);
+    }
+    const __m512i even = _mm512_loadu_si512(k->even), odd = _mm512_loadu_si512(k->odd);
+    _Alignas(16) int16_t x16[8];
+    for (uint32_t g = g0; g < g1; ++g) {
+        const uint32_t col = g * G, n = cols - col < G ? cols - col : G; // inputs past the end read as zero
+        _mm_store_si128((__m128i *)x16, _mm_cvtepi8_epi16(_mm_maskz_loadu_epi8((__mmask16)((1u << n) - 1), x + col)));
+        __m512i a = _mm512_mullo_epi16(coef_a[0], _mm512_set1_epi16(x16[0]));
+        for (int i = 1; i < NA; ++i) a = _mm512_add_epi16(a, _mm512_mullo_epi16(coef_a[i], _mm512_set1_epi16(x16[i])));
+        __m512i b = _mm512_mullo_epi16(coef_b[0], _mm512_set1_epi16(x16[NA]));
+        for (int i = 1; i < NB; ++i) b = _mm512_add_epi16(b, _mm512_mullo_epi16(coef_b[i], _mm512_set1_epi16(x16[NA + i])));
+        uint8_t * planes = tables + (uint64_t)g * 256;
+        for (int m = 0; m < 2; ++m) {
+            const __m512i t0 = _mm512_add_epi16(_mm512_permutexvar_epi16(index_a[2 * m], a), _mm512_permutexvar_epi16(index_b[2 * m], b));
+            const __m512i t1 = _mm512_add_epi16(_mm512_permutexvar_epi16(index_a[2 * m + 1], a), _mm512_permutexvar_epi16(index_b[2 * m + 1], b));
+            _mm512_store_si512(planes + 64 * m, _mm512_permutex2var_epi8(t0, even, t1));
+            _mm512_store_si512(planes + 128 + 64 * m, _mm512_permutex2var_epi8(t0, odd, t1));
+        }
+    }
+}
+
+// ---- Lookup ----------------------------------------------------------------------------------------------
+
+// Adds the int16 sums of one tile (rows 0..31, 32..63) into its int32 sums. Kept out of line so the
+// int32 sums stay in memory instead of taking 16 registers from the lookup loop.
+static __attribute__((noinline)) void widen_tile(__m512i rows0, __m512i rows32, int32_t * acc32) {
+    const __m512i parts[4] = {
+        _mm512_cvtepi16_epi32(_mm512_castsi512_si256(rows0)), _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(rows0, 1)),
+        _mm512_cvtepi16_epi32(_mm512_castsi512_si256(rows32)), _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(rows32, 1)),
+    };
+    for (int i = 0; i < 4; ++i) _mm512_store_si512(acc32 + 16 * i, _mm512_add_epi32(_mm512_load_si512(acc32 + 16 * i), parts[i]));
+}
+
+// Sums groups [g0, g1) of one quad of NT tiles into y (the quad's rows), in runs of groups short enough
+// that int16 sums cannot overflow. SIGNED: ternary codes carry a sign bit; binary codes do not.
+static inline __attribute__((always_inline)) void lookup_quad(
+        const rsr_layout_header * h, const table_consts * k, const uint8_t * codes, int NT, bool SIGNED,
+        const uint8_t * tables, uint32_t g0, uint32_t g1, uint32_t row0, int32_t * acc32, int32_t * y) {
+    const uint32_t run = 32767 / (h->k * 128);
+    const __m512i join0 = _mm512_loadu_si512(k->join[0]), join1 = _mm512_loadu_si512(k->join[1]);
+    const __m512i zero = _mm512_setzero_si512();
+    memset(acc32, 0, (size_t)NT * RSRT_TILE * sizeof *acc32);
+    for (uint32_t start = g0; start < g1; start += run) {
+        const uint32_t end = rsr_min_u32(start + run, g1);
+        __m512i acc[RSRT_QUAD][2];
+        for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = zero;
+        for (uint32_t g = start; g < end; ++g) {
+            const uint8_t * planes = tables + (uint64_t)g * 256;
+            const __m512i l0 = _mm512_load_si512(planes), l1 = _mm512_load_si512(planes + 64);
+            const __m512i h0 = _mm512_load_si512(planes + 128), h1 = _mm512_load_si512(planes + 192);
+            const uint8_t * group_codes = codes + (uint64_t)g * NT * RSRT_TILE;
+            // The hardware prefetcher alone falls behind on this stream (the table loads share the L1
+            // miss queue); asking for the codes ahead into L2 keeps DRAM busy.
+            for (int t = 0; t < NT; ++t) _mm_prefetch((const char *)(group_codes + t * RSRT_TILE + 8192), _MM_HINT_T1);
+            for (int t = 0; t < NT; ++t) {
+                const __m512i code = _mm512_loadu_si512(group_codes + t * RSRT_TILE);
+                const __m512i lo = _mm512_permutex2var_epi8(l0, code, l1);
+                const __m512i hi = _mm512_permutex2var_epi8(h0, code, h1);
+                __m512i v0 = _mm512_permutex2var_epi8(lo, join0, hi); // rows 0..31
+                __m512i v1 = _mm512_permutex2var_epi8(lo, join1, hi); // rows 32..63
+                if (SIGNED) {
+                    const __mmask64 neg = _mm512_movepi8_mask(code);
+                    v0 = _mm512_mask_sub_epi16(v0, (__mmask32)neg, zero, v0);
+                    v1 = _mm512_mask_sub_epi16(v1, (__mmask32)(neg >> 32), zero, v1);
+                }
+                acc[t][0] = _mm512_add_epi16(acc[t][0], v0);
+                acc[t][1] = _mm512_add_epi16(acc[t][1], v1);
+            }
+        }
+        for (int t = 0; t < NT; ++t) widen_tile(acc[t][0], acc[t][1], acc32 + t * RSRT_TILE);
+    }
+    for (int t = 0; t < NT; ++t) {
+        const uint32_t first = row0 + (uint32_t)t * RSRT_TILE;
+        if (first < h->rows) memcpy(y + first, acc32 + t * RSRT_TILE, rsr_min_u32(RSRT_TILE, h->rows - first) * sizeof *y);
+    }
+}
+
+// ---- Product ---------------------------------------------------------------------------------------------
+// Threads split the column groups, not the rows: each builds only its own slice of the tables and keeps
+// them in its own L2 (sharing tables across cores cost more than building them), reads its slice of every
+// quad, and writes partial sums that are added at the end.
+
+typedef struct rsrt_ctx {
+    const rsr_product * p;
+    const int8_t * x;     // the current vector
+    int32_t * y;          // its outputs
+    int32_t * partial;    // [slice][rows] when there are several slices
+    uint8_t * tables;     // n_groups * 256
+    uint32_t n_slices;
+} rsrt_ctx;
+
+static void slice_task(void * raw, uint32_t slice, int thread) {
+    const rsrt_ctx * c = raw;
+    const rsr_layout_header * h = c->p->h;
+    const uint32_t per_slice = rsr_div_up(h->n_groups, c->n_slices);
+    const uint32_t g0 = slice * per_slice, g1 = rsr_min_u32(g0 + per_slice, h->n_groups);
+    int32_t * y = c->n_slices > 1 ? c->partial + (uint64_t)slice * h->rows : c->y;
+    if (g0 >= g1) {
+        memset(y, 0, (uint64_t)h->rows * sizeof *y);
+        return;
+    }
+    const table_consts * k = &consts[h->weights];
+    const bool ternary = h->weights == RSR_WEIGHTS_TERNARY;
+    _Alignas(64) int32_t acc32[RSRT_QUAD * RSRT_TILE];
+    if (ternary) build_tables(k, 3, 2, c->x, h->cols, h->k, g0, g1, c->tables);
+    else build_tables(k, 4, 3, c->x, h->cols, h->k, g0, g1, c->tables);
+
+    for (uint32_t quad = 0; quad < rsrt_quads(h); ++quad) {
+        const uint8_t * codes = rsrt_quad_codes(h, c->p->base, quad);
+        const uint32_t row0 = quad * RSRT_QUAD * RSRT_TILE;
+        const uint32_t nt = rsrt_quad_tiles(h, quad);
+#define LOOKUP(NT) ternary ? lookup_quad(h, k, codes, NT, true, c->tables, g0, g1, row0, acc32, y) \
+                           : lookup_quad(h, k, codes, NT, false, c->tables, g0, g1, row0, acc32, y)
+        if (nt == 4) LOOKUP(4);
+        else if (nt == 3) LOOKUP(3);
+        else if (nt == 2) LOOKUP(2);
+        else LOOKUP(1);
+#undef LOOKUP
+    }
+}
+
+rsr_status rsr_product_i8_rsrt_avx512(const rsr_product * p) {
+    pthread_once(&consts_once, init_consts);
+    const rsr_layout_header * h = p->h;
+    // A slice should keep a few hundred groups so the per-quad overhead stays small.
+    const uint32_t n_slices = rsr_min_u32((uint32_t)p->n_threads, rsr_div_up(h->n_groups, 256));
+    rsrt_ctx c = {
+        .p = p,
+        .tables = p->work,
+        .partial = (int32_t *)(p->work + rsr_align_up(rsrt_table_bytes(h, RSR_ACT_I8)) + rsrt_input_bytes(h, RSR_ACT_I8)),
+        .n_slices = n_slices,
+    };
+    for (uint32_t v = 0; v < p->batch; ++v) {
+        c.x = (const int8_t *)p->x + (uint64_t)v * h->cols;
+        c.y = (int32_t *)p->y + (uint64_t)v * h->rows;
+        rsr_pool_run(p->pool, slice_task, &c, n_slices);
+        if (n_slices > 1) {
+            for (uint32_t r = 0; r < h->rows; ++r) {
+                int32_t sum = 0;
+                for (uint32_t s = 0; s < n_slices; ++s) sum += c.partial[(uint64_t)s * h->rows + r];
+                c.y[r] = sum;
+            }
+        }
+    }
+    return RSR_OK;
+}
+
+#pragma clang attribute pop
+
+#endif
