@@ -43,6 +43,39 @@ import Testing
         }
     }
 
+    /// Batches that fill one or two 64-vector tiles and spill into another, through every level.
+    @Test(arguments: isas)
+    func largeBatchesMatchReference(isa: ISA) throws {
+        var rng = SplitMix64(seed: 31)
+        let matrix = try LowBitMatrix.random(rows: 70, cols: 300, kind: .ternary, using: &rng)
+        for (i, batch) in [64, 65, 129, 200].enumerated() {
+            let kind = [LayoutKind.rsr(k: 4), .rsr(k: 5), .packedI2, .rsrT][i]
+            let pool = try ThreadPool(threads: 1 + i % 2)
+            pool.limitISA(to: isa)
+            let layout = try Layout(matrix, as: kind)
+            let x = randomInt8(batch * matrix.cols, using: &rng)
+            #expect(try layout.multiply(x, batch: batch, pool: pool) == referenceProduct(matrix, x, batch: batch), "\(kind) batch \(batch)")
+            if kind != .packedI2 {
+                let y = try layout.multiply(x.map(Float.init), batch: batch, pool: pool)
+                #expect(y == referenceProduct(matrix, x, batch: batch).map(Float.init), "\(kind) f32 batch \(batch)")
+            }
+        }
+    }
+
+    /// More than 65535 columns: 32-bit permutation indices.
+    @Test func wideMatricesMatchReference() throws {
+        var rng = SplitMix64(seed: 41)
+        let matrix = try LowBitMatrix.random(rows: 7, cols: 70_001, kind: .ternary, using: &rng)
+        let pool = try ThreadPool(threads: 2)
+        for kind in [LayoutKind.rsr(k: 3), .rsrT, .packedI2] {
+            let layout = try Layout(matrix, as: kind, pool: pool)
+            for batch in [1, 3] {
+                let x = randomInt8(batch * matrix.cols, using: &rng)
+                #expect(try layout.multiply(x, batch: batch, pool: pool) == referenceProduct(matrix, x, batch: batch), "\(kind) batch \(batch)")
+            }
+        }
+    }
+
     @Test func resultsDoNotDependOnThreadCount() throws {
         var rng = SplitMix64(seed: 5)
         let matrix = try LowBitMatrix.random(rows: 300, cols: 700, kind: .ternary, using: &rng)

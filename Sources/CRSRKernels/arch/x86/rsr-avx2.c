@@ -1,0 +1,156 @@
+// rsr-avx2.c: the AVX2 pieces of the batched classical RSR driver (rsr-batch.h).
+#if defined(__x86_64__)
+
+#include "../../rsr-batch.h"
+#include "simd-x86.h"
+
+#pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX2))), apply_to = function)
+
+// ---- Segment sums ---------------------------------------------------------------------------------------
+// A 64-byte row of biased activations is two 256-bit halves; see rsr-batch.h for the word/high-byte sums.
+
+// Lanes of one 64-vector tile from its word sums (lows: even vectors) and high-byte sums (odd vectors),
+// added into wide[8] (int32, 8 lanes each: even 0..31 then odd 0..31).
+static inline void widen_run(__m256i lows0, __m256i lows1, __m256i highs0, __m256i highs1, __m256i wide[8]) {
+    const __m256i parts[4] = { lows0, lows1, highs0, highs1 };
+    for (int i = 0; i < 4; ++i) {
+        wide[2 * i] = _mm256_add_epi32(wide[2 * i], _mm256_cvtepu16_epi32(_mm256_castsi256_si128(parts[i])));
+        wide[2 * i + 1] = _mm256_add_epi32(wide[2 * i + 1], _mm256_cvtepu16_epi32(_mm256_extracti128_si256(parts[i], 1)));
+    }
+}
+
+#define DEFINE_SEGMENTS_I8(IDX)                                                                              \
+static void segments_i8_##IDX(const IDX * perm, const IDX * seg, uint32_t npat, const uint8_t * xt,           \
+                              uint32_t tile, int32_t * S) {                                                   \
+    for (uint32_t q = 0; q < npat; ++q) {                                                                    \
+        for (uint32_t t = 0; t < tile; t += RSR_I8_TILE) {                                                    \
+            __m256i wide[8];                                                                                  \
+            for (int i = 0; i < 8; ++i) wide[i] = _mm256_setzero_si256();                                     \
+            for (uint32_t j0 = seg[q]; j0 < seg[q + 1]; j0 += RSR_U8_RUN) {                                   \
+                const uint32_t j1 = rsr_min_u32(j0 + RSR_U8_RUN, seg[q + 1]);                                 \
+                __m256i w0 = _mm256_setzero_si256(), w1 = w0, h0 = w0, h1 = w0;                               \
+                for (uint32_t j = j0; j < j1; ++j) {                                                          \
+                    const uint8_t * row = xt + (uint64_t)perm[j] * tile + t;                                 \
+                    const __m256i a = _mm256_load_si256((const __m256i *)row);                               \
+                    const __m256i b = _mm256_load_si256((const __m256i *)(row + 32));                        \
+                    w0 = _mm256_add_epi16(w0, a);                                                             \
+                    w1 = _mm256_add_epi16(w1, b);                                                             \
+                    h0 = _mm256_add_epi16(h0, _mm256_srli_epi16(a, 8));                                       \
+                    h1 = _mm256_add_epi16(h1, _mm256_srli_epi16(b, 8));                                       \
+                }                                                                                             \
+                /* Word lanes 0..15 of the row hold vectors 0..31 (row half a), 16..31 vectors 32..63. */    \
+                widen_run(_mm256_sub_epi16(w0, _mm256_slli_epi16(h0, 8)), _mm256_sub_epi16(w1, _mm256_slli_epi16(h1, 8)), \
+                          h0, h1, wide);                                                                      \
+            }                                                                                                 \
+            int32_t * out = S + (uint64_t)q * tile + t;                                                       \
+            for (int i = 0; i < 8; ++i) _mm256_store_si256((__m256i *)(out + 8 * i), wide[i]);               \
+        }                                                                                                     \
+    }                                                                                                         \
+}
+
+#define DEFINE_SEGMENTS_F32(IDX)                                                                             \
+static void segments_f32_##IDX(const IDX * perm, const IDX * seg, uint32_t npat, const float * xt,            \
+                               uint32_t tile, float * S) {                                                    \
+    for (uint32_t q = 0; q < npat; ++q) {                                                                    \
+        for (uint32_t t = 0; t < tile; t += 16) {                                                             \
+            __m256 a = _mm256_setzero_ps(), b = a;                                                            \
+            for (uint32_t j = seg[q]; j < seg[q + 1]; ++j) {                                                  \
+                const float * row = xt + (uint64_t)perm[j] * tile + t;                                       \
+                a = _mm256_add_ps(a, _mm256_load_ps(row));                                                    \
+                b = _mm256_add_ps(b, _mm256_load_ps(row + 8));                                                \
+            }                                                                                                 \
+            _mm256_store_ps(S + (uint64_t)q * tile + t, a);                                                   \
+            _mm256_store_ps(S + (uint64_t)q * tile + t + 8, b);                                               \
+        }                                                                                                     \
+    }                                                                                                         \
+}
+
+DEFINE_SEGMENTS_I8(uint16_t)
+DEFINE_SEGMENTS_I8(uint32_t)
+DEFINE_SEGMENTS_F32(uint16_t)
+DEFINE_SEGMENTS_F32(uint32_t)
+
+// ---- Folds on rows of lanes (see rsr-layout.h for the scalar form) ---------------------------------------
+
+#define DEFINE_FOLDS(T, V, ZERO, ADD, SUB, LOAD, STORE, suffix)                                               \
+static void fold2_##suffix(T * S, uint32_t k, uint32_t lanes, T * out) {                                      \
+    uint32_t n = 1u << k;                                                                                     \
+    for (int i = (int)k - 1; i >= 0; --i) {                                                                  \
+        n >>= 1;                                                                                              \
+        for (uint32_t l = 0; l < lanes; l += 8) {                                                             \
+            V acc = ZERO;                                                                                     \
+            for (uint32_t j = 0; j < n; ++j) {                                                                \
+                const V upper = LOAD(S + (uint64_t)(n + j) * lanes + l);                                      \
+                acc = ADD(acc, upper);                                                                        \
+                STORE(S + (uint64_t)j * lanes + l, ADD(LOAD(S + (uint64_t)j * lanes + l), upper));            \
+            }                                                                                                 \
+            STORE(out + (uint64_t)i * lanes + l, acc);                                                        \
+        }                                                                                                     \
+    }                                                                                                         \
+}                                                                                                             \
+static void fold3_##suffix(T * S, uint32_t k, uint32_t lanes, T * out) {                                      \
+    uint32_t n = rsr_ipow(3, k);                                                                              \
+    for (int i = (int)k - 1; i >= 0; --i) {                                                                  \
+        n /= 3;                                                                                               \
+        for (uint32_t l = 0; l < lanes; l += 8) {                                                             \
+            V acc = ZERO;                                                                                     \
+            for (uint32_t j = 0; j < n; ++j) {                                                                \
+                T * neg = S + (uint64_t)j * lanes + l;                                                        \
+                const V zero = LOAD(S + (uint64_t)(n + j) * lanes + l);                                       \
+                const V pos = LOAD(S + (uint64_t)(2 * n + j) * lanes + l);                                    \
+                const V minus = LOAD(neg);                                                                    \
+                acc = ADD(acc, SUB(pos, minus));                                                              \
+                STORE(neg, ADD(ADD(minus, zero), pos));                                                       \
+            }                                                                                                 \
+            STORE(out + (uint64_t)i * lanes + l, acc);                                                        \
+        }                                                                                                     \
+    }                                                                                                         \
+}
+
+static inline __m256i load_i32(const int32_t * p) { return _mm256_load_si256((const __m256i *)p); }
+static inline void store_i32(int32_t * p, __m256i v) { _mm256_store_si256((__m256i *)p, v); }
+DEFINE_FOLDS(int32_t, __m256i, _mm256_setzero_si256(), _mm256_add_epi32, _mm256_sub_epi32, load_i32, store_i32, i32)
+DEFINE_FOLDS(float, __m256, _mm256_setzero_ps(), _mm256_add_ps, _mm256_sub_ps, _mm256_load_ps, _mm256_store_ps, f32)
+
+// ---- Entry points ---------------------------------------------------------------------------------------
+
+static void segments_i8(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
+                        const uint8_t * xt, uint32_t tile, int32_t * S) {
+    if (rsr_is_wide(h)) segments_i8_uint32_t((const uint32_t *)perm, (const uint32_t *)seg, rsr_npat(h), xt, tile, S);
+    else segments_i8_uint16_t((const uint16_t *)perm, (const uint16_t *)seg, rsr_npat(h), xt, tile, S);
+}
+
+static void segments_f32(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
+                         const float * xt, uint32_t tile, float * S) {
+    if (rsr_is_wide(h)) segments_f32_uint32_t((const uint32_t *)perm, (const uint32_t *)seg, rsr_npat(h), xt, tile, S);
+    else segments_f32_uint16_t((const uint16_t *)perm, (const uint16_t *)seg, rsr_npat(h), xt, tile, S);
+}
+
+static void fold_i32(const rsr_layout_header * h, int32_t * S, uint32_t lanes, int32_t * out) {
+    if (h->weights == RSR_WEIGHTS_TERNARY) fold3_i32(S, h->k, lanes, out);
+    else fold2_i32(S, h->k, lanes, out);
+}
+
+static void fold_f32(const rsr_layout_header * h, float * S, uint32_t lanes, float * out) {
+    if (h->weights == RSR_WEIGHTS_TERNARY) fold3_f32(S, h->k, lanes, out);
+    else fold2_f32(S, h->k, lanes, out);
+}
+
+static const rsr_batch_ops ops = {
+    .segments_i8 = segments_i8, .segments_f32 = segments_f32, .fold_i32 = fold_i32, .fold_f32 = fold_f32,
+};
+
+rsr_status rsr_product_i8_rsr_generic(const rsr_product * p);
+rsr_status rsr_product_f32_rsr_generic(const rsr_product * p);
+
+rsr_status rsr_product_i8_rsr_avx2(const rsr_product * p) {
+    return p->batch == 1 ? rsr_product_i8_rsr_generic(p) : rsr_batch_product(p, RSR_ACT_I8, &ops);
+}
+
+rsr_status rsr_product_f32_rsr_avx2(const rsr_product * p) {
+    return p->batch == 1 ? rsr_product_f32_rsr_generic(p) : rsr_batch_product(p, RSR_ACT_F32, &ops);
+}
+
+#pragma clang attribute pop
+
+#endif

@@ -1,0 +1,101 @@
+// rsr-batch.c: the batched classical RSR driver (see rsr-batch.h).
+#include "rsr-batch.h"
+
+typedef struct batch_ctx {
+    const rsr_product * p;
+    const rsr_batch_ops * ops;
+    rsr_act act;
+    uint32_t v0, nv, tile, per_task;
+} batch_ctx;
+
+// Columns in chunks of 64: each vector's chunk is read contiguously and scattered into 64 rows of xt that
+// stay in L1 while the chunk is filled.
+static void transpose_task(void * raw, uint32_t task, int thread) {
+    const batch_ctx * c = raw;
+    const rsr_layout_header * h = c->p->h;
+    const uint32_t c0 = task * 64, n = rsr_min_u32(64, h->cols - c0);
+    if (c->act == RSR_ACT_I8) {
+        uint8_t * xt = c->p->work + (uint64_t)c0 * c->tile;
+        for (uint32_t v = 0; v < c->tile; ++v) {
+            const int8_t * x = (const int8_t *)c->p->x + (uint64_t)(c->v0 + v) * h->cols + c0;
+            if (v < c->nv) for (uint32_t i = 0; i < n; ++i) xt[(uint64_t)i * c->tile + v] = (uint8_t)(x[i] + 128);
+            else for (uint32_t i = 0; i < n; ++i) xt[(uint64_t)i * c->tile + v] = 128;
+        }
+    } else {
+        float * xt = (float *)c->p->work + (uint64_t)c0 * c->tile;
+        for (uint32_t v = 0; v < c->tile; ++v) {
+            const float * x = (const float *)c->p->x + (uint64_t)(c->v0 + v) * h->cols + c0;
+            for (uint32_t i = 0; i < n; ++i) xt[(uint64_t)i * c->tile + v] = v < c->nv ? x[i] : 0.0f;
+        }
+    }
+}
+
+// Per block: segment sums, fold, and the block's rows into yt[row][tile] (bias removed for int8).
+static void blocks_task(void * raw, uint32_t task, int thread) {
+    const batch_ctx * c = raw;
+    const rsr_product * p = c->p;
+    const rsr_layout_header * h = p->h;
+    const uint32_t npat = rsr_npat(h), tile = c->tile;
+    uint8_t * slice = rsr_thread_work(p, rsr_work_shared(h, c->act, p->batch), rsr_work_slice(h, c->act, p->batch), thread);
+    uint8_t * yt = p->work + rsr_work_inputs(h, c->act, p->batch);
+    const uint32_t b0 = task * c->per_task, b1 = rsr_min_u32(b0 + c->per_task, h->n_blocks);
+    for (uint32_t b = b0; b < b1; ++b) {
+        const uint8_t * perm = rsr_perm_at(h, p->base, b), * seg = rsr_seg_at(h, p->base, b);
+        const uint32_t r0 = b * h->k, kb = rsr_block_rows(h, b);
+        if (c->act == RSR_ACT_F32) {
+            float * S = (float *)slice, * out = S + (uint64_t)npat * tile;
+            c->ops->segments_f32(h, perm, seg, (const float *)p->work, tile, S);
+            c->ops->fold_f32(h, S, tile, out);
+            memcpy((float *)yt + (uint64_t)r0 * tile, out, (uint64_t)kb * tile * sizeof(float));
+            continue;
+        }
+        int32_t * S = (int32_t *)slice, * out = S + (uint64_t)npat * tile;
+        c->ops->segments_i8(h, perm, seg, p->work, tile, S);
+        c->ops->fold_i32(h, S, tile, out);
+        // The bias: 128 times each row's weight sum, which is the fold of the segment lengths.
+        int32_t lengths[RSR_MAX_PATTERNS], row_sums[16];
+        uint32_t bounds[RSR_MAX_PATTERNS + 1];
+        rsr_load_seg(h, seg, bounds);
+        for (uint32_t q = 0; q < npat; ++q) lengths[q] = (int32_t)(bounds[q + 1] - bounds[q]);
+        if (h->weights == RSR_WEIGHTS_TERNARY) rsr_fold3_i32(lengths, h->k, row_sums);
+        else rsr_fold2_i32(lengths, h->k, row_sums);
+        for (uint32_t i = 0; i < kb; ++i) {
+            const int32_t bias = 128 * row_sums[i];
+            int32_t * dst = (int32_t *)yt + (uint64_t)(r0 + i) * tile;
+            const int32_t * src = out + (uint64_t)i * tile;
+            for (uint32_t l = 0; l < tile; ++l) dst[l] = src[l] - bias;
+        }
+    }
+}
+
+// yt[rows][tile] -> y[v0 + v][rows], 64 rows per task so reads and writes both stay in few cache lines.
+static void untranspose_task(void * raw, uint32_t task, int thread) {
+    const batch_ctx * c = raw;
+    const rsr_product * p = c->p;
+    const rsr_layout_header * h = p->h;
+    const uint32_t * yt = (const uint32_t *)(p->work + rsr_work_inputs(h, c->act, p->batch));
+    const uint32_t r0 = task * 64, r1 = rsr_min_u32(r0 + 64, h->rows);
+    for (uint32_t v = 0; v < c->nv; ++v) {
+        const uint32_t w = v % RSR_I8_TILE;
+        const uint32_t lane = c->act == RSR_ACT_I8 ? v - w + (w % 2 ? 32 + w / 2 : w / 2) : v;
+        uint32_t * dst = (uint32_t *)p->y + (uint64_t)(c->v0 + v) * h->rows;
+        for (uint32_t r = r0; r < r1; ++r) dst[r] = yt[(uint64_t)r * c->tile + lane];
+    }
+}
+
+rsr_status rsr_batch_product(const rsr_product * p, rsr_act act, const rsr_batch_ops * ops) {
+    const rsr_layout_header * h = p->h;
+    const uint32_t tile_max = rsr_batch_tile(act, p->batch);
+    for (uint32_t v0 = 0; v0 < p->batch; v0 += tile_max) {
+        const uint32_t nv = rsr_min_u32(tile_max, p->batch - v0);
+        batch_ctx c = {
+            .p = p, .ops = ops, .act = act, .v0 = v0, .nv = nv,
+            .tile = act == RSR_ACT_I8 ? tile_max : (nv + 15) / 16 * 16,
+            .per_task = rsr_blocks_per_task(h, p->n_threads),
+        };
+        rsr_pool_run(p->pool, transpose_task, &c, rsr_div_up(h->cols, 64));
+        rsr_pool_run(p->pool, blocks_task, &c, rsr_div_up(h->n_blocks, c.per_task));
+        rsr_pool_run(p->pool, untranspose_task, &c, rsr_div_up(h->rows, 64));
+    }
+    return RSR_OK;
+}
