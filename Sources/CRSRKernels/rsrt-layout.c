@@ -68,7 +68,9 @@ static void rsrt_unpack(const rsr_layout_header * h, const uint8_t * base, int8_
 
 static uint64_t rsrt_work_size(const rsr_layout_header * h, rsr_act act, uint32_t batch, int n_threads) {
     const uint64_t nv = rsrt_vectors_per_pass(batch);
-    return nv * (rsr_align_up(rsrt_table_bytes(h, act)) + rsrt_input_bytes(h, act)) + rsrt_partial_bytes(h, n_threads);
+    const uint64_t portable = nv * (rsr_align_up(rsrt_table_bytes(h, act)) + rsrt_input_bytes(h, act));
+    const uint64_t simd = rsrt_tables_bytes(h, n_threads) + rsrt_partial_bytes(h, n_threads);
+    return portable > simd ? portable : simd;
 }
 
 rsr_status rsr_product_i8_rsrt_generic(const rsr_product * p);

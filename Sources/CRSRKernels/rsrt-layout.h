@@ -69,7 +69,11 @@ static inline uint64_t rsrt_table_bytes(const rsr_layout_header * h, rsr_act act
 static inline uint64_t rsrt_input_bytes(const rsr_layout_header * h, rsr_act act) {
     return rsr_align_up((uint64_t)h->n_groups * 8 * (act == RSR_ACT_I8 ? 2 : 4));
 }
-// Then, when several threads each take a slice of the groups, their partial int32 sums [thread][rows].
+// SIMD kernels: a table set per thread (n_groups * 256 bytes each), then, when threads take slices of the
+// groups, their partial int32 sums [thread][rows].
+static inline uint64_t rsrt_tables_bytes(const rsr_layout_header * h, int n_threads) {
+    return rsr_align_up((uint64_t)n_threads * h->n_groups * 256);
+}
 static inline uint64_t rsrt_partial_bytes(const rsr_layout_header * h, int n_threads) {
     return n_threads > 1 ? rsr_align_up((uint64_t)n_threads * h->rows * 4) : 0;
 }

@@ -15,6 +15,19 @@ public final class DenseMatrix: @unchecked Sendable {
         for (i, v) in matrix.values.enumerated() { w[i] = Float(v) }
     }
 
+    private init(rows: Int, cols: Int, storage: AlignedBuffer) {
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+    }
+
+    /// Another copy of the floats (benchmarks rotate over copies to keep caches cold).
+    public func copy() -> DenseMatrix {
+        let bytes = AlignedBuffer(count: storage.count)
+        bytes.pointer.copyMemory(from: storage.pointer, byteCount: storage.count)
+        return DenseMatrix(rows: rows, cols: cols, storage: bytes)
+    }
+
     var floats: UnsafePointer<Float> { UnsafePointer(storage.pointer.assumingMemoryBound(to: Float.self)) }
 
     /// dense-f32: a plain loop per output.
@@ -36,7 +49,6 @@ public final class HFPackedMatrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     let packed: AlignedBuffer
-    private let scratch: AlignedBuffer
     public var byteCount: Int { packed.count }
 
     public init(_ matrix: LowBitMatrix) throws {
@@ -51,16 +63,32 @@ public final class HFPackedMatrix: @unchecked Sendable {
         self.rows = rows
         self.cols = cols
         self.packed = packed
-        scratch = AlignedBuffer(count: rows * cols * 4)
+    }
+
+    private init(rows: Int, cols: Int, packed: AlignedBuffer) {
+        self.rows = rows
+        self.cols = cols
+        self.packed = packed
     }
 
     /// The packed bytes, `packed[ceil(rows/4)][cols]`.
     public var packedBytes: [UInt8] { Array(UnsafeBufferPointer(start: packed.pointer.assumingMemoryBound(to: UInt8.self), count: packed.count)) }
 
-    public func multiply(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool?) throws {
+    /// Another copy of the packed bytes (benchmarks rotate over copies to keep caches cold).
+    public func copy() -> HFPackedMatrix {
+        let bytes = AlignedBuffer(count: packed.count)
+        bytes.pointer.copyMemory(from: packed.pointer, byteCount: packed.count)
+        return HFPackedMatrix(rows: rows, cols: cols, packed: bytes)
+    }
+
+    /// The float matrix every call unpacks into: rows * cols floats, reusable across calls and copies.
+    public func makeScratch() -> AlignedBuffer { AlignedBuffer(count: rows * cols * 4) }
+
+    public func multiply(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>,
+                         scratch: AlignedBuffer, pool: ThreadPool?) throws {
         try check(rsr_hf_unpack_f32(packed.pointer.assumingMemoryBound(to: UInt8.self), UInt32(rows), UInt32(cols), x,
                                     UInt32(clamping: batch), y, scratch.pointer.assumingMemoryBound(to: Float.self),
-                                    UInt64(rows * cols), pool?.raw),
+                                    UInt64(scratch.count / 4), pool?.raw),
                   "hf-unpack product \(rows)x\(cols), batch \(batch)")
     }
 }

@@ -91,6 +91,19 @@ public final class Layout: @unchecked Sendable {
         }
     }
 
+    private init(copying other: Layout) {
+        storage = AlignedBuffer(count: other.storage.count)
+        storage.pointer.copyMemory(from: other.storage.pointer, byteCount: other.storage.count)
+        kind = other.kind
+        weights = other.weights
+        rows = other.rows
+        cols = other.cols
+        k = other.k
+    }
+
+    /// Another copy of the layout bytes (benchmarks rotate over copies to keep caches cold).
+    public func copy() -> Layout { Layout(copying: self) }
+
     private static func info(_ storage: AlignedBuffer) -> rsr_layout_info {
         var info = rsr_layout_info()
         _ = rsr_layout_info_get(storage.pointer, UInt64(storage.count), &info)

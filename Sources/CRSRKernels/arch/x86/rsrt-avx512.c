@@ -152,41 +152,48 @@ static inline __attribute__((always_inline)) void lookup_quad(
 }
 
 // ---- Product ---------------------------------------------------------------------------------------------
-// Threads split the column groups, not the rows: each builds only its own slice of the tables and keeps
-// them in its own L2 (sharing tables across cores cost more than building them), reads its slice of every
-// quad, and writes partial sums that are added at the end.
+// Work splits into row parts x column slices. A task builds the tables of its column slice itself (sharing
+// tables across cores costs more than building them) and sums its slice over its rows' quads; column
+// slices write partial sums that are added at the end. Row parts keep each core on one sequential stream
+// of codes; column slices avoid building a table twice.
 
 typedef struct rsrt_ctx {
     const rsr_product * p;
     const int8_t * x;     // the current vector
     int32_t * y;          // its outputs
-    int32_t * partial;    // [slice][rows] when there are several slices
-    uint8_t * tables;     // n_groups * 256
-    uint32_t n_slices;
+    int32_t * partial;    // [slice][rows] when there are several column slices
+    uint8_t * tables;     // [row part][n_groups * 256]
+    uint32_t row_parts, col_slices;
 } rsrt_ctx;
 
-static void slice_task(void * raw, uint32_t slice, int thread) {
+static void part_task(void * raw, uint32_t task, int thread) {
     const rsrt_ctx * c = raw;
     const rsr_layout_header * h = c->p->h;
-    const uint32_t per_slice = rsr_div_up(h->n_groups, c->n_slices);
+    const uint32_t part = task / c->col_slices, slice = task % c->col_slices;
+    const uint32_t per_slice = rsr_div_up(h->n_groups, c->col_slices), per_part = rsr_div_up(rsrt_quads(h), c->row_parts);
     const uint32_t g0 = slice * per_slice, g1 = rsr_min_u32(g0 + per_slice, h->n_groups);
-    int32_t * y = c->n_slices > 1 ? c->partial + (uint64_t)slice * h->rows : c->y;
+    const uint32_t q0 = part * per_part, q1 = rsr_min_u32(q0 + per_part, rsrt_quads(h));
+    int32_t * y = c->col_slices > 1 ? c->partial + (uint64_t)slice * h->rows : c->y;
     if (g0 >= g1) {
-        memset(y, 0, (uint64_t)h->rows * sizeof *y);
+        for (uint32_t q = q0; q < q1; ++q) {
+            const uint32_t r0 = q * RSRT_QUAD * RSRT_TILE;
+            memset(y + r0, 0, rsr_min_u32(RSRT_QUAD * RSRT_TILE, h->rows - r0) * sizeof *y);
+        }
         return;
     }
     const table_consts * k = &consts[h->weights];
     const bool ternary = h->weights == RSR_WEIGHTS_TERNARY;
+    uint8_t * tables = c->tables + (uint64_t)part * h->n_groups * 256;
     _Alignas(64) int32_t acc32[RSRT_QUAD * RSRT_TILE];
-    if (ternary) build_tables(k, 3, 2, c->x, h->cols, h->k, g0, g1, c->tables);
-    else build_tables(k, 4, 3, c->x, h->cols, h->k, g0, g1, c->tables);
+    if (ternary) build_tables(k, 3, 2, c->x, h->cols, h->k, g0, g1, tables);
+    else build_tables(k, 4, 3, c->x, h->cols, h->k, g0, g1, tables);
 
-    for (uint32_t quad = 0; quad < rsrt_quads(h); ++quad) {
+    for (uint32_t quad = q0; quad < q1; ++quad) {
         const uint8_t * codes = rsrt_quad_codes(h, c->p->base, quad);
         const uint32_t row0 = quad * RSRT_QUAD * RSRT_TILE;
         const uint32_t nt = rsrt_quad_tiles(h, quad);
-#define LOOKUP(NT) ternary ? lookup_quad(h, k, codes, NT, true, c->tables, g0, g1, row0, acc32, y) \
-                           : lookup_quad(h, k, codes, NT, false, c->tables, g0, g1, row0, acc32, y)
+#define LOOKUP(NT) ternary ? lookup_quad(h, k, codes, NT, true, tables, g0, g1, row0, acc32, y) \
+                           : lookup_quad(h, k, codes, NT, false, tables, g0, g1, row0, acc32, y)
         if (nt == 4) LOOKUP(4);
         else if (nt == 3) LOOKUP(3);
         else if (nt == 2) LOOKUP(2);
@@ -198,22 +205,25 @@ static void slice_task(void * raw, uint32_t slice, int thread) {
 rsr_status rsr_product_i8_rsrt_avx512(const rsr_product * p) {
     pthread_once(&consts_once, init_consts);
     const rsr_layout_header * h = p->h;
-    // A slice should keep a few hundred groups so the per-quad overhead stays small.
-    const uint32_t n_slices = rsr_min_u32((uint32_t)p->n_threads, rsr_div_up(h->n_groups, 256));
+    const uint32_t n = (uint32_t)p->n_threads;
+    // Rows when every thread gets a few quads, columns otherwise.
+    const uint32_t row_parts = rsrt_quads(h) >= 4 * n ? n : 1;
+    const uint32_t col_slices = row_parts == 1 ? rsr_min_u32(n, rsr_div_up(h->n_groups, 256)) : 1;
     rsrt_ctx c = {
         .p = p,
         .tables = p->work,
-        .partial = (int32_t *)(p->work + rsr_align_up(rsrt_table_bytes(h, RSR_ACT_I8)) + rsrt_input_bytes(h, RSR_ACT_I8)),
-        .n_slices = n_slices,
+        .partial = (int32_t *)(p->work + rsrt_tables_bytes(h, p->n_threads)),
+        .row_parts = row_parts,
+        .col_slices = col_slices,
     };
     for (uint32_t v = 0; v < p->batch; ++v) {
         c.x = (const int8_t *)p->x + (uint64_t)v * h->cols;
         c.y = (int32_t *)p->y + (uint64_t)v * h->rows;
-        rsr_pool_run(p->pool, slice_task, &c, n_slices);
-        if (n_slices > 1) {
+        rsr_pool_run(p->pool, part_task, &c, row_parts * col_slices);
+        if (col_slices > 1) {
             for (uint32_t r = 0; r < h->rows; ++r) {
                 int32_t sum = 0;
-                for (uint32_t s = 0; s < n_slices; ++s) sum += c.partial[(uint64_t)s * h->rows + r];
+                for (uint32_t s = 0; s < col_slices; ++s) sum += c.partial[(uint64_t)s * h->rows + r];
                 c.y[r] = sum;
             }
         }

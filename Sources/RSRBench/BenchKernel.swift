@@ -1,0 +1,103 @@
+import RSRCore
+
+/// Inputs and outputs of one benchmark case, shared by every kernel measured on it.
+final class BenchBuffers {
+    let batch: Int
+    var int8Input: [Int8]
+    var floatInput: [Float]
+    var int32Output: [Int32]
+    var floatOutput: [Float]
+    let workspace = Workspace()
+
+    init(shape: MatrixShape, batch: Int, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        self.batch = batch
+        int8Input = (0..<batch * shape.cols).map { _ in Int8.random(in: -127...127, using: &rng) }
+        floatInput = int8Input.map { Float($0) / 127 }
+        int32Output = .init(repeating: 0, count: batch * shape.rows)
+        floatOutput = .init(repeating: 0, count: batch * shape.rows)
+    }
+}
+
+/// A kernel prepared for one matrix, with enough copies of its weights to rotate over.
+final class BenchKernel {
+    let name: KernelName
+    /// Bytes of weights (index included) one call reads.
+    let weightBytes: Int
+    /// Block rows (rsr), columns per group (rsr-t); nil where the kernel has no such parameter.
+    let k: Int?
+    let copies: Int
+    private let call: (_ copy: Int, _ buffers: BenchBuffers, _ pool: ThreadPool) throws -> Void
+
+    private init(name: KernelName, weightBytes: Int, k: Int?, copies: Int,
+                 call: @escaping (Int, BenchBuffers, ThreadPool) throws -> Void) {
+        self.name = name
+        self.weightBytes = weightBytes
+        self.k = k
+        self.copies = copies
+        self.call = call
+    }
+
+    func run(copy: Int, buffers: BenchBuffers, pool: ThreadPool) throws {
+        try call(copy % copies, buffers, pool)
+    }
+
+    /// Prepares `name` for `matrix`. `coldBytes`: how many bytes of weights to rotate over (nil: warm,
+    /// one copy).
+    static func prepare(_ name: KernelName, matrix: LowBitMatrix, k: Int, coldBytes: Int?, pool: ThreadPool) throws -> BenchKernel {
+        func copyCount(_ bytes: Int) -> Int {
+            guard let cold = coldBytes else { return 1 }
+            return min(256, max(1, (cold + bytes - 1) / bytes))
+        }
+        switch name {
+        case .denseF32, .openblasF32:
+            let first = DenseMatrix(matrix)
+            let copies = [first] + (1..<copyCount(first.byteCount)).map { _ in first.copy() }
+            return BenchKernel(name: name, weightBytes: first.byteCount, k: nil, copies: copies.count) { copy, b, pool in
+                try b.floatInput.withUnsafeBufferPointer { x in
+                    try b.floatOutput.withUnsafeMutableBufferPointer { y in
+                        if name == .denseF32 {
+                            try copies[copy].multiplyNaive(x.baseAddress!, batch: b.batch, into: y.baseAddress!, pool: pool)
+                        } else {
+                            try copies[copy].multiplyBLAS(x.baseAddress!, batch: b.batch, into: y.baseAddress!, threads: pool.threads)
+                        }
+                    }
+                }
+            }
+        case .hfUnpack:
+            let first = try HFPackedMatrix(matrix)
+            let copies = [first] + (1..<copyCount(first.byteCount)).map { _ in first.copy() }
+            let scratch = first.makeScratch()
+            return BenchKernel(name: name, weightBytes: first.byteCount, k: nil, copies: copies.count) { copy, b, pool in
+                try b.floatInput.withUnsafeBufferPointer { x in
+                    try b.floatOutput.withUnsafeMutableBufferPointer { y in
+                        try copies[copy].multiply(x.baseAddress!, batch: b.batch, into: y.baseAddress!, scratch: scratch, pool: pool)
+                    }
+                }
+            }
+        case .packedI2, .rsr, .rsrF32, .rsrT:
+            let kind: LayoutKind = switch name {
+                case .packedI2: .packedI2
+                case .rsrT: .rsrT
+                default: .rsr(k: k)
+            }
+            let first = try Layout(matrix, as: kind, pool: pool)
+            let copies = [first] + (1..<copyCount(first.byteCount)).map { _ in first.copy() }
+            return BenchKernel(name: name, weightBytes: first.byteCount, k: first.k, copies: copies.count) { copy, b, pool in
+                if name == .rsrF32 {
+                    try b.floatInput.withUnsafeBufferPointer { x in
+                        try b.floatOutput.withUnsafeMutableBufferPointer { y in
+                            try copies[copy].multiply(x.baseAddress!, batch: b.batch, into: y.baseAddress!, workspace: b.workspace, pool: pool)
+                        }
+                    }
+                } else {
+                    try b.int8Input.withUnsafeBufferPointer { x in
+                        try b.int32Output.withUnsafeMutableBufferPointer { y in
+                            try copies[copy].multiply(x.baseAddress!, batch: b.batch, into: y.baseAddress!, workspace: b.workspace, pool: pool)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

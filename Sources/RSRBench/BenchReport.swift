@@ -1,0 +1,99 @@
+import Foundation
+import RSRCore
+
+/// Output formats of `rsr bench`.
+public enum ReportFormat: String, CaseIterable, Sendable {
+    case md, csv, json
+}
+
+/// Renders benchmark results as a Markdown table, CSV or JSON.
+public enum BenchReport {
+    public static func render(_ result: BenchResult, as format: ReportFormat) -> String {
+        switch format {
+        case .md: markdown(result)
+        case .csv: csv(result)
+        case .json: json(result)
+        }
+    }
+
+    static let columns = ["kernel", "shape", "threads", "batch", "k", "median_us", "bits_per_weight", "gbps", "bw_fraction"]
+        + KernelName.baselines.map { "vs_\($0.rawValue)" }
+
+    static func cells(_ row: BenchRow) -> [String] {
+        [row.kernel.rawValue, row.shape.description, "\(row.threads)", "\(row.batch)", row.k.map(String.init) ?? "-",
+         String(format: "%.1f", row.medianSeconds * 1e6), String(format: "%.3f", row.bitsPerWeight),
+         String(format: "%.2f", row.throughput / 1e9), String(format: "%.2f", row.bandwidthFraction)]
+            + KernelName.baselines.map { base in row.speedup[base].map { String(format: "%.2f", $0) } ?? "" }
+    }
+
+    static func machineLine(_ result: BenchResult) -> String {
+        let m = result.machine
+        let bandwidth = m.readBandwidth.keys.sorted().map { "\($0) thread\($0 == 1 ? "" : "s") \(KernelBenchmark.gigabytes(m.readBandwidth[$0]!)) GB/s" }
+        let cache = result.coldBytes.map { "cold (weights rotate over \($0 >> 20) MiB)" } ?? "warm (one copy of the weights)"
+        return "\(m.cpu), \(m.cores) cores, \(m.isa); LLC \(m.llcBytes >> 20) MiB; read bandwidth: "
+            + bandwidth.joined(separator: ", ") + "; caches: \(cache)"
+    }
+
+    static func markdown(_ result: BenchResult) -> String {
+        let header = ["kernel", "shape", "threads", "batch", "k", "median µs", "bits/w", "GB/s", "of BW"]
+            + KernelName.baselines.map { "vs \($0.rawValue)" }
+        var lines = ["Machine: " + machineLine(result), "",
+                     "| " + header.joined(separator: " | ") + " |",
+                     "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
+        for row in result.rows {
+            var c = cells(row)
+            c[8] = String(format: "%.0f%%", row.bandwidthFraction * 100)
+            for i in 9..<c.count where !c[i].isEmpty { c[i] += "x" }
+            lines.append("| " + c.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func csv(_ result: BenchResult) -> String {
+        ([columns.joined(separator: ",")] + result.rows.map { cells($0).joined(separator: ",") }).joined(separator: "\n") + "\n"
+    }
+
+    struct JSONRow: Encodable {
+        let kernel: String
+        let shape: [Int]
+        let threads: Int
+        let batch: Int
+        let k: Int?
+        let median_us: Double
+        let bits_per_weight: Double
+        let gbps: Double
+        let bandwidth_gbps: Double
+        let bandwidth_fraction: Double
+        let speedup: [String: Double]
+    }
+
+    struct JSONMachine: Encodable {
+        let cpu: String
+        let cores: Int
+        let isa: String
+        let llc_bytes: Int
+        let read_gbps: [String: Double]
+    }
+
+    struct JSONReport: Encodable {
+        let machine: JSONMachine
+        let cold: Bool
+        let rows: [JSONRow]
+    }
+
+    static func json(_ result: BenchResult) -> String {
+        let rows = result.rows.map { row in
+            JSONRow(kernel: row.kernel.rawValue, shape: [row.shape.rows, row.shape.cols], threads: row.threads, batch: row.batch,
+                    k: row.k, median_us: row.medianSeconds * 1e6, bits_per_weight: row.bitsPerWeight, gbps: row.throughput / 1e9,
+                    bandwidth_gbps: row.readBandwidth / 1e9, bandwidth_fraction: row.bandwidthFraction,
+                    speedup: Dictionary(uniqueKeysWithValues: row.speedup.map { ($0.key.rawValue, $0.value) }))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let m = result.machine
+        let machine = JSONMachine(cpu: m.cpu, cores: m.cores, isa: m.isa, llc_bytes: m.llcBytes,
+                                  read_gbps: Dictionary(uniqueKeysWithValues: m.readBandwidth.map { ("\($0.key)", $0.value / 1e9) }))
+        let data = (try? encoder.encode(JSONReport(machine: machine, cold: result.cold, rows: rows))) ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}

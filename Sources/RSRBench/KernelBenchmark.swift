@@ -1,0 +1,139 @@
+import RSRCore
+
+/// How k is chosen for classical RSR.
+public enum KChoice: Sendable, Equatable, CustomStringConvertible {
+    case auto
+    case fixed(Int)
+
+    public init?(_ text: String) {
+        if text == "auto" { self = .auto } else if let k = Int(text), k > 0 { self = .fixed(k) } else { return nil }
+    }
+
+    public var description: String {
+        switch self {
+        case .auto: "auto"
+        case .fixed(let k): "\(k)"
+        }
+    }
+}
+
+/// One `rsr bench kernels` run: every kernel on every shape, thread count and batch size.
+public struct KernelBenchmark: Sendable {
+    public var shapes: [MatrixShape]
+    public var threads: [Int]
+    public var batches: [Int]
+    public var kernels: [KernelName]
+    public var k: KChoice = .auto
+    public var weights: WeightKind = .ternary
+    /// Rotate over copies of the weights so the working set exceeds the last-level cache.
+    public var cold = true
+    public var minSeconds = 0.2
+    public var isa: ISA = .best
+    public var seed: UInt64 = 1
+
+    /// Shapes of BitNet b1.58 2B4T, Llama-3 8B and squares 1024..16384.
+    public static let defaultShapes: [MatrixShape] = [
+        "2560x2560", "640x2560", "6912x2560", "2560x6912",
+        "4096x4096", "1024x4096", "14336x4096", "4096x14336",
+        "1024x1024", "2048x2048", "8192x8192", "16384x16384",
+    ].compactMap(MatrixShape.init)
+
+    public init(shapes: [MatrixShape] = KernelBenchmark.defaultShapes, threads: [Int] = [1, 2], batches: [Int] = [1, 64],
+                kernels: [KernelName] = KernelName.allCases) {
+        self.shapes = shapes
+        self.threads = threads
+        self.batches = batches
+        self.kernels = kernels
+    }
+
+    /// Bytes of weights each kernel rotates over when cold: four times the last-level cache, at least 128 MiB.
+    public var coldBytes: Int? { cold ? max(4 * MemoryBandwidth.lastLevelCacheBytes, 128 << 20) : nil }
+
+    /// Runs the benchmark; `progress` receives a line per measured case.
+    public func run(progress: (String) -> Void = { _ in }) throws -> BenchResult {
+        var machine = MachineInfo.current()
+        var pools: [Int: ThreadPool] = [:]
+        for t in threads {
+            let pool = try ThreadPool(threads: t)
+            pool.limitISA(to: isa)
+            pools[t] = pool
+            machine.readBandwidth[t] = try MemoryBandwidth.read(pool: pool)
+            progress("read bandwidth, \(t) thread\(t == 1 ? "" : "s"): \(Self.gigabytes(machine.readBandwidth[t]!)) GB/s")
+        }
+        var rows: [BenchRow] = []
+        for shape in shapes {
+            var rng = SplitMix64(seed: seed &+ UInt64(shape.rows &* 31 &+ shape.cols))
+            let matrix = try LowBitMatrix.random(rows: shape.rows, cols: shape.cols, kind: weights, using: &rng)
+            for batch in batches {
+                let kValue = switch k {
+                    case .auto: KTuner.tunedK(for: shape, batch: batch, weights: weights)
+                    case .fixed(let value): value
+                }
+                let prepared = try kernels.map {
+                    try BenchKernel.prepare($0, matrix: matrix, k: kValue, coldBytes: coldBytes, pool: pools[threads[0]]!)
+                }
+                let buffers = BenchBuffers(shape: shape, batch: batch, seed: seed &+ UInt64(batch))
+                for t in threads {
+                    var group: [BenchRow] = []
+                    for kernel in prepared {
+                        let timing = try Timing.measure(minSeconds: minSeconds) { run in
+                            try kernel.run(copy: run, buffers: buffers, pool: pools[t]!)
+                        }
+                        let row = BenchRow(kernel: kernel.name, shape: shape, threads: t, batch: batch, k: kernel.k,
+                                           medianSeconds: timing.median, weightBytes: kernel.weightBytes,
+                                           readBandwidth: machine.readBandwidth[t]!)
+                        progress(row.summary)
+                        group.append(row)
+                    }
+                    rows += BenchRow.withSpeedups(group)
+                }
+            }
+        }
+        return BenchResult(machine: machine, cold: cold, coldBytes: coldBytes, rows: rows)
+    }
+
+    static func gigabytes(_ bytesPerSecond: Double) -> String {
+        String(format: "%.1f", bytesPerSecond / 1e9)
+    }
+}
+
+/// One measured kernel on one case.
+public struct BenchRow: Sendable {
+    public let kernel: KernelName
+    public let shape: MatrixShape
+    public let threads: Int
+    public let batch: Int
+    public let k: Int?
+    public let medianSeconds: Double
+    public let weightBytes: Int
+    public let readBandwidth: Double
+    /// Baseline median / this median, for each baseline measured in the same case.
+    public var speedup: [KernelName: Double] = [:]
+
+    public var bitsPerWeight: Double { Double(weightBytes * 8) / Double(shape.weights) }
+    /// Weight bytes per second.
+    public var throughput: Double { Double(weightBytes) / medianSeconds }
+    public var bandwidthFraction: Double { throughput / readBandwidth }
+
+    var summary: String {
+        "\(kernel.rawValue) \(shape) threads \(threads) batch \(batch): \(String(format: "%.1f", medianSeconds * 1e6)) us"
+    }
+
+    /// The rows of one case, each with its speedups over the baselines among them.
+    static func withSpeedups(_ group: [BenchRow]) -> [BenchRow] {
+        let baselines = group.filter { KernelName.baselines.contains($0.kernel) }
+        return group.map { row in
+            var row = row
+            for base in baselines { row.speedup[base.kernel] = base.medianSeconds / row.medianSeconds }
+            return row
+        }
+    }
+}
+
+/// Everything one run measured.
+public struct BenchResult: Sendable {
+    public let machine: MachineInfo
+    public let cold: Bool
+    public let coldBytes: Int?
+    public let rows: [BenchRow]
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import RSRBench
+import RSRCore
+
+/// A comma-separated option value: `--threads 1,2`.
+struct ListArgument<Element: ExpressibleByArgument>: ExpressibleByArgument, CustomStringConvertible {
+    let values: [Element]
+
+    var description: String { values.map { "\($0)" }.joined(separator: ",") }
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+        let values = parts.compactMap { Element(argument: String($0).trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, values.count == parts.count else { return nil }
+        self.values = values
+    }
+}
+
+extension MatrixShape: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+extension KernelName: ExpressibleByArgument {}
+extension ReportFormat: ExpressibleByArgument {}
+extension WeightKind: ExpressibleByArgument {}
+
+extension ISA: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.description) }
+}
+
+extension KChoice: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}

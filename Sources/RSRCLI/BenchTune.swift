@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import RSRBench
+import RSRCore
+
+struct BenchTune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Measure the best k (rows per block) of classical RSR for each shape and batch.",
+        discussion: "With --emit swift, prints Sources/RSRCore/TunedK.swift with the measured table."
+    )
+
+    enum Emit: String, ExpressibleByArgument, CaseIterable {
+        case table, swift
+    }
+
+    @Option(help: "Comma-separated ROWSxCOLS shapes (default: the benchmark's shapes).")
+    var shapes: ListArgument<MatrixShape>?
+
+    @Option(help: "Comma-separated batch sizes.")
+    var batch = ListArgument<Int>(argument: "1,64")!
+
+    @Option(help: "Threads to measure with.")
+    var threads = 1
+
+    @Option(help: "Weight values: ternary or binary.")
+    var weights: WeightKind = .ternary
+
+    @Option(help: "Smallest k to try.")
+    var kMin = 2
+
+    @Option(help: "Largest k to try.")
+    var kMax = 6
+
+    @Option(help: "Minimum seconds of repeated calls per measurement.")
+    var minTime = 0.2
+
+    @Option(help: "What to print: a Markdown table, or the Swift source of the tuned table.")
+    var emit: Emit = .table
+
+    func validate() throws {
+        try BenchValidation.check(threads: [threads], batches: batch.values, shapes: shapes?.values ?? [])
+        let range = LayoutKind.rsrKRange(weights)
+        guard kMin <= kMax, range.contains(kMin), range.contains(kMax) else {
+            throw ValidationError("--k-min and --k-max must satisfy \(range.lowerBound) <= k-min <= k-max <= \(range.upperBound) for \(weights) weights.")
+        }
+    }
+
+    func run() throws {
+        let pool = try ThreadPool(threads: threads)
+        var entries: [(MatrixShape, Int, Int, [Int: Double])] = []
+        for shape in shapes?.values ?? KernelBenchmark.defaultShapes {
+            for b in batch.values {
+                let (best, medians) = try KTuner.measure(shape: shape, batch: b, weights: weights, ks: kMin...kMax, pool: pool, minSeconds: minTime)
+                entries.append((shape, b, best, medians))
+                FileHandle.standardError.write(Data("\(shape) batch \(b): k = \(best)\n".utf8))
+            }
+        }
+        switch emit {
+        case .table:
+            print("| shape | batch | best k | " + (kMin...kMax).map { "k=\($0) µs" }.joined(separator: " | ") + " |")
+            print("|---|---|---|" + (kMin...kMax).map { _ in "---" }.joined(separator: "|") + "|")
+            for (shape, b, best, medians) in entries {
+                let times = (kMin...kMax).map { medians[$0].map { String(format: "%.1f", $0 * 1e6) } ?? "-" }
+                print("| \(shape) | \(b) | \(best) | " + times.joined(separator: " | ") + " |")
+            }
+        case .swift:
+            print(TunedKSource.render(entries.map { ($0.0, KTuner.batchClass($0.1), $0.2) }, weights: weights, threads: threads,
+                                      machine: MachineInfo.current()))
+        }
+    }
+}
+
+enum TunedKSource {
+    static func render(_ entries: [(MatrixShape, Int, Int)], weights: WeightKind, threads: Int, machine: MachineInfo) -> String {
+        let lines = entries.map { "        Entry(\($0.0.rows), \($0.0.cols), batch: \($0.1), .\(weights.rawValue), k: \($0.2))," }
+        return """
+            /// Measured best k for classical RSR by shape and batch class (`rsr bench tune --emit swift` writes this
+            /// table). Measured on: \(machine.cpu), \(machine.isa), \(threads) thread\(threads == 1 ? "" : "s").
+            public enum TunedK {
+                public struct Entry: Sendable {
+                    public let shape: MatrixShape
+                    public let batch: Int
+                    public let weights: WeightKind
+                    public let k: Int
+
+                    public init(_ rows: Int, _ cols: Int, batch: Int, _ weights: WeightKind, k: Int) {
+                        self.shape = MatrixShape(rows: rows, cols: cols)
+                        self.batch = batch
+                        self.weights = weights
+                        self.k = k
+                    }
+                }
+
+                public static let table: [Entry] = [
+            \(lines.joined(separator: "\n"))
+                ]
+            }
+            """
+    }
+}
