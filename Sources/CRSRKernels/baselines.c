@@ -130,6 +130,7 @@ rsr_status rsr_hf_unpack_f32(const uint8_t * packed, uint32_t rows, uint32_t col
     unpack_ctx c = { .packed = packed, .scratch = scratch, .rows = rows, .cols = cols, .P = P,
                      .per_task = rsr_div_up(P, (uint32_t)n * 4) };
     rsr_pool_run(pool, unpack_task, &c, rsr_div_up(P, c.per_task));
+    rsr_pool_park(pool);
     openblas_set_num_threads(n);
     blas_product(scratch, rows, cols, x, batch, y);
     return RSR_OK;

@@ -18,7 +18,7 @@ static inline void cpu_relax(void) {}
 #endif
 
 #define RSR_MAX_THREADS 256
-#define SPIN_NS 2000000ull // how long an idle worker spins before it sleeps
+#define SPIN_NS 500000ull // how long an idle worker spins before it sleeps
 
 struct rsr_pool {
     int n_threads;
@@ -34,6 +34,7 @@ struct rsr_pool {
 
     _Atomic uint64_t generation;
     _Atomic int      n_sleeping;
+    _Atomic bool     park;       // sleep without spinning: another library is about to use the cores
     _Atomic bool     stop;
     pthread_mutex_t  mutex;
     pthread_cond_t   wake;
@@ -65,6 +66,7 @@ static uint64_t wait_for_job(rsr_pool * pool, uint64_t seen) {
     for (unsigned i = 0;; ++i) {
         const uint64_t gen = atomic_load_explicit(&pool->generation, memory_order_acquire);
         if (gen != seen || atomic_load(&pool->stop)) return gen;
+        if (atomic_load_explicit(&pool->park, memory_order_relaxed)) break;
         cpu_relax();
         if ((i & 1023) == 1023 && rsr_time_ns() > spin_until) break;
     }
@@ -151,11 +153,16 @@ rsr_isa rsr_pool_isa(const rsr_pool * pool) {
     return pool && pool->isa_limit < best ? pool->isa_limit : best;
 }
 
+void rsr_pool_park(rsr_pool * pool) {
+    if (pool) atomic_store_explicit(&pool->park, true, memory_order_relaxed);
+}
+
 void rsr_pool_run(rsr_pool * pool, rsr_task_fn fn, void * ctx, uint32_t n_tasks) {
     if (!pool || pool->n_threads == 1 || n_tasks <= 1) {
         for (uint32_t t = 0; t < n_tasks; ++t) fn(ctx, t, 0);
         return;
     }
+    atomic_store_explicit(&pool->park, false, memory_order_relaxed);
     pool->fn = fn;
     pool->ctx = ctx;
     pool->n_tasks = n_tasks;

@@ -1,3 +1,4 @@
+import Foundation
 import RSRCore
 
 /// How k is chosen for classical RSR.
@@ -74,23 +75,40 @@ public struct KernelBenchmark: Sendable {
                 }
                 let buffers = BenchBuffers(shape: shape, batch: batch, seed: seed &+ UInt64(batch))
                 for t in threads {
-                    var group: [BenchRow] = []
-                    for kernel in prepared {
-                        let timing = try Timing.measure(minSeconds: minSeconds) { run in
-                            try kernel.run(copy: run, buffers: buffers, pool: pools[t]!)
-                        }
-                        let row = BenchRow(kernel: kernel.name, shape: shape, threads: t, batch: batch, k: kernel.k,
-                                           medianSeconds: timing.median, weightBytes: kernel.weightBytes,
-                                           readBandwidth: machine.readBandwidth[t]!)
-                        progress(row.summary)
-                        group.append(row)
+                    let timings = try measure(prepared, buffers: buffers, pool: pools[t]!)
+                    let group = prepared.map { kernel in
+                        BenchRow(kernel: kernel.name, shape: shape, threads: t, batch: batch, k: kernel.k,
+                                 medianSeconds: timings[kernel.name]!.median, weightBytes: kernel.weightBytes,
+                                 readBandwidth: machine.readBandwidth[t]!)
                     }
+                    group.forEach { progress($0.summary) }
                     rows += BenchRow.withSpeedups(group)
                 }
             }
         }
         return BenchResult(machine: machine, cold: cold, coldBytes: coldBytes, rows: rows)
     }
+
+    /// Times every kernel of one case. Kernels take turns over a few rounds, so a slow drift of the machine
+    /// (a busy neighbour) affects them alike. OpenBLAS's idle threads keep spinning for a while after a
+    /// call and would take cores from whatever runs next: its kernels go last, then its threads settle.
+    private func measure(_ kernels: [BenchKernel], buffers: BenchBuffers, pool: ThreadPool) throws -> [KernelName: Timing] {
+        let ordered = kernels.filter { !$0.name.usesOpenBLAS } + kernels.filter(\.name.usesOpenBLAS)
+        var timings: [KernelName: [Timing]] = [:]
+        for _ in 0..<Self.rounds {
+            for kernel in ordered {
+                let timing = try Timing.measure(minRuns: 2, minSeconds: minSeconds / Double(Self.rounds)) { run in
+                    try kernel.run(copy: run, buffers: buffers, pool: pool)
+                }
+                timings[kernel.name, default: []].append(timing)
+                if kernel.name.usesOpenBLAS { usleep(150_000) }
+            }
+        }
+        return timings.mapValues(Timing.merged)
+    }
+
+    /// Rounds in which the kernels of one case take turns.
+    static let rounds = 3
 
     static func gigabytes(_ bytesPerSecond: Double) -> String {
         String(format: "%.1f", bytesPerSecond / 1e9)
@@ -110,6 +128,18 @@ public struct BenchRow: Sendable {
     /// Baseline median / this median, for each baseline measured in the same case.
     public var speedup: [KernelName: Double] = [:]
 
+    public init(kernel: KernelName, shape: MatrixShape, threads: Int, batch: Int, k: Int?, medianSeconds: Double,
+                weightBytes: Int, readBandwidth: Double) {
+        self.kernel = kernel
+        self.shape = shape
+        self.threads = threads
+        self.batch = batch
+        self.k = k
+        self.medianSeconds = medianSeconds
+        self.weightBytes = weightBytes
+        self.readBandwidth = readBandwidth
+    }
+
     public var bitsPerWeight: Double { Double(weightBytes * 8) / Double(shape.weights) }
     /// Weight bytes per second.
     public var throughput: Double { Double(weightBytes) / medianSeconds }
@@ -120,7 +150,7 @@ public struct BenchRow: Sendable {
     }
 
     /// The rows of one case, each with its speedups over the baselines among them.
-    static func withSpeedups(_ group: [BenchRow]) -> [BenchRow] {
+    public static func withSpeedups(_ group: [BenchRow]) -> [BenchRow] {
         let baselines = group.filter { KernelName.baselines.contains($0.kernel) }
         return group.map { row in
             var row = row
@@ -136,4 +166,11 @@ public struct BenchResult: Sendable {
     public let cold: Bool
     public let coldBytes: Int?
     public let rows: [BenchRow]
+
+    public init(machine: MachineInfo, cold: Bool, coldBytes: Int?, rows: [BenchRow]) {
+        self.machine = machine
+        self.cold = cold
+        self.coldBytes = coldBytes
+        self.rows = rows
+    }
 }

@@ -25,6 +25,9 @@ public enum KernelName: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// Whether the kernel runs on OpenBLAS's threads rather than the kernel library's pool.
+    public var usesOpenBLAS: Bool { self == .openblasF32 || self == .hfUnpack }
+
     /// Whether this kernel takes the `k` option (block rows of classical RSR).
     public var usesK: Bool { self == .rsr || self == .rsrF32 }
 }

@@ -7,12 +7,8 @@ struct BenchTune: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tune",
         abstract: "Measure the best k (rows per block) of classical RSR for each shape and batch.",
-        discussion: "With --emit swift, prints Sources/RSRCore/TunedK.swift with the measured table."
+        discussion: "Prints a Markdown table of every k's median time; --swift-file also writes the table as the Swift source of Sources/RSRCore/TunedK.swift."
     )
-
-    enum Emit: String, ExpressibleByArgument, CaseIterable {
-        case table, swift
-    }
 
     @Option(help: "Comma-separated ROWSxCOLS shapes (default: the benchmark's shapes).")
     var shapes: ListArgument<MatrixShape>?
@@ -35,8 +31,8 @@ struct BenchTune: ParsableCommand {
     @Option(help: "Minimum seconds of repeated calls per measurement.")
     var minTime = 0.2
 
-    @Option(help: "What to print: a Markdown table, or the Swift source of the tuned table.")
-    var emit: Emit = .table
+    @Option(help: "Also write the tuned table as Swift source to this file (Sources/RSRCore/TunedK.swift).")
+    var swiftFile: String?
 
     func validate() throws {
         try BenchValidation.check(threads: [threads], batches: batch.values, shapes: shapes?.values ?? [])
@@ -56,17 +52,16 @@ struct BenchTune: ParsableCommand {
                 FileHandle.standardError.write(Data("\(shape) batch \(b): k = \(best)\n".utf8))
             }
         }
-        switch emit {
-        case .table:
-            print("| shape | batch | best k | " + (kMin...kMax).map { "k=\($0) µs" }.joined(separator: " | ") + " |")
-            print("|---|---|---|" + (kMin...kMax).map { _ in "---" }.joined(separator: "|") + "|")
-            for (shape, b, best, medians) in entries {
-                let times = (kMin...kMax).map { medians[$0].map { String(format: "%.1f", $0 * 1e6) } ?? "-" }
-                print("| \(shape) | \(b) | \(best) | " + times.joined(separator: " | ") + " |")
-            }
-        case .swift:
-            print(TunedKSource.render(entries.map { ($0.0, KTuner.batchClass($0.1), $0.2) }, weights: weights, threads: threads,
-                                      machine: MachineInfo.current()))
+        print("| shape | batch | best k | " + (kMin...kMax).map { "k=\($0) µs" }.joined(separator: " | ") + " |")
+        print("|---|---|---|" + (kMin...kMax).map { _ in "---" }.joined(separator: "|") + "|")
+        for (shape, b, best, medians) in entries {
+            let times = (kMin...kMax).map { medians[$0].map { String(format: "%.1f", $0 * 1e6) } ?? "-" }
+            print("| \(shape) | \(b) | \(best) | " + times.joined(separator: " | ") + " |")
+        }
+        if let swiftFile {
+            let source = TunedKSource.render(entries.map { ($0.0, KTuner.batchClass($0.1), $0.2) }, weights: weights,
+                                             threads: threads, machine: MachineInfo.current())
+            try Data((source + "\n").utf8).write(to: URL(fileURLWithPath: swiftFile), options: .atomic)
         }
     }
 }
@@ -75,7 +70,7 @@ enum TunedKSource {
     static func render(_ entries: [(MatrixShape, Int, Int)], weights: WeightKind, threads: Int, machine: MachineInfo) -> String {
         let lines = entries.map { "        Entry(\($0.0.rows), \($0.0.cols), batch: \($0.1), .\(weights.rawValue), k: \($0.2))," }
         return """
-            /// Measured best k for classical RSR by shape and batch class (`rsr bench tune --emit swift` writes this
+            /// Measured best k for classical RSR by shape and batch class (`rsr bench tune --swift-file` writes this
             /// table). Measured on: \(machine.cpu), \(machine.isa), \(threads) thread\(threads == 1 ? "" : "s").
             public enum TunedK {
                 public struct Entry: Sendable {

@@ -5,12 +5,17 @@ public struct Timing: Sendable {
     /// Per-call times in seconds, sorted.
     public let samples: [Double]
 
+    public init(samples: [Double]) { self.samples = samples.sorted() }
+
+    /// Samples of several measurements pooled into one.
+    public static func merged(_ timings: [Timing]) -> Timing { Timing(samples: timings.flatMap(\.samples)) }
+
     public var median: Double { samples[samples.count / 2] }
     public var fastest: Double { samples[0] }
 
     /// Calls `body` once to warm up, then until at least `minRuns` calls and `minSeconds` have passed (at
-    /// most `maxRuns` calls; 3 calls suffice once a single call takes longer than `minSeconds`).
-    public static func measure(minRuns: Int = 5, maxRuns: Int = 10_000, minSeconds: Double = 0.2,
+    /// most `maxRuns` calls; 3 calls suffice once a single call takes longer than `slowCall` seconds).
+    public static func measure(minRuns: Int = 5, maxRuns: Int = 10_000, minSeconds: Double = 0.2, slowCall: Double = 0.5,
                                _ body: (Int) throws -> Void) rethrows -> Timing {
         try body(0)
         var samples: [Double] = []
@@ -23,9 +28,9 @@ public struct Timing: Sendable {
             samples.append(Double(t1 - t0) * 1e-9)
             run += 1
             let elapsed = Double(t1 - start) * 1e-9
-            let enough = samples.count >= minRuns || (samples.count >= 3 && samples.max()! > minSeconds)
+            let enough = samples.count >= minRuns || (samples.count >= 3 && samples.max()! > slowCall)
             if enough && elapsed >= minSeconds { break }
         }
-        return Timing(samples: samples.sorted())
+        return Timing(samples: samples)
     }
 }
