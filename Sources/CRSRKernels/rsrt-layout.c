@@ -67,8 +67,7 @@ static void rsrt_unpack(const rsr_layout_header * h, const uint8_t * base, int8_
 }
 
 static uint64_t rsrt_work_size(const rsr_layout_header * h, rsr_act act, uint32_t batch, int n_threads) {
-    const uint64_t nv = rsrt_vectors_per_pass(batch);
-    const uint64_t portable = nv * (rsr_align_up(rsrt_table_bytes(h, act)) + rsrt_input_bytes(h, act));
+    const uint64_t portable = (uint64_t)n_threads * rsrt_portable_table_bytes(h);
     const uint64_t simd = rsrt_tables_bytes(h, n_threads) + rsrt_partial_bytes(h, n_threads);
     return portable > simd ? portable : simd;
 }

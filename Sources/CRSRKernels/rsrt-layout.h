@@ -58,17 +58,12 @@ static inline uint64_t rsrt_code_offset(const rsr_layout_header * h, uint32_t ro
            ((uint64_t)g * rsrt_quad_tiles(h, quad) + tile % RSRT_QUAD) * RSRT_TILE + row % RSRT_TILE;
 }
 
-// Vectors whose tables are built and looked up together.
-static inline uint32_t rsrt_vectors_per_pass(uint32_t batch) { return batch < 4 ? batch : 4; }
+// Work, portable kernels: a table set per thread, [group][256] entries of int32 or f32 (indexed by
+// pattern code; the builder fills all base^G codes).
+static inline uint64_t rsrt_portable_table_bytes(const rsr_layout_header * h) {
+    return rsr_align_up((uint64_t)h->n_groups * RSRT_FULL_TABLE * 4);
+}
 
-// Work: tables for one pass ([vector][group][npat] entries of int16 or f32: the portable kernels index
-// the full pattern code), then the padded inputs ([vector][group][8] of int16 or f32).
-static inline uint64_t rsrt_table_bytes(const rsr_layout_header * h, rsr_act act) {
-    return (uint64_t)h->n_groups * RSRT_FULL_TABLE * (act == RSR_ACT_I8 ? 2 : 4);
-}
-static inline uint64_t rsrt_input_bytes(const rsr_layout_header * h, rsr_act act) {
-    return rsr_align_up((uint64_t)h->n_groups * 8 * (act == RSR_ACT_I8 ? 2 : 4));
-}
 // SIMD kernels: a table set per thread (n_groups * 256 bytes each), then, when threads take slices of the
 // groups, their partial int32 sums [thread][rows].
 static inline uint64_t rsrt_tables_bytes(const rsr_layout_header * h, int n_threads) {
@@ -78,9 +73,5 @@ static inline uint64_t rsrt_partial_bytes(const rsr_layout_header * h, int n_thr
     return n_threads > 1 ? rsr_align_up((uint64_t)n_threads * h->rows * 4) : 0;
 }
 
-static inline uint32_t rsrt_quads_per_task(const rsr_layout_header * h, int n_threads) {
-    const uint32_t target = (uint32_t)n_threads * 8, quads = rsrt_quads(h);
-    return quads <= target ? 1 : rsr_div_up(quads, target);
-}
 
 #endif // RSRT_LAYOUT_H

@@ -65,6 +65,25 @@ public enum BenchReport {
         let bandwidth_gbps: Double
         let bandwidth_fraction: Double
         let speedup: [String: Double]
+
+        // Every key is always present; "k" is null for kernels without one.
+        func encode(to encoder: Encoder) throws {
+            enum Key: String, CodingKey {
+                case kernel, shape, threads, batch, k, median_us, bits_per_weight, gbps, bandwidth_gbps, bandwidth_fraction, speedup
+            }
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(kernel, forKey: .kernel)
+            try c.encode(shape, forKey: .shape)
+            try c.encode(threads, forKey: .threads)
+            try c.encode(batch, forKey: .batch)
+            try c.encode(k, forKey: .k)
+            try c.encode(median_us, forKey: .median_us)
+            try c.encode(bits_per_weight, forKey: .bits_per_weight)
+            try c.encode(gbps, forKey: .gbps)
+            try c.encode(bandwidth_gbps, forKey: .bandwidth_gbps)
+            try c.encode(bandwidth_fraction, forKey: .bandwidth_fraction)
+            try c.encode(speedup, forKey: .speedup)
+        }
     }
 
     struct JSONMachine: Encodable {

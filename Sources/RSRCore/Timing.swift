@@ -13,11 +13,11 @@ public struct Timing: Sendable {
     public var median: Double { samples[samples.count / 2] }
     public var fastest: Double { samples[0] }
 
-    /// Calls `body` once to warm up, then until at least `minRuns` calls and `minSeconds` have passed (at
+    /// Calls `body` once to warm up (unless `warmUp` is false), then until at least `minRuns` calls and `minSeconds` have passed (at
     /// most `maxRuns` calls; 3 calls suffice once a single call takes longer than `slowCall` seconds).
     public static func measure(minRuns: Int = 5, maxRuns: Int = 10_000, minSeconds: Double = 0.2, slowCall: Double = 0.5,
-                               _ body: (Int) throws -> Void) rethrows -> Timing {
-        try body(0)
+                               warmUp: Bool = true, _ body: (Int) throws -> Void) rethrows -> Timing {
+        if warmUp { try body(0) }
         var samples: [Double] = []
         let start = rsr_time_ns()
         var run = 1

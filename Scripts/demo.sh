@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: build rsr in release mode and print its kernel speedup tables on the
+# shapes of BitNet b1.58 2B4T's attention and MLP projections, batch 1 (decode) and 64 (prefill).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+Scripts/deps.sh
+swift build -c release
+.build/release/rsr bench kernels --shapes 2560x2560,6912x2560,2560x6912 --threads 1,2 --batch 1,64 "$@"
