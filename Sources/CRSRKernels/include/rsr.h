@@ -9,8 +9,8 @@
 //   RSR_LAYOUT_RSR        classical RSR: rows in blocks of k; per block the columns sorted by their k-row
 //                         pattern (permutation + segment offsets). One segmented sum per pattern, then a fold
 //                         of the segment sums into the k outputs. Best for batches (prefill).
-//   RSR_LAYOUT_RSRT       transposed RSR: columns in groups of 5 (ternary, 3^5 = 243 patterns) or 8 (binary,
-//                         2^8 patterns); per row the group's pattern code in one byte (1.6 or 1.0 bits/weight).
+//   RSR_LAYOUT_RSRT       transposed RSR: columns in groups of 5 (ternary, 3^5 = 243 patterns) or 7 (binary,
+//                         2^7 patterns); per row the group's pattern in one byte (1.6 or 1.14 bits/weight).
 //                         Each group's patterns are summed once into a table; rows look their value up with
 //                         byte permutes. Best for single vectors (decode).
 //   RSR_LAYOUT_PACKED_I2  baseline: 2 bits per weight (w+1), 16x16 tiles, integer SIMD dot products.
