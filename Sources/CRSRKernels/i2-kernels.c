@@ -1,7 +1,8 @@
-// i2-kernels.c: portable packed-i2 product (int8 activations, exact int32 results).
+// i2-kernels.c: portable packed-i2 product (int8 activations, exact int32 results) and the runner the SIMD
+// kernels share.
 #include "i2-layout.h"
 
-void i2_prepare_inputs(const rsr_product * p, int8_t ** padded, int32_t ** sums) {
+static void prepare_inputs(const rsr_product * p, int8_t ** padded, int32_t ** sums) {
     const rsr_layout_header * h = p->h;
     const uint64_t stride = i2_padded_cols(h);
     *padded = (int8_t *)p->work;
@@ -17,16 +18,24 @@ void i2_prepare_inputs(const rsr_product * p, int8_t ** padded, int32_t ** sums)
     }
 }
 
-typedef struct i2_ctx {
-    const rsr_product * p;
-    uint32_t per_task;
-} i2_ctx;
+rsr_status i2_run(const rsr_product * p, rsr_task_fn task) {
+    const uint32_t target = (uint32_t)p->n_threads * 8;
+    i2_ctx c = { .p = p, .per_task = p->h->n_blocks <= target ? 1 : rsr_div_up(p->h->n_blocks, target) };
+    int8_t * xp;
+    int32_t * sums;
+    prepare_inputs(p, &xp, &sums);
+    c.xp = xp;
+    c.sums = sums;
+    rsr_pool_run(p->pool, task, &c, rsr_div_up(p->h->n_blocks, c.per_task));
+    return RSR_OK;
+}
 
 static void row_tiles_task(void * raw, uint32_t task, int thread) {
     const i2_ctx * c = raw;
     const rsr_product * p = c->p;
     const rsr_layout_header * h = p->h;
-    const uint32_t t0 = task * c->per_task, t1 = rsr_min_u32(t0 + c->per_task, h->n_blocks);
+    uint32_t t0, t1;
+    i2_task_tiles(c, task, &t0, &t1);
     for (uint32_t rt = t0; rt < t1; ++rt) {
         const uint8_t * tiles = i2_tiles(h, p->base, rt);
         for (uint32_t r = 0; r < I2_TILE && rt * I2_TILE + r < h->rows; ++r) {
@@ -43,8 +52,4 @@ static void row_tiles_task(void * raw, uint32_t task, int thread) {
     }
 }
 
-rsr_status rsr_product_i8_i2_generic(const rsr_product * p) {
-    i2_ctx c = { .p = p, .per_task = i2_tiles_per_task(p->h, p->n_threads) };
-    rsr_pool_run(p->pool, row_tiles_task, &c, rsr_div_up(p->h->n_blocks, c.per_task));
-    return RSR_OK;
-}
+rsr_status rsr_product_i8_i2_generic(const rsr_product * p) { return i2_run(p, row_tiles_task); }

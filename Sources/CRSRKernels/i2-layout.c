@@ -72,13 +72,8 @@ static uint64_t i2_work_size(const rsr_layout_header * h, rsr_act act, uint32_t 
 }
 
 rsr_status rsr_product_i8_i2_generic(const rsr_product * p);
-#if defined(__x86_64__)
 rsr_status rsr_product_i8_i2_avx2(const rsr_product * p);
 rsr_status rsr_product_i8_i2_avx512(const rsr_product * p);
-#define X86(f) f
-#else
-#define X86(f) NULL
-#endif
 
 const rsr_layout_traits rsr_traits_i2 = {
     .k_range = i2_k_range,
@@ -90,8 +85,8 @@ const rsr_layout_traits rsr_traits_i2 = {
     .product = {
         [RSR_ACT_I8] = {
             [RSR_ISA_SCALAR] = rsr_product_i8_i2_generic,
-            [RSR_ISA_AVX2] = X86(rsr_product_i8_i2_avx2),
-            [RSR_ISA_AVX512] = X86(rsr_product_i8_i2_avx512),
+            [RSR_ISA_AVX2] = RSR_X86(rsr_product_i8_i2_avx2),
+            [RSR_ISA_AVX512] = RSR_X86(rsr_product_i8_i2_avx512),
         },
     },
 };

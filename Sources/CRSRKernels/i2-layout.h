@@ -24,13 +24,22 @@ static inline uint64_t i2_work_inputs(const rsr_layout_header * h, uint32_t batc
     return rsr_align_up(i2_padded_cols(h) * batch);
 }
 
-// Copies each vector into work zero-padded to whole tiles and returns the per-vector sums there too: the
-// SIMD kernels multiply by w + 1 and subtract sum(x) once per output.
-void i2_prepare_inputs(const rsr_product * p, int8_t ** padded, int32_t ** sums);
+// What a packed-i2 task sees: the product, each vector zero-padded to whole tiles and its sum (the SIMD
+// kernels multiply by w + 1 and subtract sum(x) once per output), and how many row tiles a task takes.
+typedef struct i2_ctx {
+    const rsr_product * p;
+    const int8_t * xp;
+    const int32_t * sums;
+    uint32_t per_task;
+} i2_ctx;
 
-static inline uint32_t i2_tiles_per_task(const rsr_layout_header * h, int n_threads) {
-    const uint32_t target = (uint32_t)n_threads * 8;
-    return h->n_blocks <= target ? 1 : rsr_div_up(h->n_blocks, target);
+// Prepares the padded inputs and runs `task` over the row tiles (i2-kernels.c).
+rsr_status i2_run(const rsr_product * p, rsr_task_fn task);
+
+// The row tiles [first, end) of a task.
+static inline void i2_task_tiles(const i2_ctx * c, uint32_t task, uint32_t * first, uint32_t * end) {
+    *first = task * c->per_task;
+    *end = rsr_min_u32(*first + c->per_task, c->p->h->n_blocks);
 }
 
 #endif // I2_LAYOUT_H

@@ -96,6 +96,13 @@ typedef struct rsr_layout_traits {
     rsr_product_fn product[RSR_ACT_COUNT][RSR_ISA_COUNT];
 } rsr_layout_traits;
 
+// Dispatch-table entries for kernels in arch/x86/, which compile to nothing elsewhere.
+#if defined(__x86_64__)
+#define RSR_X86(f) f
+#else
+#define RSR_X86(f) NULL
+#endif
+
 extern const rsr_layout_traits rsr_traits_rsr;
 extern const rsr_layout_traits rsr_traits_rsrt;
 extern const rsr_layout_traits rsr_traits_i2;

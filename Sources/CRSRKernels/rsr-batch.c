@@ -83,7 +83,13 @@ static void untranspose_task(void * raw, uint32_t task, int thread) {
     }
 }
 
+rsr_status rsr_product_i8_rsr_generic(const rsr_product * p);
+rsr_status rsr_product_f32_rsr_generic(const rsr_product * p);
+
 rsr_status rsr_batch_product(const rsr_product * p, rsr_act act, const rsr_batch_ops * ops) {
+    // One vector gains nothing from the transposed tile (one lane of 16 or 64 would be used): it takes the
+    // portable per-vector kernel.
+    if (p->batch == 1) return act == RSR_ACT_I8 ? rsr_product_i8_rsr_generic(p) : rsr_product_f32_rsr_generic(p);
     const rsr_layout_header * h = p->h;
     const uint32_t tile_max = rsr_batch_tile(act, p->batch);
     for (uint32_t v0 = 0; v0 < p->batch; v0 += tile_max) {

@@ -28,6 +28,48 @@ typedef struct rsr_batch_ops {
     void (*fold_f32)(const rsr_layout_header * h, float * S, uint32_t lanes, float * out);
 } rsr_batch_ops;
 
+// The product of a batch with a level's ops (a batch of one runs the portable per-vector kernel).
 rsr_status rsr_batch_product(const rsr_product * p, rsr_act act, const rsr_batch_ops * ops);
+
+// The folds of rsr-layout.h on rows of `lanes` 32-bit values, for a SIMD level whose vector type V holds W
+// of them: defines fold2_<suffix>, fold3_<suffix> and fold_<suffix> (binary or ternary by h->weights).
+#define RSR_DEFINE_ROW_FOLDS(T, V, W, ZERO, ADD, SUB, LOAD, STORE, suffix)                                 \
+static void fold2_##suffix(T * S, uint32_t k, uint32_t lanes, T * out) {                                      \
+    uint32_t n = 1u << k;                                                                                     \
+    for (int i = (int)k - 1; i >= 0; --i) {                                                                  \
+        n >>= 1;                                                                                              \
+        for (uint32_t l = 0; l < lanes; l += W) {                                                             \
+            V acc = ZERO;                                                                                     \
+            for (uint32_t j = 0; j < n; ++j) {                                                                \
+                const V upper = LOAD(S + (uint64_t)(n + j) * lanes + l);                                      \
+                acc = ADD(acc, upper);                                                                        \
+                STORE(S + (uint64_t)j * lanes + l, ADD(LOAD(S + (uint64_t)j * lanes + l), upper));            \
+            }                                                                                                 \
+            STORE(out + (uint64_t)i * lanes + l, acc);                                                        \
+        }                                                                                                     \
+    }                                                                                                         \
+}                                                                                                             \
+static void fold3_##suffix(T * S, uint32_t k, uint32_t lanes, T * out) {                                      \
+    uint32_t n = rsr_ipow(3, k);                                                                              \
+    for (int i = (int)k - 1; i >= 0; --i) {                                                                  \
+        n /= 3;                                                                                               \
+        for (uint32_t l = 0; l < lanes; l += W) {                                                             \
+            V acc = ZERO;                                                                                     \
+            for (uint32_t j = 0; j < n; ++j) {                                                                \
+                T * neg = S + (uint64_t)j * lanes + l;                                                        \
+                const V zero = LOAD(S + (uint64_t)(n + j) * lanes + l);                                       \
+                const V pos = LOAD(S + (uint64_t)(2 * n + j) * lanes + l);                                    \
+                const V minus = LOAD(neg);                                                                    \
+                acc = ADD(acc, SUB(pos, minus));                                                              \
+                STORE(neg, ADD(ADD(minus, zero), pos));                                                       \
+            }                                                                                                 \
+            STORE(out + (uint64_t)i * lanes + l, acc);                                                        \
+        }                                                                                                     \
+    }                                                                                                         \
+}                                                                                                             \
+static void fold_##suffix(const rsr_layout_header * h, T * S, uint32_t lanes, T * out) {                      \
+    if (h->weights == RSR_WEIGHTS_TERNARY) fold3_##suffix(S, h->k, lanes, out);                               \
+    else fold2_##suffix(S, h->k, lanes, out);                                                                 \
+}
 
 #endif // RSR_BATCH_H

@@ -127,15 +127,10 @@ static uint64_t rsr_layout_work_size(const rsr_layout_header * h, rsr_act act, u
 
 rsr_status rsr_product_i8_rsr_generic(const rsr_product * p);
 rsr_status rsr_product_f32_rsr_generic(const rsr_product * p);
-#if defined(__x86_64__)
 rsr_status rsr_product_i8_rsr_avx2(const rsr_product * p);
 rsr_status rsr_product_f32_rsr_avx2(const rsr_product * p);
 rsr_status rsr_product_i8_rsr_avx512(const rsr_product * p);
 rsr_status rsr_product_f32_rsr_avx512(const rsr_product * p);
-#define X86(f) f
-#else
-#define X86(f) NULL
-#endif
 
 const rsr_layout_traits rsr_traits_rsr = {
     .k_range = rsr_k_range,
@@ -147,13 +142,13 @@ const rsr_layout_traits rsr_traits_rsr = {
     .product = {
         [RSR_ACT_I8] = {
             [RSR_ISA_SCALAR] = rsr_product_i8_rsr_generic,
-            [RSR_ISA_AVX2] = X86(rsr_product_i8_rsr_avx2),
-            [RSR_ISA_AVX512] = X86(rsr_product_i8_rsr_avx512),
+            [RSR_ISA_AVX2] = RSR_X86(rsr_product_i8_rsr_avx2),
+            [RSR_ISA_AVX512] = RSR_X86(rsr_product_i8_rsr_avx512),
         },
         [RSR_ACT_F32] = {
             [RSR_ISA_SCALAR] = rsr_product_f32_rsr_generic,
-            [RSR_ISA_AVX2] = X86(rsr_product_f32_rsr_avx2),
-            [RSR_ISA_AVX512] = X86(rsr_product_f32_rsr_avx512),
+            [RSR_ISA_AVX2] = RSR_X86(rsr_product_f32_rsr_avx2),
+            [RSR_ISA_AVX512] = RSR_X86(rsr_product_f32_rsr_avx512),
         },
     },
 };

@@ -74,12 +74,7 @@ static uint64_t rsrt_work_size(const rsr_layout_header * h, rsr_act act, uint32_
 
 rsr_status rsr_product_i8_rsrt_generic(const rsr_product * p);
 rsr_status rsr_product_f32_rsrt_generic(const rsr_product * p);
-#if defined(__x86_64__)
 rsr_status rsr_product_i8_rsrt_avx512(const rsr_product * p);
-#define X86(f) f
-#else
-#define X86(f) NULL
-#endif
 
 const rsr_layout_traits rsr_traits_rsrt = {
     .k_range = rsrt_k_range,
@@ -91,7 +86,7 @@ const rsr_layout_traits rsr_traits_rsrt = {
     .product = {
         [RSR_ACT_I8] = {
             [RSR_ISA_SCALAR] = rsr_product_i8_rsrt_generic,
-            [RSR_ISA_AVX512] = X86(rsr_product_i8_rsrt_avx512),
+            [RSR_ISA_AVX512] = RSR_X86(rsr_product_i8_rsrt_avx512),
         },
         [RSR_ACT_F32] = { [RSR_ISA_SCALAR] = rsr_product_f32_rsrt_generic },
     },

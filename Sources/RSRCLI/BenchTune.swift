@@ -7,7 +7,7 @@ struct BenchTune: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tune",
         abstract: "Measure the best k (rows per block) of classical RSR for each shape and batch.",
-        discussion: "Prints a Markdown table of every k's median time; --swift-file also writes the table as the Swift source of Sources/RSRCore/TunedK.swift."
+        discussion: "Prints a Markdown table of every k's median time; --swift-file also writes the best k per shape as Swift source (Sources/RSRCore/TunedKTable.swift, the table --k auto uses)."
     )
 
     @Option(help: "Comma-separated ROWSxCOLS shapes (default: the benchmark's shapes).")
@@ -31,7 +31,7 @@ struct BenchTune: ParsableCommand {
     @Option(help: "Minimum seconds of repeated calls per measurement.")
     var minTime = 0.2
 
-    @Option(help: "Also write the tuned table as Swift source to this file (Sources/RSRCore/TunedK.swift).")
+    @Option(help: "Also write the tuned table as Swift source to this file (Sources/RSRCore/TunedKTable.swift).")
     var swiftFile: String?
 
     func validate() throws {
@@ -70,23 +70,8 @@ enum TunedKSource {
     static func render(_ entries: [(MatrixShape, Int, Int)], weights: WeightKind, threads: Int, machine: MachineInfo) -> String {
         let lines = entries.map { "        Entry(\($0.0.rows), \($0.0.cols), batch: \($0.1), .\(weights.rawValue), k: \($0.2))," }
         return """
-            /// Measured best k for classical RSR by shape and batch class (`rsr bench tune --swift-file` writes this
-            /// table). Measured on: \(machine.cpu), \(machine.isa), \(threads) thread\(threads == 1 ? "" : "s").
-            public enum TunedK {
-                public struct Entry: Sendable {
-                    public let shape: MatrixShape
-                    public let batch: Int
-                    public let weights: WeightKind
-                    public let k: Int
-
-                    public init(_ rows: Int, _ cols: Int, batch: Int, _ weights: WeightKind, k: Int) {
-                        self.shape = MatrixShape(rows: rows, cols: cols)
-                        self.batch = batch
-                        self.weights = weights
-                        self.k = k
-                    }
-                }
-
+            // Written by `rsr bench tune --swift-file`. Measured on: \(machine.cpu), \(machine.isa), \(threads) thread\(threads == 1 ? "" : "s").
+            extension TunedK {
                 public static let table: [Entry] = [
             \(lines.joined(separator: "\n"))
                 ]

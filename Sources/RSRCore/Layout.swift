@@ -149,23 +149,19 @@ public final class Layout: @unchecked Sendable {
     }
 
     public func multiply(_ x: [Int8], batch: Int, pool: ThreadPool? = nil) throws -> [Int32] {
-        try checkInput(x.count, batch: batch)
-        var y = [Int32](repeating: 0, count: rows * batch)
-        try x.withUnsafeBufferPointer { xp in
-            try y.withUnsafeMutableBufferPointer { yp in
-                try multiply(xp.baseAddress!, batch: batch, into: yp.baseAddress!, workspace: Workspace(), pool: pool)
-            }
-        }
-        return y
+        try arrayProduct(x, batch: batch) { try multiply($0, batch: batch, into: $1, workspace: Workspace(), pool: pool) }
     }
 
     public func multiply(_ x: [Float], batch: Int, pool: ThreadPool? = nil) throws -> [Float] {
+        try arrayProduct(x, batch: batch) { try multiply($0, batch: batch, into: $1, workspace: Workspace(), pool: pool) }
+    }
+
+    private func arrayProduct<X, Y: Numeric>(_ x: [X], batch: Int,
+                                             _ body: (UnsafePointer<X>, UnsafeMutablePointer<Y>) throws -> Void) throws -> [Y] {
         try checkInput(x.count, batch: batch)
-        var y = [Float](repeating: 0, count: rows * batch)
+        var y = [Y](repeating: 0, count: rows * batch)
         try x.withUnsafeBufferPointer { xp in
-            try y.withUnsafeMutableBufferPointer { yp in
-                try multiply(xp.baseAddress!, batch: batch, into: yp.baseAddress!, workspace: Workspace(), pool: pool)
-            }
+            try y.withUnsafeMutableBufferPointer { yp in try body(xp.baseAddress!, yp.baseAddress!) }
         }
         return y
     }

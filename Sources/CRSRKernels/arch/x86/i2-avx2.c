@@ -12,13 +12,6 @@
 // int16 lane, so 15 column tiles keep the sums within 32767.
 #define RUN_TILES 15u
 
-typedef struct i2_ctx {
-    const rsr_product * p;
-    const int8_t * xp;
-    const int32_t * sums;
-    uint32_t per_task;
-} i2_ctx;
-
 // Rows of one row tile for one vector: out[0] rows 0..7, out[1] rows 8..15.
 static void row_tile(const uint8_t * tiles, uint32_t n_col_tiles, const int8_t * xp, __m256i out[2]) {
     const __m256i mask = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
@@ -45,7 +38,8 @@ static void row_tile(const uint8_t * tiles, uint32_t n_col_tiles, const int8_t *
 static void row_tiles_task(void * raw, uint32_t task, int thread) {
     const i2_ctx * c = raw;
     const rsr_layout_header * h = c->p->h;
-    const uint32_t t0 = task * c->per_task, t1 = rsr_min_u32(t0 + c->per_task, h->n_blocks);
+    uint32_t t0, t1;
+    i2_task_tiles(c, task, &t0, &t1);
     const uint64_t x_stride = i2_padded_cols(h);
     for (uint32_t rt = t0; rt < t1; ++rt) {
         for (uint32_t v = 0; v < c->p->batch; ++v) {
@@ -61,16 +55,7 @@ static void row_tiles_task(void * raw, uint32_t task, int thread) {
     }
 }
 
-rsr_status rsr_product_i8_i2_avx2(const rsr_product * p) {
-    i2_ctx c = { .p = p, .per_task = i2_tiles_per_task(p->h, p->n_threads) };
-    int8_t * xp;
-    int32_t * sums;
-    i2_prepare_inputs(p, &xp, &sums);
-    c.xp = xp;
-    c.sums = sums;
-    rsr_pool_run(p->pool, row_tiles_task, &c, rsr_div_up(p->h->n_blocks, c.per_task));
-    return RSR_OK;
-}
+rsr_status rsr_product_i8_i2_avx2(const rsr_product * p) { return i2_run(p, row_tiles_task); }
 
 #pragma clang attribute pop
 

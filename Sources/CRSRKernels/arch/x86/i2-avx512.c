@@ -56,13 +56,6 @@ static inline __attribute__((always_inline)) void gemv_block(
     }
 }
 
-typedef struct i2_ctx {
-    const rsr_product * p;
-    const int8_t * xp;
-    const int32_t * sums;
-    uint32_t per_task;
-} i2_ctx;
-
 static inline __attribute__((always_inline)) void run_block(const i2_ctx * c, uint32_t rt, int RT, uint32_t v0, int NB) {
     const rsr_layout_header * h = c->p->h;
     const uint64_t tile_stride = (uint64_t)h->n_groups * I2_TILE_BYTES, x_stride = i2_padded_cols(h);
@@ -92,8 +85,8 @@ static inline __attribute__((always_inline)) void run_block(const i2_ctx * c, ui
 
 static void row_tiles_task(void * raw, uint32_t task, int thread) {
     const i2_ctx * c = raw;
-    const rsr_layout_header * h = c->p->h;
-    const uint32_t t0 = task * c->per_task, t1 = rsr_min_u32(t0 + c->per_task, h->n_blocks);
+    uint32_t t0, t1;
+    i2_task_tiles(c, task, &t0, &t1);
     const uint32_t batch = c->p->batch;
     if (batch == 1) {
         // One row tile at a time: a single sequential stream per thread reads DRAM fastest.
@@ -108,16 +101,7 @@ static void row_tiles_task(void * raw, uint32_t task, int thread) {
     }
 }
 
-rsr_status rsr_product_i8_i2_avx512(const rsr_product * p) {
-    i2_ctx c = { .p = p, .per_task = i2_tiles_per_task(p->h, p->n_threads) };
-    int8_t * xp;
-    int32_t * sums;
-    i2_prepare_inputs(p, &xp, &sums);
-    c.xp = xp;
-    c.sums = sums;
-    rsr_pool_run(p->pool, row_tiles_task, &c, rsr_div_up(p->h->n_blocks, c.per_task));
-    return RSR_OK;
-}
+rsr_status rsr_product_i8_i2_avx512(const rsr_product * p) { return i2_run(p, row_tiles_task); }
 
 #pragma clang attribute pop
 

@@ -72,45 +72,10 @@ DEFINE_SEGMENTS_F32(uint32_t)
 
 // ---- Folds on rows of lanes (see rsr-layout.h for the scalar form) ---------------------------------------
 
-#define DEFINE_FOLDS(T, V, ZERO, ADD, SUB, LOAD, STORE, suffix)                                               \
-static void fold2_##suffix(T * S, uint32_t k, uint32_t lanes, T * out) {                                      \
-    uint32_t n = 1u << k;                                                                                     \
-    for (int i = (int)k - 1; i >= 0; --i) {                                                                  \
-        n >>= 1;                                                                                              \
-        for (uint32_t l = 0; l < lanes; l += 8) {                                                             \
-            V acc = ZERO;                                                                                     \
-            for (uint32_t j = 0; j < n; ++j) {                                                                \
-                const V upper = LOAD(S + (uint64_t)(n + j) * lanes + l);                                      \
-                acc = ADD(acc, upper);                                                                        \
-                STORE(S + (uint64_t)j * lanes + l, ADD(LOAD(S + (uint64_t)j * lanes + l), upper));            \
-            }                                                                                                 \
-            STORE(out + (uint64_t)i * lanes + l, acc);                                                        \
-        }                                                                                                     \
-    }                                                                                                         \
-}                                                                                                             \
-static void fold3_##suffix(T * S, uint32_t k, uint32_t lanes, T * out) {                                      \
-    uint32_t n = rsr_ipow(3, k);                                                                              \
-    for (int i = (int)k - 1; i >= 0; --i) {                                                                  \
-        n /= 3;                                                                                               \
-        for (uint32_t l = 0; l < lanes; l += 8) {                                                             \
-            V acc = ZERO;                                                                                     \
-            for (uint32_t j = 0; j < n; ++j) {                                                                \
-                T * neg = S + (uint64_t)j * lanes + l;                                                        \
-                const V zero = LOAD(S + (uint64_t)(n + j) * lanes + l);                                       \
-                const V pos = LOAD(S + (uint64_t)(2 * n + j) * lanes + l);                                    \
-                const V minus = LOAD(neg);                                                                    \
-                acc = ADD(acc, SUB(pos, minus));                                                              \
-                STORE(neg, ADD(ADD(minus, zero), pos));                                                       \
-            }                                                                                                 \
-            STORE(out + (uint64_t)i * lanes + l, acc);                                                        \
-        }                                                                                                     \
-    }                                                                                                         \
-}
-
 static inline __m256i load_i32(const int32_t * p) { return _mm256_load_si256((const __m256i *)p); }
 static inline void store_i32(int32_t * p, __m256i v) { _mm256_store_si256((__m256i *)p, v); }
-DEFINE_FOLDS(int32_t, __m256i, _mm256_setzero_si256(), _mm256_add_epi32, _mm256_sub_epi32, load_i32, store_i32, i32)
-DEFINE_FOLDS(float, __m256, _mm256_setzero_ps(), _mm256_add_ps, _mm256_sub_ps, _mm256_load_ps, _mm256_store_ps, f32)
+RSR_DEFINE_ROW_FOLDS(int32_t, __m256i, 8, _mm256_setzero_si256(), _mm256_add_epi32, _mm256_sub_epi32, load_i32, store_i32, i32)
+RSR_DEFINE_ROW_FOLDS(float, __m256, 8, _mm256_setzero_ps(), _mm256_add_ps, _mm256_sub_ps, _mm256_load_ps, _mm256_store_ps, f32)
 
 // ---- Entry points ---------------------------------------------------------------------------------------
 
@@ -126,30 +91,12 @@ static void segments_f32(const rsr_layout_header * h, const uint8_t * perm, cons
     else segments_f32_uint16_t((const uint16_t *)perm, (const uint16_t *)seg, rsr_npat(h), xt, tile, S);
 }
 
-static void fold_i32(const rsr_layout_header * h, int32_t * S, uint32_t lanes, int32_t * out) {
-    if (h->weights == RSR_WEIGHTS_TERNARY) fold3_i32(S, h->k, lanes, out);
-    else fold2_i32(S, h->k, lanes, out);
-}
-
-static void fold_f32(const rsr_layout_header * h, float * S, uint32_t lanes, float * out) {
-    if (h->weights == RSR_WEIGHTS_TERNARY) fold3_f32(S, h->k, lanes, out);
-    else fold2_f32(S, h->k, lanes, out);
-}
-
 static const rsr_batch_ops ops = {
     .segments_i8 = segments_i8, .segments_f32 = segments_f32, .fold_i32 = fold_i32, .fold_f32 = fold_f32,
 };
 
-rsr_status rsr_product_i8_rsr_generic(const rsr_product * p);
-rsr_status rsr_product_f32_rsr_generic(const rsr_product * p);
-
-rsr_status rsr_product_i8_rsr_avx2(const rsr_product * p) {
-    return p->batch == 1 ? rsr_product_i8_rsr_generic(p) : rsr_batch_product(p, RSR_ACT_I8, &ops);
-}
-
-rsr_status rsr_product_f32_rsr_avx2(const rsr_product * p) {
-    return p->batch == 1 ? rsr_product_f32_rsr_generic(p) : rsr_batch_product(p, RSR_ACT_F32, &ops);
-}
+rsr_status rsr_product_i8_rsr_avx2(const rsr_product * p) { return rsr_batch_product(p, RSR_ACT_I8, &ops); }
+rsr_status rsr_product_f32_rsr_avx2(const rsr_product * p) { return rsr_batch_product(p, RSR_ACT_F32, &ops); }
 
 #pragma clang attribute pop
 

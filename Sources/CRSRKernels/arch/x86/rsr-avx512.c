@@ -68,45 +68,10 @@ DEFINE_SEGMENTS_F32(uint32_t)
 // ---- Folds on rows of the tile (see rsr-layout.h for the scalar form) -----------------------------------
 // Rows are `lanes` 32-bit values wide (a multiple of 16); 32-bit integer and float share the structure.
 
-#define DEFINE_FOLDS(T, V, ZERO, ADD, SUB, LOAD, STORE, suffix)                                               \
-static void fold2_##suffix(T * S, uint32_t k, uint32_t lanes, T * out) {                                      \
-    uint32_t n = 1u << k;                                                                                     \
-    for (int i = (int)k - 1; i >= 0; --i) {                                                                  \
-        n >>= 1;                                                                                              \
-        for (uint32_t l = 0; l < lanes; l += 16) {                                                            \
-            V acc = ZERO;                                                                                     \
-            for (uint32_t j = 0; j < n; ++j) {                                                                \
-                const V upper = LOAD(S + (uint64_t)(n + j) * lanes + l);                                      \
-                acc = ADD(acc, upper);                                                                        \
-                STORE(S + (uint64_t)j * lanes + l, ADD(LOAD(S + (uint64_t)j * lanes + l), upper));            \
-            }                                                                                                 \
-            STORE(out + (uint64_t)i * lanes + l, acc);                                                        \
-        }                                                                                                     \
-    }                                                                                                         \
-}                                                                                                             \
-static void fold3_##suffix(T * S, uint32_t k, uint32_t lanes, T * out) {                                      \
-    uint32_t n = rsr_ipow(3, k);                                                                              \
-    for (int i = (int)k - 1; i >= 0; --i) {                                                                  \
-        n /= 3;                                                                                               \
-        for (uint32_t l = 0; l < lanes; l += 16) {                                                            \
-            V acc = ZERO;                                                                                     \
-            for (uint32_t j = 0; j < n; ++j) {                                                                \
-                T * neg = S + (uint64_t)j * lanes + l;                                                        \
-                const V zero = LOAD(S + (uint64_t)(n + j) * lanes + l);                                       \
-                const V pos = LOAD(S + (uint64_t)(2 * n + j) * lanes + l);                                    \
-                const V minus = LOAD(neg);                                                                    \
-                acc = ADD(acc, SUB(pos, minus));                                                              \
-                STORE(neg, ADD(ADD(minus, zero), pos));                                                       \
-            }                                                                                                 \
-            STORE(out + (uint64_t)i * lanes + l, acc);                                                        \
-        }                                                                                                     \
-    }                                                                                                         \
-}
-
 static inline __m512i load_i32(const int32_t * p) { return _mm512_load_si512(p); }
 static inline void store_i32(int32_t * p, __m512i v) { _mm512_store_si512(p, v); }
-DEFINE_FOLDS(int32_t, __m512i, _mm512_setzero_si512(), _mm512_add_epi32, _mm512_sub_epi32, load_i32, store_i32, i32)
-DEFINE_FOLDS(float, __m512, _mm512_setzero_ps(), _mm512_add_ps, _mm512_sub_ps, _mm512_load_ps, _mm512_store_ps, f32)
+RSR_DEFINE_ROW_FOLDS(int32_t, __m512i, 16, _mm512_setzero_si512(), _mm512_add_epi32, _mm512_sub_epi32, load_i32, store_i32, i32)
+RSR_DEFINE_ROW_FOLDS(float, __m512, 16, _mm512_setzero_ps(), _mm512_add_ps, _mm512_sub_ps, _mm512_load_ps, _mm512_store_ps, f32)
 
 // ---- Entry points ---------------------------------------------------------------------------------------
 
@@ -132,32 +97,12 @@ static void segments_f32(const rsr_layout_header * h, const uint8_t * perm, cons
     else WITH_REGS(tile, segments_f32_uint16_t((const uint16_t *)perm, (const uint16_t *)seg, rsr_npat(h), xt, R, S))
 }
 
-static void fold_i32(const rsr_layout_header * h, int32_t * S, uint32_t lanes, int32_t * out) {
-    if (h->weights == RSR_WEIGHTS_TERNARY) fold3_i32(S, h->k, lanes, out);
-    else fold2_i32(S, h->k, lanes, out);
-}
-
-static void fold_f32(const rsr_layout_header * h, float * S, uint32_t lanes, float * out) {
-    if (h->weights == RSR_WEIGHTS_TERNARY) fold3_f32(S, h->k, lanes, out);
-    else fold2_f32(S, h->k, lanes, out);
-}
-
 static const rsr_batch_ops ops = {
     .segments_i8 = segments_i8, .segments_f32 = segments_f32, .fold_i32 = fold_i32, .fold_f32 = fold_f32,
 };
 
-// A batch of one vector gains nothing from the transposed tile (one lane of 16 or 64 would be used); it
-// takes the portable per-vector kernel.
-rsr_status rsr_product_i8_rsr_generic(const rsr_product * p);
-rsr_status rsr_product_f32_rsr_generic(const rsr_product * p);
-
-rsr_status rsr_product_i8_rsr_avx512(const rsr_product * p) {
-    return p->batch == 1 ? rsr_product_i8_rsr_generic(p) : rsr_batch_product(p, RSR_ACT_I8, &ops);
-}
-
-rsr_status rsr_product_f32_rsr_avx512(const rsr_product * p) {
-    return p->batch == 1 ? rsr_product_f32_rsr_generic(p) : rsr_batch_product(p, RSR_ACT_F32, &ops);
-}
+rsr_status rsr_product_i8_rsr_avx512(const rsr_product * p) { return rsr_batch_product(p, RSR_ACT_I8, &ops); }
+rsr_status rsr_product_f32_rsr_avx512(const rsr_product * p) { return rsr_batch_product(p, RSR_ACT_F32, &ops); }
 
 #pragma clang attribute pop
 
