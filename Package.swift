@@ -24,6 +24,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("pthread"), .linkedLibrary("m")]
         ),
         .target(name: "RSRCore", dependencies: ["CRSRKernels"]),
+        .target(name: "FileIO"),
+        .target(name: "SafeTensors", dependencies: ["FileIO"]),
         .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels"]),
         .target(
             name: "RSRCLI",
@@ -31,6 +33,7 @@ let package = Package(
         ),
         .executableTarget(name: "rsr", dependencies: ["RSRCLI"]),
         .testTarget(name: "RSRCoreTests", dependencies: ["RSRCore", "CRSRKernels"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FileIO"]),
         .testTarget(name: "RSRBenchTests", dependencies: ["RSRBench", "RSRCore"]),
         .testTarget(name: "RSRCLITests", dependencies: ["RSRCLI"]),
     ]
