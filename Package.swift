@@ -26,14 +26,17 @@ let package = Package(
         .target(name: "RSRCore", dependencies: ["CRSRKernels"]),
         .target(name: "FileIO"),
         .target(name: "SafeTensors", dependencies: ["FileIO"]),
+        .target(name: "CHubSupport", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "Hub", dependencies: ["CHubSupport", "FileIO"]),
         .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels"]),
         .target(
             name: "RSRCLI",
-            dependencies: ["RSRCore", "RSRBench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["RSRCore", "RSRBench", "Hub", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "rsr", dependencies: ["RSRCLI"]),
         .testTarget(name: "RSRCoreTests", dependencies: ["RSRCore", "CRSRKernels"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FileIO"]),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "FileIO"]),
         .testTarget(name: "RSRBenchTests", dependencies: ["RSRBench", "RSRCore"]),
         .testTarget(name: "RSRCLITests", dependencies: ["RSRCLI"]),
     ]
