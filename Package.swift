@@ -35,8 +35,9 @@ let package = Package(
         ),
         .executableTarget(name: "rsr", dependencies: ["RSRCLI"]),
         .testTarget(name: "RSRCoreTests", dependencies: ["RSRCore", "CRSRKernels"]),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FileIO"]),
-        .testTarget(name: "HubTests", dependencies: ["Hub", "FileIO"]),
+        .target(name: "TestSupport", dependencies: ["FileIO"], path: "Tests/TestSupport"),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FileIO", "TestSupport"]),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "FileIO", "TestSupport"]),
         .testTarget(name: "RSRBenchTests", dependencies: ["RSRBench", "RSRCore"]),
         .testTarget(name: "RSRCLITests", dependencies: ["RSRCLI"]),
     ]

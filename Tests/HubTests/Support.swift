@@ -1,20 +1,7 @@
 import FileIO
 import Foundation
 @testable import Hub
-
-/// A fresh directory, removed when the value is released.
-final class TemporaryDirectory {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/rsr-hub-XXXXXX".utf8CString)
-        path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-    }
-
-    func file(_ name: String) -> String { Path.join(path, name) }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+import TestSupport
 
 /// A configuration for the fake Hub: short timeouts and backoff so fault tests run fast.
 func testConfiguration(_ hub: FakeHub, cache: String, token: String? = nil) -> HubConfiguration {
@@ -39,20 +26,4 @@ func sampleRepo(weights: Int = 300_000) -> [FakeHub.File] {
     ]
 }
 
-func runPython(_ script: String, environment: [String: String] = [:]) -> (status: Int32, output: String)? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script]
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    do { try process.run() } catch { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
-let pythonHasHuggingfaceHub = runPython("import huggingface_hub")?.status == 0
+let pythonHasHuggingfaceHub = pythonHas("huggingface_hub")

@@ -1,3 +1,4 @@
+import TestSupport
 import FileIO
 import SafeTensors
 import Testing

@@ -1,0 +1,56 @@
+import TestSupport
+import FileIO
+import Foundation
+import Testing
+
+/// `rsr download` as a user runs it: the built executable, environment variables, piped output.
+@Suite(.serialized) struct DownloadCommandTests {
+    let hub: FakeHub
+    let dir = TemporaryDirectory()
+
+    init() throws { hub = try FakeHub() }
+
+    /// The rsr executable built beside this test bundle.
+    static let executable: String = {
+        var url = Bundle.main.bundleURL
+        if url.pathExtension == "xctest" { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("rsr").path
+    }()
+
+    func run(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = arguments
+        process.environment = environment.merging(["HOME": dir.path, "PATH": "/usr/bin:/bin"]) { a, _ in a }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: executable)))
+    func printsTheSnapshotDirectoryLast() throws {
+        hub.add("org/model", files: sampleRepo())
+        let env = ["HF_ENDPOINT": hub.endpoint, "HF_HUB_CACHE": dir.file("cache")]
+        let result = try run(["download", "org/model"], environment: env)
+        #expect(result.status == 0, "\(result.stderr)")
+        let expected = Path.join(dir.file("cache"), "models--org--model", "snapshots", hub.repo("org/model").commit)
+        #expect(result.stdout.split(separator: "\n").last.map(String.init) == expected)
+        #expect(result.stderr.isEmpty) // no progress bar when standard error is not a terminal
+        #expect(Path.exists(Path.join(expected, "model.safetensors")))
+
+        let offline = try run(["download", "org/model"], environment: env.merging(["HF_HUB_OFFLINE": "1"]) { _, b in b })
+        #expect(offline.stdout.split(separator: "\n").last.map(String.init) == expected)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: executable)))
+    func errorsGoToStandardErrorWithAFailingStatus() throws {
+        let result = try run(["download", "org/missing"], environment: ["HF_ENDPOINT": hub.endpoint, "HF_HUB_CACHE": dir.file("cache")])
+        #expect(result.status != 0)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("org/missing at revision main: not found (HTTP 404, RepoNotFound)"))
+    }
+}
