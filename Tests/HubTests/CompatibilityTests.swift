@@ -1,7 +1,7 @@
-import TestSupport
 import FileIO
 import Foundation
 @testable import Hub
+import TestSupport
 import Testing
 
 /// Caches are shared both ways with huggingface_hub (when it is installed).

@@ -1,6 +1,6 @@
-import TestSupport
 import FileIO
 import Foundation
+import TestSupport
 import Testing
 
 /// `rsr download` as a user runs it: the built executable, environment variables, piped output.

@@ -1,7 +1,7 @@
-import TestSupport
 import FileIO
 import Foundation
 @testable import Hub
+import TestSupport
 import Testing
 
 @Suite(.serialized) struct HubDownloaderTests {

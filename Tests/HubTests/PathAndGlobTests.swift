@@ -1,6 +1,6 @@
-import TestSupport
 import Foundation
 @testable import Hub
+import TestSupport
 import Testing
 
 @Suite struct PathAndGlobTests {

@@ -1,6 +1,6 @@
-import TestSupport
 import FileIO
 import SafeTensors
+import TestSupport
 import Testing
 
 @Suite struct CheckpointTests {

@@ -1,7 +1,7 @@
-import TestSupport
 import FileIO
 import Foundation
 import SafeTensors
+import TestSupport
 import Testing
 
 @Suite struct SafeTensorsFileTests {
