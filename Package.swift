@@ -6,6 +6,9 @@ import PackageDescription
 let kernelFlags: [CSetting] = [
     .unsafeFlags(["-O2", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"]),
 ]
+// The same for the Swift modules whose loops walk every weight of a checkpoint (conversion, synthetic
+// models, safetensors reading): unoptimised, they take minutes on a model of real size.
+let weightLoopFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
     name: "rsr",
@@ -25,13 +28,18 @@ let package = Package(
         ),
         .target(name: "RSRCore", dependencies: ["CRSRKernels"]),
         .target(name: "FileIO"),
-        .target(name: "SafeTensors", dependencies: ["FileIO"]),
+        .target(name: "Console"),
+        .target(name: "SafeTensors", dependencies: ["FileIO"], swiftSettings: weightLoopFlags),
         .target(name: "CHubSupport", linkerSettings: [.linkedLibrary("curl")]),
-        .target(name: "Hub", dependencies: ["CHubSupport", "FileIO"]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "RSRFormat", dependencies: ["CZlib", "FileIO", "RSRCore"]),
+        .target(name: "Hub", dependencies: ["CHubSupport", "Console", "FileIO"]),
+        .target(name: "RSRConvert", dependencies: ["RSRFormat", "RSRCore", "RSRBench", "SafeTensors", "FileIO"], swiftSettings: weightLoopFlags),
         .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels"]),
         .target(
             name: "RSRCLI",
-            dependencies: ["RSRCore", "RSRBench", "Hub", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["RSRCore", "RSRBench", "RSRConvert", "RSRFormat", "Hub", "Console", "FileIO",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "rsr", dependencies: ["RSRCLI"]),
         .testTarget(name: "RSRCoreTests", dependencies: ["RSRCore", "CRSRKernels"]),
@@ -39,6 +47,9 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FileIO", "TestSupport"]),
         .testTarget(name: "HubTests", dependencies: ["Hub", "FileIO", "TestSupport"]),
         .testTarget(name: "RSRBenchTests", dependencies: ["RSRBench", "RSRCore"]),
-        .testTarget(name: "RSRCLITests", dependencies: ["RSRCLI"]),
+        .testTarget(name: "RSRCLITests", dependencies: ["RSRCLI", "FileIO", "TestSupport"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
+        .testTarget(name: "RSRFormatTests", dependencies: ["RSRFormat", "RSRCore", "FileIO", "TestSupport"]),
+        .testTarget(name: "RSRConvertTests", dependencies: ["RSRConvert", "RSRFormat", "RSRCore", "SafeTensors", "FileIO", "TestSupport"]),
     ]
 )

@@ -66,37 +66,6 @@ rsr_status rsr_openblas_f32(const float * w, uint32_t rows, uint32_t cols, const
 
 // ---- hf-unpack -------------------------------------------------------------------------------------------
 
-rsr_status rsr_hf_pack_size(uint32_t rows, uint32_t cols, uint64_t * bytes) {
-    if (!bytes) return RSR_ERR_NULL;
-    *bytes = 0;
-    const rsr_status s = rsr_check_dims(rows, cols);
-    if (s != RSR_OK) return s;
-    *bytes = (uint64_t)rsr_div_up(rows, 4) * cols;
-    return RSR_OK;
-}
-
-rsr_status rsr_hf_pack(const int8_t * w, uint32_t rows, uint32_t cols, uint8_t * packed, uint64_t packed_bytes) {
-    if (!w || !packed) return RSR_ERR_NULL;
-    uint64_t need;
-    rsr_status s = rsr_hf_pack_size(rows, cols, &need);
-    if (s != RSR_OK) return s;
-    if (packed_bytes < need) return RSR_ERR_BUFFER;
-    if ((s = rsr_check_values(RSR_WEIGHTS_TERNARY, w, (uint64_t)rows * cols)) != RSR_OK) return s;
-    const uint32_t P = rsr_div_up(rows, 4);
-    for (uint32_t r = 0; r < P; ++r) {
-        for (uint32_t c = 0; c < cols; ++c) {
-            uint8_t byte = 0;
-            for (uint32_t i = 0; i < 4; ++i) {
-                const uint32_t row = i * P + r;
-                const int v = row < rows ? w[(uint64_t)row * cols + c] : 0;
-                byte |= (uint8_t)((v + 1) << (2 * i));
-            }
-            packed[(uint64_t)r * cols + c] = byte;
-        }
-    }
-    return RSR_OK;
-}
-
 typedef struct unpack_ctx {
     const uint8_t * packed;
     float * scratch;

@@ -4,33 +4,62 @@ import Glibc
 import Darwin
 #endif
 
-/// Writes a file so that readers see either the old contents or the complete new ones: the bytes go to a
-/// temporary file beside the destination, are flushed to disk, and the temporary file is renamed over the
-/// destination. On any error (or if the writer throws) the temporary file is removed.
+/// A file written under a temporary name beside its destination and published by renaming it there, so
+/// readers see either nothing (or the old file) or the complete new one. Until `publish()`, the temporary
+/// file is removed when the value is released, and if the process is stopped by SIGINT or SIGTERM.
+public final class TemporaryFile {
+    public let destination: String
+    public let path: String
+    public let sink: FileSink
+    private var done = false
+    private let cleanupSlot: Int?
+
+    public init(destination: String) throws {
+        self.destination = destination
+        let dir = Path.directory(of: destination)
+        var template = Array("\(dir)/.\(Path.lastComponent(of: destination)).tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw FileIOError(path: destination, operation: "create a temporary file in \(dir)") }
+        fchmod(fd, 0o644)  // mkstemp makes it 0600; the published file should read like any other
+        path = Path.string(template.dropLast())
+        sink = FileSink(fd: fd, path: path)
+        cleanupSlot = SignalCleanup.register(path)
+    }
+
+    /// Flushes the contents to disk and renames them over the destination.
+    public func publish() throws {
+        try sink.sync()
+        try sink.close()
+        guard rename(path, destination) == 0 else { throw FileIOError(path: destination, operation: "rename \(path) to") }
+        done = true
+        SignalCleanup.unregister(cleanupSlot)
+        Path.syncDirectory(Path.directory(of: destination))
+    }
+
+    /// Removes the temporary file.
+    public func discard() {
+        guard !done else { return }
+        done = true
+        try? sink.close()
+        unlink(path)
+        SignalCleanup.unregister(cleanupSlot)
+    }
+
+    deinit { discard() }
+}
+
+/// Writes a whole file atomically (see `TemporaryFile`).
 public enum AtomicFile {
     /// Calls `body` with a sink for the contents, then publishes them at `path`.
     public static func write(to path: String, _ body: (FileSink) throws -> Void) throws {
-        let dir = Path.directory(of: path)
-        var template = Array("\(dir)/.\(Path.lastComponent(of: path)).tmp-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw FileIOError(path: path, operation: "create a temporary file in \(dir)") }
-        let tmp = Path.string(template.dropLast())
-        var published = false
-        defer {
-            if !published { unlink(tmp) }
-        }
-        let sink = FileSink(fd: fd, path: tmp)
+        let file = try TemporaryFile(destination: path)
         do {
-            try body(sink)
-            try sink.sync()
-            try sink.close()
+            try body(file.sink)
+            try file.publish()
         } catch {
-            try? sink.close()
+            file.discard()
             throw error
         }
-        guard rename(tmp, path) == 0 else { throw FileIOError(path: path, operation: "rename \(tmp) to") }
-        published = true
-        Path.syncDirectory(dir)
     }
 
     public static func write(_ bytes: some Collection<UInt8>, to path: String) throws {
@@ -74,6 +103,12 @@ public final class FileSink {
 
     public func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Writes `bytes` at `offset` without moving the append position (headers filled in at the end).
+    public func write(_ bytes: [UInt8], at offset: Int64) throws {
+        let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        guard n == bytes.count else { throw FileIOError(path: path, operation: "write at \(offset)") }
     }
 
     /// Empties the file (a download that must start over).

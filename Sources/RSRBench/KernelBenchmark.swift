@@ -31,6 +31,8 @@ public struct KernelBenchmark: Sendable {
     public var minSeconds = 0.2
     public var isa: ISA = .best
     public var seed: UInt64 = 1
+    /// Measure the read bandwidth first (the "of BW" columns); off when only the ranking matters.
+    public var measuresBandwidth = true
 
     /// Shapes of BitNet b1.58 2B4T, Llama-3 8B and squares 1024..16384.
     public static let defaultShapes: [MatrixShape] = [
@@ -58,6 +60,10 @@ public struct KernelBenchmark: Sendable {
             let pool = try ThreadPool(threads: t)
             pool.limitISA(to: isa)
             pools[t] = pool
+            guard measuresBandwidth else {
+                machine.readBandwidth[t] = .nan
+                continue
+            }
             machine.readBandwidth[t] = try MemoryBandwidth.read(pool: pool)
             progress("read bandwidth, \(t) thread\(t == 1 ? "" : "s"): \(Self.gigabytes(machine.readBandwidth[t]!)) GB/s")
         }

@@ -49,6 +49,9 @@ struct BenchKernels: ParsableCommand {
     @Flag(help: "Do not print progress to standard error.")
     var quiet = false
 
+    @Option(help: "Also write the ternary kernels' times as Swift source to this file (Sources/RSRCore/TunedKernelTable.swift, the table rsr convert --kernel auto uses).")
+    var swiftFile: String?
+
     func validate() throws {
         try BenchValidation.check(threads: threads.values, batches: batch.values, shapes: shapes?.values ?? [])
         if case .fixed(let value) = k, !LayoutKind.rsrKRange(weights).contains(value) {
@@ -72,6 +75,10 @@ struct BenchKernels: ParsableCommand {
             if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
         print(BenchReport.render(result, as: format), terminator: "")
+        if let swiftFile {
+            let source = TunedKernelSource.render(result, isa: isa ?? .best)
+            try Data((source + "\n").utf8).write(to: URL(fileURLWithPath: swiftFile), options: .atomic)
+        }
     }
 }
 

@@ -79,3 +79,30 @@ enum TunedKSource {
             """
     }
 }
+
+/// The table `rsr convert --kernel auto` ranks kernels with: each ternary kernel's median per shape and
+/// batch, at the largest thread count measured.
+enum TunedKernelSource {
+    static let kernels: [KernelName] = [.rsr, .rsrT, .packedI2]
+
+    static func render(_ result: BenchResult, isa: ISA) -> String {
+        let threads = result.rows.map(\.threads).max() ?? 1
+        let rows = result.rows.filter { $0.threads == threads && kernels.contains($0.kernel) && [1, 64].contains($0.batch) }
+        var cases: [(MatrixShape, Int)] = []
+        for row in rows where !cases.contains(where: { $0 == (row.shape, row.batch) }) { cases.append((row.shape, row.batch)) }
+        let lines = cases.map { shape, batch in
+            let times = rows.filter { $0.shape == shape && $0.batch == batch }
+                .map { "\"\($0.kernel.rawValue)\": \(String(format: "%.1f", $0.medianSeconds * 1e6))" }
+            return "        Entry(\(shape.rows), \(shape.cols), batch: \(batch), [\(times.joined(separator: ", "))]),"
+        }
+        return """
+            // Written by `rsr bench kernels --swift-file`. Measured on: \(result.machine.cpu), \(isa), \(threads) thread\(threads == 1 ? "" : "s"), \(result.cold ? "cold" : "warm") weights; median µs.
+            extension TunedKernels {
+                public static let measuredISA: ISA = .\(isa)
+                public static let table: [Entry] = [
+            \(lines.joined(separator: "\n"))
+                ]
+            }
+            """
+    }
+}

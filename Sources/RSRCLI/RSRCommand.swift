@@ -6,7 +6,7 @@ public struct RSRCommand: AsyncParsableCommand {
         commandName: "rsr",
         abstract: "Run ternary and binary LLMs with Redundant Segment Reduction kernels.",
         version: "0.1.0",
-        subcommands: [Download.self, Bench.self]
+        subcommands: [Download.self, Convert.self, Inspect.self, Synth.self, Bench.self]
     )
 
     public init() {}

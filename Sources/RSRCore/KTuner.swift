@@ -12,12 +12,8 @@ public enum KTuner {
     /// segment lengths depend on columns), or 4 when the table has nothing for this weight kind.
     public static func tunedK(for shape: MatrixShape, batch: Int, weights: WeightKind) -> Int {
         let candidates = TunedK.table.filter { $0.weights == weights && $0.batch == batchClass(batch) }
-        guard let best = candidates.min(by: { distance($0.shape, shape) < distance($1.shape, shape) }) else { return 4 }
+        guard let best = candidates.min(by: { $0.shape.distance(to: shape) < $1.shape.distance(to: shape) }) else { return 4 }
         return best.k
-    }
-
-    private static func distance(_ a: MatrixShape, _ b: MatrixShape) -> Double {
-        abs(log2(Double(a.cols) / Double(b.cols))) + 0.1 * abs(log2(Double(a.rows) / Double(b.rows)))
     }
 
     /// Measures classical RSR for each k on a random matrix of this shape and returns the fastest, with

@@ -20,10 +20,26 @@ public enum LayoutKind: Hashable, Sendable, CustomStringConvertible {
     var k: UInt32 { if case .rsr(let k) = self { UInt32(clamping: k) } else { 0 } }
 
     public var description: String {
+        if case .rsr(let k) = self { return "rsr(k=\(k))" }
+        return name
+    }
+
+    /// The kernel's name, as `rsr bench` and model files write it.
+    public var name: String {
         switch self {
-        case .rsr(let k): "rsr(k=\(k))"
+        case .rsr: "rsr"
         case .rsrT: "rsr-t"
         case .packedI2: "packed-i2"
+        }
+    }
+
+    /// The layout named `name` (k is used by "rsr" only).
+    public init?(name: String, k: Int) {
+        switch name {
+        case "rsr": self = .rsr(k: k)
+        case "rsr-t": self = .rsrT
+        case "packed-i2": self = .packedI2
+        default: return nil
         }
     }
 
@@ -41,7 +57,8 @@ public enum Activation: Sendable {
     var raw: rsr_act { self == .int8 ? RSR_ACT_I8 : RSR_ACT_F32 }
 }
 
-/// A matrix prepared for its kernel: the layout bytes, used in place by every product.
+/// A matrix prepared for its kernel: the layout bytes, used in place by every product. The bytes are
+/// either owned or borrowed from something that outlives the layout (a mapped model file).
 public final class Layout: @unchecked Sendable {
     public let kind: LayoutKind
     public let weights: WeightKind
@@ -49,13 +66,14 @@ public final class Layout: @unchecked Sendable {
     public let cols: Int
     /// Block rows (RSR), group columns (RSR-T) or tile side (packed-i2).
     public let k: Int
-    let storage: AlignedBuffer
-    public var byteCount: Int { storage.count }
+    let base: UnsafeRawPointer
+    public let byteCount: Int
+    private let owner: AnyObject
 
     /// Bits of layout per weight, index and padding included.
     public var bitsPerWeight: Double { Double(byteCount * 8) / Double(rows * cols) }
 
-    public init(_ matrix: LowBitMatrix, as kind: LayoutKind, pool: ThreadPool? = nil) throws {
+    public convenience init(_ matrix: LowBitMatrix, as kind: LayoutKind, pool: ThreadPool? = nil) throws {
         let what = "preparing a \(matrix.rows)x\(matrix.cols) \(matrix.kind) matrix as \(kind)"
         var bytes: UInt64 = 0
         try check(rsr_layout_size(kind.raw, matrix.kind.raw, UInt32(matrix.rows), UInt32(matrix.cols), kind.k, &bytes), what)
@@ -65,21 +83,36 @@ public final class Layout: @unchecked Sendable {
             try check(rsr_layout_build(kind.raw, matrix.kind.raw, w.baseAddress, UInt32(matrix.rows), UInt32(matrix.cols),
                                        kind.k, storage.pointer, bytes, pool?.raw), what)
         }
-        self.storage = storage
-        self.kind = kind
-        self.weights = matrix.kind
-        self.rows = matrix.rows
-        self.cols = matrix.cols
-        self.k = Int(Layout.info(storage).k)
+        try self.init(storage.pointer, count: storage.count, owner: storage, validate: false)
     }
 
-    /// A layout from untrusted bytes (a file): every index is checked before any kernel reads it.
-    public init(validating bytes: UnsafeRawBufferPointer) throws {
+    /// A layout from untrusted bytes, copied: every index is checked before any kernel reads it.
+    public convenience init(validating bytes: UnsafeRawBufferPointer) throws {
         let storage = AlignedBuffer(count: bytes.count)
-        if let base = bytes.baseAddress { storage.pointer.copyMemory(from: base, byteCount: bytes.count) }
+        if let source = bytes.baseAddress { storage.pointer.copyMemory(from: source, byteCount: bytes.count) }
+        try self.init(storage.pointer, count: storage.count, owner: storage, validate: true)
+    }
+
+    /// A layout using `bytes` in place (they must be 64-byte aligned), kept valid by `owner`. With
+    /// `validate`, every index is checked first (O(size)); without it only the header is, so pass false
+    /// only for bytes this process built or already validated.
+    public convenience init(borrowing bytes: UnsafeRawBufferPointer, owner: AnyObject, validate: Bool = true) throws {
+        guard let source = bytes.baseAddress, Int(bitPattern: source) % 64 == 0 else {
+            throw KernelError(operation: "using layout bytes that are not 64-byte aligned", status: RSR_ERR_LAYOUT)
+        }
+        try self.init(source, count: bytes.count, owner: owner, validate: validate)
+    }
+
+    private init(_ base: UnsafeRawPointer, count: Int, owner: AnyObject, validate: Bool) throws {
         var info = rsr_layout_info()
-        try check(rsr_layout_validate(storage.pointer, UInt64(bytes.count), &info), "checking a layout of \(bytes.count) bytes")
-        self.storage = storage
+        if validate {
+            try check(rsr_layout_validate(base, UInt64(count), &info), "checking a layout of \(count) bytes")
+        } else {
+            try check(rsr_layout_info_get(base, UInt64(count), &info), "reading a layout header")
+        }
+        self.base = base
+        self.byteCount = count
+        self.owner = owner
         self.rows = Int(info.rows)
         self.cols = Int(info.cols)
         self.k = Int(info.k)
@@ -91,35 +124,23 @@ public final class Layout: @unchecked Sendable {
         }
     }
 
-    private init(copying other: Layout) {
-        storage = AlignedBuffer(count: other.storage.count)
-        storage.pointer.copyMemory(from: other.storage.pointer, byteCount: other.storage.count)
-        kind = other.kind
-        weights = other.weights
-        rows = other.rows
-        cols = other.cols
-        k = other.k
-    }
-
     /// Another copy of the layout bytes (benchmarks rotate over copies to keep caches cold).
-    public func copy() -> Layout { Layout(copying: self) }
-
-    private static func info(_ storage: AlignedBuffer) -> rsr_layout_info {
-        var info = rsr_layout_info()
-        _ = rsr_layout_info_get(storage.pointer, UInt64(storage.count), &info)
-        return info
+    public func copy() -> Layout {
+        let storage = AlignedBuffer(count: byteCount)
+        storage.pointer.copyMemory(from: base, byteCount: byteCount)
+        return try! Layout(storage.pointer, count: byteCount, owner: storage, validate: false)
     }
 
     /// The layout bytes, for writing to a file.
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try body(UnsafeRawBufferPointer(start: storage.pointer, count: storage.count))
+        try body(UnsafeRawBufferPointer(start: base, count: byteCount))
     }
 
     /// The matrix this layout encodes.
     public func unpack() throws -> LowBitMatrix {
         var values = [Int8](repeating: 0, count: rows * cols)
         try values.withUnsafeMutableBufferPointer { w in
-            try check(rsr_layout_unpack(storage.pointer, UInt64(storage.count), w.baseAddress), "unpacking \(kind)")
+            try check(rsr_layout_unpack(base, UInt64(byteCount), w.baseAddress), "unpacking \(kind)")
         }
         return try LowBitMatrix(rows: rows, cols: cols, kind: weights, values: values)
     }
@@ -127,7 +148,7 @@ public final class Layout: @unchecked Sendable {
     /// Scratch bytes a product of this batch needs on this many threads.
     public func workBytes(_ activation: Activation, batch: Int, threads: Int) throws -> Int {
         var bytes: UInt64 = 0
-        try check(rsr_work_size(storage.pointer, UInt64(storage.count), activation.raw, UInt32(clamping: batch),
+        try check(rsr_work_size(base, UInt64(byteCount), activation.raw, UInt32(clamping: batch),
                                 Int32(clamping: threads), &bytes), "sizing scratch for \(kind), batch \(batch)")
         return Int(bytes)
     }
@@ -136,7 +157,7 @@ public final class Layout: @unchecked Sendable {
     public func multiply(_ x: UnsafePointer<Int8>, batch: Int, into y: UnsafeMutablePointer<Int32>,
                          workspace: Workspace, pool: ThreadPool?) throws {
         let work = workspace.reserve(try workBytes(.int8, batch: batch, threads: pool?.threads ?? 1))
-        try check(rsr_matmul_i8(storage.pointer, UInt64(storage.count), x, UInt32(clamping: batch), y,
+        try check(rsr_matmul_i8(base, UInt64(byteCount), x, UInt32(clamping: batch), y,
                                 work.pointer, UInt64(work.count), pool?.raw), "\(kind) product, batch \(batch)")
     }
 
@@ -144,7 +165,7 @@ public final class Layout: @unchecked Sendable {
     public func multiply(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>,
                          workspace: Workspace, pool: ThreadPool?) throws {
         let work = workspace.reserve(try workBytes(.float32, batch: batch, threads: pool?.threads ?? 1))
-        try check(rsr_matmul_f32(storage.pointer, UInt64(storage.count), x, UInt32(clamping: batch), y,
+        try check(rsr_matmul_f32(base, UInt64(byteCount), x, UInt32(clamping: batch), y,
                                  work.pointer, UInt64(work.count), pool?.raw), "\(kind) f32 product, batch \(batch)")
     }
 

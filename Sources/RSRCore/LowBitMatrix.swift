@@ -1,7 +1,7 @@
 import CRSRKernels
 
 /// Which values a low-bit matrix holds.
-public enum WeightKind: String, CaseIterable, Sendable {
+public enum WeightKind: String, CaseIterable, Codable, Sendable {
     case binary   // {0, 1}
     case ternary  // {-1, 0, +1}
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// rows x cols of a weight matrix (out x in), parsed from and printed as "ROWSxCOLS".
 public struct MatrixShape: Hashable, Sendable, CustomStringConvertible, Codable {
     public let rows: Int
@@ -16,4 +18,10 @@ public struct MatrixShape: Hashable, Sendable, CustomStringConvertible, Codable 
 
     public var description: String { "\(rows)x\(cols)" }
     public var weights: Int { rows * cols }
+
+    /// How far apart two shapes are for tuning purposes: mostly the column count (segment lengths and
+    /// the input's footprint depend on it), a little the row count.
+    func distance(to other: MatrixShape) -> Double {
+        abs(log2(Double(cols) / Double(other.cols))) + 0.1 * abs(log2(Double(rows) / Double(other.rows)))
+    }
 }

@@ -34,16 +34,42 @@ public enum SafeTensorsWriter {
     }
 
     public static func write(_ entries: [Entry], metadata: [String: String] = [:], to path: String) throws {
+        let data = Dictionary(entries.map { ($0.name, $0.data) }, uniquingKeysWith: { first, _ in first })
+        for e in entries where e.shape.allSatisfy({ $0 >= 0 }) && e.shape.reduce(1, *) * e.dtype.size != e.data.count {
+            throw SafeTensorsError(file: path, tensor: e.name, "shape \(e.shape) of \(e.dtype.rawValue) needs \(e.shape.reduce(1, *) * e.dtype.size) bytes, given \(e.data.count)")
+        }
+        try write(entries.map { TensorSpec(name: $0.name, dtype: $0.dtype, shape: $0.shape) }, metadata: metadata, to: path) {
+            data[$0.name]!
+        }
+    }
+
+    /// A tensor to write whose bytes are produced when its turn comes.
+    public struct TensorSpec: Sendable {
+        public let name: String
+        public let dtype: DType
+        public let shape: [Int]
+
+        public init(name: String, dtype: DType, shape: [Int]) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+        }
+
+        public var byteCount: Int { shape.reduce(1, *) * dtype.size }
+    }
+
+    /// Writes tensors whose contents `contents` produces one at a time, so a file larger than memory can
+    /// be written. Each call must return exactly the tensor's byte count.
+    public static func write(_ specs: [TensorSpec], metadata: [String: String] = [:], to path: String,
+                             contents: (TensorSpec) throws -> [UInt8]) throws {
         var seen = Set<String>()
-        for e in entries {
+        for e in specs {
             guard e.name != "__metadata__", seen.insert(e.name).inserted else {
                 throw SafeTensorsError(file: path, tensor: e.name, "appears twice or uses the reserved name __metadata__")
             }
-            guard e.shape.allSatisfy({ $0 >= 0 }), e.shape.reduce(1, *) * e.dtype.size == e.data.count else {
-                throw SafeTensorsError(file: path, tensor: e.name, "shape \(e.shape) of \(e.dtype.rawValue) needs \(e.shape.reduce(1, *) * e.dtype.size) bytes, given \(e.data.count)")
-            }
+            guard e.shape.allSatisfy({ $0 >= 0 }) else { throw SafeTensorsError(file: path, tensor: e.name, "has a negative dimension in \(e.shape)") }
         }
-        let ordered = entries.sorted { ($1.dtype.size, $0.name) < ($0.dtype.size, $1.name) }
+        let ordered = specs.sorted { ($1.dtype.size, $0.name) < ($0.dtype.size, $1.name) }
         var header = "{"
         if !metadata.isEmpty {
             header += "\"__metadata__\":" + jsonObject(metadata.sorted { $0.key < $1.key }.map { (json($0.key), json($0.value)) })
@@ -52,9 +78,9 @@ public enum SafeTensorsWriter {
         for e in ordered {
             if header.count > 1 { header += "," }
             let fields = [("\"dtype\"", json(e.dtype.rawValue)), ("\"shape\"", "[" + e.shape.map(String.init).joined(separator: ",") + "]"),
-                          ("\"data_offsets\"", "[\(offset),\(offset + e.data.count)]")]
+                          ("\"data_offsets\"", "[\(offset),\(offset + e.byteCount)]")]
             header += json(e.name) + ":" + jsonObject(fields)
-            offset += e.data.count
+            offset += e.byteCount
         }
         header += "}"
         var headerBytes = Array(header.utf8)
@@ -62,7 +88,13 @@ public enum SafeTensorsWriter {
         try AtomicFile.write(to: path) { sink in
             try sink.write(withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { Array($0) })
             try sink.write(headerBytes)
-            for e in ordered { try sink.write(e.data) }
+            for e in ordered {
+                let data = try contents(e)
+                guard data.count == e.byteCount else {
+                    throw SafeTensorsError(file: path, tensor: e.name, "shape \(e.shape) of \(e.dtype.rawValue) needs \(e.byteCount) bytes, given \(data.count)")
+                }
+                try sink.write(data)
+            }
         }
     }
 
@@ -90,7 +122,7 @@ public enum SafeTensorsWriter {
 
 extension Float {
     /// bfloat16 bits, rounded to nearest even (NaN stays NaN).
-    var bfloat16Bits: UInt16 {
+    public var bfloat16Bits: UInt16 {
         if isNaN { return 0x7fc0 }
         let bits = bitPattern
         let rounded = bits &+ 0x7fff &+ ((bits >> 16) & 1)

@@ -21,17 +21,20 @@ public struct Tensor: @unchecked Sendable {
     let owner: AnyObject
 
     /// The values as Float. F16 and BF16 convert exactly; F64 rounds. Only this tensor is copied.
-    public func floats() throws -> [Float] {
-        let n = info.elementCount
+    public func floats() throws -> [Float] { try floats(in: 0..<info.elementCount) }
+
+    /// The elements in `range` (row-major order) as Float.
+    public func floats(in range: Range<Int>) throws -> [Float] {
+        precondition(range.lowerBound >= 0 && range.upperBound <= info.elementCount, "element range out of bounds")
         switch info.dtype {
         case .f32:
-            return (0..<n).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+            return range.map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
         case .f16:
-            return (0..<n).map { Float(halfBits: bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) }
+            return range.map { Float(halfBits: bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) }
         case .bf16:
-            return (0..<n).map { Float(bitPattern: UInt32(bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) << 16) }
+            return range.map { Float(bitPattern: UInt32(bytes.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) << 16) }
         case .f64:
-            return (0..<n).map { Float(bytes.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self)) }
+            return range.map { Float(bytes.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self)) }
         default:
             throw SafeTensorsError(file: file, tensor: info.name, "has dtype \(info.dtype.rawValue), not a float type")
         }

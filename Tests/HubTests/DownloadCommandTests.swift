@@ -10,28 +10,11 @@ import Testing
 
     init() throws { hub = try FakeHub() }
 
-    /// The rsr executable built beside this test bundle.
-    static let executable: String = {
-        var url = Bundle.main.bundleURL
-        if url.pathExtension == "xctest" { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("rsr").path
-    }()
-
     func run(_ arguments: [String], environment: [String: String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = arguments
-        process.environment = environment.merging(["HOME": dir.path, "PATH": "/usr/bin:/bin"]) { a, _ in a }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        try RSRProcess.run(arguments, environment: environment.merging(["HOME": dir.path, "PATH": "/usr/bin:/bin"]) { a, _ in a })
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: executable)))
+    @Test(.enabled(if: rsrIsBuilt))
     func printsTheSnapshotDirectoryLast() throws {
         hub.add("org/model", files: sampleRepo())
         let env = ["HF_ENDPOINT": hub.endpoint, "HF_HUB_CACHE": dir.file("cache")]
@@ -46,7 +29,7 @@ import Testing
         #expect(offline.stdout.split(separator: "\n").last.map(String.init) == expected)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: executable)))
+    @Test(.enabled(if: rsrIsBuilt))
     func errorsGoToStandardErrorWithAFailingStatus() throws {
         let result = try run(["download", "org/missing"], environment: ["HF_ENDPOINT": hub.endpoint, "HF_HUB_CACHE": dir.file("cache")])
         #expect(result.status != 0)

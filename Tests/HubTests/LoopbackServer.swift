@@ -78,10 +78,16 @@ final class LoopbackServer: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         port = Int(UInt16(bigEndian: address.sin_port))
+        // The accept thread owns the listening socket and closes it when `stop` shuts it down, so its
+        // descriptor number cannot be reused by another test while this thread might still use it.
         Thread.detachNewThread { [handler] in
             while true {
                 let client = accept(fd, nil, nil)
-                if client < 0 { return }
+                if client < 0 {
+                    if errno == EINTR { continue }
+                    close(fd)
+                    return
+                }
                 Thread.detachNewThread {
                     let connection = Connection(fd: client)
                     if let request = LoopbackServer.readRequest(client) { handler(request, connection) }
@@ -91,9 +97,16 @@ final class LoopbackServer: @unchecked Sendable {
         }
     }
 
+    private let stopLock = NSLock()
+    private var stopped = false
+
+    /// Stops accepting connections (idempotent).
     func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        stopLock.withLock {
+            guard !stopped else { return }
+            stopped = true
+            shutdown(listener, Int32(SHUT_RDWR))
+        }
     }
 
     deinit { stop() }

@@ -51,12 +51,4 @@ import Testing
             #expect(try SHA256.hex(ofFile: path) == expected)
         }
     }
-
-    @Test func progressFormatting() {
-        #expect(DownloadProgress.bytes(999) == "999 B")
-        #expect(DownloadProgress.bytes(1_500_000) == "1.5 MB")
-        #expect(DownloadProgress.bytes(2.4e9) == "2.4 GB")
-        #expect(DownloadProgress.duration(59) == "0:59")
-        #expect(DownloadProgress.duration(3725) == "1:02:05")
-    }
 }

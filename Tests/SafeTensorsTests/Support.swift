@@ -7,10 +7,3 @@ func safetensorsBytes(header: String, data: [UInt8] = [], headerLength: UInt64? 
     let h = Array(header.utf8)
     return withUnsafeBytes(of: (headerLength ?? UInt64(h.count)).littleEndian) { Array($0) } + h + data
 }
-
-/// The shared fixtures directory (../shared/fixtures beside the checkout), found from this source file.
-let fixturesDirectory: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<4 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent("shared/fixtures").path
-}()

@@ -170,6 +170,15 @@ rsr_status rsr_openblas_f32(const float * w, uint32_t rows, uint32_t cols, const
 rsr_status rsr_hf_pack_size(uint32_t rows, uint32_t cols, uint64_t * bytes);
 rsr_status rsr_hf_pack(const int8_t * w, uint32_t rows, uint32_t cols, uint8_t * packed, uint64_t packed_bytes);
 
+// The inverse of rsr_hf_pack for packed_rows x cols bytes: w gets (4 * packed_rows) x cols values.
+// RSR_ERR_VALUE when a 2-bit code is 3 (not a ternary value); w is fully written either way.
+rsr_status rsr_hf_unpack_i8(const uint8_t * packed, uint32_t packed_rows, uint32_t cols, int8_t * w, rsr_pool * pool);
+
+// Absmean ternarisation as transformers' WeightQuant and 1bitLLM's weight_quant compute it: scale =
+// 1 / max(mean |w|, 1e-5) in float, q = clamp(round_half_even(w * scale), -1, 1). W is q / scale.
+// RSR_ERR_VALUE when the mean is not finite (w holds NaN or infinity).
+rsr_status rsr_absmean_ternarize(const float * w, uint64_t n, int8_t * q, float * scale, rsr_pool * pool);
+
 // hf-unpack: what transformers' BitLinear does per call for packed weights: unpack the whole matrix to
 // float into scratch (rows*cols floats), then a dense OpenBLAS product.
 rsr_status rsr_hf_unpack_f32(const uint8_t * packed, uint32_t rows, uint32_t cols, const float * x,

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Console
+import FileIO
+import Foundation
+import Hub
+import RSRBench
+import RSRConvert
+import RSRFormat
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert a Hub checkpoint into one rsr model file.",
+        discussion: """
+            SOURCE is a model directory in the Hub layout or a repo id, which is downloaded first (as rsr \
+            download does). \(Converter.supportedCheckpoints.prefix(1).uppercased() + Converter.supportedCheckpoints.dropFirst()). Ternary projections are prepared for the \
+            kernels --kernel names; the file also embeds the config and tokenizer files, so it alone is enough \
+            to generate. The file is written under a temporary name and renamed into place when complete.
+            """
+    )
+
+    @Argument(help: "A model directory or a Hub repo id.")
+    var source: String
+
+    @Option(name: .shortAndLong, help: "The model file to write.")
+    var output: String
+
+    @Option(help: "Kernels to prepare each layer for: auto (fastest measured per phase), rsr, rsr-t or packed-i2.")
+    var kernel: KernelPolicy = .auto
+
+    @Option(help: "Rows per block of classical RSR layouts: auto (the tuned table) or a number.")
+    var k: KChoice = .auto
+
+    @Option(help: "Output head (and tied embeddings) format: stored, f16, int8 or q4.")
+    var embeddings: EmbeddingFormat = .stored
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Replace the output file if it exists.")
+    var force = false
+
+    @Flag(help: "Measure the kernels on this model's shapes instead of using the tuned table (with --kernel auto).")
+    var tune = false
+
+    @Option(help: "Ternarise a float model after training: ternary (quality will suffer).")
+    var quantize: QuantizeMode?
+
+    @Option(help: "Branch, tag or commit when SOURCE is a repo id.")
+    var revision = "main"
+
+    @Flag(help: "Print only the summary.")
+    var quiet = false
+
+    enum QuantizeMode: String, ExpressibleByArgument, CaseIterable { case ternary }
+
+    func validate() throws {
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads \(threads) is out of range; use 1 to 256.") }
+        if case .fixed(let value) = k, !(1...8).contains(value) {
+            throw ValidationError("--k \(value) is out of range for ternary weights; use auto or 1...8.")
+        }
+    }
+
+    func run() throws {
+        var options = ConvertOptions()
+        options.kernel = kernel
+        options.k = k
+        options.embeddings = embeddings
+        if let threads { options.threads = threads }
+        options.overwrite = force
+        options.tune = tune
+        options.quantizeFloat = quantize == .ternary
+        let directory = try resolveSource(&options)
+        let converter = try Converter(directory: directory, options: options)
+        let bar = ProgressBar(enabled: !quiet, label: "Converting", unit: .items("steps"))
+        let summary = try converter.convert(to: output, progress: { done, total in
+            bar.reset(label: "Converting", total: Double(total))
+            bar.add(1)
+        }, log: { line in
+            if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        })
+        bar.finish(always: false)
+        for warning in summary.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        print(ConvertReport.render(summary, config: converter.config, output: output))
+    }
+
+    /// A directory as given, or the snapshot of a repo id after downloading it.
+    private func resolveSource(_ options: inout ConvertOptions) throws -> String {
+        if Path.isDirectory(source) { return source }
+        guard !Path.exists(source), source.contains("/"), (try? RepoID(source)) != nil else {
+            throw ValidationError("SOURCE '\(source)' is neither a model directory nor a Hub repo id (owner/name).")
+        }
+        var request = DownloadRequest(repo: source)
+        request.revision = revision
+        let snapshot: String
+        do {
+            snapshot = try HubDownloader(configuration: .fromEnvironment()).download(request, progress: DownloadProgress(enabled: !quiet))
+        } catch let error as HubError {
+            throw ValidationError("SOURCE '\(source)' is not a local directory, and fetching it as a Hub repo failed: \(error)")
+        }
+        options.repo = source
+        options.revision = Path.lastComponent(of: snapshot)
+        return snapshot
+    }
+}
+
+extension KernelPolicy: ExpressibleByArgument {}
+extension EmbeddingFormat: ExpressibleByArgument {}
+
+enum ConvertReport {
+    static func render(_ s: ConvertSummary, config: ModelConfig, output: String) -> String {
+        let weights = Double(s.ternaryWeights)
+        let kernels = s.kernels.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+        return """
+            wrote \(output): \(Format.bytes(Double(s.fileBytes))), \(config.architecture.rawValue), \(s.layers) layers, \
+            \(String(format: "%.2f", weights / 1e9)) G ternary weights
+            layouts: \(kernels) (kernel choice: \(s.kernelBasis))
+            bits per ternary weight: \(String(format: "%.3f", Double(s.decodeLayoutBytes * 8) / weights)) read per token, \
+            \(String(format: "%.3f", Double(s.layoutBytes * 8) / weights)) stored
+            converted in \(String(format: "%.1f", s.seconds)) s
+            """
+    }
+}

@@ -1,0 +1,225 @@
+import FileIO
+import Foundation
+import RSRBench
+import RSRCore
+import RSRFormat
+import SafeTensors
+
+/// What `rsr convert` was asked for.
+public struct ConvertOptions: Sendable {
+    public var kernel: KernelPolicy = .auto
+    public var k: KChoice = .auto
+    public var embeddings: EmbeddingFormat = .stored
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Replace an existing output file.
+    public var overwrite = false
+    /// Measure the kernels on this model's shapes instead of reading the tuned table.
+    public var tune = false
+    /// Ternarise a float model that was not trained ternary (`--quantize ternary`).
+    public var quantizeFloat = false
+    /// The Hub repo and commit the directory came from, recorded in the file.
+    public var repo: String?
+    public var revision: String?
+
+    public init() {}
+}
+
+/// What a conversion produced.
+public struct ConvertSummary: Sendable {
+    public var layers = 0
+    public var ternaryWeights = 0
+    /// Bytes of all layouts, and of the decode layouts alone (what a token reads).
+    public var layoutBytes = 0
+    public var decodeLayoutBytes = 0
+    public var fileBytes: Int64 = 0
+    public var seconds = 0.0
+    /// How `--kernel auto` decided: "the tuned table", "measured now".
+    public var kernelBasis = ""
+    public var kernels: [String: Int] = [:]
+    public var warnings: [String] = []
+}
+
+/// Converts a Hub-layout model directory into one model file (docs/FORMAT.md).
+public final class Converter {
+    /// Files embedded verbatim when the directory has them: enough to tokenize, template and generate.
+    public static let embeddedFiles = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+                                       "special_tokens_map.json", "added_tokens.json", "chat_template.jinja",
+                                       "chat_template.json", "tokenizer.model"]
+
+    let directory: String
+    let options: ConvertOptions
+    let source: SourceModel
+    let checkpoint: Checkpoint
+    private var used = Set<String>()
+    private var summary = ConvertSummary()
+
+    public init(directory: String, options: ConvertOptions) throws {
+        self.directory = directory
+        self.options = options
+        let configPath = Path.join(directory, "config.json")
+        let generationPath = Path.join(directory, "generation_config.json")
+        let generation = Path.exists(generationPath)
+            ? try? JSONDecoder().decode(HFConfig.Generation.self, from: Data(contentsOf: URL(fileURLWithPath: generationPath)))
+            : nil
+        source = try SourceModel.detect(try HFConfig.read(configPath), generation: generation, configPath: configPath,
+                                        quantizeFloat: options.quantizeFloat)
+        checkpoint = try Checkpoint(directory: directory)
+    }
+
+    public var config: ModelConfig { source.config }
+
+    /// The checkpoint architectures conversion accepts, as a sentence.
+    public static var supportedCheckpoints: String { SourceModel.supported }
+
+    /// Writes the model file to `output`. `progress` is called with (steps done, steps in all).
+    public func convert(to output: String, progress: @escaping (Int, Int) -> Void = { _, _ in },
+                        log: @escaping (String) -> Void = { _ in }) throws -> ConvertSummary {
+        let start = Date()
+        if Path.isDirectory(output) { throw ConvertError(output, "is a directory; give the model file's path") }
+        if Path.exists(output) && !options.overwrite { throw ConvertError(output, "already exists; pass --force to replace it") }
+        let pool = try ThreadPool(threads: options.threads)
+        let planner = KernelPlanner(policy: options.kernel, k: options.k, isa: pool.isa)
+        let projections = LayerWeights.projections(config)
+        if options.tune && options.kernel == .auto {
+            log("measuring kernels on this model's shapes")
+            try planner.measure(Array(Set(projections.map { MatrixShape(rows: $0.rows, cols: $0.cols) })), threads: options.threads, progress: log)
+        }
+        summary.kernelBasis = planner.basis
+
+        let writer = try ModelFileWriter(destination: output)
+        var manifest = Manifest(producer: "rsr \(Converter.version)",
+                                source: .init(repo: options.repo, revision: options.revision, architecture: source.hfArchitecture,
+                                              quantization: .packed),
+                                model: config)
+        let steps = config.layerCount * projections.count + 2
+        var done = 0
+        manifest.files = try embedFiles(writer)
+        try writeEmbeddings(&manifest, writer)
+        done += 1
+        progress(done, steps)
+        for layer in 0..<config.layerCount {
+            try writeLayerVectors(layer, &manifest, writer)
+            for projection in projections {
+                try writeLinear(projection, layer: layer, &manifest, writer, planner: planner, pool: pool)
+                done += 1
+                progress(done, steps)
+            }
+        }
+        manifest.tensors["norm"] = try writeVector("model.norm.weight", length: config.hiddenSize, writer)
+        try writeHead(&manifest, writer)
+        done += 1
+        progress(done, steps)
+
+        let unused = Set(checkpoint.tensorNames).subtracting(used).filter { !$0.hasSuffix("rotary_emb.inv_freq") && !(config.tiedEmbeddings && $0 == "lm_head.weight") }
+        if !unused.isEmpty {
+            summary.warnings.append("\(unused.count) checkpoint tensor(s) not used: \(unused.sorted().prefix(5).joined(separator: ", "))\(unused.count > 5 ? ", ..." : "")")
+        }
+        if manifest.files["tokenizer.json"] == nil && manifest.files["tokenizer.model"] == nil {
+            summary.warnings.append("no tokenizer.json or tokenizer.model in \(directory): the file cannot tokenize text")
+        }
+        if source.floatQuantization == .absmeanPostTraining {
+            summary.warnings.append("\(source.hfArchitecture) was trained in float; ternarising it after training loses much of its quality")
+        }
+        manifest.source.quantization = summary.ternaryWeights > 0 && usedPacked ? .packed : source.floatQuantization
+        try writer.finish(manifest: manifest)
+        summary.layers = config.layerCount
+        summary.fileBytes = Path.fileSize(output) ?? 0
+        summary.seconds = Date().timeIntervalSince(start)
+        return summary
+    }
+
+    public static let version = "0.1.0"
+    private var usedPacked = false
+
+    private func embedFiles(_ writer: ModelFileWriter) throws -> [String: Int] {
+        var files: [String: Int] = [:]
+        for name in Self.embeddedFiles {
+            let path = Path.join(directory, name)
+            guard Path.exists(path) else { continue }
+            guard let bytes = Path.read(path) else { throw ConvertError(path, "cannot be read") }
+            files[name] = try writer.addSection(.file, bytes)
+        }
+        return files
+    }
+
+    /// The embedding table; when tied to the head and `--embeddings` asks for a format, stored once in it.
+    private func writeEmbeddings(_ manifest: inout Manifest, _ writer: ModelFileWriter) throws {
+        let tensor = try matrixTensor("model.embed_tokens.weight", rows: config.vocabSize, cols: config.hiddenSize)
+        let format = config.tiedEmbeddings ? options.embeddings : .stored
+        manifest.tensors["embed_tokens"] = try TensorEncoding.write(tensor, as: format.type(storing: tensor.info.dtype), to: writer)
+    }
+
+    private func writeHead(_ manifest: inout Manifest, _ writer: ModelFileWriter) throws {
+        guard !config.tiedEmbeddings else { return }
+        let tensor = try matrixTensor("lm_head.weight", rows: config.vocabSize, cols: config.hiddenSize)
+        manifest.tensors["lm_head"] = try TensorEncoding.write(tensor, as: options.embeddings.type(storing: tensor.info.dtype), to: writer)
+    }
+
+    private func matrixTensor(_ name: String, rows: Int, cols: Int) throws -> Tensor {
+        let tensor = try checkpoint.tensor(name)
+        guard tensor.info.dtype.isFloat, tensor.info.shape == [rows, cols] else {
+            throw ConvertError(tensor.file, "tensor \(name) is \(tensor.info.dtype.rawValue) \(tensor.info.shape); expected a float [\(rows), \(cols)]")
+        }
+        if options.embeddings == .q4 && cols % 32 != 0 {
+            throw ConvertError(tensor.file, "tensor \(name) has \(cols) columns; --embeddings q4 needs a multiple of 32")
+        }
+        used.insert(name)
+        return tensor
+    }
+
+    /// Norm weights (widened to F32, which is exact) of one layer.
+    private func writeLayerVectors(_ layer: Int, _ manifest: inout Manifest, _ writer: ModelFileWriter) throws {
+        let hidden = config.hiddenSize
+        for name in ["input_layernorm", "post_attention_layernorm"] {
+            manifest.tensors[LayerWeights.file(layer, name)] = try writeVector(LayerWeights.hf(layer, name + ".weight"), length: hidden, writer)
+        }
+        if let (attention, mlp) = source.subNormNames {
+            manifest.tensors[LayerWeights.file(layer, "attn_sub_norm")] =
+                try writeVector(LayerWeights.hf(layer, attention + ".weight"), length: config.headCount * config.headDim, writer)
+            manifest.tensors[LayerWeights.file(layer, "ffn_sub_norm")] =
+                try writeVector(LayerWeights.hf(layer, mlp + ".weight"), length: config.intermediateSize, writer)
+        }
+    }
+
+    private func writeVector(_ name: String, length: Int, _ writer: ModelFileWriter) throws -> TensorEntry {
+        let tensor = try checkpoint.tensor(name)
+        guard tensor.info.dtype.isFloat, tensor.info.shape == [length] else {
+            throw ConvertError(tensor.file, "tensor \(name) is \(tensor.info.dtype.rawValue) \(tensor.info.shape); expected a float [\(length)]")
+        }
+        used.insert(name)
+        return try TensorEncoding.write(tensor, as: .f32, to: writer)
+    }
+
+    private func writeLinear(_ projection: LayerWeights.Projection, layer: Int, _ manifest: inout Manifest,
+                             _ writer: ModelFileWriter, planner: KernelPlanner, pool: ThreadPool) throws {
+        let weights = try TernaryWeights.decode(projection, layer: layer, from: checkpoint, source: source, pool: pool)
+        used.insert(LayerWeights.hf(layer, projection.path + ".weight"))
+        used.insert(LayerWeights.hf(layer, projection.path + ".weight_scale"))
+        usedPacked = usedPacked || weights.quantization == .packed
+        let name = LayerWeights.file(layer, projection.name)
+        let plan = planner.plan(MatrixShape(rows: projection.rows, cols: projection.cols), weights: .ternary)
+        var layouts: [LayoutEntry] = []
+        for (kind, phases) in [(plan.decode, plan.prefill == nil ? Phase.allCases : [.decode])] + (plan.prefill.map { [($0, [Phase.prefill])] } ?? []) {
+            let layout = try Layout(weights.matrix, as: kind, pool: pool)
+            let section = try layout.withBytes { try writer.addSection(.layout, $0) }
+            layouts.append(LayoutEntry(section: section, kernel: kind.name, k: layout.k, phases: phases, bitsPerWeight: layout.bitsPerWeight))
+            summary.layoutBytes += layout.byteCount
+            if phases.contains(.decode) { summary.decodeLayoutBytes += layout.byteCount }
+            summary.kernels[kind.description, default: 0] += 1
+        }
+        var entry = LinearEntry(rows: projection.rows, cols: projection.cols, weights: .ternary, scale: weights.scale,
+                                scaleMode: weights.scaleMode, layouts: layouts, source: LayerWeights.hf(layer, projection.path + ".weight"))
+        let hasBias = projection.path.hasPrefix("self_attn") ? config.attentionBias : config.mlpBias
+        if hasBias {
+            entry.bias = name + ".bias"
+            manifest.tensors[name + ".bias"] = try writeVector(LayerWeights.hf(layer, projection.path + ".bias"), length: projection.rows, writer)
+        }
+        if config.linearInputNormEps != nil {
+            entry.inputNorm = name + ".input_norm"
+            manifest.tensors[name + ".input_norm"] =
+                try writeVector(LayerWeights.hf(layer, projection.path + ".rms_norm.weight"), length: projection.cols, writer)
+        }
+        manifest.linears[name] = entry
+        summary.ternaryWeights += projection.rows * projection.cols
+    }
+}

@@ -1,0 +1,172 @@
+import FileIO
+import Foundation
+import RSRCore
+import SafeTensors
+
+/// Writes a model directory in the Hub layout of a real ternary model, with its real shapes and random
+/// weights: for timing conversion and generation at full scale without downloading gigabytes.
+public struct SyntheticModel: Sendable {
+    public enum Preset: String, CaseIterable, Sendable {
+        case bitnet2B4T = "bitnet-2b4t"
+        case llama3_8B = "llama3-8b-1.58"
+        case bitnetLarge = "bitnet-large"
+        case bitnet3B = "bitnet-3b"
+
+        /// The repo whose config.json the preset follows.
+        public var repo: String {
+            switch self {
+            case .bitnet2B4T: "microsoft/bitnet-b1.58-2B-4T"
+            case .llama3_8B: "HF1BitLLM/Llama3-8B-1.58-100B-tokens"
+            case .bitnetLarge: "1bitLLM/bitnet_b1_58-large"
+            case .bitnet3B: "1bitLLM/bitnet_b1_58-3B"
+            }
+        }
+    }
+
+    public let preset: Preset
+    /// Fewer layers than the real model, for quick runs.
+    public var layers: Int?
+    public var seed: UInt64 = 1
+
+    public init(preset: Preset) { self.preset = preset }
+
+    /// config.json of the preset.
+    public var config: [String: Any] {
+        var c: [String: Any]
+        switch preset {
+        case .bitnet2B4T:
+            c = ["architectures": ["BitNetForCausalLM"], "model_type": "bitnet", "vocab_size": 128256, "hidden_size": 2560,
+                 "intermediate_size": 6912, "num_hidden_layers": 30, "num_attention_heads": 20, "num_key_value_heads": 5,
+                 "hidden_act": "relu2", "max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "rope_theta": 500000.0,
+                 "tie_word_embeddings": true, "bos_token_id": 128000, "eos_token_id": 128001, "torch_dtype": "bfloat16",
+                 "quantization_config": ["quant_method": "bitnet", "linear_class": "autobitlinear", "quantization_mode": "offline"]]
+        case .llama3_8B:
+            c = ["architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 128256, "hidden_size": 4096,
+                 "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+                 "hidden_act": "silu", "max_position_embeddings": 8192, "rms_norm_eps": 1e-5, "rope_theta": 500000.0,
+                 "tie_word_embeddings": false, "bos_token_id": 128000, "eos_token_id": 128001, "torch_dtype": "bfloat16",
+                 "quantization_config": ["quant_method": "bitnet", "linear_class": "bitlinear", "quantization_mode": "offline"]]
+        case .bitnetLarge, .bitnet3B:
+            let large = preset == .bitnetLarge
+            c = ["architectures": ["BitnetForCausalLM"], "model_type": "llama", "vocab_size": 32002,
+                 "hidden_size": large ? 1536 : 3200, "intermediate_size": large ? 4096 : 8640,
+                 "num_hidden_layers": large ? 24 : 26, "num_attention_heads": large ? 16 : 32,
+                 "num_key_value_heads": large ? 16 : 32, "hidden_act": "silu", "max_position_embeddings": 2048,
+                 "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": false, "bos_token_id": 1,
+                 "eos_token_id": 2, "pad_token_id": 32000, "torch_dtype": "float16", "weight_bits": 1, "input_bits": 8]
+        }
+        if let layers { c["num_hidden_layers"] = layers }
+        return c
+    }
+
+    /// Writes config.json, generation_config.json, a byte-level tokenizer and model.safetensors into `directory`.
+    public func write(to directory: String) throws {
+        try Path.makeDirectories(directory)
+        let c = config
+        let json = { (object: Any) in try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) }
+        try AtomicFile.write(json(c), to: Path.join(directory, "config.json"))
+        try AtomicFile.write(json(["bos_token_id": c["bos_token_id"]!, "eos_token_id": c["eos_token_id"]!]),
+                             to: Path.join(directory, "generation_config.json"))
+        let bos = c["bos_token_id"] as! Int, eos = c["eos_token_id"] as! Int
+        try AtomicFile.write(json(ByteLevelTokenizer.json(bos: bos, eos: eos)), to: Path.join(directory, "tokenizer.json"))
+        try AtomicFile.write(json(ByteLevelTokenizer.config(bos: bos, eos: eos)), to: Path.join(directory, "tokenizer_config.json"))
+        try writeWeights(c, to: Path.join(directory, "model.safetensors"))
+    }
+
+    private func writeWeights(_ c: [String: Any], to path: String) throws {
+        let int = { (key: String) in c[key] as! Int }
+        let hidden = int("hidden_size"), heads = int("num_attention_heads"), kv = int("num_key_value_heads")
+        let headDim = hidden / heads, inter = int("intermediate_size"), vocab = int("vocab_size")
+        let packed = preset == .bitnet2B4T || preset == .llama3_8B
+        let floatType: DType = preset == .bitnetLarge || preset == .bitnet3B ? .f16 : .bf16
+        var specs = [SafeTensorsWriter.TensorSpec(name: "model.embed_tokens.weight", dtype: floatType, shape: [vocab, hidden]),
+                     .init(name: "model.norm.weight", dtype: floatType, shape: [hidden])]
+        if !(c["tie_word_embeddings"] as! Bool) { specs.append(.init(name: "lm_head.weight", dtype: floatType, shape: [vocab, hidden])) }
+        let projections = [("self_attn.q_proj", heads * headDim, hidden), ("self_attn.k_proj", kv * headDim, hidden),
+                           ("self_attn.v_proj", kv * headDim, hidden), ("self_attn.o_proj", hidden, heads * headDim),
+                           ("mlp.gate_proj", inter, hidden), ("mlp.up_proj", inter, hidden), ("mlp.down_proj", hidden, inter)]
+        for layer in 0..<int("num_hidden_layers") {
+            let prefix = "model.layers.\(layer)."
+            specs += [.init(name: prefix + "input_layernorm.weight", dtype: floatType, shape: [hidden]),
+                      .init(name: prefix + "post_attention_layernorm.weight", dtype: floatType, shape: [hidden])]
+            switch preset {
+            case .bitnet2B4T:
+                specs += [.init(name: prefix + "self_attn.attn_sub_norm.weight", dtype: floatType, shape: [hidden]),
+                          .init(name: prefix + "mlp.ffn_sub_norm.weight", dtype: floatType, shape: [inter])]
+            case .bitnetLarge, .bitnet3B:
+                specs += [.init(name: prefix + "self_attn.inner_attn_ln.weight", dtype: floatType, shape: [hidden]),
+                          .init(name: prefix + "mlp.ffn_layernorm.weight", dtype: floatType, shape: [inter])]
+            case .llama3_8B:
+                break
+            }
+            for (path, rows, cols) in projections {
+                if packed {
+                    specs += [.init(name: prefix + path + ".weight", dtype: .u8, shape: [rows / 4, cols]),
+                              .init(name: prefix + path + ".weight_scale", dtype: floatType, shape: [1])]
+                } else {
+                    specs.append(.init(name: prefix + path + ".weight", dtype: floatType, shape: [rows, cols]))
+                }
+            }
+        }
+        try SafeTensorsWriter.write(specs, metadata: ["format": "pt"], to: path) { spec in
+            let seed = seed &+ Self.stableHash(spec.name)
+            if spec.dtype == .u8 { return RandomTensor.packedTernary(count: spec.byteCount, seed: seed) }
+            let count = spec.byteCount / 2
+            if spec.name.hasSuffix("weight_scale") { return RandomTensor.floats([Float(0.5 + Double(seed % 1000) / 1000)], as: spec.dtype) }
+            if spec.shape.count == 1 { return RandomTensor.uniform(count: count, around: 1, spread: 0.1, seed: seed, as: spec.dtype) }
+            return RandomTensor.uniform(count: count, around: 0, spread: 0.05, seed: seed, as: spec.dtype)
+        }
+    }
+
+    /// FNV-1a, so each tensor's random stream depends on its name, not on the process.
+    static func stableHash(_ s: String) -> UInt64 {
+        s.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+}
+
+/// Random tensor contents, generated on all cores.
+enum RandomTensor {
+    private static let chunk = 1 << 20
+
+    /// Bytes of four 2-bit codes in {0, 1, 2} (ternary -1, 0, +1 packed as transformers does).
+    static func packedTernary(count: Int, seed: UInt64) -> [UInt8] {
+        let valid = (0..<256).map(UInt8.init).filter { b in (0..<4).allSatisfy { (b >> (2 * $0)) & 3 != 3 } }
+        return generate(count: count, elementSize: 1, seed: seed) { rng, out in
+            for i in 0..<out.count { out[i] = valid[Int(rng.next() % UInt64(valid.count))] }
+        }
+    }
+
+    /// Uniform values in [around - spread, around + spread] as F16 or BF16.
+    static func uniform(count: Int, around: Float, spread: Float, seed: UInt64, as dtype: DType) -> [UInt8] {
+        generate(count: count * 2, elementSize: 2, seed: seed) { rng, out in
+            for i in stride(from: 0, to: out.count, by: 2) {
+                let v = around + spread * (Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1)
+                let bits = dtype == .f16 ? Float16(v).bitPattern : v.bfloat16Bits
+                out[i] = UInt8(bits & 0xff)
+                out[i + 1] = UInt8(bits >> 8)
+            }
+        }
+    }
+
+    static func floats(_ values: [Float], as dtype: DType) -> [UInt8] {
+        values.flatMap { v -> [UInt8] in
+            let bits = dtype == .f16 ? Float16(v).bitPattern : v.bfloat16Bits
+            return [UInt8(bits & 0xff), UInt8(bits >> 8)]
+        }
+    }
+
+    private static func generate(count: Int, elementSize: Int, seed: UInt64,
+                                 _ fill: @Sendable (inout SplitMix64, UnsafeMutableBufferPointer<UInt8>) -> Void) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let buffer = buffer  // each task fills its own chunk
+            let chunks = (count + chunk - 1) / chunk
+            DispatchQueue.concurrentPerform(iterations: chunks) { i in
+                var rng = SplitMix64(seed: seed &+ UInt64(i) &* 0x9E37_79B9)
+                let start = i * chunk, end = min(count, start + chunk)
+                fill(&rng, UnsafeMutableBufferPointer(rebasing: buffer[start..<end]))
+            }
+        }
+        return out
+    }
+}

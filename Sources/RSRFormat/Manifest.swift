@@ -1,0 +1,176 @@
+import RSRCore
+
+/// The table of contents of a model file, stored as JSON in its last section: the model's config, and
+/// which section holds each embedded file, tensor and layer layout (docs/FORMAT.md).
+public struct Manifest: Codable, Equatable, Sendable {
+    /// The program that wrote the file, e.g. "rsr 0.1.0".
+    public var producer: String
+    public var source: Source
+    public var model: ModelConfig
+    /// Files embedded verbatim (config.json, tokenizer.json, ...): name to section.
+    public var files: [String: Int]
+    /// Float and quantized tensors by normalised name ("embed_tokens", "layers.0.input_layernorm", ...).
+    public var tensors: [String: TensorEntry]
+    /// Ternary or binary projections by normalised name ("layers.0.q_proj", ...).
+    public var linears: [String: LinearEntry]
+
+    public init(producer: String, source: Source, model: ModelConfig, files: [String: Int] = [:],
+                tensors: [String: TensorEntry] = [:], linears: [String: LinearEntry] = [:]) {
+        self.producer = producer
+        self.source = source
+        self.model = model
+        self.files = files
+        self.tensors = tensors
+        self.linears = linears
+    }
+
+    /// Where the weights came from and how they were made ternary.
+    public struct Source: Codable, Equatable, Sendable {
+        /// Hub repo id and commit, when converted from the Hub.
+        public var repo: String?
+        public var revision: String?
+        /// The checkpoint's class in config.json `architectures`, e.g. "BitNetForCausalLM".
+        public var architecture: String
+        public var quantization: Quantization
+
+        public init(repo: String? = nil, revision: String? = nil, architecture: String, quantization: Quantization) {
+            self.repo = repo
+            self.revision = revision
+            self.architecture = architecture
+            self.quantization = quantization
+        }
+    }
+
+    public enum Quantization: String, Codable, Sendable {
+        /// Ternary weights stored packed in the checkpoint, as trained.
+        case packed
+        /// Full-precision weights of a ternary-trained model, made ternary by absmean at convert time.
+        case absmean
+        /// A float model made ternary after training (`--quantize ternary`): expect lower quality.
+        case absmeanPostTraining = "absmean-post-training"
+    }
+}
+
+/// How a tensor's elements are stored.
+public enum TensorType: String, Codable, Sendable, CaseIterable {
+    case f32 = "F32", f16 = "F16", bf16 = "BF16"
+    /// int8 per row with one f32 scale per row: rows x cols int8, zero padding to 64 bytes, rows f32.
+    case q8Row = "Q8_ROW"
+    /// ggml's Q4_0: blocks of 32 values along a row, each an f16 scale and 16 bytes of 4-bit values.
+    case q4_32 = "Q4_32"
+
+    /// Bytes a tensor of this shape takes, or nil when the type cannot hold that shape.
+    public func byteCount(shape: [Int]) -> Int? {
+        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 && $0 <= 1 << 31 }) else { return nil }
+        let (count, overflow) = shape.dropFirst().reduce((shape[0], false)) { acc, d in
+            let m = acc.0.multipliedReportingOverflow(by: d)
+            return (m.partialValue, acc.1 || m.overflow)
+        }
+        guard !overflow, count <= 1 << 40 else { return nil }
+        switch self {
+        case .f32: return count * 4
+        case .f16, .bf16: return count * 2
+        case .q8Row:
+            guard shape.count == 2 else { return nil }
+            return Self.q8ScalesOffset(rows: shape[0], cols: shape[1]) + shape[0] * 4
+        case .q4_32:
+            guard shape.count == 2, shape[1] % 32 == 0 else { return nil }
+            return count / 32 * 18
+        }
+    }
+
+    /// Where a Q8_ROW tensor's row scales start.
+    public static func q8ScalesOffset(rows: Int, cols: Int) -> Int { (rows * cols + 63) / 64 * 64 }
+}
+
+public struct TensorEntry: Codable, Equatable, Sendable {
+    public var section: Int
+    public var type: TensorType
+    public var shape: [Int]
+    /// The checkpoint tensor it came from.
+    public var source: String?
+
+    public init(section: Int, type: TensorType, shape: [Int], source: String?) {
+        self.section = section
+        self.type = type
+        self.shape = shape
+        self.source = source
+    }
+
+    enum CodingKeys: String, CodingKey { case section, type = "dtype", shape, source }
+}
+
+/// A ternary (or binary) projection y = scale ∘ (W x) with W stored in one or more kernel layouts.
+public struct LinearEntry: Codable, Equatable, Sendable {
+    /// How `scale` applies to W x: HF's AutoBitLinear multiplies by weight_scale, BitLinear divides by it.
+    public enum ScaleMode: String, Codable, Sendable { case multiply, divide }
+
+    public var rows: Int
+    public var cols: Int
+    public var weights: WeightKind
+    public var scale: Float
+    public var scaleMode: ScaleMode
+    public var layouts: [LayoutEntry]
+    /// Tensor name of the bias (added after scaling), if any.
+    public var bias: String?
+    /// Tensor name of the RMSNorm weight applied to this projection's input (`use_rms_norm`), if any.
+    public var inputNorm: String?
+    /// The checkpoint tensor it came from.
+    public var source: String
+
+    public init(rows: Int, cols: Int, weights: WeightKind, scale: Float, scaleMode: ScaleMode, layouts: [LayoutEntry],
+                bias: String? = nil, inputNorm: String? = nil, source: String) {
+        self.rows = rows
+        self.cols = cols
+        self.weights = weights
+        self.scale = scale
+        self.scaleMode = scaleMode
+        self.layouts = layouts
+        self.bias = bias
+        self.inputNorm = inputNorm
+        self.source = source
+    }
+
+    /// The factor W x is multiplied by.
+    public var outputScale: Float { scaleMode == .multiply ? scale : 1 / scale }
+
+    /// The layout to use for a phase: the one marked for it.
+    public func layout(for phase: Phase) -> LayoutEntry? { layouts.first { $0.phases.contains(phase) } }
+
+    enum CodingKeys: String, CodingKey {
+        case rows, cols, weights, scale
+        case scaleMode = "scale_mode"
+        case layouts, bias
+        case inputNorm = "input_norm"
+        case source
+    }
+}
+
+/// Single-vector products (token by token) or batches (the prompt).
+public enum Phase: String, Codable, Sendable, CaseIterable {
+    case decode, prefill
+}
+
+public struct LayoutEntry: Codable, Equatable, Sendable {
+    public var section: Int
+    /// "rsr", "rsr-t" or "packed-i2" (`LayoutKind.name`).
+    public var kernel: String
+    /// Rows per block for "rsr"; the layout's fixed group size otherwise.
+    public var k: Int
+    public var phases: [Phase]
+    /// Layout bytes per weight, index and padding included.
+    public var bitsPerWeight: Double
+
+    public init(section: Int, kernel: String, k: Int, phases: [Phase], bitsPerWeight: Double) {
+        self.section = section
+        self.kernel = kernel
+        self.k = k
+        self.phases = phases
+        self.bitsPerWeight = bitsPerWeight
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case section, kernel, k, phases
+        case bitsPerWeight = "bits_per_weight"
+    }
+}

@@ -1,0 +1,68 @@
+import FileIO
+import Foundation
+import TestSupport
+import Testing
+
+/// `rsr synth`, `rsr convert` and `rsr inspect` as a user runs them.
+@Suite(.serialized, .enabled(if: rsrIsBuilt)) struct ConvertCommandTests {
+    let dir = TemporaryDirectory()
+
+    @Test func convertsAFixtureAndInspectsIt() throws {
+        let output = dir.file("model.rsr")
+        let convert = try RSRProcess.run(["convert", Path.join(fixturesDirectory, "llama-bitlinear-packed"), "-o", output, "--kernel", "rsr"])
+        #expect(convert.status == 0, "\(convert.stderr)")
+        #expect(convert.stdout.contains("wrote \(output)") && convert.stdout.contains("llama-bitlinear, 3 layers"))
+        let inspect = try RSRProcess.run(["inspect", output, "--verify"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        for text in ["format    version 1", "llama-bitlinear (LlamaForCausalLM)", "layers.2.down_proj", "rsr-t", "prefill",
+                     "all 56 sections and every layout index verified"] {
+            #expect(inspect.stdout.contains(text), "\(text)")
+        }
+        let json = try RSRProcess.run(["inspect", output, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["format_version"] as? Int == 1)
+        let manifest = try #require(object["manifest"] as? [String: Any])
+        #expect((manifest["linears"] as? [String: Any])?.count == 21)
+        #expect((object["sections"] as? [[String: Any]])?.first?["crc32"] is String)
+    }
+
+    @Test func refusesToOverwriteAndNamesBadSources() throws {
+        let output = dir.file("exists.rsr")
+        try AtomicFile.write([1, 2, 3], to: output)
+        let again = try RSRProcess.run(["convert", Path.join(fixturesDirectory, "llama-bitlinear-packed"), "-o", output])
+        #expect(again.status != 0 && again.stderr.contains("already exists; pass --force"))
+        #expect(Path.read(output) == [1, 2, 3])
+        let missing = try RSRProcess.run(["convert", dir.file("no-such-dir"), "-o", dir.file("x.rsr")])
+        #expect(missing.status != 0 && missing.stderr.contains("neither a model directory nor a Hub repo id"), "\(missing.stderr)")
+        let damaged = try RSRProcess.run(["inspect", output])
+        #expect(damaged.status != 0 && damaged.stderr.contains("not an rsr model file"), "\(damaged.stderr)")
+    }
+
+    /// Ctrl-C in the middle of a conversion leaves neither the output nor its temporary file.
+    @Test func interruptingLeavesNoPartialFile() throws {
+        let model = dir.file("synth")
+        let synth = try RSRProcess.run(["synth", "--preset", "bitnet-large", "--layers", "3", "-o", model])
+        #expect(synth.status == 0, "\(synth.stderr)")
+        let out = dir.file("out")
+        try Path.makeDirectories(out)
+        let output = Path.join(out, "big.rsr")
+        let process = try RSRProcess(["convert", model, "-o", output, "--threads", "1"])
+        let deadline = Date().addingTimeInterval(60)
+        while (try FileManager.default.contentsOfDirectory(atPath: out)).isEmpty && Date() < deadline { usleep(2000) }
+        kill(process.process.processIdentifier, SIGINT)
+        let result = process.finish()
+        #expect(process.process.terminationReason == .uncaughtSignal && result.status == SIGINT, "\(result)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
+    }
+
+    @Test func synthWritesAConvertibleHubLayout() throws {
+        let model = dir.file("tiny")
+        let synth = try RSRProcess.run(["synth", "--preset", "bitnet-2b4t", "--layers", "1", "-o", model])
+        #expect(synth.status == 0 && synth.stdout.hasSuffix("\(model)\n"), "\(synth.stderr)")
+        let config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Path.join(model, "config.json")))) as? [String: Any])
+        #expect(config["hidden_size"] as? Int == 2560 && config["num_hidden_layers"] as? Int == 1)
+        let convert = try RSRProcess.run(["convert", model, "-o", dir.file("tiny.rsr"), "--embeddings", "q4", "--kernel", "rsr-t"])
+        #expect(convert.status == 0, "\(convert.stderr)")
+        #expect(convert.stdout.contains("rsr-t x7"))
+    }
+}

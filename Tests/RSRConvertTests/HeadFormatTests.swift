@@ -1,0 +1,68 @@
+import FileIO
+import Foundation
+import RSRConvert
+import RSRCore
+import RSRFormat
+import SafeTensors
+import TestSupport
+import Testing
+
+/// `--embeddings`: the output head (the embeddings when tied) in f16, int8 rows or ggml's Q4_0 blocks.
+@Suite struct HeadFormatTests {
+    let dir = TemporaryDirectory()
+
+    /// The head's entry and bytes (valid while the returned file lives) and the checkpoint's values.
+    func head(_ fixtureName: String, _ format: EmbeddingFormat) throws -> (TensorEntry, UnsafeRawBufferPointer, [Float], ModelFile) {
+        let (file, _) = try convert(fixture(fixtureName), to: dir.file("\(format).rsr")) { $0.embeddings = format }
+        let tied = file.manifest.model.tiedEmbeddings
+        let (entry, bytes) = try #require(file.tensor(tied ? "embed_tokens" : "lm_head"))
+        let original = try Checkpoint(directory: fixture(fixtureName)).tensor(tied ? "model.embed_tokens.weight" : "lm_head.weight").floats()
+        return (entry, bytes, original, file)
+    }
+
+    @Test(arguments: ["llama-bitlinear-packed", "bitnet-bf16-online"])
+    func int8RowsAreWithinHalfAStep(name: String) throws {
+        let (entry, bytes, original, file) = try head(name, .int8)
+        #expect(entry.type == .q8Row)
+        let (rows, cols) = (entry.shape[0], entry.shape[1])
+        let scalesAt = TensorType.q8ScalesOffset(rows: rows, cols: cols)
+        for r in 0..<rows {
+            let scale = bytes.loadUnaligned(fromByteOffset: scalesAt + r * 4, as: Float.self)
+            let row = original[r * cols..<(r + 1) * cols]
+            #expect(abs(scale - row.map(abs).max()! / 127) <= 1e-6 * scale)
+            for c in 0..<cols {
+                let q = Float(Int8(bitPattern: bytes[r * cols + c]))
+                #expect(abs(q * scale - original[r * cols + c]) <= scale * 0.5001)
+            }
+        }
+        if name == "llama-bitlinear-packed" {
+            // Untied: the input embeddings keep their stored precision.
+            #expect(file.manifest.tensors["embed_tokens"]?.type == .bf16)
+        }
+    }
+
+    @Test func q4BlocksMatchGgmlsQ40() throws {
+        let (entry, bytes, original, file) = try head("llama-bitlinear-packed", .q4)
+        defer { withExtendedLifetime(file) {} }  // bytes point into its mapping
+        #expect(entry.type == .q4_32)
+        for block in 0..<original.count / 32 {
+            let x = Array(original[block * 32..<(block + 1) * 32])
+            // ggml quantize_row_q4_0_ref
+            var amax: Float = 0, max: Float = 0
+            for v in x where abs(v) > amax { amax = abs(v); max = v }
+            let d = max / -8, id: Float = d != 0 ? 1 / d : 0
+            let q = x.map { UInt8(Swift.min(15, Int8(($0 * id + 8.5).rounded(.towardZero)))) }
+            let base = block * 18
+            #expect(bytes.loadUnaligned(fromByteOffset: base, as: UInt16.self) == Float16(d).bitPattern)
+            for j in 0..<16 { #expect(bytes[base + 2 + j] == q[j] | q[j + 16] << 4) }
+        }
+    }
+
+    @Test func f16AndTiedEmbeddingsAreStoredOnce() throws {
+        let (entry, bytes, original, file) = try head("bitnet-bf16-online", .f16)
+        #expect(entry.type == .f16 && file.manifest.tensors["lm_head"] == nil)
+        for i in stride(from: 0, to: original.count, by: 97) {
+            #expect(bytes.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self) == Float16(original[i]).bitPattern)
+        }
+    }
+}
