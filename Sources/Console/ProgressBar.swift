@@ -40,6 +40,15 @@ public final class ProgressBar: @unchecked Sendable {
         }
     }
 
+    /// Sets the amount done so far (and the total).
+    public func update(done: Double, total: Double) {
+        lock.withLock {
+            self.done = done
+            self.total = total
+            if enabled, Date().timeIntervalSince(lastDraw) >= 0.1 { draw() }
+        }
+    }
+
     /// Draws the final state and ends the line (if anything was drawn or `always`).
     public func finish(always: Bool = true) {
         lock.withLock {
@@ -77,6 +86,12 @@ public enum Format {
             unit += 1
         }
         return unit == 0 ? "\(Int(value)) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    /// A count with a decimal prefix: "950", "2.1 M", "2.08 G".
+    public static func count(_ n: Double) -> String {
+        n >= 1e9 ? String(format: "%.2f G", n / 1e9) : n >= 1e6 ? String(format: "%.1f M", n / 1e6)
+            : n >= 1e4 ? String(format: "%.1f k", n / 1e3) : "\(Int(n))"
     }
 
     /// "m:ss", or "h:mm:ss" from an hour up.

@@ -17,13 +17,25 @@ public final class TemporaryFile {
     public init(destination: String) throws {
         self.destination = destination
         let dir = Path.directory(of: destination)
-        var template = Array("\(dir)/.\(Path.lastComponent(of: destination)).tmp-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw FileIOError(path: destination, operation: "create a temporary file in \(dir)") }
-        fchmod(fd, 0o644)  // mkstemp makes it 0600; the published file should read like any other
-        path = Path.string(template.dropLast())
-        sink = FileSink(fd: fd, path: path)
-        cleanupSlot = SignalCleanup.register(path)
+        // The name is registered for cleanup before the file exists, so a signal at any moment finds it.
+        var attempt = 0
+        while true {
+            let candidate = "\(dir)/.\(Path.lastComponent(of: destination)).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
+            let slot = SignalCleanup.register(candidate)
+            let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                path = candidate
+                sink = FileSink(fd: fd, path: candidate)
+                cleanupSlot = slot
+                return
+            }
+            let error = errno
+            SignalCleanup.unregister(slot)
+            attempt += 1
+            guard error == EEXIST, attempt < 16 else {
+                throw FileIOError(path: destination, operation: "create a temporary file in \(dir)", code: error)
+            }
+        }
     }
 
     /// Flushes the contents to disk and renames them over the destination.

@@ -5,6 +5,7 @@ import Foundation
 import Hub
 import RSRBench
 import RSRConvert
+import RSRCore
 import RSRFormat
 
 struct Convert: ParsableCommand {
@@ -55,8 +56,8 @@ struct Convert: ParsableCommand {
 
     func validate() throws {
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads \(threads) is out of range; use 1 to 256.") }
-        if case .fixed(let value) = k, !(1...8).contains(value) {
-            throw ValidationError("--k \(value) is out of range for ternary weights; use auto or 1...8.")
+        if case .fixed(let value) = k, !LayoutKind.rsrKRange(.ternary).contains(value) {
+            throw ValidationError("--k \(value) is out of range for ternary weights; use auto or \(LayoutKind.rsrKRange(.ternary)).")
         }
     }
 
@@ -73,8 +74,7 @@ struct Convert: ParsableCommand {
         let converter = try Converter(directory: directory, options: options)
         let bar = ProgressBar(enabled: !quiet, label: "Converting", unit: .items("steps"))
         let summary = try converter.convert(to: output, progress: { done, total in
-            bar.reset(label: "Converting", total: Double(total))
-            bar.add(1)
+            bar.update(done: Double(done), total: Double(total))
         }, log: { line in
             if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         })
@@ -112,7 +112,7 @@ enum ConvertReport {
         let kernels = s.kernels.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
         return """
             wrote \(output): \(Format.bytes(Double(s.fileBytes))), \(config.architecture.rawValue), \(s.layers) layers, \
-            \(String(format: "%.2f", weights / 1e9)) G ternary weights
+            \(Format.count(weights)) ternary weights
             layouts: \(kernels) (kernel choice: \(s.kernelBasis))
             bits per ternary weight: \(String(format: "%.3f", Double(s.decodeLayoutBytes * 8) / weights)) read per token, \
             \(String(format: "%.3f", Double(s.layoutBytes * 8) / weights)) stored

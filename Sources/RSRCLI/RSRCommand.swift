@@ -1,11 +1,12 @@
 import ArgumentParser
+import RSRCore
 
 /// The `rsr` command line: ternary and binary LLMs through RSR kernels.
 public struct RSRCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rsr",
         abstract: "Run ternary and binary LLMs with Redundant Segment Reduction kernels.",
-        version: "0.1.0",
+        version: RSRVersion.current,
         subcommands: [Download.self, Convert.self, Inspect.self, Synth.self, Bench.self]
     )
 

@@ -52,15 +52,22 @@ public final class Converter {
     let checkpoint: Checkpoint
     private var used = Set<String>()
     private var summary = ConvertSummary()
+    /// Whether any projection came packed (else all were ternarised here).
+    private var usedPacked = false
 
     public init(directory: String, options: ConvertOptions) throws {
         self.directory = directory
         self.options = options
         let configPath = Path.join(directory, "config.json")
         let generationPath = Path.join(directory, "generation_config.json")
-        let generation = Path.exists(generationPath)
-            ? try? JSONDecoder().decode(HFConfig.Generation.self, from: Data(contentsOf: URL(fileURLWithPath: generationPath)))
-            : nil
+        var generation: HFConfig.Generation?
+        if Path.exists(generationPath) {
+            do {
+                generation = try JSONDecoder().decode(HFConfig.Generation.self, from: Data(contentsOf: URL(fileURLWithPath: generationPath)))
+            } catch {
+                throw ConvertError(generationPath, "is not a generation config: \((error as? DecodingError)?.fieldDescription ?? "not valid JSON")")
+            }
+        }
         source = try SourceModel.detect(try HFConfig.read(configPath), generation: generation, configPath: configPath,
                                         quantizeFloat: options.quantizeFloat)
         checkpoint = try Checkpoint(directory: directory)
@@ -75,6 +82,9 @@ public final class Converter {
     public func convert(to output: String, progress: @escaping (Int, Int) -> Void = { _, _ in },
                         log: @escaping (String) -> Void = { _ in }) throws -> ConvertSummary {
         let start = Date()
+        summary = ConvertSummary()
+        used = []
+        usedPacked = false
         if Path.isDirectory(output) { throw ConvertError(output, "is a directory; give the model file's path") }
         if Path.exists(output) && !options.overwrite { throw ConvertError(output, "already exists; pass --force to replace it") }
         let pool = try ThreadPool(threads: options.threads)
@@ -87,7 +97,7 @@ public final class Converter {
         summary.kernelBasis = planner.basis
 
         let writer = try ModelFileWriter(destination: output)
-        var manifest = Manifest(producer: "rsr \(Converter.version)",
+        var manifest = Manifest(producer: "rsr \(RSRVersion.current)",
                                 source: .init(repo: options.repo, revision: options.revision, architecture: source.hfArchitecture,
                                               quantization: .packed),
                                 model: config)
@@ -127,9 +137,6 @@ public final class Converter {
         summary.seconds = Date().timeIntervalSince(start)
         return summary
     }
-
-    public static let version = "0.1.0"
-    private var usedPacked = false
 
     private func embedFiles(_ writer: ModelFileWriter) throws -> [String: Int] {
         var files: [String: Int] = [:]

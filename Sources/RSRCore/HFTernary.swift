@@ -13,7 +13,7 @@ extension LowBitMatrix {
         try values.withUnsafeMutableBufferPointer { w in
             try check(rsr_hf_unpack_i8(base.assumingMemoryBound(to: UInt8.self), UInt32(rows / 4), UInt32(cols), w.baseAddress, pool?.raw), what)
         }
-        return try LowBitMatrix(rows: rows, cols: cols, kind: .ternary, values: values)
+        return LowBitMatrix(rows: rows, cols: cols, kind: .ternary, checkedValues: values)
     }
 
     /// Absmean ternarisation of a float matrix, as transformers' WeightQuant: returns the ternary matrix
@@ -28,6 +28,6 @@ extension LowBitMatrix {
                 try check(rsr_absmean_ternarize(src.baseAddress, UInt64(src.count), q.baseAddress, &scale, pool?.raw), what)
             }
         }
-        return (try LowBitMatrix(rows: rows, cols: cols, kind: .ternary, values: values), scale)
+        return (LowBitMatrix(rows: rows, cols: cols, kind: .ternary, checkedValues: values), scale)
     }
 }

@@ -33,6 +33,16 @@ public struct LowBitMatrix: Equatable, Sendable {
         self.values = values
     }
 
+    /// For values a kernel just produced within the kind's range (unpacking, ternarisation): skips the
+    /// check, which costs as much as the unpacking itself on a large matrix.
+    init(rows: Int, cols: Int, kind: WeightKind, checkedValues values: [Int8]) {
+        precondition(values.count == rows * cols)
+        self.rows = rows
+        self.cols = cols
+        self.kind = kind
+        self.values = values
+    }
+
     /// Uniformly random values of the kind, reproducible from the generator's seed.
     public static func random<G: RandomNumberGenerator>(rows: Int, cols: Int, kind: WeightKind, using rng: inout G) throws -> LowBitMatrix {
         let range = kind.allowed

@@ -54,4 +54,30 @@ import Testing
         #expect(throws: (any Error).self) { try RSRCommand.parseAsRoot(["bench", "tune", "--k-min", "5", "--k-max", "3"]) }
         #expect(throws: (any Error).self) { try RSRCommand.parseAsRoot(["bench", "tune", "--k-max", "9"]) }
     }
+
+    @Test func convertHelpDocumentsOptionsAndArchitectures() {
+        let help = RSRCommand.helpMessage(for: Convert.self)
+        for text in ["--output", "--kernel", "--k", "--embeddings", "--threads", "--force", "--tune", "--quantize",
+                     "BitNetForCausalLM", "BitnetForCausalLM", "LlamaForCausalLM"] {
+            #expect(help.contains(text), "\(text)")
+        }
+    }
+
+    @Test func convertParsesChoices() throws {
+        let command = try RSRCommand.parseAsRoot(["convert", "model", "-o", "m.rsr", "--kernel", "packed-i2", "--embeddings", "q4",
+                                                  "--k", "5", "--quantize", "ternary"])
+        let convert = try #require(command as? Convert)
+        #expect(convert.kernel == .packedI2 && convert.embeddings == .q4 && convert.quantize == .ternary)
+    }
+
+    @Test(arguments: [(["--k", "9"], "--k 9 is out of range"), (["--threads", "0"], "--threads 0 is out of range"),
+                      (["--kernel", "fast"], "fast"), (["--embeddings", "q3"], "q3")])
+    func convertRejectsBadValues(arguments: [String], message: String) {
+        do {
+            _ = try RSRCommand.parseAsRoot(["convert", "model", "-o", "m.rsr"] + arguments)
+            Issue.record("accepted \(arguments)")
+        } catch {
+            #expect(RSRCommand.message(for: error).contains(message), "\(RSRCommand.message(for: error))")
+        }
+    }
 }

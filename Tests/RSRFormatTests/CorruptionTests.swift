@@ -91,25 +91,23 @@ import Testing
 
     @Test func aManifestThatContradictsTheTableIsRefused() throws {
         let sample = try SampleFile(in: dir)
-        var manifest = sample.manifest
-        manifest.linears["layers.0.q_proj"]!.rows = 32
-        let path = dir.file("contradiction.rsr")
-        let writer = try ModelFileWriter(destination: path)
-        try writer.addSection(.file, [1])
-        try writer.addSection(.tensor, [UInt8](repeating: 0, count: 96 * 4))
-        try sample.layout.withBytes { _ = try writer.addSection(.layout, $0) }
-        try writer.finish(manifest: manifest)
-        let error = try openError(path)
-        #expect(error.problem.contains("does not match layers.0.q_proj"), "\(error)")
-
-        manifest = sample.manifest
-        manifest.tensors["layers.0.input_layernorm"]!.section = 2
-        let wrongKind = dir.file("kind.rsr")
-        let w2 = try ModelFileWriter(destination: wrongKind)
-        try w2.addSection(.file, [1])
-        try w2.addSection(.tensor, [UInt8](repeating: 0, count: 96 * 4))
-        try sample.layout.withBytes { _ = try w2.addSection(.layout, $0) }
-        try w2.finish(manifest: manifest)
-        #expect(try openError(wrongKind).problem.contains("not a tensor one"))
+        /// The sample's sections under another manifest.
+        func rewritten(_ change: (inout Manifest) -> Void) throws -> String {
+            var manifest = sample.manifest
+            change(&manifest)
+            let path = dir.file("rewritten.rsr")
+            let writer = try ModelFileWriter(destination: path)
+            try writer.addSection(.file, [1])
+            try writer.addSection(.tensor, [UInt8](repeating: 0, count: 96 * 4))
+            try sample.layout.withBytes { _ = try writer.addSection(.layout, $0) }
+            try writer.finish(manifest: manifest)
+            return path
+        }
+        let rows = try openError(try rewritten { $0.linears["layers.0.q_proj"]!.rows = 32 })
+        #expect(rows.problem.contains("does not match layers.0.q_proj"), "\(rows)")
+        let kind = try openError(try rewritten { $0.tensors["layers.0.input_layernorm"]!.section = 2 })
+        #expect(kind.problem.contains("not a tensor one"), "\(kind)")
+        let missing = try openError(try rewritten { $0.files["tokenizer.json"] = 9 })
+        #expect(missing.problem.contains("section 9, which does not exist"), "\(missing)")
     }
 }
