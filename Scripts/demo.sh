@@ -13,4 +13,4 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 .build/release/rsr synth --preset bitnet-2b4t -o "$work/bitnet-2b4t" >/dev/null
 .build/release/rsr convert "$work/bitnet-2b4t" -o "$work/bitnet-2b4t.rsr"
-.build/release/rsr inspect "$work/bitnet-2b4t.rsr" | head -12
+.build/release/rsr inspect "$work/bitnet-2b4t.rsr" | sed -n 1,12p  # sed reads it all: no SIGPIPE
