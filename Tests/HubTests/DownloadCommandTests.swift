@@ -36,4 +36,26 @@ import Testing
         #expect(result.stdout.isEmpty)
         #expect(result.stderr.contains("org/missing at revision main: not found (HTTP 404, RepoNotFound)"))
     }
+
+    /// `rsr convert REPO_ID` downloads through the Hub client, then converts and records where it came from.
+    @Test(.enabled(if: rsrIsBuilt))
+    func convertFetchesARepoIDFirst() throws {
+        let fixture = Path.join(fixturesDirectory, "llama-bitlinear-packed")
+        let files = try FileManager.default.contentsOfDirectory(atPath: fixture).sorted().map { name in
+            FakeHub.File(path: name, content: try #require(Path.read(Path.join(fixture, name))), lfs: name.hasSuffix(".safetensors"))
+        }
+        hub.add("org/ternary", files: files)
+        let env = ["HF_ENDPOINT": hub.endpoint, "HF_HUB_CACHE": dir.file("cache")]
+        let output = dir.file("ternary.rsr")
+        let result = try run(["convert", "org/ternary", "-o", output, "--kernel", "packed-i2"], environment: env)
+        #expect(result.status == 0, "\(result.stderr)")
+        let inspect = try run(["inspect", output, "--json"], environment: env)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+        let source = try #require((object["manifest"] as? [String: Any])?["source"] as? [String: Any])
+        #expect(source["repo"] as? String == "org/ternary")
+        #expect(source["revision"] as? String == hub.repo("org/ternary").commit)
+
+        let missing = try run(["convert", "org/absent", "-o", dir.file("absent.rsr")], environment: env)
+        #expect(missing.status != 0 && missing.stderr.contains("not a local directory, and fetching it as a Hub repo failed"), "\(missing.stderr)")
+    }
 }
