@@ -7,7 +7,8 @@ let kernelFlags: [CSetting] = [
     .unsafeFlags(["-O2", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"]),
 ]
 // The same for the Swift modules whose loops walk every weight of a checkpoint (conversion, synthetic
-// models, safetensors reading): unoptimised, they take minutes on a model of real size.
+// models, safetensors reading) or every byte of a text (tokenizers): unoptimised, they take minutes on
+// inputs of real size.
 let weightLoopFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
@@ -34,11 +35,15 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "RSRFormat", dependencies: ["CZlib", "FileIO", "RSRCore"]),
         .target(name: "Hub", dependencies: ["CHubSupport", "Console", "FileIO"]),
+        .target(name: "Tokenizers", dependencies: ["FileIO"], swiftSettings: weightLoopFlags),
+        .target(name: "ChatTemplate"),
+        .target(name: "RSRModel", dependencies: ["RSRCore", "RSRFormat"], swiftSettings: weightLoopFlags),
         .target(name: "RSRConvert", dependencies: ["RSRFormat", "RSRCore", "RSRBench", "SafeTensors", "FileIO"], swiftSettings: weightLoopFlags),
-        .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels"]),
+        .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels", "RSRFormat", "RSRModel"]),
         .target(
             name: "RSRCLI",
-            dependencies: ["RSRCore", "RSRBench", "RSRConvert", "RSRFormat", "Hub", "Console", "FileIO",
+            dependencies: ["RSRCore", "RSRBench", "RSRConvert", "RSRFormat", "RSRModel", "Tokenizers", "ChatTemplate", "Hub",
+                           "SafeTensors", "Console", "FileIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "rsr", dependencies: ["RSRCLI"]),
@@ -49,6 +54,9 @@ let package = Package(
         .testTarget(name: "RSRBenchTests", dependencies: ["RSRBench", "RSRCore"]),
         .testTarget(name: "RSRCLITests", dependencies: ["RSRCLI", "FileIO", "TestSupport"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "FileIO", "TestSupport"]),
+        .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "TestSupport"]),
+        .testTarget(name: "RSRModelTests", dependencies: ["RSRModel", "RSRConvert", "RSRFormat", "RSRCore", "FileIO", "TestSupport"]),
         .testTarget(name: "RSRFormatTests", dependencies: ["RSRFormat", "RSRCore", "FileIO", "TestSupport"]),
         .testTarget(name: "RSRConvertTests", dependencies: ["RSRConvert", "RSRFormat", "RSRCore", "SafeTensors", "FileIO", "TestSupport"]),
     ]

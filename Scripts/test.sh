@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 Scripts/deps.sh
 # The Python reference implementations, for the tests that check files and caches against them (those
 # tests are skipped where the packages cannot be installed).
-python3 -m pip install --quiet --disable-pip-version-check huggingface_hub safetensors numpy 2>/dev/null \
-    || echo "note: could not install huggingface_hub/safetensors; their compatibility tests will be skipped" >&2
+python3 -m pip install --quiet --disable-pip-version-check huggingface_hub safetensors numpy tokenizers jinja2 2>/dev/null \
+    || echo "note: could not install the Python reference packages; their compatibility tests will be skipped" >&2
 swift build --build-tests
 swift test --skip-build "$@"

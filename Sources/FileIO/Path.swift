@@ -36,6 +36,18 @@ public enum Path {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// Last modification time in seconds since 1970 (following links), nil when it does not exist.
+    public static func modificationTime(_ path: String) -> Double? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        #if canImport(Darwin)
+        let time = info.st_mtimespec
+        #else
+        let time = info.st_mtim
+        #endif
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
     /// Size of a regular file (following links), nil when it does not exist.
     public static func fileSize(_ path: String) -> Int64? {
         var info = stat()

@@ -185,6 +185,45 @@ rsr_status rsr_hf_unpack_f32(const uint8_t * packed, uint32_t rows, uint32_t col
                              uint32_t batch, float * y, float * scratch, uint64_t scratch_floats,
                              rsr_pool * pool);
 
+// ---- Dense tensors: embeddings and the output head ------------------------------------------------------
+
+typedef enum rsr_dtype {
+    RSR_DTYPE_F32    = 0,
+    RSR_DTYPE_F16    = 1,
+    RSR_DTYPE_BF16   = 2,
+    RSR_DTYPE_Q8_ROW = 3, // rows x cols int8, zero padding to a multiple of 64 bytes, then rows f32 scales
+    RSR_DTYPE_Q4_32  = 4, // per row, cols/32 blocks of an f16 scale d and 16 bytes of nibbles (ggml Q4_0)
+    RSR_DTYPE_COUNT,
+} rsr_dtype;
+
+// Bytes of a rows x cols tensor of the type (Q4_32 needs cols % 32 == 0).
+rsr_status rsr_dense_size(rsr_dtype type, uint32_t rows, uint32_t cols, uint64_t * bytes);
+// Row `row` as f32 (an embedding lookup).
+rsr_status rsr_dense_row(rsr_dtype type, const void * w, uint64_t bytes, uint32_t rows, uint32_t cols,
+                         uint32_t row, float * out);
+// Scratch bytes rsr_dense_matvec needs (0 for the float types).
+rsr_status rsr_dense_work_size(rsr_dtype type, uint32_t cols, uint64_t * bytes);
+// y[rows] = W x for one f32 vector x[cols] (the output head). The quantized types multiply by x quantized
+// to int8 with one scale, 127 / max|x|.
+rsr_status rsr_dense_matvec(rsr_dtype type, const void * w, uint64_t bytes, uint32_t rows, uint32_t cols,
+                            const float * x, float * y, void * work, uint64_t work_bytes, rsr_pool * pool);
+
+// ---- Transformer helpers ---------------------------------------------------------------------------------
+
+// Per-row int8 quantization as BitNet's BitLinear does it: s = 127 / max(max|x|, 1e-5),
+// q = clamp(round_half_even(x * s), -128, 127); scales[r] = s.
+rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8_t * q, float * scales);
+
+// Scratch bytes for attention over n_positions positions on n_threads threads.
+rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes);
+// Causal attention of n_tokens queries at positions start .. start + n_tokens - 1 over the cache's
+// positions 0 .. start + n_tokens - 1: q and out are [n_tokens][n_heads][head_dim]; k and v are
+// [position][n_kv][head_dim]; head h reads KV head h / (n_heads / n_kv). Scores are scaled by
+// 1 / sqrt(head_dim) and softmaxed in f32.
+rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start, uint32_t n_heads, uint32_t n_kv,
+                             uint32_t head_dim, const float * k, const float * v, float * out,
+                             void * work, uint64_t work_bytes, rsr_pool * pool);
+
 // ---- Measurement helpers -------------------------------------------------------------------------------
 
 // Monotonic clock in nanoseconds.

@@ -1,0 +1,108 @@
+// dense-avx512.c: the output head's rows with AVX-512: F32, F16 (vcvtph2ps) and BF16 (a shift) widened
+// to f32 and fused into 4 accumulators; Q8_ROW and Q4_32 as int8 dot products with VNNI.
+#if defined(__x86_64__)
+
+#include "../../dense.h"
+#include "simd-x86.h"
+
+#pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX512 ",f16c"))), apply_to = function)
+
+static inline __m512 load_row(rsr_dtype type, const uint8_t * row, uint32_t c, __mmask16 mask) {
+    switch (type) {
+    case RSR_DTYPE_F32: return _mm512_maskz_loadu_ps(mask, (const float *)row + c);
+    case RSR_DTYPE_F16: return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, (const uint16_t *)row + c));
+    default: {
+        const __m512i wide = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, (const uint16_t *)row + c));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+    }
+    }
+}
+
+static float float_row(const dense_matvec * m, const uint8_t * row) {
+    __m512 acc[4] = { _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps() };
+    uint32_t c = 0;
+    for (; c + 64 <= m->cols; c += 64) {
+        for (int i = 0; i < 4; ++i) {
+            acc[i] = _mm512_fmadd_ps(load_row(m->type, row, c + 16 * i, 0xffff), _mm512_loadu_ps(m->x + c + 16 * i), acc[i]);
+        }
+    }
+    for (; c < m->cols; c += 16) {
+        const __mmask16 mask = m->cols - c >= 16 ? 0xffff : (__mmask16)((1u << (m->cols - c)) - 1);
+        acc[0] = _mm512_fmadd_ps(load_row(m->type, row, c, mask), _mm512_maskz_loadu_ps(mask, m->x + c), acc[0]);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+}
+
+// vpdpbusd takes one unsigned operand: (w + 128) . xq = w . xq + 128 sum(xq), and w + 128 is w ^ 0x80.
+static int32_t q8_row(const dense_matvec * m, const int8_t * w) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+    uint32_t c = 0;
+    for (; c + 128 <= m->cols; c += 128) {
+        acc0 = _mm512_dpbusd_epi32(acc0, _mm512_xor_si512(_mm512_loadu_si512(w + c), flip), _mm512_loadu_si512(m->xq + c));
+        acc1 = _mm512_dpbusd_epi32(acc1, _mm512_xor_si512(_mm512_loadu_si512(w + c + 64), flip), _mm512_loadu_si512(m->xq + c + 64));
+    }
+    for (; c < m->cols; c += 64) {
+        const uint32_t n = m->cols - c < 64 ? m->cols - c : 64;
+        const __mmask64 mask = n == 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1);
+        // masked-off lanes: 0x80 ^ 0x80 = 0 times x 0, so they add nothing
+        acc0 = _mm512_dpbusd_epi32(acc0, _mm512_maskz_mov_epi8(mask, _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, w + c), flip)),
+                                   _mm512_maskz_loadu_epi8(mask, m->xq + c));
+    }
+    return _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1)) - 128 * m->xq_sum;
+}
+
+// Two 32-value blocks per step: their 64 nibbles, unpacked low then high per block, line up with 64
+// consecutive activations; each block's 8 dword sums are scaled by its d in float.
+static float q4_row(const dense_matvec * m, const uint8_t * row) {
+    const uint32_t blocks = m->cols / Q4_BLOCK;
+    const __m256i low4 = _mm256_set1_epi8(15);
+    __m512 acc = _mm512_setzero_ps();
+    float tail = 0;
+    uint32_t b = 0;
+    for (; b + 2 <= blocks; b += 2) {
+        const uint8_t * b0 = row + (uint64_t)b * Q4_BLOCK_BYTES, * b1 = b0 + Q4_BLOCK_BYTES;
+        const __m128i p0 = _mm_loadu_si128((const __m128i *)(b0 + 2)), p1 = _mm_loadu_si128((const __m128i *)(b1 + 2));
+        const __m256i n0 = _mm256_set_m128i(_mm_srli_epi16(p0, 4), p0), n1 = _mm256_set_m128i(_mm_srli_epi16(p1, 4), p1);
+        const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(n0, low4)), _mm256_and_si256(n1, low4), 1);
+        const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, _mm512_loadu_si512(m->xq + (uint64_t)b * Q4_BLOCK));
+        uint16_t d0, d1;
+        memcpy(&d0, b0, 2);
+        memcpy(&d1, b1, 2);
+        const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(dense_f16_to_f32(d0)), _mm256_set1_ps(dense_f16_to_f32(d1)), 1);
+        acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(dot), acc);
+        tail -= dense_f16_to_f32(d0) * m->block_sums[b] + dense_f16_to_f32(d1) * m->block_sums[b + 1];
+    }
+    for (; b < blocks; ++b) {
+        const uint8_t * block = row + (uint64_t)b * Q4_BLOCK_BYTES;
+        const int8_t * x = m->xq + (uint64_t)b * Q4_BLOCK;
+        uint16_t dh;
+        memcpy(&dh, block, 2);
+        int32_t dot = 0;
+        for (uint32_t j = 0; j < 16; ++j) dot += (block[2 + j] & 15) * x[j] + (block[2 + j] >> 4) * x[j + 16];
+        tail += dense_f16_to_f32(dh) * ((float)dot - m->block_sums[b]);
+    }
+    return _mm512_reduce_add_ps(acc) + tail;
+}
+
+void dense_rows_avx512(const dense_matvec * m, uint32_t r0, uint32_t r1) {
+    const uint32_t cols = m->cols;
+    for (uint32_t r = r0; r < r1; ++r) {
+        switch (m->type) {
+        case RSR_DTYPE_F32: m->y[r] = float_row(m, m->w + (uint64_t)r * cols * 4); break;
+        case RSR_DTYPE_F16: case RSR_DTYPE_BF16: m->y[r] = float_row(m, m->w + (uint64_t)r * cols * 2); break;
+        case RSR_DTYPE_Q8_ROW: {
+            float scale;
+            memcpy(&scale, m->w + dense_q8_scales_offset(m->rows, cols) + (uint64_t)r * 4, 4);
+            m->y[r] = (float)q8_row(m, (const int8_t *)m->w + (uint64_t)r * cols) * scale / m->xs;
+            break;
+        }
+        case RSR_DTYPE_Q4_32: m->y[r] = q4_row(m, m->w + (uint64_t)r * (cols / Q4_BLOCK) * Q4_BLOCK_BYTES) / m->xs; break;
+        default: break;
+        }
+    }
+}
+
+#pragma clang attribute pop
+
+#endif

@@ -1,0 +1,98 @@
+// attention.c: causal multi-head attention over a KV cache (grouped-query heads share a KV head), and the
+// per-token int8 quantization of activations that precedes every ternary product.
+#include "internal.h"
+
+#include <math.h>
+
+typedef struct attention_ctx {
+    const float * q, * k, * v;
+    float * out;
+    float * scores; // per thread: one row of scores
+    uint32_t start, n_heads, n_kv, head_dim, stride_scores;
+    float scale;
+} attention_ctx;
+
+// q . k with eight partial sums (one SIMD register), added pairwise: a GEMM's kind of f32 order.
+static inline float dot_f32(const float * q, const float * k, uint32_t d) {
+    float acc[8] = { 0 };
+    uint32_t i = 0;
+    for (; i + 8 <= d; i += 8) {
+        for (int j = 0; j < 8; ++j) acc[j] += q[i + j] * k[i + j];
+    }
+    for (; i < d; ++i) acc[i % 8] += q[i] * k[i];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+// One (token, head): softmax(q k^T * scale) over positions 0..start+t, times V, in f32 like the reference
+// implementation: the result is rounded to int8 two steps later, and computing it more exactly than
+// transformers does moves some of those roundings to the other side of .5.
+static void attention_task(void * raw, uint32_t task, int thread) {
+    const attention_ctx * c = raw;
+    const uint32_t t = task / c->n_heads, head = task % c->n_heads, kv = head / (c->n_heads / c->n_kv);
+    const uint32_t d = c->head_dim, n_pos = c->start + t + 1, kv_stride = c->n_kv * d;
+    const float * q = c->q + ((uint64_t)t * c->n_heads + head) * d;
+    float * scores = c->scores + (uint64_t)thread * c->stride_scores;
+    float max = -INFINITY;
+    for (uint32_t p = 0; p < n_pos; ++p) {
+        scores[p] = dot_f32(q, c->k + (uint64_t)p * kv_stride + (uint64_t)kv * d, d) * c->scale;
+        max = fmaxf(max, scores[p]);
+    }
+    float sum = 0;
+    for (uint32_t p = 0; p < n_pos; ++p) {
+        scores[p] = expf(scores[p] - max);
+        sum += scores[p];
+    }
+    float * out = c->out + ((uint64_t)t * c->n_heads + head) * d;
+    memset(out, 0, (size_t)d * sizeof(float));
+    for (uint32_t p = 0; p < n_pos; ++p) {
+        const float w = scores[p] / sum;
+        const float * v = c->v + (uint64_t)p * kv_stride + (uint64_t)kv * d;
+        for (uint32_t i = 0; i < d; ++i) out[i] += w * v[i];
+    }
+}
+
+rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes) {
+    if (!bytes) return RSR_ERR_NULL;
+    if (n_threads < 1 || n_threads > 256) return RSR_ERR_THREADS;
+    *bytes = (uint64_t)n_threads * rsr_align_up((uint64_t)n_positions * sizeof(float)) + RSR_ALIGN;
+    return RSR_OK;
+}
+
+rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start, uint32_t n_heads, uint32_t n_kv,
+                             uint32_t head_dim, const float * k, const float * v, float * out,
+                             void * work, uint64_t work_bytes, rsr_pool * pool) {
+    if (!q || !k || !v || !out || !work) return RSR_ERR_NULL;
+    if (n_tokens == 0 || n_heads == 0 || n_kv == 0 || head_dim == 0 || n_heads % n_kv) return RSR_ERR_SHAPE;
+    if ((uint64_t)start + n_tokens > RSR_MAX_DIM || (uint64_t)n_tokens * n_heads > UINT32_MAX) return RSR_ERR_OVERFLOW;
+    uint64_t need;
+    rsr_status s = rsr_attention_work_size(start + n_tokens, rsr_pool_n(pool), &need);
+    if (s != RSR_OK) return s;
+    if (work_bytes < need) return RSR_ERR_BUFFER;
+    attention_ctx c = {
+        .q = q, .k = k, .v = v, .out = out,
+        .scores = (float *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1)),
+        .start = start, .n_heads = n_heads, .n_kv = n_kv, .head_dim = head_dim,
+        .stride_scores = (uint32_t)(rsr_align_up((uint64_t)(start + n_tokens) * sizeof(float)) / sizeof(float)),
+        .scale = 1.0f / sqrtf((float)head_dim),
+    };
+    rsr_pool_run(pool, attention_task, &c, n_tokens * n_heads);
+    return RSR_OK;
+}
+
+rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8_t * q, float * scales) {
+    if (!x || !q || !scales) return RSR_ERR_NULL;
+    if (n_rows == 0 || cols == 0) return RSR_ERR_SHAPE;
+    for (uint32_t r = 0; r < n_rows; ++r) {
+        const float * xr = x + (uint64_t)r * cols;
+        int8_t * qr = q + (uint64_t)r * cols;
+        float amax = 0;
+        for (uint32_t c = 0; c < cols; ++c) amax = fmaxf(amax, fabsf(xr[c]));
+        const float s = 127.0f / fmaxf(amax, 1e-5f);
+        for (uint32_t c = 0; c < cols; ++c) {
+            const float v = rintf(xr[c] * s);
+            qr[c] = (int8_t)(v > 127.0f ? 127.0f : v < -128.0f ? -128.0f : v);
+        }
+        scales[r] = s;
+    }
+    return RSR_OK;
+}

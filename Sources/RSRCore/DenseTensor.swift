@@ -1,0 +1,80 @@
+import CRSRKernels
+
+/// Element types of dense tensors (embeddings, the output head), named as model files name them.
+public enum DenseType: String, CaseIterable, Sendable {
+    case f32 = "F32", f16 = "F16", bf16 = "BF16", q8Row = "Q8_ROW", q4_32 = "Q4_32"
+
+    var raw: rsr_dtype {
+        switch self {
+        case .f32: RSR_DTYPE_F32
+        case .f16: RSR_DTYPE_F16
+        case .bf16: RSR_DTYPE_BF16
+        case .q8Row: RSR_DTYPE_Q8_ROW
+        case .q4_32: RSR_DTYPE_Q4_32
+        }
+    }
+}
+
+/// A rows x cols tensor used in place (from a mapped file), kept valid by `owner`: row lookups for the
+/// embeddings and matrix-vector products for the output head.
+public struct DenseTensor: @unchecked Sendable {
+    public let type: DenseType
+    public let rows: Int
+    public let cols: Int
+    let base: UnsafeRawPointer
+    let byteCount: Int
+    private let owner: AnyObject
+
+    public init(_ type: DenseType, rows: Int, cols: Int, bytes: UnsafeRawBufferPointer, owner: AnyObject) throws {
+        let what = "a \(rows)x\(cols) \(type.rawValue) tensor of \(bytes.count) bytes"
+        var need: UInt64 = 0
+        try check(rsr_dense_size(type.raw, UInt32(clamping: rows), UInt32(clamping: cols), &need), what)
+        guard let base = bytes.baseAddress, UInt64(bytes.count) == need else { throw KernelError(operation: what, status: RSR_ERR_BUFFER) }
+        self.type = type
+        self.rows = rows
+        self.cols = cols
+        self.base = base
+        self.byteCount = bytes.count
+        self.owner = owner
+    }
+
+    /// Row `row` as f32 into `out` (cols floats).
+    public func row(_ row: Int, into out: UnsafeMutablePointer<Float>) throws {
+        guard row >= 0, row < rows else { throw KernelError(operation: "row \(row) of \(rows)", status: RSR_ERR_SHAPE) }
+        try check(rsr_dense_row(type.raw, base, UInt64(byteCount), UInt32(rows), UInt32(cols), UInt32(row), out), "reading row \(row)")
+    }
+
+    /// y[rows] = W x for one vector x[cols].
+    public func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, workspace: Workspace, pool: ThreadPool?) throws {
+        var need: UInt64 = 0
+        try check(rsr_dense_work_size(type.raw, UInt32(cols), &need), "sizing a \(type.rawValue) product")
+        let work = workspace.reserve(Int(need))
+        try check(rsr_dense_matvec(type.raw, base, UInt64(byteCount), UInt32(rows), UInt32(cols), x, y,
+                                   work.pointer, UInt64(work.count), pool?.raw), "\(type.rawValue) \(rows)x\(cols) product")
+    }
+
+    /// Bytes one product reads.
+    public var bytes: Int { byteCount }
+}
+
+/// The float steps between ternary products that are worth C: activation quantization and attention.
+public enum TransformerKernels {
+    /// q[r] = clamp(round_half_even(x[r] * s[r]), -128, 127) with s[r] = 127 / max(max|x[r]|, 1e-5).
+    public static func quantize(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into q: UnsafeMutablePointer<Int8>,
+                                scales: UnsafeMutablePointer<Float>) throws {
+        try check(rsr_quantize_i8(x, UInt32(clamping: rows), UInt32(clamping: cols), q, scales), "quantizing \(rows)x\(cols) activations")
+    }
+
+    /// Causal attention of `tokens` queries at positions start..<start + tokens over cached keys and values
+    /// at positions 0..<start + tokens (see rsr_attention_f32).
+    public static func attention(q: UnsafePointer<Float>, tokens: Int, start: Int, heads: Int, kvHeads: Int, headDim: Int,
+                                 keys: UnsafePointer<Float>, values: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                                 workspace: Workspace, pool: ThreadPool?) throws {
+        var need: UInt64 = 0
+        try check(rsr_attention_work_size(UInt32(clamping: start + tokens), Int32(pool?.threads ?? 1), &need), "sizing attention")
+        let work = workspace.reserve(Int(need))
+        try check(rsr_attention_f32(q, UInt32(clamping: tokens), UInt32(clamping: start), UInt32(clamping: heads), UInt32(clamping: kvHeads),
+                                    UInt32(clamping: headDim), keys, values, out, work.pointer, UInt64(work.count), pool?.raw),
+                  "attention over \(start + tokens) positions")
+    }
+}

@@ -1,0 +1,30 @@
+/// Keys and values of every layer for positions 0..<capacity, f32, [position][kvHeads][headDim].
+public final class KVCache {
+    public let capacity: Int
+    let width: Int
+    private let keys: [UnsafeMutablePointer<Float>]
+    private let values: [UnsafeMutablePointer<Float>]
+    /// Positions filled so far.
+    public internal(set) var count = 0
+
+    init(layers: Int, capacity: Int, width: Int) {
+        self.capacity = capacity
+        self.width = width
+        keys = (0..<layers).map { _ in .allocate(capacity: capacity * width) }
+        values = (0..<layers).map { _ in .allocate(capacity: capacity * width) }
+    }
+
+    deinit {
+        keys.forEach { $0.deallocate() }
+        values.forEach { $0.deallocate() }
+    }
+
+    func keys(_ layer: Int) -> UnsafeMutablePointer<Float> { keys[layer] }
+    func values(_ layer: Int) -> UnsafeMutablePointer<Float> { values[layer] }
+
+    /// Bytes the cache holds.
+    public var bytes: Int { keys.count * 2 * capacity * width * MemoryLayout<Float>.size }
+
+    /// Forgets every position (a new prompt).
+    public func reset() { count = 0 }
+}

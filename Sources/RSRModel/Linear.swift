@@ -1,0 +1,64 @@
+import RSRCore
+import RSRFormat
+
+/// A ternary projection as BitNet's BitLinear computes it: each input row quantized to int8 with its own
+/// absmax scale, an exact integer product through the kernel library, then both scales applied.
+final class Linear {
+    let rows: Int
+    let cols: Int
+    private let decode: Layout
+    private let prefill: Layout
+    private let scale: Float
+    private let mode: LinearEntry.ScaleMode
+    private let bias: UnsafeBufferPointer<Float>?
+    /// RMSNorm weight applied to the input first (`use_rms_norm`), and its epsilon.
+    private let inputNorm: (weight: UnsafeBufferPointer<Float>, eps: Float)?
+
+    init(_ entry: LinearEntry, file: ModelFile, vectors: VectorTable, inputNormEps: Float?) throws {
+        guard let decodeEntry = entry.layout(for: .decode), let prefillEntry = entry.layout(for: .prefill) else {
+            throw ModelError("\(file.path): a linear lacks a decode or prefill layout")
+        }
+        decode = try file.layout(decodeEntry)
+        prefill = prefillEntry == decodeEntry ? decode : try file.layout(prefillEntry)
+        rows = entry.rows
+        cols = entry.cols
+        scale = entry.scale
+        mode = entry.scaleMode
+        bias = try entry.bias.map { try vectors.vector($0, length: entry.rows) }
+        if let name = entry.inputNorm {
+            guard let eps = inputNormEps else { throw ModelError("\(file.path): \(name) is given but the model has no input-norm epsilon") }
+            inputNorm = (try vectors.vector(name, length: entry.cols), eps)
+        } else {
+            inputNorm = nil
+        }
+    }
+
+    /// y[batch][rows] = this projection of x[batch][cols].
+    func callAsFunction(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, scratch: Scratch,
+                        pool: ThreadPool) throws {
+        var input = x
+        if let (weight, eps) = inputNorm {
+            Norms.rms(x, rows: batch, cols: cols, weight: weight, eps: eps, into: scratch.linearInput)
+            input = UnsafePointer(scratch.linearInput)
+        }
+        try TransformerKernels.quantize(input, rows: batch, cols: cols, into: scratch.quantized, scales: scratch.scales)
+        let layout = batch == 1 ? decode : prefill
+        try layout.multiply(scratch.quantized, batch: batch, into: scratch.products, workspace: scratch.workspace, pool: pool)
+        for b in 0..<batch {
+            let s = scratch.scales[b]
+            let acc = scratch.products + b * rows, out = y + b * rows
+            // the order of operations of transformers' AutoBitLinear (x / s, then * weight_scale) and
+            // BitLinear (/ (weight_scale * s))
+            switch mode {
+            case .multiply: for r in 0..<rows { out[r] = Float(acc[r]) / s * scale }
+            case .divide:
+                let d = scale * s
+                for r in 0..<rows { out[r] = Float(acc[r]) / d }
+            }
+            if let bias { for r in 0..<rows { out[r] += bias[r] } }
+        }
+    }
+
+    /// Bytes of the layout a single-vector product reads.
+    var decodeBytes: Int { decode.byteCount }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import RSRFormat
+
+/// Rotary position embeddings in transformers' rotate-half convention: dimension i and i + d/2 of each
+/// head rotate together by position x inv_freq[i].
+struct RoPE {
+    let headDim: Int
+    let inverseFrequencies: [Float]
+
+    init(config c: ModelConfig) {
+        headDim = c.headDim
+        // as transformers: 1 / theta^(arange(0, d, 2) / d) in f32
+        var inv = (0..<c.headDim / 2).map { i in Float(1) / powf(Float(c.ropeTheta), Float(2 * i) / Float(c.headDim)) }
+        if let s = c.ropeScaling {
+            switch s.kind {
+            case .linear: inv = inv.map { $0 / Float(s.factor) }
+            case .llama3: inv = Self.llama3(inv, s)
+            }
+        }
+        inverseFrequencies = inv
+    }
+
+    /// transformers' _compute_llama3_parameters: long wavelengths slowed by `factor`, short ones kept,
+    /// the band between interpolated.
+    private static func llama3(_ inv: [Float], _ s: ModelConfig.RopeScaling) -> [Float] {
+        let factor = Float(s.factor), low = Float(s.lowFreqFactor ?? 1), high = Float(s.highFreqFactor ?? 4)
+        let original = Float(s.originalMaxPositionEmbeddings ?? 8192)
+        let lowWavelength = original / low, highWavelength = original / high
+        return inv.map { f in
+            let wavelength = 2 * Float.pi / f
+            if wavelength > lowWavelength { return f / factor }
+            if wavelength < highWavelength { return f }
+            let smooth = (original / wavelength - low) / (high - low)
+            return (1 - smooth) * f / factor + smooth * f
+        }
+    }
+
+    /// Rotates `heads` heads of each of `tokens` rows (row stride heads * headDim) at positions start...
+    func apply(_ x: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, start: Int) {
+        let half = headDim / 2
+        for t in 0..<tokens {
+            let position = Float(start + t)
+            for i in 0..<half {
+                let angle = position * inverseFrequencies[i]
+                let cos = cosf(angle), sin = sinf(angle)
+                for h in 0..<heads {
+                    let v = x + (t * heads + h) * headDim
+                    let a = v[i], b = v[i + half]
+                    v[i] = a * cos - b * sin
+                    v[i + half] = b * cos + a * sin
+                }
+            }
+        }
+    }
+}

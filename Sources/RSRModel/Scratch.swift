@@ -1,0 +1,58 @@
+import RSRCore
+
+/// Every buffer the forward pass writes, allocated once for the largest batch, so steady-state tokens
+/// allocate nothing.
+final class Scratch {
+    let maxBatch: Int
+    let hidden: UnsafeMutablePointer<Float>      // [batch][hidden]: the residual stream
+    let normed: UnsafeMutablePointer<Float>      // [batch][max width]: normalised inputs
+    let linearInput: UnsafeMutablePointer<Float> // [batch][max width]: a projection's own normalised input
+    let q: UnsafeMutablePointer<Float>           // [batch][heads * headDim]
+    let k: UnsafeMutablePointer<Float>           // [batch][kvHeads * headDim]
+    let v: UnsafeMutablePointer<Float>
+    let attention: UnsafeMutablePointer<Float>   // [batch][heads * headDim]
+    let gate: UnsafeMutablePointer<Float>        // [batch][intermediate]
+    let up: UnsafeMutablePointer<Float>
+    let projected: UnsafeMutablePointer<Float>   // [batch][hidden]: a block's output before the residual add
+    let quantized: UnsafeMutablePointer<Int8>    // [batch][max width]
+    let scales: UnsafeMutablePointer<Float>      // [batch]
+    let products: UnsafeMutablePointer<Int32>    // [batch][max rows]
+    let logits: UnsafeMutablePointer<Float>      // [vocab]
+    let workspace = Workspace()
+    private var owned: [UnsafeMutableRawPointer] = []
+
+    init(config c: ModelConfigView, maxBatch: Int) {
+        self.maxBatch = maxBatch
+        let width = max(c.hidden, c.intermediate, c.qWidth)
+        func floats(_ n: Int) -> UnsafeMutablePointer<Float> { allocate(n * MemoryLayout<Float>.size).bindMemory(to: Float.self, capacity: n) }
+        var pointers: [UnsafeMutableRawPointer] = []
+        func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64)
+            p.initializeMemory(as: UInt8.self, repeating: 0, count: max(bytes, 64))
+            pointers.append(p)
+            return p
+        }
+        hidden = floats(maxBatch * c.hidden)
+        normed = floats(maxBatch * width)
+        linearInput = floats(maxBatch * width)
+        q = floats(maxBatch * c.qWidth)
+        k = floats(maxBatch * c.kvWidth)
+        v = floats(maxBatch * c.kvWidth)
+        attention = floats(maxBatch * c.qWidth)
+        gate = floats(maxBatch * c.intermediate)
+        up = floats(maxBatch * c.intermediate)
+        projected = floats(maxBatch * c.hidden)
+        quantized = allocate(maxBatch * width).bindMemory(to: Int8.self, capacity: maxBatch * width)
+        scales = floats(maxBatch)
+        products = allocate(maxBatch * width * 4).bindMemory(to: Int32.self, capacity: maxBatch * width)
+        logits = floats(c.vocab)
+        owned = pointers
+    }
+
+    deinit { owned.forEach { $0.deallocate() } }
+}
+
+/// The sizes the buffers depend on.
+struct ModelConfigView {
+    let hidden, intermediate, qWidth, kvWidth, vocab: Int
+}

@@ -1,0 +1,107 @@
+import RSRCore
+import RSRFormat
+
+/// The forward pass of the decoder-only transformers rsr converts: BitNet (relu² GLU, sub-norms),
+/// Llama with BitLinear projections (SiLU GLU, optional per-projection input norms) and 1bitLLM's Bitnet
+/// (SiLU GLU, sub-norms). Prompts run as batches through the prefill layouts, tokens one at a time
+/// through the decode layouts.
+public final class Transformer {
+    public let file: ModelFile
+    public let config: ModelConfig
+    let weights: ModelWeights
+    let pool: ThreadPool
+    private let rope: RoPE
+    private let scratch: Scratch
+    private let activation: Norms.Activation
+    /// Prompt tokens per prefill step.
+    public let maxBatch: Int
+
+    /// Loads the model file's weights in place, checking every layout's indices first.
+    public init(file: ModelFile, threads: Int, maxBatch: Int = 128) throws {
+        self.file = file
+        config = file.manifest.model
+        weights = try ModelWeights(file)
+        pool = try ThreadPool(threads: threads)
+        rope = RoPE(config: config)
+        self.maxBatch = maxBatch
+        activation = config.activation == .relu2 ? .relu2 : .silu
+        scratch = Scratch(config: ModelConfigView(hidden: config.hiddenSize, intermediate: config.intermediateSize,
+                                                  qWidth: config.headCount * config.headDim,
+                                                  kvWidth: config.kvHeadCount * config.headDim, vocab: config.vocabSize),
+                          maxBatch: maxBatch)
+    }
+
+    /// A cache for up to `capacity` positions.
+    public func makeCache(capacity: Int) -> KVCache {
+        KVCache(layers: config.layerCount, capacity: capacity, width: config.kvHeadCount * config.headDim)
+    }
+
+    /// Runs `tokens` at the cache's next positions and returns the logits after the last one (valid until
+    /// the next call).
+    public func forward(_ tokens: [Int], cache: KVCache) throws -> UnsafeBufferPointer<Float> {
+        guard !tokens.isEmpty else { throw ModelError("nothing to run: no tokens") }
+        guard cache.count + tokens.count <= cache.capacity else {
+            throw ModelError("\(cache.count + tokens.count) positions exceed the cache's \(cache.capacity)")
+        }
+        if let bad = tokens.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
+            throw ModelError("token id \(bad) is outside the vocabulary of \(config.vocabSize)")
+        }
+        var done = 0
+        while done < tokens.count {
+            let batch = min(maxBatch, tokens.count - done)
+            try step(Array(tokens[done..<done + batch]), cache: cache)
+            done += batch
+        }
+        let last = scratch.hidden + ((tokens.count - 1) % maxBatch) * config.hiddenSize
+        Norms.rms(last, rows: 1, cols: config.hiddenSize, weight: weights.finalNorm, eps: config.rmsNormEps, into: scratch.normed)
+        try weights.head.multiply(scratch.normed, into: scratch.logits, workspace: scratch.workspace, pool: pool)
+        return UnsafeBufferPointer(start: scratch.logits, count: config.vocabSize)
+    }
+
+    /// One batch of consecutive tokens through every block; leaves the residual stream in scratch.hidden.
+    private func step(_ tokens: [Int], cache: KVCache) throws {
+        let c = config, s = scratch, n = tokens.count, start = cache.count
+        let hidden = c.hiddenSize, qWidth = c.headCount * c.headDim, kvWidth = c.kvHeadCount * c.headDim
+        for (i, token) in tokens.enumerated() { try weights.embeddings.row(token, into: s.hidden + i * hidden) }
+        for (layer, block) in weights.blocks.enumerated() {
+            Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.inputNorm, eps: c.rmsNormEps, into: s.normed)
+            try block.q(s.normed, batch: n, into: s.q, scratch: s, pool: pool)
+            try block.k(s.normed, batch: n, into: s.k, scratch: s, pool: pool)
+            try block.v(s.normed, batch: n, into: s.v, scratch: s, pool: pool)
+            rope.apply(s.q, tokens: n, heads: c.headCount, start: start)
+            rope.apply(s.k, tokens: n, heads: c.kvHeadCount, start: start)
+            (cache.keys(layer) + start * kvWidth).update(from: s.k, count: n * kvWidth)
+            (cache.values(layer) + start * kvWidth).update(from: s.v, count: n * kvWidth)
+            try TransformerKernels.attention(q: s.q, tokens: n, start: start, heads: c.headCount, kvHeads: c.kvHeadCount,
+                                             headDim: c.headDim, keys: cache.keys(layer), values: cache.values(layer),
+                                             into: s.attention, workspace: s.workspace, pool: pool)
+            var attentionOut = UnsafePointer(s.attention)
+            if let norm = block.attentionSubNorm {
+                Norms.rms(s.attention, rows: n, cols: qWidth, weight: norm, eps: c.rmsNormEps, into: s.normed)
+                attentionOut = UnsafePointer(s.normed)
+            }
+            try block.o(attentionOut, batch: n, into: s.projected, scratch: s, pool: pool)
+            add(s.projected, into: s.hidden, count: n * hidden)
+
+            Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.postAttentionNorm, eps: c.rmsNormEps, into: s.normed)
+            try block.gate(s.normed, batch: n, into: s.gate, scratch: s, pool: pool)
+            try block.up(s.normed, batch: n, into: s.up, scratch: s, pool: pool)
+            Norms.glu(s.gate, s.up, count: n * c.intermediateSize, activation: activation)
+            var mlpOut = UnsafePointer(s.gate)
+            if let norm = block.mlpSubNorm {
+                Norms.rms(s.gate, rows: n, cols: c.intermediateSize, weight: norm, eps: c.rmsNormEps, into: s.normed)
+                mlpOut = UnsafePointer(s.normed)
+            }
+            try block.down(mlpOut, batch: n, into: s.projected, scratch: s, pool: pool)
+            add(s.projected, into: s.hidden, count: n * hidden)
+        }
+        cache.count += n
+    }
+
+    private func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] += x[i] }
+    }
+
+    /// Bytes one decoded token reads from the weights (layouts, head, an embedding row).
+    public var bytesPerToken: Int { weights.bytesPerToken }
+}

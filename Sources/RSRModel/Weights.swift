@@ -1,0 +1,82 @@
+import RSRCore
+import RSRFormat
+
+/// The F32 vectors of a model file (norm weights, biases), used in place.
+struct VectorTable {
+    let file: ModelFile
+
+    func vector(_ name: String, length: Int) throws -> UnsafeBufferPointer<Float> {
+        guard let (entry, bytes) = file.tensor(name) else { throw ModelError("\(file.path): tensor \(name) is missing") }
+        guard entry.type == .f32, entry.shape == [length] else {
+            throw ModelError("\(file.path): tensor \(name) is \(entry.type.rawValue) \(entry.shape); expected F32 [\(length)]")
+        }
+        return bytes.bindMemory(to: Float.self)
+    }
+}
+
+/// One transformer block's weights.
+struct BlockWeights {
+    let inputNorm: UnsafeBufferPointer<Float>
+    let postAttentionNorm: UnsafeBufferPointer<Float>
+    let attentionSubNorm: UnsafeBufferPointer<Float>?
+    let mlpSubNorm: UnsafeBufferPointer<Float>?
+    let q, k, v, o, gate, up, down: Linear
+}
+
+/// Every weight of a model file, ready for the forward pass.
+struct ModelWeights {
+    let config: ModelConfig
+    let embeddings: DenseTensor
+    let head: DenseTensor
+    let finalNorm: UnsafeBufferPointer<Float>
+    let blocks: [BlockWeights]
+
+    init(_ file: ModelFile) throws {
+        let c = file.manifest.model
+        config = c
+        let vectors = VectorTable(file: file)
+        embeddings = try Self.dense(file, "embed_tokens", rows: c.vocabSize, cols: c.hiddenSize)
+        head = c.tiedEmbeddings ? embeddings : try Self.dense(file, "lm_head", rows: c.vocabSize, cols: c.hiddenSize)
+        finalNorm = try vectors.vector("norm", length: c.hiddenSize)
+        let q = c.headCount * c.headDim, kv = c.kvHeadCount * c.headDim
+        let shapes = ["q_proj": (q, c.hiddenSize), "k_proj": (kv, c.hiddenSize), "v_proj": (kv, c.hiddenSize),
+                      "o_proj": (c.hiddenSize, q), "gate_proj": (c.intermediateSize, c.hiddenSize),
+                      "up_proj": (c.intermediateSize, c.hiddenSize), "down_proj": (c.hiddenSize, c.intermediateSize)]
+        blocks = try (0..<c.layerCount).map { layer in
+            func linear(_ name: String) throws -> Linear {
+                let full = "layers.\(layer).\(name)"
+                guard let entry = file.manifest.linears[full] else { throw ModelError("\(file.path): linear \(full) is missing") }
+                let (rows, cols) = shapes[name]!
+                guard entry.rows == rows, entry.cols == cols else {
+                    throw ModelError("\(file.path): \(full) is \(entry.rows)x\(entry.cols); the config needs \(rows)x\(cols)")
+                }
+                return try Linear(entry, file: file, vectors: vectors, inputNormEps: c.linearInputNormEps)
+            }
+            return BlockWeights(
+                inputNorm: try vectors.vector("layers.\(layer).input_layernorm", length: c.hiddenSize),
+                postAttentionNorm: try vectors.vector("layers.\(layer).post_attention_layernorm", length: c.hiddenSize),
+                attentionSubNorm: c.subNorms ? try vectors.vector("layers.\(layer).attn_sub_norm", length: q) : nil,
+                mlpSubNorm: c.subNorms ? try vectors.vector("layers.\(layer).ffn_sub_norm", length: c.intermediateSize) : nil,
+                q: try linear("q_proj"), k: try linear("k_proj"), v: try linear("v_proj"), o: try linear("o_proj"),
+                gate: try linear("gate_proj"), up: try linear("up_proj"), down: try linear("down_proj"))
+        }
+    }
+
+    private static func dense(_ file: ModelFile, _ name: String, rows: Int, cols: Int) throws -> DenseTensor {
+        guard let (entry, bytes) = file.tensor(name) else { throw ModelError("\(file.path): tensor \(name) is missing") }
+        guard entry.shape == [rows, cols], let type = DenseType(rawValue: entry.type.rawValue) else {
+            throw ModelError("\(file.path): tensor \(name) is \(entry.type.rawValue) \(entry.shape); expected [\(rows), \(cols)]")
+        }
+        do {
+            return try DenseTensor(type, rows: rows, cols: cols, bytes: bytes, owner: file)
+        } catch {
+            throw ModelError("\(file.path): tensor \(name): \(error)")
+        }
+    }
+
+    /// Bytes one decoded token reads: every decode layout, the head, and one embedding row.
+    var bytesPerToken: Int {
+        let layers = blocks.reduce(0) { sum, b in sum + [b.q, b.k, b.v, b.o, b.gate, b.up, b.down].reduce(0) { $0 + $1.decodeBytes } }
+        return layers + head.bytes + embeddings.bytes / embeddings.rows
+    }
+}

@@ -1,0 +1,82 @@
+import FileIO
+import Foundation
+import TestSupport
+import Testing
+
+/// `rsr generate` as a user runs it, on the shared fixtures.
+@Suite(.serialized, .enabled(if: rsrIsBuilt)) struct GenerateCommandTests {
+    let dir = TemporaryDirectory()
+
+    var environment: [String: String] {
+        ProcessInfo.processInfo.environment.merging(["RSR_CACHE": dir.file("cache")]) { _, new in new }
+    }
+
+    func generate(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try RSRProcess.run(["generate"] + arguments, environment: environment)
+    }
+
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    struct Reference: Decodable {
+        let prompt: String
+        let input_ids: [Int]
+        let greedy_ids: [Int]
+    }
+
+    func references(_ fixture: String) throws -> [Reference] {
+        struct File: Decodable { let transformers_reference: [Reference] }
+        let data = try Data(contentsOf: URL(fileURLWithPath: Path.join(fixturesDirectory, fixture, "refs.json")))
+        return try JSONDecoder().decode(File.self, from: data).transformers_reference
+    }
+
+    /// From a Hub-layout directory: converted once into the cache, then reused; ids as transformers'.
+    @Test func generatesTransformersTokensFromADirectory() throws {
+        let fixture = Path.join(fixturesDirectory, "bitnet-2b4t-layout-llama3tok")
+        for (i, ref) in try references("bitnet-2b4t-layout-llama3tok").prefix(2).enumerated() {
+            let result = try generate([fixture, "-p", ref.prompt, "-n", "\(ref.greedy_ids.count)", "--ignore-eos", "--json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try json(result.stdout)
+            #expect(object["prompt_ids"] as? [Int] == ref.input_ids)
+            #expect(object["generated_ids"] as? [Int] == ref.greedy_ids)
+            #expect(object["prefill_tok_s"] is Double && object["decode_tok_s"] is Double && object["text"] is String)
+            if i == 0 {
+                let cached = try FileManager.default.subpathsOfDirectory(atPath: dir.file("cache")).filter { $0.hasSuffix(".rsr") }
+                #expect(cached.count == 1)
+            }
+        }
+        let again = try generate([fixture, "-p", "Hello", "-n", "2"])
+        #expect(again.status == 0 && !again.stderr.contains("converting"), "\(again.stderr)")
+        #expect(again.stderr.contains("prompt: 2 tokens") && again.stderr.contains("decode"))
+    }
+
+    @Test func seededSamplingRepeatsAndChatUsesTheTemplate() throws {
+        let model = Path.join(fixturesDirectory, "bitnet-2b4t-layout-llama3tok")
+        let args = [model, "-p", "Hello", "-n", "12", "--temperature", "0.9", "--top-k", "40", "--top-p", "0.95", "--seed", "5", "--json", "--ignore-eos"]
+        let first = try json(try generate(args).stdout), second = try json(try generate(args).stdout)
+        #expect(first["generated_ids"] as? [Int] == second["generated_ids"] as? [Int])
+
+        let chat = try generate([model, "-p", "hi", "--chat", "--system", "Be brief.", "-n", "1", "--json"])
+        #expect(chat.status == 0, "\(chat.stderr)")
+        let ids = try #require(try json(chat.stdout)["prompt_ids"] as? [Int])
+        // the template: bos, then "System: Be brief.<|eot_id|>User: hi<|eot_id|>Assistant: "
+        #expect(ids.first == 128000 && ids.filter { $0 == 128009 }.count == 2)
+    }
+
+    @Test func badRequestsFailClearly() throws {
+        let model = Path.join(fixturesDirectory, "llama-bitlinear-packed")
+        let empty = try generate([model, "-p", ""])
+        #expect(empty.status != 0 && empty.stderr.contains("prompt is empty"), "\(empty.stderr)")
+        let cuda = try generate([model, "-p", "x", "--backend", "cuda"])
+        #expect(cuda.status != 0 && cuda.stderr.contains("no CUDA backend"), "\(cuda.stderr)")
+        let unknown = try generate([model, "-p", "x", "--backend", "tpu"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("tpu"))
+        let long = try generate([model, "-p", String(repeating: "word ", count: 600)])
+        #expect(long.status != 0 && long.stderr.contains("context window is 512"), "\(long.stderr)")
+        let noChat = try generate([model, "-p", "x", "--chat"])
+        #expect(noChat.status != 0 && noChat.stderr.contains("no chat template"), "\(noChat.stderr)")
+        let conflict = try generate([model, "-p", "x", "--greedy", "--temperature", "0.5"])
+        #expect(conflict.status != 0 && conflict.stderr.contains("--greedy cannot be combined"))
+    }
+}
