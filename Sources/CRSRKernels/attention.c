@@ -1,6 +1,6 @@
 // attention.c: causal multi-head attention over a KV cache (grouped-query heads share a KV head), and the
 // per-token int8 quantization of activations that precedes every ternary product.
-#include "internal.h"
+#include "activations.h"
 
 #include <math.h>
 
@@ -10,18 +10,9 @@ typedef struct attention_ctx {
     float * scores; // per thread: one row of scores
     uint32_t start, n_heads, n_kv, head_dim, stride_scores;
     float scale;
+    act_dot_fn dot;
+    act_axpy_fn axpy;
 } attention_ctx;
-
-// q . k with eight partial sums (one SIMD register), added pairwise: a GEMM's kind of f32 order.
-static inline float dot_f32(const float * q, const float * k, uint32_t d) {
-    float acc[8] = { 0 };
-    uint32_t i = 0;
-    for (; i + 8 <= d; i += 8) {
-        for (int j = 0; j < 8; ++j) acc[j] += q[i + j] * k[i + j];
-    }
-    for (; i < d; ++i) acc[i % 8] += q[i] * k[i];
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
 
 // One (token, head): softmax(q k^T * scale) over positions 0..start+t, times V, in f32 like the reference
 // implementation: the result is rounded to int8 two steps later, and computing it more exactly than
@@ -34,7 +25,7 @@ static void attention_task(void * raw, uint32_t task, int thread) {
     float * scores = c->scores + (uint64_t)thread * c->stride_scores;
     float max = -INFINITY;
     for (uint32_t p = 0; p < n_pos; ++p) {
-        scores[p] = dot_f32(q, c->k + (uint64_t)p * kv_stride + (uint64_t)kv * d, d) * c->scale;
+        scores[p] = c->dot(q, c->k + (uint64_t)p * kv_stride + (uint64_t)kv * d, d) * c->scale;
         max = fmaxf(max, scores[p]);
     }
     float sum = 0;
@@ -45,9 +36,7 @@ static void attention_task(void * raw, uint32_t task, int thread) {
     float * out = c->out + ((uint64_t)t * c->n_heads + head) * d;
     memset(out, 0, (size_t)d * sizeof(float));
     for (uint32_t p = 0; p < n_pos; ++p) {
-        const float w = scores[p] / sum;
-        const float * v = c->v + (uint64_t)p * kv_stride + (uint64_t)kv * d;
-        for (uint32_t i = 0; i < d; ++i) out[i] += w * v[i];
+        c->axpy(out, scores[p] / sum, c->v + (uint64_t)p * kv_stride + (uint64_t)kv * d, d);
     }
 }
 
@@ -74,7 +63,14 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
         .start = start, .n_heads = n_heads, .n_kv = n_kv, .head_dim = head_dim,
         .stride_scores = (uint32_t)(rsr_align_up((uint64_t)(start + n_tokens) * sizeof(float)) / sizeof(float)),
         .scale = 1.0f / sqrtf((float)head_dim),
+        .dot = act_dot_generic, .axpy = act_axpy_generic,
     };
+#if defined(__x86_64__)
+    if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) {
+        c.dot = act_dot_avx2;
+        c.axpy = act_axpy_avx2;
+    }
+#endif
     rsr_pool_run(pool, attention_task, &c, n_tokens * n_heads);
     return RSR_OK;
 }
@@ -82,17 +78,33 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
 rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8_t * q, float * scales) {
     if (!x || !q || !scales) return RSR_ERR_NULL;
     if (n_rows == 0 || cols == 0) return RSR_ERR_SHAPE;
-    for (uint32_t r = 0; r < n_rows; ++r) {
-        const float * xr = x + (uint64_t)r * cols;
-        int8_t * qr = q + (uint64_t)r * cols;
-        float amax = 0;
-        for (uint32_t c = 0; c < cols; ++c) amax = fmaxf(amax, fabsf(xr[c]));
-        const float s = 127.0f / fmaxf(amax, 1e-5f);
-        for (uint32_t c = 0; c < cols; ++c) {
-            const float v = rintf(xr[c] * s);
-            qr[c] = (int8_t)(v > 127.0f ? 127.0f : v < -128.0f ? -128.0f : v);
-        }
-        scales[r] = s;
-    }
+    act_quantize_fn quantize = act_quantize_generic;
+#if defined(__x86_64__)
+    if (rsr_isa_best() >= RSR_ISA_AVX512) quantize = act_quantize_avx512;
+#endif
+    for (uint32_t r = 0; r < n_rows; ++r) scales[r] = quantize(x + (uint64_t)r * cols, cols, q + (uint64_t)r * cols);
     return RSR_OK;
+}
+
+// q . k with eight partial sums (one SIMD register), added pairwise: a GEMM's kind of f32 order.
+float act_dot_generic(const float * a, const float * b, uint32_t n) {
+    float acc[8] = { 0 };
+    for (uint32_t i = 0; i < n; ++i) acc[i % 8] += a[i] * b[i];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+void act_axpy_generic(float * y, float a, const float * x, uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+// HF's per-token absmax: s = 127 / max(max|x|, 1e-5), round half to even, clamp to [-128, 127].
+float act_quantize_generic(const float * x, uint32_t n, int8_t * q) {
+    float amax = 0;
+    for (uint32_t c = 0; c < n; ++c) amax = fmaxf(amax, fabsf(x[c]));
+    const float s = 127.0f / fmaxf(amax, 1e-5f);
+    for (uint32_t c = 0; c < n; ++c) {
+        const float v = rintf(x[c] * s);
+        q[c] = (int8_t)(v > 127.0f ? 127.0f : v < -128.0f ? -128.0f : v);
+    }
+    return s;
 }

@@ -1,9 +1,14 @@
 // pool.c: a persistent thread pool. Threads pull task indices from a shared atomic counter; the caller
 // takes part as thread 0. After a job, workers spin for a short while (the next product usually follows
 // within microseconds) and then sleep on a condition variable.
+//
+// A job waits only for the workers that joined it, never for one that has not been scheduled yet: when
+// another process holds a core, the caller and whoever runs finish the tasks, and the late worker finds
+// the job closed. Joining is a Dekker handshake on `open` and `n_active`, both sequentially consistent.
 #include "internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -30,7 +35,8 @@ struct rsr_pool {
     void *      ctx;
     uint32_t    n_tasks;
     _Atomic uint32_t next_task;
-    _Atomic int      n_finished; // workers done with the current generation
+    _Atomic bool     open;       // the job's fields may be read by a worker that joins
+    _Atomic int      n_active;   // workers that joined the open job and have not left
 
     _Atomic uint64_t generation;
     _Atomic int      n_sleeping;
@@ -89,8 +95,9 @@ static void * worker_main(void * raw) {
     for (;;) {
         seen = wait_for_job(pool, seen);
         if (atomic_load(&pool->stop)) break;
-        run_tasks(pool, arg.thread);
-        atomic_fetch_add_explicit(&pool->n_finished, 1, memory_order_release);
+        atomic_fetch_add(&pool->n_active, 1);
+        if (atomic_load(&pool->open) && atomic_load(&pool->generation) == seen) run_tasks(pool, arg.thread);
+        atomic_fetch_sub_explicit(&pool->n_active, 1, memory_order_release);
     }
     return NULL;
 }
@@ -167,7 +174,7 @@ void rsr_pool_run(rsr_pool * pool, rsr_task_fn fn, void * ctx, uint32_t n_tasks)
     pool->ctx = ctx;
     pool->n_tasks = n_tasks;
     atomic_store_explicit(&pool->next_task, 0, memory_order_relaxed);
-    atomic_store_explicit(&pool->n_finished, 0, memory_order_relaxed);
+    atomic_store(&pool->open, true);
     atomic_fetch_add(&pool->generation, 1); // publishes the job (sequentially consistent)
     if (atomic_load(&pool->n_sleeping) > 0) {
         pthread_mutex_lock(&pool->mutex);
@@ -175,6 +182,10 @@ void rsr_pool_run(rsr_pool * pool, rsr_task_fn fn, void * ctx, uint32_t n_tasks)
         pthread_mutex_unlock(&pool->mutex);
     }
     run_tasks(pool, 0);
-    const int n_workers = pool->n_threads - 1;
-    while (atomic_load_explicit(&pool->n_finished, memory_order_acquire) < n_workers) cpu_relax();
+    // Every task is claimed now; close the job and wait for the workers still running one.
+    atomic_store(&pool->open, false);
+    for (unsigned i = 1; atomic_load(&pool->n_active) > 0; ++i) {
+        cpu_relax();
+        if ((i & 4095) == 0) sched_yield(); // a worker holding a task may be waiting for this core
+    }
 }

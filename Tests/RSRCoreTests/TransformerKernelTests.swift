@@ -1,0 +1,65 @@
+import Foundation
+import RSRCore
+import Testing
+
+/// Activation quantization and attention: HF's formulas, and the same bits on every ISA and thread count.
+@Suite struct TransformerKernelTests {
+    /// HF's BitNet activation quantization, written out: s = 127 / max(max|x|, 1e-5), round half to even, clamp.
+    func referenceQuantize(_ x: [Float]) -> ([Int8], Float) {
+        let s = 127 / max(x.map(abs).max()!, 1e-5)
+        return (x.map { Int8(max(-128, min(127, ($0 * s).rounded(.toNearestOrEven)))) }, s)
+    }
+
+    @Test(arguments: [1, 15, 16, 17, 100, 2560])
+    func quantizationMatchesHF(cols: Int) throws {
+        var rng = SplitMix64(seed: UInt64(cols))
+        var rows: [[Float]] = (0..<3).map { _ in (0..<cols).map { _ in Float.random(in: -4...4, using: &rng) } }
+        rows.append([Float](repeating: 0, count: cols))                           // all zero: the 1e-5 floor
+        rows.append((0..<cols).map { i in i == 0 ? 127 : Float(i % 255) - 127 + 0.5 }) // s = 1: every other value is a tie
+        let x = rows.flatMap { $0 }
+        var q = [Int8](repeating: 0, count: x.count)
+        var scales = [Float](repeating: 0, count: rows.count)
+        try TransformerKernels.quantize(x, rows: rows.count, cols: cols, into: &q, scales: &scales)
+        for (r, row) in rows.enumerated() {
+            let (expected, s) = referenceQuantize(row)
+            #expect(scales[r] == s, "row \(r) scale")
+            #expect(Array(q[r * cols..<(r + 1) * cols]) == expected, "row \(r) of \(cols)")
+        }
+    }
+
+    @Test(arguments: [(1, 0), (1, 37), (5, 0), (3, 9)])
+    func attentionIsTheSameOnEveryISAAndThreadCount(tokens: Int, start: Int) throws {
+        let (heads, kvHeads, headDim) = (4, 2, 20) // a head size with a tail past the SIMD width
+        let positions = start + tokens
+        var rng = SplitMix64(seed: UInt64(tokens * 100 + start))
+        let q = (0..<tokens * heads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
+        let k = (0..<positions * kvHeads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
+        let v = (0..<positions * kvHeads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
+        var results: [[Float]] = []
+        for threads in [1, 2] {
+            for isa in ISA.supported {
+                let pool = try ThreadPool(threads: threads)
+                pool.limitISA(to: isa)
+                var out = [Float](repeating: .nan, count: q.count)
+                try TransformerKernels.attention(q: q, tokens: tokens, start: start, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                                                 keys: k, values: v, into: &out, workspace: Workspace(), pool: pool)
+                results.append(out)
+            }
+        }
+        #expect(results.allSatisfy { $0 == results[0] })
+        // Against softmax(q k / sqrt(d)) v in double precision.
+        for t in 0..<tokens {
+            for h in 0..<heads {
+                let kv = h / (heads / kvHeads), qRow = (t * heads + h) * headDim
+                let scores = (0...(start + t)).map { p in
+                    (0..<headDim).reduce(0.0) { $0 + Double(q[qRow + $1]) * Double(k[(p * kvHeads + kv) * headDim + $1]) } / Double(headDim).squareRoot()
+                }
+                let weights = scores.map { exp($0 - scores.max()!) }, total = weights.reduce(0, +)
+                for i in 0..<headDim {
+                    let expected = weights.indices.reduce(0.0) { $0 + weights[$1] / total * Double(v[($1 * kvHeads + kv) * headDim + i]) }
+                    #expect(abs(Double(results[0][qRow + i]) - expected) < 1e-5, "token \(t) head \(h) dim \(i)")
+                }
+            }
+        }
+    }
+}
