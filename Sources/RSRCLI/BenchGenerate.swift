@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import FileIO
 import RSRBench
+import RSRModel
 
 struct BenchGenerate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,56 +16,76 @@ struct BenchGenerate: ParsableCommand {
             """
     )
 
-    @Argument(help: "A model file, a model directory or a Hub repo id.")
-    var model: String
+    @Argument(help: "Model files, model directories or Hub repo ids.")
+    var models: [String]
 
     @Option(help: "Prompt length in tokens.")
     var promptTokens = 128
 
-    @Option(name: .short, help: "Tokens to decode.")
+    @Option(name: .short, help: "Tokens to decode with rsr's own kernels.")
     var n = 128
+
+    @Option(help: "Tokens to decode with each baseline (at most -n).")
+    var baselineTokens = 8
 
     @Option(help: "Comma-separated thread counts.")
     var threads = ListArgument<Int>(argument: "1,2")!
 
-    @Option(help: "Runs per thread count.")
+    @Option(help: "Comma-separated kernels: index (rsr's layouts in the file), packed-i2, hf-unpack, openblas-f32.")
+    var kernels = ListArgument<ProductKernel>(argument: ProductKernel.allCases.map(\.rawValue).joined(separator: ","))!
+
+    @Option(help: "Runs per model, kernel and thread count.")
     var rounds = 3
 
-    @Option(help: "Output format: md or json.")
+    @Option(help: "Output format: md, csv or json.")
     var format: ReportFormat = .md
+
+    @Option(help: "Also draw rsr's speedups over the baselines as an SVG bar chart at this path.")
+    var plot: String?
 
     @Flag(help: "Do not print progress to standard error.")
     var quiet = false
 
     func validate() throws {
         try BenchValidation.check(threads: threads.values, batches: [], shapes: [])
-        guard promptTokens >= 1, n >= 2, rounds >= 1 else {
-            throw ValidationError("--prompt-tokens must be at least 1, -n at least 2 and --rounds at least 1.")
+        guard promptTokens >= 1, n >= 2, baselineTokens >= 2, rounds >= 1 else {
+            throw ValidationError("--prompt-tokens must be at least 1, -n and --baseline-tokens at least 2 and --rounds at least 1.")
         }
     }
 
     func run() throws {
-        var source = ModelSource(argument: model)
-        source.quiet = quiet
-        let file = try source.open()
-        guard promptTokens + n <= file.manifest.model.contextLength else {
-            throw ValidationError("--prompt-tokens + -n is \(promptTokens + n); the model's context window is \(file.manifest.model.contextLength).")
-        }
         var bench = GenerationBenchmark()
         bench.promptTokens = promptTokens
         bench.decodeTokens = n
+        bench.baselineDecodeTokens = baselineTokens
         bench.threads = threads.values
+        bench.kernels = kernels.values
         bench.rounds = rounds
-        let rows = try bench.run(file) { line in
-            if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        var rows: [GenerationBenchRow] = []
+        for model in models {
+            var source = ModelSource(argument: model)
+            source.quiet = quiet
+            let file = try source.open()
+            guard promptTokens + n <= file.manifest.model.contextLength else {
+                throw ValidationError("--prompt-tokens + -n is \(promptTokens + n); the context window of \(model) is \(file.manifest.model.contextLength).")
+            }
+            let name = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
+            rows += try bench.run(file, name: name) { line in
+                if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            }
+        }
+        if let plot {
+            try AtomicFile.write(Data(SpeedupPlot.svg(rows).utf8), to: plot)
         }
         switch format {
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(rows), as: UTF8.self))
-        default:
-            print(GenerationBenchRow.markdown(rows))
+        case .csv: print(GenerationBenchRow.csv(rows))
+        case .md: print(GenerationBenchRow.markdown(rows))
         }
     }
 }
+
+extension ProductKernel: ExpressibleByArgument {}

@@ -8,13 +8,16 @@ final class Linear {
     let cols: Int
     private let decode: Layout
     private let prefill: Layout
+    /// The baseline that replaces both layouts, when one is measured.
+    private let baseline: BaselineProduct?
+    private let kernel: ProductKernel
     private let scale: Float
     private let mode: LinearEntry.ScaleMode
     private let bias: UnsafeBufferPointer<Float>?
     /// RMSNorm weight applied to the input first (`use_rms_norm`), and its epsilon.
     private let inputNorm: (weight: UnsafeBufferPointer<Float>, eps: Float)?
 
-    init(_ entry: LinearEntry, file: ModelFile, vectors: VectorTable, inputNormEps: Float?) throws {
+    init(_ entry: LinearEntry, file: ModelFile, vectors: VectorTable, inputNormEps: Float?, kernel: ProductKernel = .index) throws {
         guard let decodeEntry = entry.layout(for: .decode), let prefillEntry = entry.layout(for: .prefill) else {
             throw ModelError("\(file.path): a linear lacks a decode or prefill layout")
         }
@@ -22,6 +25,8 @@ final class Linear {
         prefill = prefillEntry == decodeEntry ? decode : try file.layout(prefillEntry)
         rows = entry.rows
         cols = entry.cols
+        self.kernel = kernel
+        baseline = kernel == .index ? nil : try BaselineProduct(kernel, from: decode)
         scale = entry.scale
         mode = entry.scaleMode
         bias = try entry.bias.map { try vectors.vector($0, length: entry.rows) }
@@ -42,8 +47,12 @@ final class Linear {
             input = UnsafePointer(scratch.linearInput)
         }
         try TransformerKernels.quantize(input, rows: batch, cols: cols, into: scratch.quantized, scales: scratch.scales)
-        let layout = batch == 1 ? decode : prefill
-        try layout.multiply(scratch.quantized, batch: batch, into: scratch.products, workspace: scratch.workspace, pool: pool)
+        if let baseline {
+            try baseline.multiply(scratch.quantized, batch: batch, into: scratch.products, scratch: scratch, pool: pool)
+        } else {
+            let layout = batch == 1 ? decode : prefill
+            try layout.multiply(scratch.quantized, batch: batch, into: scratch.products, workspace: scratch.workspace, pool: pool)
+        }
         for b in 0..<batch {
             let s = scratch.scales[b]
             let acc = scratch.products + b * rows, out = y + b * rows
@@ -59,6 +68,6 @@ final class Linear {
         }
     }
 
-    /// Bytes of the layout a single-vector product reads.
-    var decodeBytes: Int { decode.byteCount }
+    /// Bytes of weights a single-vector product reads.
+    var decodeBytes: Int { kernel.bytes(rows: rows, cols: cols, index: decode.byteCount) }
 }

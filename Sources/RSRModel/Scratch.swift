@@ -19,9 +19,13 @@ final class Scratch {
     let products: UnsafeMutablePointer<Int32>    // [batch][max rows]
     let logits: UnsafeMutablePointer<Float>      // [vocab]
     let workspace = Workspace()
+    // float baselines only: int8 inputs as floats, float products, and the matrix hf-unpack unpacks into
+    let baselineInput: UnsafeMutablePointer<Float>   // [batch][max width]
+    let baselineOutput: UnsafeMutablePointer<Float>  // [batch][max rows]
+    private var unpackBuffer = AlignedBuffer(count: 0)
     private var owned: [UnsafeMutableRawPointer] = []
 
-    init(config c: ModelConfigView, maxBatch: Int) {
+    init(config c: ModelConfigView, maxBatch: Int, floatBaseline: Bool) {
         self.maxBatch = maxBatch
         let width = max(c.hidden, c.intermediate, c.qWidth)
         func floats(_ n: Int) -> UnsafeMutablePointer<Float> { allocate(n * MemoryLayout<Float>.size).bindMemory(to: Float.self, capacity: n) }
@@ -46,7 +50,15 @@ final class Scratch {
         scales = floats(maxBatch)
         products = allocate(maxBatch * width * 4).bindMemory(to: Int32.self, capacity: maxBatch * width)
         logits = floats(c.vocab)
+        baselineInput = floats(floatBaseline ? maxBatch * width : 1)
+        baselineOutput = floats(floatBaseline ? maxBatch * width : 1)
         owned = pointers
+    }
+
+    /// At least `bytes` of scratch for an unpacked matrix, shared by every projection.
+    func unpacked(_ bytes: Int) -> AlignedBuffer {
+        if unpackBuffer.count < bytes { unpackBuffer = AlignedBuffer(count: bytes) }
+        return unpackBuffer
     }
 
     deinit { owned.forEach { $0.deallocate() } }

@@ -1,3 +1,4 @@
+import Foundation
 import RSRCore
 import RSRFormat
 
@@ -16,11 +17,23 @@ public final class Transformer {
     /// Prompt tokens per prefill step.
     public let maxBatch: Int
 
-    /// Loads the model file's weights in place, checking every layout's indices first.
-    public init(file: ModelFile, threads: Int, maxBatch: Int = 128) throws {
+    /// How the ternary projections are computed.
+    public let kernel: ProductKernel
+
+    /// Loads the model file's weights in place, checking every layout's indices first. A baseline `kernel`
+    /// builds its own copy of the weights from them (see ProductKernel).
+    public init(file: ModelFile, threads: Int, maxBatch: Int = 128, kernel: ProductKernel = .index) throws {
         self.file = file
         config = file.manifest.model
-        weights = try ModelWeights(file)
+        self.kernel = kernel
+        if kernel == .openblasF32 {
+            let floats = file.manifest.linears.values.reduce(0) { $0 + $1.rows * $1.cols * 4 }
+            let memory = Int(ProcessInfo.processInfo.physicalMemory)
+            guard floats < memory / 4 * 3 else {
+                throw ModelError("openblas-f32 needs \(floats >> 30) GiB of float weights; this machine has \(memory >> 30) GiB of memory")
+            }
+        }
+        weights = try ModelWeights(file, kernel: kernel)
         pool = try ThreadPool(threads: threads)
         rope = RoPE(config: config)
         self.maxBatch = maxBatch
@@ -28,7 +41,7 @@ public final class Transformer {
         scratch = Scratch(config: ModelConfigView(hidden: config.hiddenSize, intermediate: config.intermediateSize,
                                                   qWidth: config.headCount * config.headDim,
                                                   kvWidth: config.kvHeadCount * config.headDim, vocab: config.vocabSize),
-                          maxBatch: maxBatch)
+                          maxBatch: maxBatch, floatBaseline: kernel == .hfUnpack || kernel == .openblasF32)
     }
 
     /// A cache for up to `capacity` positions.

@@ -31,7 +31,7 @@ struct ModelWeights {
     let finalNorm: UnsafeBufferPointer<Float>
     let blocks: [BlockWeights]
 
-    init(_ file: ModelFile) throws {
+    init(_ file: ModelFile, kernel: ProductKernel) throws {
         let c = file.manifest.model
         config = c
         let vectors = VectorTable(file: file)
@@ -50,7 +50,7 @@ struct ModelWeights {
                 guard entry.rows == rows, entry.cols == cols else {
                     throw ModelError("\(file.path): \(full) is \(entry.rows)x\(entry.cols); the config needs \(rows)x\(cols)")
                 }
-                return try Linear(entry, file: file, vectors: vectors, inputNormEps: c.linearInputNormEps)
+                return try Linear(entry, file: file, vectors: vectors, inputNormEps: c.linearInputNormEps, kernel: kernel)
             }
             return BlockWeights(
                 inputNorm: try vectors.vector("layers.\(layer).input_layernorm", length: c.hiddenSize),

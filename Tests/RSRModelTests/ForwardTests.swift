@@ -73,4 +73,21 @@ import Testing
         for id in ref.inputIDs { last = Array(try base.forward([id], cache: cache)) }
         #expect(last == expected, "token by token")
     }
+
+    /// The baselines of `rsr bench generate` compute the same integers from the same ternary values, so
+    /// their speeds are speeds of the same model.
+    @Test(arguments: fixtureNames)
+    func baselineKernelsComputeTheSameLogits(fixture: String) throws {
+        let ref = try #require(try Reference.load(fixture).max { $0.inputIDs.count < $1.inputIDs.count })
+        let file = try ModelFile(path: try ConvertedFixtures.shared.path(fixture))
+        let expected = try logits(try Transformer(file: file, threads: 2), ref.inputIDs)
+        for kernel in ProductKernel.allCases where kernel != .index {
+            let model = try Transformer(file: file, threads: 2, kernel: kernel)
+            #expect(try logits(model, ref.inputIDs) == expected, "\(kernel) prefill")
+            let cache = model.makeCache(capacity: ref.inputIDs.count)
+            var last: [Float] = []
+            for id in ref.inputIDs { last = Array(try model.forward([id], cache: cache)) }
+            #expect(last == expected, "\(kernel) token by token")
+        }
+    }
 }
