@@ -11,6 +11,10 @@ public struct SyntheticModel: Sendable {
         case llama3_8B = "llama3-8b-1.58"
         case bitnetLarge = "bitnet-large"
         case bitnet3B = "bitnet-3b"
+        case falcon3_1B = "falcon3-1b-1.58"
+        case falcon3_3B = "falcon3-3b-1.58"
+        case falcon3_7B = "falcon3-7b-1.58"
+        case falcon3_10B = "falcon3-10b-1.58"
 
         /// The repo whose config.json the preset follows.
         public var repo: String {
@@ -19,6 +23,10 @@ public struct SyntheticModel: Sendable {
             case .llama3_8B: "HF1BitLLM/Llama3-8B-1.58-100B-tokens"
             case .bitnetLarge: "1bitLLM/bitnet_b1_58-large"
             case .bitnet3B: "1bitLLM/bitnet_b1_58-3B"
+            case .falcon3_1B: "tiiuae/Falcon3-1B-Instruct-1.58bit"
+            case .falcon3_3B: "tiiuae/Falcon3-3B-Instruct-1.58bit"
+            case .falcon3_7B: "tiiuae/Falcon3-7B-Instruct-1.58bit"
+            case .falcon3_10B: "tiiuae/Falcon3-10B-Instruct-1.58bit"
             }
         }
     }
@@ -54,6 +62,19 @@ public struct SyntheticModel: Sendable {
                  "num_key_value_heads": large ? 16 : 32, "hidden_act": "silu", "max_position_embeddings": 2048,
                  "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": false, "bos_token_id": 1,
                  "eos_token_id": 2, "pad_token_id": 32000, "torch_dtype": "float16", "weight_bits": 1, "input_bits": 8]
+        case .falcon3_1B, .falcon3_3B, .falcon3_7B, .falcon3_10B:
+            // Llama blocks with packed BitLinear weights; the sizes of the Falcon3 family (head_dim 256)
+            let (hidden, intermediate, layers, heads) = switch preset {
+            case .falcon3_1B: (2048, 8192, 18, 8)
+            case .falcon3_3B: (3072, 9216, 22, 12)
+            case .falcon3_7B: (3072, 23040, 28, 12)
+            default: (3072, 23040, 40, 12)
+            }
+            c = ["architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 131072, "hidden_size": hidden,
+                 "intermediate_size": intermediate, "num_hidden_layers": layers, "num_attention_heads": heads,
+                 "num_key_value_heads": 4, "head_dim": 256, "hidden_act": "silu", "max_position_embeddings": 8192,
+                 "rms_norm_eps": 1e-6, "rope_theta": 1000042.0, "tie_word_embeddings": false, "bos_token_id": 11,
+                 "eos_token_id": 11, "torch_dtype": "bfloat16", "quantization_config": ["quant_method": "bitnet"]]
         }
         if let layers { c["num_hidden_layers"] = layers }
         return c
@@ -76,8 +97,8 @@ public struct SyntheticModel: Sendable {
     private func writeWeights(_ c: [String: Any], to path: String) throws {
         let int = { (key: String) in c[key] as! Int }
         let hidden = int("hidden_size"), heads = int("num_attention_heads"), kv = int("num_key_value_heads")
-        let headDim = hidden / heads, inter = int("intermediate_size"), vocab = int("vocab_size")
-        let packed = preset == .bitnet2B4T || preset == .llama3_8B
+        let headDim = c["head_dim"] as? Int ?? hidden / heads, inter = int("intermediate_size"), vocab = int("vocab_size")
+        let packed = preset != .bitnetLarge && preset != .bitnet3B
         let floatType: DType = preset == .bitnetLarge || preset == .bitnet3B ? .f16 : .bf16
         var specs = [SafeTensorsWriter.TensorSpec(name: "model.embed_tokens.weight", dtype: floatType, shape: [vocab, hidden]),
                      .init(name: "model.norm.weight", dtype: floatType, shape: [hidden])]
@@ -96,7 +117,7 @@ public struct SyntheticModel: Sendable {
             case .bitnetLarge, .bitnet3B:
                 specs += [.init(name: prefix + "self_attn.inner_attn_ln.weight", dtype: floatType, shape: [hidden]),
                           .init(name: prefix + "mlp.ffn_layernorm.weight", dtype: floatType, shape: [inter])]
-            case .llama3_8B:
+            case .llama3_8B, .falcon3_1B, .falcon3_3B, .falcon3_7B, .falcon3_10B:
                 break
             }
             for (path, rows, cols) in projections {
