@@ -4,7 +4,7 @@ import PackageDescription
 // Kernels are compiled with optimisation even in debug builds: the tests run them on
 // thousands of random matrices, and SIMD code at -O0 is slower than the scalar reference.
 let kernelFlags: [CSetting] = [
-    .unsafeFlags(["-O2", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"]),
+    .unsafeFlags(["-O2", "-fno-math-errno", "-ffp-contract=off", "-Wall", "-Wextra", "-Wno-unused-parameter"]),
 ]
 // The same for the Swift modules whose loops walk every weight of a checkpoint (conversion, synthetic
 // models, safetensors reading) or every byte of a text (tokenizers): unoptimised, they take minutes on

@@ -63,9 +63,6 @@ rsr_status rsr_check_values(rsr_weights weights, const int8_t * w, uint64_t n);
 typedef void (*rsr_task_fn)(void * ctx, uint32_t task, int thread);
 void rsr_pool_run(rsr_pool * pool, rsr_task_fn fn, void * ctx, uint32_t n_tasks);
 static inline int rsr_pool_n(const rsr_pool * pool) { return pool ? rsr_pool_threads(pool) : 1; }
-// Lets idle workers sleep at once instead of spinning, before handing the cores to another library's
-// threads (OpenBLAS); the next rsr_pool_run wakes them.
-void rsr_pool_park(rsr_pool * pool);
 
 // ---- Products (dispatch.c) -------------------------------------------------------------------------
 

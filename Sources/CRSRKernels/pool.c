@@ -95,6 +95,8 @@ static void * worker_main(void * raw) {
     for (;;) {
         seen = wait_for_job(pool, seen);
         if (atomic_load(&pool->stop)) break;
+        // Joining may land in the next job when the caller reopened before bumping the generation: that
+        // is safe (its fields are written before `open`), and the caller counts this worker either way.
         atomic_fetch_add(&pool->n_active, 1);
         if (atomic_load(&pool->open) && atomic_load(&pool->generation) == seen) run_tasks(pool, arg.thread);
         atomic_fetch_sub_explicit(&pool->n_active, 1, memory_order_release);
@@ -115,6 +117,7 @@ rsr_status rsr_pool_create(int n_threads, rsr_pool ** out) {
     pthread_cond_init(&pool->wake, NULL);
     pool->workers = calloc((size_t)n_threads, sizeof(pthread_t));
     if (!pool->workers) {
+        pool->n_threads = 1; // no worker to join
         rsr_pool_free(pool);
         return RSR_ERR_NO_MEMORY;
     }

@@ -75,6 +75,10 @@ public struct GenerationBenchRow: Sendable, Encodable {
     public static func csv(_ rows: [GenerationBenchRow]) -> String {
         let columns = header.map { $0.replacingOccurrences(of: " / ", with: "_per_").replacingOccurrences(of: "/", with: "_per_")
             .replacingOccurrences(of: " ", with: "_").lowercased() }
-        return ([columns.joined(separator: ",")] + rows.map { $0.cells.joined(separator: ",") }).joined(separator: "\n")
+        // RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled
+        func field(_ s: String) -> String {
+            s.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        return ([columns.joined(separator: ",")] + rows.map { $0.cells.map(field).joined(separator: ",") }).joined(separator: "\n")
     }
 }

@@ -31,8 +31,8 @@ public struct GenerationBenchmark: Sendable {
                 let model: Transformer
                 do {
                     model = try Transformer(file: file, threads: t, kernel: kernel)
-                } catch {
-                    progress("\(name): \(kernel) skipped: \(error)")
+                } catch where kernel != .index {
+                    progress("\(name): \(kernel) skipped: \(error)") // e.g. float weights larger than memory
                     continue
                 }
                 let decodeTokens = kernel == .index ? self.decodeTokens : min(self.decodeTokens, baselineDecodeTokens)
@@ -64,8 +64,10 @@ public struct GenerationBenchmark: Sendable {
         rows.map { row in
             var row = row
             if let rsr = rows.first(where: { $0.model == row.model && $0.threads == row.threads && $0.kernel == ProductKernel.index.rawValue }) {
-                row.rsrDecodeSpeedup = rsr.decodeTokensPerSecond / row.decodeTokensPerSecond
-                row.rsrPrefillSpeedup = rsr.prefillTokensPerSecond / row.prefillTokensPerSecond
+                let decode = rsr.decodeTokensPerSecond / row.decodeTokensPerSecond
+                let prefill = rsr.prefillTokensPerSecond / row.prefillTokensPerSecond
+                row.rsrDecodeSpeedup = decode.isFinite ? decode : nil
+                row.rsrPrefillSpeedup = prefill.isFinite ? prefill : nil
             }
             return row
         }

@@ -48,8 +48,12 @@ struct BenchGenerate: ParsableCommand {
 
     func validate() throws {
         try BenchValidation.check(threads: threads.values, batches: [], shapes: [])
-        guard promptTokens >= 1, n >= 2, baselineTokens >= 2, rounds >= 1 else {
-            throw ValidationError("--prompt-tokens must be at least 1, -n and --baseline-tokens at least 2 and --rounds at least 1.")
+        guard (1...1 << 20).contains(promptTokens), (2...1 << 20).contains(n), (2...1 << 20).contains(baselineTokens),
+              (1...1000).contains(rounds) else {
+            throw ValidationError("--prompt-tokens must be at least 1, -n and --baseline-tokens at least 2 (all at most 1048576), and --rounds 1 to 1000.")
+        }
+        if let plot, !Path.isDirectory(Path.directory(of: Path.absolute(plot))) {
+            throw ValidationError("--plot \(plot): its directory does not exist.")
         }
     }
 
@@ -61,22 +65,39 @@ struct BenchGenerate: ParsableCommand {
         bench.threads = threads.values
         bench.kernels = kernels.values
         bench.rounds = rounds
-        var rows: [GenerationBenchRow] = []
-        for model in models {
+        // every model is opened and checked before the first measurement
+        let files = try models.map { model in
             var source = ModelSource(argument: model)
             source.quiet = quiet
             let file = try source.open()
             guard promptTokens + n <= file.manifest.model.contextLength else {
                 throw ValidationError("--prompt-tokens + -n is \(promptTokens + n); the context window of \(model) is \(file.manifest.model.contextLength).")
             }
-            let name = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
+            return (name: Self.name(of: model), file: file)
+        }
+        var rows: [GenerationBenchRow] = []
+        for (name, file) in files {
             rows += try bench.run(file, name: name) { line in
                 if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
             }
         }
+        try report(rows)
         if let plot {
             try AtomicFile.write(Data(SpeedupPlot.svg(rows).utf8), to: plot)
         }
+    }
+
+    /// A model's label in the tables: a file's name without .rsr, a directory's name, a repo id as given.
+    static func name(of model: String) -> String {
+        if Path.isDirectory(model) { return Path.lastComponent(of: Path.absolute(model)) }
+        if Path.exists(model) {
+            let name = Path.lastComponent(of: model)
+            return name.hasSuffix(".rsr") ? String(name.dropLast(4)) : name
+        }
+        return model
+    }
+
+    private func report(_ rows: [GenerationBenchRow]) throws {
         switch format {
         case .json:
             let encoder = JSONEncoder()

@@ -66,7 +66,7 @@ struct Generate: ParsableCommand {
         source.revision = revision
         source.quiet = json
         let file = try source.open()
-        let session = try GenerationSession(file: file, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let session = try GenerationSession(file: file, threads: threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 256))
         let promptIDs = try chat ? session.chatPrompt(user: prompt, system: system) : session.tokenizer.encode(prompt)
         var generator = Generator(model: session.model, options: sampling.options)
         generator.stopTokens = ignoreEos ? [] : session.stopTokens

@@ -4,6 +4,7 @@ import FileIO
 import Foundation
 import Hub
 import RSRConvert
+import RSRCore
 import RSRFormat
 import SafeTensors
 
@@ -27,10 +28,11 @@ struct ModelSource {
     func open() throws -> ModelFile {
         if Path.exists(argument) && !Path.isDirectory(argument) { return try ModelFile(path: argument) }
         if Path.isDirectory(argument) {
-            let weights = [Checkpoint.indexName, Checkpoint.singleName].map { Path.join(argument, $0) }.first(where: Path.exists)
-            let stamp = weights.flatMap { Path.modificationTime($0) }.map { String(Int($0)) } ?? "0"
-            let key = Self.hash(Path.absolute(argument) + "|" + stamp)
+            let key = Self.hash(Path.absolute(argument) + "|" + RSRVersion.current + "|" + Self.stamp(directory: argument))
             return try cached(directory: argument, at: Path.join(Self.cacheDirectory, "local", "\(key)-\(variant).rsr"), repo: nil, commit: nil)
+        }
+        if Self.looksLikePath(argument) {
+            throw ValidationError("MODEL '\(argument)': no such file or directory.")
         }
         guard argument.contains("/"), (try? RepoID(argument)) != nil else {
             throw ValidationError("MODEL '\(argument)' is neither a model file, a model directory nor a Hub repo id (owner/name).")
@@ -66,6 +68,21 @@ struct ModelSource {
     }
 
     /// FNV-1a of a string, as 16 hex digits: a short stable cache key.
+    /// Name, size and modification time of every file at the top of a model directory (what conversion
+    /// reads), so that a changed config, tokenizer or shard converts again.
+    private static func stamp(directory: String) -> String {
+        Path.files(under: directory).filter { !$0.contains("/") }.map { name in
+            let path = Path.join(directory, name)
+            return "\(name):\(Path.fileSize(path) ?? -1):\(Path.modificationTime(path) ?? 0)"
+        }.joined(separator: "|")
+    }
+
+    /// An argument that names a file, never a repo id: a model file's extension, or an explicit path.
+    private static func looksLikePath(_ argument: String) -> Bool {
+        argument.hasSuffix(".rsr") || argument.hasPrefix("/") || argument.hasPrefix("./") || argument.hasPrefix("../")
+            || argument.hasPrefix("~")
+    }
+
     private static func hash(_ s: String) -> String {
         String(s.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }, radix: 16)
     }

@@ -21,6 +21,9 @@ public final class ThreadPool: @unchecked Sendable {
     /// The instruction set products on this pool use: the best supported one not above the limit.
     public var isa: ISA { ISA(rawValue: Int32(rsr_pool_isa(raw).rawValue))! }
 
+    /// Lets idle workers sleep now instead of spinning, before another library (OpenBLAS) uses the cores.
+    public func park() { rsr_pool_park(raw) }
+
     /// Caps the instruction set of products run on this pool.
     public func limitISA(to isa: ISA) {
         _ = rsr_pool_set_isa(raw, rsr_isa(UInt32(isa.rawValue)))

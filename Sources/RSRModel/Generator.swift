@@ -45,7 +45,7 @@ public struct Generator {
         guard prompt.count < context else {
             throw ModelError("the prompt has \(prompt.count) tokens; the model's context window is \(context)")
         }
-        let capacity = min(context, prompt.count + max(maxTokens, 0))
+        let capacity = prompt.count + min(max(maxTokens, 0), context - prompt.count)
         let cache = model.makeCache(capacity: capacity)
         var sampler = Sampler(options)
         var stats = GenerationStats()

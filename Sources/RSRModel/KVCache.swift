@@ -19,6 +19,8 @@ public final class KVCache {
         values.forEach { $0.deallocate() }
     }
 
+    var layers: Int { keys.count }
+
     func keys(_ layer: Int) -> UnsafeMutablePointer<Float> { keys[layer] }
     func values(_ layer: Int) -> UnsafeMutablePointer<Float> { values[layer] }
 

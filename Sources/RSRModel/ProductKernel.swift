@@ -57,7 +57,9 @@ final class BaselineProduct {
         for i in 0..<batch * cols { x[i] = Float(q[i]) }
         switch weights {
         case .hf(let matrix): try matrix.multiply(x, batch: batch, into: out, scratch: scratch.unpacked(rows * cols * 4), pool: pool)
-        case .dense(let matrix): try matrix.multiplyBLAS(x, batch: batch, into: out, threads: pool.threads)
+        case .dense(let matrix):
+            pool.park() // OpenBLAS runs its own threads on these cores
+            try matrix.multiplyBLAS(x, batch: batch, into: out, threads: pool.threads)
         case .packed: break
         }
         for i in 0..<batch * rows { y[i] = Int32(out[i]) }

@@ -27,7 +27,7 @@ final class Scratch {
 
     init(config c: ModelConfigView, maxBatch: Int, floatBaseline: Bool) {
         self.maxBatch = maxBatch
-        let width = max(c.hidden, c.intermediate, c.qWidth)
+        let width = max(c.hidden, c.intermediate, c.qWidth, c.kvWidth)
         func floats(_ n: Int) -> UnsafeMutablePointer<Float> { allocate(n * MemoryLayout<Float>.size).bindMemory(to: Float.self, capacity: n) }
         var pointers: [UnsafeMutableRawPointer] = []
         func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {

@@ -23,6 +23,7 @@ public final class Transformer {
     /// Loads the model file's weights in place, checking every layout's indices first. A baseline `kernel`
     /// builds its own copy of the weights from them (see ProductKernel).
     public init(file: ModelFile, threads: Int, maxBatch: Int = 128, kernel: ProductKernel = .index) throws {
+        guard maxBatch >= 1 else { throw ModelError("maxBatch must be at least 1, not \(maxBatch)") }
         self.file = file
         config = file.manifest.model
         self.kernel = kernel
@@ -53,6 +54,9 @@ public final class Transformer {
     /// the next call).
     public func forward(_ tokens: [Int], cache: KVCache) throws -> UnsafeBufferPointer<Float> {
         guard !tokens.isEmpty else { throw ModelError("nothing to run: no tokens") }
+        guard cache.layers == config.layerCount, cache.width == config.kvHeadCount * config.headDim else {
+            throw ModelError("the cache was made for another model (\(cache.layers) layers of width \(cache.width))")
+        }
         guard cache.count + tokens.count <= cache.capacity else {
             throw ModelError("\(cache.count + tokens.count) positions exceed the cache's \(cache.capacity)")
         }

@@ -95,6 +95,9 @@ int        rsr_pool_threads(const rsr_pool * pool);
 rsr_status rsr_pool_set_isa(rsr_pool * pool, rsr_isa limit);
 // The ISA products on this pool dispatch to.
 rsr_isa    rsr_pool_isa(const rsr_pool * pool);
+// Lets idle workers sleep at once instead of spinning, before handing the cores to another library's
+// threads (OpenBLAS); the next product wakes them.
+void       rsr_pool_park(rsr_pool * pool);
 
 // ---- Layouts -------------------------------------------------------------------------------------------
 
