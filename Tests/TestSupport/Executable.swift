@@ -46,3 +46,10 @@ public final class RSRProcess {
         try RSRProcess(arguments, environment: environment).finish()
     }
 }
+
+/// The model the project ships in models/ (the README's first command runs it).
+public let defaultModelDirectory: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("models/bitnet-kjv-5m").path
+}()
