@@ -12,4 +12,6 @@ shift || true
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 .build/release/rsr convert models/bitnet-kjv-5m -o "$work/bitnet-kjv-5m.rsr"
-.build/release/rsr generate "$work/bitnet-kjv-5m.rsr" -p "$prompt" -n 96 "$@"
+# greedy with transformers' repetition penalty: a 5M-parameter model otherwise loops on its favourite verse
+printf '%s' "$prompt"
+.build/release/rsr generate "$work/bitnet-kjv-5m.rsr" -p "$prompt" -n 96 --repetition-penalty 1.3 "$@"
