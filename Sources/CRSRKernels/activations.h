@@ -6,17 +6,23 @@
 
 #include "internal.h"
 
-typedef float (*act_dot_fn)(const float * a, const float * b, uint32_t n);
-typedef void (*act_axpy_fn)(float * y, float a, const float * x, uint32_t n);
+// scores[p] = (q . k[p]) * scale for p < n, with k[p] = k + p * stride: eight partial sums per dot product,
+// added pairwise.
+typedef void (*act_scores_fn)(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale,
+                              float * scores);
+// out = sum over p < n, in order, of (weights[p] / total) * v[p], with v[p] = v + p * stride.
+typedef void (*act_weighted_sum_fn)(float * out, const float * weights, float total, const float * v, uint32_t n,
+                                    uint32_t stride, uint32_t d);
+// q = HF's int8 absmax quantization of x; returns the scale.
 typedef float (*act_quantize_fn)(const float * x, uint32_t n, int8_t * q);
 
-float act_dot_generic(const float * a, const float * b, uint32_t n);
-void act_axpy_generic(float * y, float a, const float * x, uint32_t n);
+void act_scores_generic(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
+void act_weighted_sum_generic(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 float act_quantize_generic(const float * x, uint32_t n, int8_t * q);
 
 #if defined(__x86_64__)
-float act_dot_avx2(const float * a, const float * b, uint32_t n);
-void act_axpy_avx2(float * y, float a, const float * x, uint32_t n);
+void act_scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
+void act_weighted_sum_avx2(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 float act_quantize_avx512(const float * x, uint32_t n, int8_t * q);
 #endif
 

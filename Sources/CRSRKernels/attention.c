@@ -10,8 +10,8 @@ typedef struct attention_ctx {
     float * scores; // per thread: one row of scores
     uint32_t start, n_heads, n_kv, head_dim, stride_scores;
     float scale;
-    act_dot_fn dot;
-    act_axpy_fn axpy;
+    act_scores_fn scores_fn;
+    act_weighted_sum_fn weighted_sum;
 } attention_ctx;
 
 // One (token, head): softmax(q k^T * scale) over positions 0..start+t, times V, in f32 like the reference
@@ -23,21 +23,15 @@ static void attention_task(void * raw, uint32_t task, int thread) {
     const uint32_t d = c->head_dim, n_pos = c->start + t + 1, kv_stride = c->n_kv * d;
     const float * q = c->q + ((uint64_t)t * c->n_heads + head) * d;
     float * scores = c->scores + (uint64_t)thread * c->stride_scores;
+    c->scores_fn(q, c->k + (uint64_t)kv * d, n_pos, kv_stride, d, c->scale, scores);
     float max = -INFINITY;
-    for (uint32_t p = 0; p < n_pos; ++p) {
-        scores[p] = c->dot(q, c->k + (uint64_t)p * kv_stride + (uint64_t)kv * d, d) * c->scale;
-        max = fmaxf(max, scores[p]);
-    }
+    for (uint32_t p = 0; p < n_pos; ++p) max = fmaxf(max, scores[p]);
     float sum = 0;
     for (uint32_t p = 0; p < n_pos; ++p) {
         scores[p] = expf(scores[p] - max);
         sum += scores[p];
     }
-    float * out = c->out + ((uint64_t)t * c->n_heads + head) * d;
-    memset(out, 0, (size_t)d * sizeof(float));
-    for (uint32_t p = 0; p < n_pos; ++p) {
-        c->axpy(out, scores[p] / sum, c->v + (uint64_t)p * kv_stride + (uint64_t)kv * d, d);
-    }
+    c->weighted_sum(c->out + ((uint64_t)t * c->n_heads + head) * d, scores, sum, c->v + (uint64_t)kv * d, n_pos, kv_stride, d);
 }
 
 rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes) {
@@ -63,12 +57,12 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
         .start = start, .n_heads = n_heads, .n_kv = n_kv, .head_dim = head_dim,
         .stride_scores = (uint32_t)(rsr_align_up((uint64_t)(start + n_tokens) * sizeof(float)) / sizeof(float)),
         .scale = 1.0f / sqrtf((float)head_dim),
-        .dot = act_dot_generic, .axpy = act_axpy_generic,
+        .scores_fn = act_scores_generic, .weighted_sum = act_weighted_sum_generic,
     };
 #if defined(__x86_64__)
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) {
-        c.dot = act_dot_avx2;
-        c.axpy = act_axpy_avx2;
+        c.scores_fn = act_scores_avx2;
+        c.weighted_sum = act_weighted_sum_avx2;
     }
 #endif
     rsr_pool_run(pool, attention_task, &c, n_tokens * n_heads);
@@ -86,15 +80,22 @@ rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8
     return RSR_OK;
 }
 
-// q . k with eight partial sums (one SIMD register), added pairwise: a GEMM's kind of f32 order.
-float act_dot_generic(const float * a, const float * b, uint32_t n) {
-    float acc[8] = { 0 };
-    for (uint32_t i = 0; i < n; ++i) acc[i % 8] += a[i] * b[i];
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+// Eight partial sums (one SIMD register), added pairwise: a GEMM's kind of f32 order.
+void act_scores_generic(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores) {
+    for (uint32_t p = 0; p < n; ++p) {
+        const float * kp = k + (uint64_t)p * stride;
+        float acc[8] = { 0 };
+        for (uint32_t i = 0; i < d; ++i) acc[i % 8] += q[i] * kp[i];
+        scores[p] = (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) * scale;
+    }
 }
 
-void act_axpy_generic(float * y, float a, const float * x, uint32_t n) {
-    for (uint32_t i = 0; i < n; ++i) y[i] += a * x[i];
+void act_weighted_sum_generic(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d) {
+    memset(out, 0, (size_t)d * sizeof(float));
+    for (uint32_t p = 0; p < n; ++p) {
+        const float w = weights[p] / total, * vp = v + (uint64_t)p * stride;
+        for (uint32_t i = 0; i < d; ++i) out[i] += w * vp[i];
+    }
 }
 
 // HF's per-token absmax: s = 127 / max(max|x|, 1e-5), round half to even, clamp to [-128, 127].

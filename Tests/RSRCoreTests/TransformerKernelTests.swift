@@ -27,11 +27,13 @@ import Testing
         }
     }
 
-    @Test(arguments: [(1, 0), (1, 37), (5, 0), (3, 9)])
-    func attentionIsTheSameOnEveryISAAndThreadCount(tokens: Int, start: Int) throws {
-        let (heads, kvHeads, headDim) = (4, 2, 20) // a head size with a tail past the SIMD width
+    /// Head sizes with a tail past the SIMD width (20), one SIMD block of outputs (64) and more (136).
+    @Test(arguments: [(1, 0), (1, 37), (5, 0), (3, 9)], [20, 64, 136])
+    func attentionIsTheSameOnEveryISAAndThreadCount(shape: (tokens: Int, start: Int), headDim: Int) throws {
+        let (tokens, start) = shape
+        let (heads, kvHeads) = (4, 2)
         let positions = start + tokens
-        var rng = SplitMix64(seed: UInt64(tokens * 100 + start))
+        var rng = SplitMix64(seed: UInt64(tokens * 100 + start + headDim * 10000))
         let q = (0..<tokens * heads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
         let k = (0..<positions * kvHeads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
         let v = (0..<positions * kvHeads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }

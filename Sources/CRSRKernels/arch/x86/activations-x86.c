@@ -1,31 +1,78 @@
-// activations-x86.c: the attention dot product and value sums eight lanes wide (the generic code's eight
-// partial sums, with separate multiplies and adds, so the sums are the same bits), and int8 quantization
-// sixteen lanes wide (cvtps rounds half to even like rintf; the saturating narrow is the clamp).
+// activations-x86.c: attention scores and value sums eight lanes wide (the generic code's eight partial
+// sums and its order over positions, with separate multiplies and adds, so the results are the same bits),
+// and int8 quantization sixteen lanes wide (cvtps rounds half to even like rintf; the saturating narrow is
+// the clamp).
 #if defined(__x86_64__)
 
 #include "../../activations.h"
 #include "simd-x86.h"
 
-__attribute__((target(RSR_TARGET_AVX2))) float act_dot_avx2(const float * a, const float * b, uint32_t n) {
-    __m256 acc = _mm256_setzero_ps();
-    uint32_t i = 0;
-    for (; i + 8 <= n; i += 8) acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+static inline __attribute__((target(RSR_TARGET_AVX2))) float pairwise(__m256 acc) {
     float lane[8];
     _mm256_storeu_ps(lane, acc);
-    for (; i < n; ++i) {
-        const float p = a[i] * b[i]; // one statement each: never fused into an fma
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
+// One dot product per call; the tail (d not a multiple of 8) lands in the lanes the generic code uses.
+static inline __attribute__((target(RSR_TARGET_AVX2))) float dot8(const float * q, const float * k, uint32_t d) {
+    __m256 acc = _mm256_setzero_ps();
+    uint32_t i = 0;
+    for (; i + 8 <= d; i += 8) acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i)));
+    float lane[8];
+    _mm256_storeu_ps(lane, acc);
+    for (; i < d; ++i) {
+        const float p = q[i] * k[i]; // one statement each: never fused into an fma
         lane[i % 8] += p;
     }
     return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
 }
 
-__attribute__((target(RSR_TARGET_AVX2))) void act_axpy_avx2(float * y, float a, const float * x, uint32_t n) {
-    const __m256 va = _mm256_set1_ps(a);
-    uint32_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(va, _mm256_loadu_ps(x + i))));
-    for (; i < n; ++i) {
-        const float p = a * x[i];
-        y[i] += p;
+// Four positions at a time: four independent chains of adds hide the add latency that one chain waits on.
+__attribute__((target(RSR_TARGET_AVX2))) void act_scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride,
+                                                            uint32_t d, float scale, float * scores) {
+    uint32_t p = 0;
+    if (d % 8 == 0) {
+        for (; p + 4 <= n; p += 4) {
+            const float * k0 = k + (uint64_t)p * stride, * k1 = k0 + stride, * k2 = k1 + stride, * k3 = k2 + stride;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (uint32_t i = 0; i < d; i += 8) {
+                const __m256 qi = _mm256_loadu_ps(q + i);
+                a0 = _mm256_add_ps(a0, _mm256_mul_ps(qi, _mm256_loadu_ps(k0 + i)));
+                a1 = _mm256_add_ps(a1, _mm256_mul_ps(qi, _mm256_loadu_ps(k1 + i)));
+                a2 = _mm256_add_ps(a2, _mm256_mul_ps(qi, _mm256_loadu_ps(k2 + i)));
+                a3 = _mm256_add_ps(a3, _mm256_mul_ps(qi, _mm256_loadu_ps(k3 + i)));
+            }
+            scores[p] = pairwise(a0) * scale;
+            scores[p + 1] = pairwise(a1) * scale;
+            scores[p + 2] = pairwise(a2) * scale;
+            scores[p + 3] = pairwise(a3) * scale;
+        }
+    }
+    for (; p < n; ++p) scores[p] = dot8(q, k + (uint64_t)p * stride, d) * scale;
+}
+
+// The output in registers, 64 values at a time, while the positions stream past in order.
+__attribute__((target(RSR_TARGET_AVX2))) void act_weighted_sum_avx2(float * out, const float * weights, float total,
+                                                                  const float * v, uint32_t n, uint32_t stride, uint32_t d) {
+    uint32_t i0 = 0;
+    for (; i0 + 64 <= d; i0 += 64) {
+        __m256 acc[8];
+        for (int j = 0; j < 8; ++j) acc[j] = _mm256_setzero_ps();
+        for (uint32_t p = 0; p < n; ++p) {
+            const __m256 w = _mm256_set1_ps(weights[p] / total);
+            const float * vp = v + (uint64_t)p * stride + i0;
+            for (int j = 0; j < 8; ++j) acc[j] = _mm256_add_ps(acc[j], _mm256_mul_ps(w, _mm256_loadu_ps(vp + 8 * j)));
+        }
+        for (int j = 0; j < 8; ++j) _mm256_storeu_ps(out + i0 + 8 * j, acc[j]);
+    }
+    if (i0 == d) return;
+    memset(out + i0, 0, (size_t)(d - i0) * sizeof(float));
+    for (uint32_t p = 0; p < n; ++p) {
+        const float w = weights[p] / total, * vp = v + (uint64_t)p * stride;
+        for (uint32_t i = i0; i < d; ++i) {
+            const float x = w * vp[i];
+            out[i] += x;
+        }
     }
 }
 
