@@ -27,8 +27,9 @@ import Testing
         }
     }
 
-    /// Head sizes with a tail past the SIMD width (20), one SIMD block of outputs (64) and more (136).
-    @Test(arguments: [(1, 0), (1, 37), (5, 0), (3, 9)], [20, 64, 136])
+    /// Head sizes with a tail past the SIMD width (20), one register block of outputs (64), a block and a
+    /// half (96) and more (136).
+    @Test(arguments: [(1, 0), (1, 37), (5, 0), (3, 9)], [20, 64, 96, 136])
     func attentionIsTheSameOnEveryISAAndThreadCount(shape: (tokens: Int, start: Int), headDim: Int) throws {
         let (tokens, start) = shape
         let (heads, kvHeads) = (4, 2)

@@ -51,26 +51,35 @@ __attribute__((target(RSR_TARGET_AVX2))) void act_scores_avx2(const float * q, c
     for (; p < n; ++p) scores[p] = dot8(q, k + (uint64_t)p * stride, d) * scale;
 }
 
-// The output in registers, 64 values at a time, while the positions stream past in order.
+// Output values i0 .. i0 + 8 * nv in registers while the positions stream past in order (nv is a constant at
+// each call site, so the accumulators stay in registers).
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) void
+weighted_chunk(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t i0, int nv) {
+    __m256 acc[8];
+    for (int j = 0; j < nv; ++j) acc[j] = _mm256_setzero_ps();
+    for (uint32_t p = 0; p < n; ++p) {
+        const __m256 w = _mm256_set1_ps(weights[p] / total);
+        const float * vp = v + (uint64_t)p * stride + i0;
+        for (int j = 0; j < nv; ++j) acc[j] = _mm256_add_ps(acc[j], _mm256_mul_ps(w, _mm256_loadu_ps(vp + 8 * j)));
+    }
+    for (int j = 0; j < nv; ++j) _mm256_storeu_ps(out + i0 + 8 * j, acc[j]);
+}
+
 __attribute__((target(RSR_TARGET_AVX2))) void act_weighted_sum_avx2(float * out, const float * weights, float total,
                                                                   const float * v, uint32_t n, uint32_t stride, uint32_t d) {
     uint32_t i0 = 0;
-    for (; i0 + 64 <= d; i0 += 64) {
-        __m256 acc[8];
-        for (int j = 0; j < 8; ++j) acc[j] = _mm256_setzero_ps();
-        for (uint32_t p = 0; p < n; ++p) {
-            const __m256 w = _mm256_set1_ps(weights[p] / total);
-            const float * vp = v + (uint64_t)p * stride + i0;
-            for (int j = 0; j < 8; ++j) acc[j] = _mm256_add_ps(acc[j], _mm256_mul_ps(w, _mm256_loadu_ps(vp + 8 * j)));
-        }
-        for (int j = 0; j < 8; ++j) _mm256_storeu_ps(out + i0 + 8 * j, acc[j]);
+    for (; i0 + 64 <= d; i0 += 64) weighted_chunk(out, weights, total, v, n, stride, i0, 8);
+    if (i0 + 32 <= d) {
+        weighted_chunk(out, weights, total, v, n, stride, i0, 4);
+        i0 += 32;
     }
+    for (; i0 + 8 <= d; i0 += 8) weighted_chunk(out, weights, total, v, n, stride, i0, 1);
     if (i0 == d) return;
     memset(out + i0, 0, (size_t)(d - i0) * sizeof(float));
     for (uint32_t p = 0; p < n; ++p) {
         const float w = weights[p] / total, * vp = v + (uint64_t)p * stride;
         for (uint32_t i = i0; i < d; ++i) {
-            const float x = w * vp[i];
+            const float x = w * vp[i]; // one statement each: never fused into an fma
             out[i] += x;
         }
     }
