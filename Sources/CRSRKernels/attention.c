@@ -8,7 +8,7 @@ typedef struct attention_ctx {
     const float * q, * k, * v;
     float * out;
     float * scores; // per thread: one row of scores
-    uint32_t start, n_heads, n_kv, head_dim, stride_scores;
+    uint32_t start, n_heads, n_kv, head_dim, capacity, stride_scores;
     float scale;
     act_scores_fn scores_fn;
     act_weighted_sum_fn weighted_sum;
@@ -20,10 +20,11 @@ typedef struct attention_ctx {
 static void attention_task(void * raw, uint32_t task, int thread) {
     const attention_ctx * c = raw;
     const uint32_t t = task / c->n_heads, head = task % c->n_heads, kv = head / (c->n_heads / c->n_kv);
-    const uint32_t d = c->head_dim, n_pos = c->start + t + 1, kv_stride = c->n_kv * d;
+    const uint32_t d = c->head_dim, n_pos = c->start + t + 1;
+    const uint64_t kv_offset = (uint64_t)kv * c->capacity * d;
     const float * q = c->q + ((uint64_t)t * c->n_heads + head) * d;
     float * scores = c->scores + (uint64_t)thread * c->stride_scores;
-    c->scores_fn(q, c->k + (uint64_t)kv * d, n_pos, kv_stride, d, c->scale, scores);
+    c->scores_fn(q, c->k + kv_offset, n_pos, d, d, c->scale, scores);
     float max = -INFINITY;
     for (uint32_t p = 0; p < n_pos; ++p) max = fmaxf(max, scores[p]);
     float sum = 0;
@@ -31,7 +32,7 @@ static void attention_task(void * raw, uint32_t task, int thread) {
         scores[p] = expf(scores[p] - max);
         sum += scores[p];
     }
-    c->weighted_sum(c->out + ((uint64_t)t * c->n_heads + head) * d, scores, sum, c->v + (uint64_t)kv * d, n_pos, kv_stride, d);
+    c->weighted_sum(c->out + ((uint64_t)t * c->n_heads + head) * d, scores, sum, c->v + kv_offset, n_pos, d, d);
 }
 
 rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes) {
@@ -42,11 +43,12 @@ rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t
 }
 
 rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start, uint32_t n_heads, uint32_t n_kv,
-                             uint32_t head_dim, const float * k, const float * v, float * out,
+                             uint32_t head_dim, uint32_t capacity, const float * k, const float * v, float * out,
                              void * work, uint64_t work_bytes, rsr_pool * pool) {
     if (!q || !k || !v || !out || !work) return RSR_ERR_NULL;
     if (n_tokens == 0 || n_heads == 0 || n_kv == 0 || head_dim == 0 || n_heads % n_kv) return RSR_ERR_SHAPE;
     if ((uint64_t)start + n_tokens > RSR_MAX_DIM || (uint64_t)n_tokens * n_heads > UINT32_MAX) return RSR_ERR_OVERFLOW;
+    if ((uint64_t)start + n_tokens > capacity) return RSR_ERR_SHAPE;
     uint64_t need;
     rsr_status s = rsr_attention_work_size(start + n_tokens, rsr_pool_n(pool), &need);
     if (s != RSR_OK) return s;
@@ -54,7 +56,7 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
     attention_ctx c = {
         .q = q, .k = k, .v = v, .out = out,
         .scores = (float *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1)),
-        .start = start, .n_heads = n_heads, .n_kv = n_kv, .head_dim = head_dim,
+        .start = start, .n_heads = n_heads, .n_kv = n_kv, .head_dim = head_dim, .capacity = capacity,
         .stride_scores = (uint32_t)(rsr_align_up((uint64_t)(start + n_tokens) * sizeof(float)) / sizeof(float)),
         .scale = 1.0f / sqrtf((float)head_dim),
         .scores_fn = act_scores_generic, .weighted_sum = act_weighted_sum_generic,

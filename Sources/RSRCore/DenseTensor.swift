@@ -66,15 +66,16 @@ public enum TransformerKernels {
     }
 
     /// Causal attention of `tokens` queries at positions start..<start + tokens over cached keys and values
-    /// at positions 0..<start + tokens (see rsr_attention_f32).
+    /// at positions 0..<start + tokens, stored [kvHeads][capacity][headDim] (see rsr_attention_f32).
     public static func attention(q: UnsafePointer<Float>, tokens: Int, start: Int, heads: Int, kvHeads: Int, headDim: Int,
-                                 keys: UnsafePointer<Float>, values: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                                 capacity: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                                 into out: UnsafeMutablePointer<Float>,
                                  workspace: Workspace, pool: ThreadPool?) throws {
         var need: UInt64 = 0
         try check(rsr_attention_work_size(UInt32(clamping: start + tokens), Int32(pool?.threads ?? 1), &need), "sizing attention")
         let work = workspace.reserve(Int(need))
         try check(rsr_attention_f32(q, UInt32(clamping: tokens), UInt32(clamping: start), UInt32(clamping: heads), UInt32(clamping: kvHeads),
-                                    UInt32(clamping: headDim), keys, values, out, work.pointer, UInt64(work.count), pool?.raw),
+                                    UInt32(clamping: headDim), UInt32(clamping: capacity), keys, values, out, work.pointer, UInt64(work.count), pool?.raw),
                   "attention over \(start + tokens) positions")
     }
 }

@@ -1,4 +1,5 @@
-/// Keys and values of every layer for positions 0..<capacity, f32, [position][kvHeads][headDim].
+/// Keys and values of every layer for positions 0..<capacity, f32, [kvHeads][position][headDim]: each
+/// head's keys are one contiguous stream for attention to read.
 public final class KVCache {
     public let capacity: Int
     let width: Int
@@ -20,6 +21,17 @@ public final class KVCache {
     }
 
     var layers: Int { keys.count }
+
+    /// Stores `tokens` rows of [kvHeads][headDim] keys and values at positions count..<count + tokens.
+    func append(keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, tokens: Int, layer: Int, kvHeads: Int, headDim: Int) {
+        for t in 0..<tokens {
+            for h in 0..<kvHeads {
+                let source = (t * kvHeads + h) * headDim, target = (h * capacity + count + t) * headDim
+                (keys[layer] + target).update(from: k + source, count: headDim)
+                (values[layer] + target).update(from: v + source, count: headDim)
+            }
+        }
+    }
 
     func keys(_ layer: Int) -> UnsafeMutablePointer<Float> { keys[layer] }
     func values(_ layer: Int) -> UnsafeMutablePointer<Float> { values[layer] }

@@ -78,7 +78,7 @@ public final class Transformer {
     /// One batch of consecutive tokens through every block; leaves the residual stream in scratch.hidden.
     private func step(_ tokens: [Int], cache: KVCache) throws {
         let c = config, s = scratch, n = tokens.count, start = cache.count
-        let hidden = c.hiddenSize, qWidth = c.headCount * c.headDim, kvWidth = c.kvHeadCount * c.headDim
+        let hidden = c.hiddenSize, qWidth = c.headCount * c.headDim
         for (i, token) in tokens.enumerated() { try weights.embeddings.row(token, into: s.hidden + i * hidden) }
         for (layer, block) in weights.blocks.enumerated() {
             Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.inputNorm, eps: c.rmsNormEps, into: s.normed)
@@ -87,10 +87,9 @@ public final class Transformer {
             try block.v(s.normed, batch: n, into: s.v, scratch: s, pool: pool)
             rope.apply(s.q, tokens: n, heads: c.headCount, start: start)
             rope.apply(s.k, tokens: n, heads: c.kvHeadCount, start: start)
-            (cache.keys(layer) + start * kvWidth).update(from: s.k, count: n * kvWidth)
-            (cache.values(layer) + start * kvWidth).update(from: s.v, count: n * kvWidth)
+            cache.append(keys: s.k, values: s.v, tokens: n, layer: layer, kvHeads: c.kvHeadCount, headDim: c.headDim)
             try TransformerKernels.attention(q: s.q, tokens: n, start: start, heads: c.headCount, kvHeads: c.kvHeadCount,
-                                             headDim: c.headDim, keys: cache.keys(layer), values: cache.values(layer),
+                                             headDim: c.headDim, capacity: cache.capacity, keys: cache.keys(layer), values: cache.values(layer),
                                              into: s.attention, workspace: s.workspace, pool: pool)
             var attentionOut = UnsafePointer(s.attention)
             if let norm = block.attentionSubNorm {

@@ -33,11 +33,11 @@ import Testing
     func attentionIsTheSameOnEveryISAAndThreadCount(shape: (tokens: Int, start: Int), headDim: Int) throws {
         let (tokens, start) = shape
         let (heads, kvHeads) = (4, 2)
-        let positions = start + tokens
+        let positions = start + tokens, capacity = positions + 3 // [kvHeads][capacity][headDim], unused tail
         var rng = SplitMix64(seed: UInt64(tokens * 100 + start + headDim * 10000))
         let q = (0..<tokens * heads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
-        let k = (0..<positions * kvHeads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
-        let v = (0..<positions * kvHeads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
+        let k = (0..<capacity * kvHeads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
+        let v = (0..<capacity * kvHeads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
         var results: [[Float]] = []
         for threads in [1, 2] {
             for isa in ISA.supported {
@@ -45,7 +45,7 @@ import Testing
                 pool.limitISA(to: isa)
                 var out = [Float](repeating: .nan, count: q.count)
                 try TransformerKernels.attention(q: q, tokens: tokens, start: start, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                                                 keys: k, values: v, into: &out, workspace: Workspace(), pool: pool)
+                                                 capacity: capacity, keys: k, values: v, into: &out, workspace: Workspace(), pool: pool)
                 results.append(out)
             }
         }
@@ -55,11 +55,11 @@ import Testing
             for h in 0..<heads {
                 let kv = h / (heads / kvHeads), qRow = (t * heads + h) * headDim
                 let scores = (0...(start + t)).map { p in
-                    (0..<headDim).reduce(0.0) { $0 + Double(q[qRow + $1]) * Double(k[(p * kvHeads + kv) * headDim + $1]) } / Double(headDim).squareRoot()
+                    (0..<headDim).reduce(0.0) { $0 + Double(q[qRow + $1]) * Double(k[(kv * capacity + p) * headDim + $1]) } / Double(headDim).squareRoot()
                 }
                 let weights = scores.map { exp($0 - scores.max()!) }, total = weights.reduce(0, +)
                 for i in 0..<headDim {
-                    let expected = weights.indices.reduce(0.0) { $0 + weights[$1] / total * Double(v[($1 * kvHeads + kv) * headDim + i]) }
+                    let expected = weights.indices.reduce(0.0) { $0 + weights[$1] / total * Double(v[(kv * capacity + $1) * headDim + i]) }
                     #expect(abs(Double(results[0][qRow + i]) - expected) < 1e-5, "token \(t) head \(h) dim \(i)")
                 }
             }

@@ -221,10 +221,10 @@ rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8
 rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes);
 // Causal attention of n_tokens queries at positions start .. start + n_tokens - 1 over the cache's
 // positions 0 .. start + n_tokens - 1: q and out are [n_tokens][n_heads][head_dim]; k and v are
-// [position][n_kv][head_dim]; head h reads KV head h / (n_heads / n_kv). Scores are scaled by
-// 1 / sqrt(head_dim) and softmaxed in f32.
+// [n_kv][capacity][head_dim], so that a head's keys are one contiguous stream; head h reads KV head
+// h / (n_heads / n_kv). Scores are scaled by 1 / sqrt(head_dim) and softmaxed in f32.
 rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start, uint32_t n_heads, uint32_t n_kv,
-                             uint32_t head_dim, const float * k, const float * v, float * out,
+                             uint32_t head_dim, uint32_t capacity, const float * k, const float * v, float * out,
                              void * work, uint64_t work_bytes, rsr_pool * pool);
 
 // ---- Measurement helpers -------------------------------------------------------------------------------
