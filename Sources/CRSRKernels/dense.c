@@ -3,7 +3,6 @@
 // formats take the input quantized to int8 once per product.
 #include "dense.h"
 
-#include <math.h>
 
 static bool dense_type_ok(rsr_dtype type) { return (unsigned)type < RSR_DTYPE_COUNT; }
 
@@ -141,20 +140,6 @@ static void matvec_task(void * raw, uint32_t task, int thread) {
     c->fn(c->m, r0, r1);
 }
 
-// Symmetric int8 of the whole vector: xs = 127 / max|x| (the head's inputs are one RMS-normalised vector).
-static float quantize_input(const float * x, uint32_t n, int8_t * q, int32_t * sum) {
-    float amax = 0;
-    for (uint32_t i = 0; i < n; ++i) amax = fmaxf(amax, fabsf(x[i]));
-    const float xs = 127.0f / fmaxf(amax, 1e-5f);
-    int32_t s = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-        q[i] = (int8_t)rintf(x[i] * xs);
-        s += q[i];
-    }
-    *sum = s;
-    return xs;
-}
-
 rsr_status rsr_dense_matvec(rsr_dtype type, const void * w, uint64_t bytes, uint32_t rows, uint32_t cols,
                             const float * x, float * y, void * work, uint64_t work_bytes, rsr_pool * pool) {
     if (!x || !y) return RSR_ERR_NULL;
@@ -168,7 +153,11 @@ rsr_status rsr_dense_matvec(rsr_dtype type, const void * w, uint64_t bytes, uint
     if (integer_type(type)) {
         int8_t * xq = (int8_t *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1));
         float * sums = (float *)(xq + rsr_align_up(cols));
-        m.xs = quantize_input(x, cols, xq, &m.xq_sum);
+        // symmetric int8 of the whole vector, as every projection's input (the head's is one normalised row)
+        s = rsr_quantize_i8(x, 1, cols, xq, &m.xs);
+        if (s != RSR_OK) return s;
+        m.xq_sum = 0;
+        for (uint32_t i = 0; i < cols; ++i) m.xq_sum += xq[i];
         for (uint32_t b = 0; b < cols / Q4_BLOCK; ++b) {
             int32_t t = 0;
             for (uint32_t j = 0; j < Q4_BLOCK; ++j) t += xq[b * Q4_BLOCK + j];

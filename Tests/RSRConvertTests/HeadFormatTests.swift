@@ -65,4 +65,36 @@ import Testing
             #expect(bytes.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self) == Float16(original[i]).bitPattern)
         }
     }
+
+    /// The head's product in every format and instruction set against the rows it decodes to: the integer
+    /// formats multiply int8 inputs (x quantized by absmax), the float formats the inputs themselves.
+    @Test(arguments: [EmbeddingFormat.stored, .f16, .int8, .q4])
+    func headProductMatchesItsRows(format: EmbeddingFormat) throws {
+        let (entry, bytes, _, file) = try head("llama-bitlinear-packed", format)
+        defer { withExtendedLifetime(file) {} }
+        let (rows, cols) = (entry.shape[0], entry.shape[1])
+        let type = try #require(DenseType(rawValue: entry.type.rawValue))
+        let tensor = try DenseTensor(type, rows: rows, cols: cols, bytes: bytes, owner: file)
+        var rng = SplitMix64(seed: 7)
+        let x = (0..<cols).map { _ in Float.random(in: -1...1, using: &rng) }
+        let integer = type == .q8Row || type == .q4_32
+        let xs = 127 / x.map(abs).max()!
+        let input = integer ? x.map { Double(($0 * xs).rounded(.toNearestOrEven)) / Double(xs) } : x.map(Double.init)
+        var row = [Float](repeating: 0, count: cols)
+        var expected: [Double] = [], bound: [Double] = []
+        for r in 0..<rows {
+            try tensor.row(r, into: &row)
+            expected.append(zip(row, input).reduce(0) { $0 + Double($1.0) * $1.1 })
+            bound.append(zip(row, input).reduce(0) { $0 + abs(Double($1.0) * $1.1) })
+        }
+        for isa in ISA.supported {
+            let pool = try ThreadPool(threads: 2)
+            pool.limitISA(to: isa)
+            var y = [Float](repeating: .nan, count: rows)
+            try tensor.multiply(x, into: &y, workspace: Workspace(), pool: pool)
+            for r in 0..<rows {
+                #expect(abs(Double(y[r]) - expected[r]) <= 1e-5 * bound[r] + 1e-6, "\(format) \(isa) row \(r)")
+            }
+        }
+    }
 }
