@@ -71,7 +71,7 @@ struct ModelSource {
     /// Name, size and modification time of every file at the top of a model directory (what conversion
     /// reads), so that a changed config, tokenizer or shard converts again.
     private static func stamp(directory: String) -> String {
-        Path.files(under: directory).filter { !$0.contains("/") }.map { name in
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted().map { name in
             let path = Path.join(directory, name)
             return "\(name):\(Path.fileSize(path) ?? -1):\(Path.modificationTime(path) ?? 0)"
         }.joined(separator: "|")
