@@ -1,0 +1,164 @@
+// linear.cu: single projections through the C ABI (kernel tests, benchmarks) and the timing that picks a
+// kernel per shape.
+#include "ternary.cuh"
+
+#include <algorithm>
+#include <stdlib.h>
+#include <string.h>
+#include <vector>
+
+struct rsr_cuda_linear {
+    rsr_cuda_context * ctx;
+    gpu_projection p;
+};
+
+// Device buffers for batch quantized rows of cols columns, and the int32 results of rows outputs.
+struct product_buffers {
+    gpu_quantized x = {};
+    int32_t * y = nullptr;
+
+    ~product_buffers() {
+        cudaFree(x.q);
+        cudaFree(x.sums);
+        cudaFree(x.scales);
+        cudaFree(y);
+    }
+
+    // Uploads host rows x[batch][cols], zero-padded to the quantized stride, and their sums.
+    rsr_cuda_status create(const int8_t * host, uint32_t batch, uint32_t cols, uint32_t rows) {
+        x.stride = quantized_stride(cols);
+        std::vector<int8_t> padded((size_t)batch * x.stride, 0);
+        std::vector<int32_t> sums(batch, 0);
+        for (uint32_t b = 0; b < batch; ++b) {
+            for (uint32_t c = 0; c < cols; ++c) {
+                padded[(size_t)b * x.stride + c] = host[(size_t)b * cols + c];
+                sums[b] += host[(size_t)b * cols + c];
+            }
+        }
+        CUDA_TRY(cudaMalloc(&x.q, padded.size()), "allocating activations");
+        CUDA_TRY(cudaMalloc(&x.sums, batch * sizeof(int32_t)), "allocating activation sums");
+        CUDA_TRY(cudaMalloc(&x.scales, batch * sizeof(float)), "allocating activation scales");
+        CUDA_TRY(cudaMalloc(&y, (size_t)batch * rows * sizeof(int32_t)), "allocating results");
+        CUDA_TRY(cudaMemcpy(x.q, padded.data(), padded.size(), cudaMemcpyHostToDevice), "uploading activations");
+        CUDA_TRY(cudaMemcpy(x.sums, sums.data(), batch * sizeof(int32_t), cudaMemcpyHostToDevice), "uploading activation sums");
+        return RSR_CUDA_OK;
+    }
+
+    rsr_cuda_status create_random(uint32_t batch, uint32_t cols, uint32_t rows) {
+        std::vector<int8_t> host((size_t)batch * cols);
+        uint64_t state = 0x9e3779b97f4a7c15ull;
+        for (int8_t & v : host) {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            v = (int8_t)(state >> 56);
+        }
+        return create(host.data(), batch, cols, rows);
+    }
+};
+
+// Median seconds of `runs` products (after two warm-ups), timed with events on the stream.
+static rsr_cuda_status time_product(const gpu_projection & p, const product_buffers & buffers, uint32_t batch, uint32_t runs,
+                                    cudaStream_t stream, double * seconds) {
+    cudaEvent_t start, stop;
+    CUDA_TRY(cudaEventCreate(&start), "creating a timing event");
+    CUDA_TRY(cudaEventCreate(&stop), "creating a timing event");
+    std::vector<float> times;
+    cudaError_t e = cudaSuccess;
+    for (uint32_t i = 0; i < runs + 2 && e == cudaSuccess; ++i) {
+        cudaEventRecord(start, stream);
+        ternary_product(p, buffers.x, batch, buffers.y, stream);
+        cudaEventRecord(stop, stream);
+        e = cudaEventSynchronize(stop);
+        float ms = 0;
+        if (e == cudaSuccess) e = cudaEventElapsedTime(&ms, start, stop);
+        if (i >= 2) times.push_back(ms);
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    if (e != cudaSuccess) return rsr_cuda_fail_cuda(e, "timing a product");
+    std::sort(times.begin(), times.end());
+    *seconds = times[times.size() / 2] * 1e-3;
+    return RSR_CUDA_OK;
+}
+
+rsr_cuda_status ternary_pick_kernel(const int8_t * w, uint32_t rows, uint32_t cols, cudaStream_t stream, rsr_cuda_kernel * kernel) {
+    product_buffers buffers;
+    RSR_TRY(buffers.create_random(1, cols, rows));
+    double best = 0;
+    *kernel = RSR_CUDA_KERNEL_PACKED_I2;
+    for (rsr_cuda_kernel candidate : { RSR_CUDA_KERNEL_PACKED_I2, RSR_CUDA_KERNEL_RSRT }) {
+        gpu_projection p;
+        RSR_TRY(gpu_projection_create(candidate, w, rows, cols, &p));
+        double seconds = 0;
+        const rsr_cuda_status s = time_product(p, buffers, 1, 20, stream, &seconds);
+        gpu_projection_free(&p);
+        RSR_TRY(s);
+        if (candidate == RSR_CUDA_KERNEL_PACKED_I2 || seconds < best) {
+            best = seconds;
+            *kernel = candidate;
+        }
+    }
+    return RSR_CUDA_OK;
+}
+
+extern "C" rsr_cuda_status rsr_cuda_linear_create(rsr_cuda_context * ctx, rsr_cuda_kernel kernel, const int8_t * w,
+                                                  uint32_t rows, uint32_t cols, rsr_cuda_linear ** out) {
+    rsr_cuda_clear_error();
+    if (!ctx || !w || !out) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "rsr_cuda_linear_create: a pointer is NULL");
+    *out = nullptr;
+    CUDA_TRY(cudaSetDevice(ctx->device), "selecting the CUDA device");
+    if (kernel == RSR_CUDA_KERNEL_AUTO) RSR_TRY(ternary_pick_kernel(w, rows, cols, ctx->stream, &kernel));
+    rsr_cuda_linear * linear = (rsr_cuda_linear *)calloc(1, sizeof *linear);
+    if (!linear) return rsr_cuda_fail(RSR_CUDA_ERR_OUT_OF_MEMORY, "out of host memory");
+    linear->ctx = ctx;
+    const rsr_cuda_status s = gpu_projection_create(kernel, w, rows, cols, &linear->p);
+    if (s != RSR_CUDA_OK) {
+        free(linear);
+        return s;
+    }
+    *out = linear;
+    return RSR_CUDA_OK;
+}
+
+extern "C" void rsr_cuda_linear_free(rsr_cuda_linear * linear) {
+    if (!linear) return;
+    cudaSetDevice(linear->ctx->device);
+    gpu_projection_free(&linear->p);
+    free(linear);
+}
+
+extern "C" rsr_cuda_kernel rsr_cuda_linear_kernel(const rsr_cuda_linear * linear) { return linear ? linear->p.kernel : RSR_CUDA_KERNEL_AUTO; }
+
+extern "C" uint64_t rsr_cuda_linear_bytes(const rsr_cuda_linear * linear) { return linear ? linear->p.bytes : 0; }
+
+static rsr_cuda_status check_batch(const rsr_cuda_linear * linear, uint32_t batch, const char * what) {
+    if (!linear) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "%s: linear is NULL", what);
+    if (batch == 0 || batch > 65535) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "%s: batch %u is not 1 to 65535", what, batch);
+    return RSR_CUDA_OK;
+}
+
+extern "C" rsr_cuda_status rsr_cuda_linear_matmul(rsr_cuda_linear * linear, const int8_t * x, uint32_t batch, int32_t * y) {
+    rsr_cuda_clear_error();
+    RSR_TRY(check_batch(linear, batch, "rsr_cuda_linear_matmul"));
+    if (!x || !y) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "rsr_cuda_linear_matmul: x or y is NULL");
+    CUDA_TRY(cudaSetDevice(linear->ctx->device), "selecting the CUDA device");
+    const gpu_projection & p = linear->p;
+    product_buffers buffers;
+    RSR_TRY(buffers.create(x, batch, p.cols, p.rows));
+    cudaStream_t stream = linear->ctx->stream;
+    ternary_product(p, buffers.x, batch, buffers.y, stream);
+    CUDA_TRY(cudaGetLastError(), "launching a product");
+    CUDA_TRY(cudaMemcpyAsync(y, buffers.y, (size_t)batch * p.rows * sizeof(int32_t), cudaMemcpyDeviceToHost, stream),
+             "copying results back");
+    CUDA_TRY(cudaStreamSynchronize(stream), "running a product");
+    return RSR_CUDA_OK;
+}
+
+extern "C" rsr_cuda_status rsr_cuda_linear_time(rsr_cuda_linear * linear, uint32_t batch, uint32_t runs, double * seconds) {
+    rsr_cuda_clear_error();
+    RSR_TRY(check_batch(linear, batch, "rsr_cuda_linear_time"));
+    if (!seconds || runs == 0) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "rsr_cuda_linear_time: seconds is NULL or runs is 0");
+    CUDA_TRY(cudaSetDevice(linear->ctx->device), "selecting the CUDA device");
+    product_buffers buffers;
+    RSR_TRY(buffers.create_random(batch, linear->p.cols, linear->p.rows));
+    return time_product(linear->p, buffers, batch, runs, linear->ctx->stream, seconds);
+}

@@ -1,0 +1,451 @@
+// model.cu: a whole model on the GPU: upload, the forward pass of a batch of tokens, and the decode step
+// captured in a CUDA graph.
+#include "ops.cuh"
+#include "ternary.cuh"
+
+#include <math.h>
+#include <map>
+#include <stdlib.h>
+#include <string.h>
+#include <utility>
+
+struct gpu_linear {
+    gpu_projection p;
+    float scale;
+    int divide;
+    float * bias;       // device or NULL
+    float * input_norm; // device or NULL
+};
+
+struct gpu_block {
+    float * input_norm, * post_attention_norm, * attention_sub_norm, * mlp_sub_norm;
+    gpu_linear linears[RSR_CUDA_PROJECTIONS];
+    float * cache_k, * cache_v;
+};
+
+struct rsr_cuda_model {
+    rsr_cuda_context * ctx;
+    rsr_cuda_model_desc d;     // dimensions; pointers in it are the caller's and not used after create
+    rsr_cuda_tensor embeddings, head;
+    void * embeddings_data, * head_data; // device (the same buffer when tied)
+    float * final_norm, * cos_table, * sin_table;
+    gpu_block * blocks;
+    // activations, max_batch rows each
+    float * hidden, * normed, * linear_input, * q, * k, * v, * attention, * gate, * up, * scores, * logits;
+    gpu_quantized x;
+    int32_t * products;
+    int32_t * tokens, * pos;            // device
+    int32_t * host_tokens, * host_pos;  // pinned
+    float * host_logits;                // pinned
+    uint32_t positions;
+    cudaGraphExec_t decode_graph;
+    uint32_t kernel_counts[3];
+};
+
+// ---- sizes -------------------------------------------------------------------------------------------
+
+static uint32_t max_cols(const rsr_cuda_model_desc & d) {
+    uint32_t m = d.hidden > d.heads * d.head_dim ? d.hidden : d.heads * d.head_dim;
+    return m > d.intermediate ? m : d.intermediate;
+}
+
+static rsr_cuda_status dense_bytes(const rsr_cuda_tensor & t, const char * name, uint64_t * bytes) {
+    const uint64_t n = (uint64_t)t.rows * t.cols;
+    switch (t.type) {
+    case RSR_CUDA_DTYPE_F32: *bytes = n * 4; break;
+    case RSR_CUDA_DTYPE_F16: case RSR_CUDA_DTYPE_BF16: *bytes = n * 2; break;
+    case RSR_CUDA_DTYPE_Q8_ROW: *bytes = align_up(n, 64) + (uint64_t)t.rows * 4; break;
+    case RSR_CUDA_DTYPE_Q4_32:
+        if (t.cols % 32) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "%s: Q4_32 needs a multiple of 32 columns, not %u", name, t.cols);
+        *bytes = n / 32 * 18;
+        break;
+    default: return rsr_cuda_fail(RSR_CUDA_ERR_UNSUPPORTED, "%s: dense type %d is not supported", name, (int)t.type);
+    }
+    if (!t.data || t.bytes < *bytes) {
+        return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "%s: %ux%u of type %d needs %llu bytes, %llu given", name, t.rows, t.cols,
+                             (int)t.type, (unsigned long long)*bytes, (unsigned long long)t.bytes);
+    }
+    return RSR_CUDA_OK;
+}
+
+static void projection_shape(const rsr_cuda_model_desc & d, int which, uint32_t * rows, uint32_t * cols) {
+    const uint32_t q = d.heads * d.head_dim, kv = d.kv_heads * d.head_dim;
+    const uint32_t shapes[RSR_CUDA_PROJECTIONS][2] = {
+        { q, d.hidden }, { kv, d.hidden }, { kv, d.hidden }, { d.hidden, q },
+        { d.intermediate, d.hidden }, { d.intermediate, d.hidden }, { d.hidden, d.intermediate },
+    };
+    *rows = shapes[which][0];
+    *cols = shapes[which][1];
+}
+
+static rsr_cuda_status check_desc(const rsr_cuda_model_desc * d) {
+    if (!d) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "the model description is NULL");
+    if (!d->vocab || !d->hidden || !d->intermediate || !d->layers || !d->heads || !d->kv_heads || !d->head_dim ||
+        !d->capacity || !d->max_batch) {
+        return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "a model dimension is zero");
+    }
+    if (d->heads % d->kv_heads) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "%u heads do not share %u KV heads evenly", d->heads, d->kv_heads);
+    if (d->head_dim % 2 || d->head_dim > 256) {
+        return rsr_cuda_fail(RSR_CUDA_ERR_UNSUPPORTED, "head_dim %u: the CUDA backend takes even head sizes up to 256", d->head_dim);
+    }
+    if (d->max_batch > 4096 || d->capacity > (1u << 22)) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "max_batch or capacity is too large");
+    if (!d->inv_freq || !d->final_norm || !d->blocks) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "the model description lacks a tensor");
+    if (d->embeddings.rows != d->vocab || d->embeddings.cols != d->hidden || d->head.rows != d->vocab || d->head.cols != d->hidden) {
+        return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "the embeddings and head must be %ux%u", d->vocab, d->hidden);
+    }
+    if (d->kernel != RSR_CUDA_KERNEL_AUTO && d->kernel != RSR_CUDA_KERNEL_RSRT && d->kernel != RSR_CUDA_KERNEL_PACKED_I2) {
+        return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "kernel %d is not a CUDA kernel", (int)d->kernel);
+    }
+    uint64_t bytes;
+    RSR_TRY(dense_bytes(d->embeddings, "embeddings", &bytes));
+    RSR_TRY(dense_bytes(d->head, "head", &bytes));
+    for (uint32_t l = 0; l < d->layers; ++l) {
+        const rsr_cuda_block & b = d->blocks[l];
+        if (!b.input_norm || !b.post_attention_norm) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "layer %u lacks a norm", l);
+        for (int i = 0; i < RSR_CUDA_PROJECTIONS; ++i) {
+            uint32_t rows, cols;
+            projection_shape(*d, i, &rows, &cols);
+            const rsr_cuda_projection & p = b.projections[i];
+            if (!p.weights || p.rows != rows || p.cols != cols) {
+                return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "layer %u projection %d is %ux%u; the model needs %ux%u", l, i, p.rows,
+                                     p.cols, rows, cols);
+            }
+        }
+    }
+    return RSR_CUDA_OK;
+}
+
+extern "C" rsr_cuda_status rsr_cuda_model_size(const rsr_cuda_model_desc * d, uint64_t * bytes) {
+    rsr_cuda_clear_error();
+    RSR_TRY(check_desc(d));
+    if (!bytes) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "rsr_cuda_model_size: bytes is NULL");
+    uint64_t total = 0, t;
+    dense_bytes(d->embeddings, "embeddings", &t);
+    total += t;
+    if (d->head.data != d->embeddings.data) {
+        dense_bytes(d->head, "head", &t);
+        total += t;
+    }
+    const uint64_t q = (uint64_t)d->heads * d->head_dim, kv = (uint64_t)d->kv_heads * d->head_dim, n = d->max_batch;
+    for (int i = 0; i < RSR_CUDA_PROJECTIONS; ++i) { // the larger of the two layouts, since AUTO picks later
+        uint32_t rows, cols;
+        projection_shape(*d, i, &rows, &cols);
+        t = ternary_layout_bytes(RSR_CUDA_KERNEL_PACKED_I2, rows, cols);
+        const uint64_t rsrt = ternary_layout_bytes(RSR_CUDA_KERNEL_RSRT, rows, cols);
+        total += (t > rsrt ? t : rsrt) * d->layers;
+    }
+    total += (uint64_t)d->layers * (2 * kv * d->capacity * 4 + (4 * d->hidden + q + 2 * d->intermediate) * 4);
+    total += (uint64_t)d->capacity * d->head_dim * 4; // rope tables
+    total += n * (2 * d->hidden + 2 * max_cols(*d) + q + 2 * kv + q + 2 * d->intermediate) * 4; // activations
+    total += n * d->heads * d->capacity * 4;                                                     // attention scores
+    total += n * (quantized_stride(max_cols(*d)) + 8 + 4 * max_cols(*d));                      // int8 rows, products
+    total += (uint64_t)d->vocab * 4 + (64u << 20);                                               // logits, CUDA's own
+    *bytes = total;
+    return RSR_CUDA_OK;
+}
+
+// ---- upload ------------------------------------------------------------------------------------------
+
+template <class T>
+static rsr_cuda_status device_alloc(T ** p, uint64_t count, const char * what) {
+    CUDA_TRY(cudaMalloc((void **)p, count * sizeof(T) + 16), what); // + 16: whole-word reads at the end
+    return RSR_CUDA_OK;
+}
+
+template <class T>
+static rsr_cuda_status upload(T ** p, const void * host, uint64_t bytes, const char * what) {
+    if (!host) {
+        *p = nullptr;
+        return RSR_CUDA_OK;
+    }
+    CUDA_TRY(cudaMalloc((void **)p, bytes), what);
+    CUDA_TRY(cudaMemcpy(*p, host, bytes, cudaMemcpyHostToDevice), what);
+    return RSR_CUDA_OK;
+}
+
+extern "C" void rsr_cuda_model_free(rsr_cuda_model * m) {
+    if (!m) return;
+    cudaSetDevice(m->ctx->device);
+    cudaStreamSynchronize(m->ctx->stream);
+    if (m->decode_graph) cudaGraphExecDestroy(m->decode_graph);
+    if (m->blocks) {
+        for (uint32_t l = 0; l < m->d.layers; ++l) {
+            gpu_block & b = m->blocks[l];
+            for (void * p : { (void *)b.input_norm, (void *)b.post_attention_norm, (void *)b.attention_sub_norm,
+                              (void *)b.mlp_sub_norm, (void *)b.cache_k, (void *)b.cache_v }) {
+                cudaFree(p);
+            }
+            for (gpu_linear & lin : b.linears) {
+                gpu_projection_free(&lin.p);
+                cudaFree(lin.bias);
+                cudaFree(lin.input_norm);
+            }
+        }
+        free(m->blocks);
+    }
+    if (m->head_data != m->embeddings_data) cudaFree(m->head_data);
+    for (void * p : { m->embeddings_data, (void *)m->final_norm, (void *)m->cos_table, (void *)m->sin_table, (void *)m->hidden,
+                      (void *)m->normed, (void *)m->linear_input, (void *)m->q, (void *)m->k, (void *)m->v,
+                      (void *)m->attention, (void *)m->gate, (void *)m->up, (void *)m->scores, (void *)m->logits,
+                      (void *)m->x.q, (void *)m->x.scales, (void *)m->x.sums, (void *)m->products, (void *)m->tokens,
+                      (void *)m->pos }) {
+        cudaFree(p);
+    }
+    cudaFreeHost(m->host_tokens);
+    cudaFreeHost(m->host_pos);
+    cudaFreeHost(m->host_logits);
+    free(m);
+}
+
+static rsr_cuda_status upload_blocks(rsr_cuda_model * m, const rsr_cuda_model_desc * d) {
+    m->blocks = (gpu_block *)calloc(d->layers, sizeof(gpu_block));
+    if (!m->blocks) return rsr_cuda_fail(RSR_CUDA_ERR_OUT_OF_MEMORY, "out of host memory");
+    const uint64_t q = (uint64_t)d->heads * d->head_dim, kv = (uint64_t)d->kv_heads * d->head_dim;
+    std::map<std::pair<uint32_t, uint32_t>, rsr_cuda_kernel> picked; // per shape
+    for (uint32_t l = 0; l < d->layers; ++l) {
+        const rsr_cuda_block & src = d->blocks[l];
+        gpu_block & b = m->blocks[l];
+        RSR_TRY(upload(&b.input_norm, src.input_norm, d->hidden * 4, "uploading norms"));
+        RSR_TRY(upload(&b.post_attention_norm, src.post_attention_norm, d->hidden * 4, "uploading norms"));
+        RSR_TRY(upload(&b.attention_sub_norm, src.attention_sub_norm, q * 4, "uploading norms"));
+        RSR_TRY(upload(&b.mlp_sub_norm, src.mlp_sub_norm, (uint64_t)d->intermediate * 4, "uploading norms"));
+        RSR_TRY(device_alloc(&b.cache_k, kv * d->capacity, "allocating the KV cache"));
+        RSR_TRY(device_alloc(&b.cache_v, kv * d->capacity, "allocating the KV cache"));
+        for (int i = 0; i < RSR_CUDA_PROJECTIONS; ++i) {
+            const rsr_cuda_projection & p = src.projections[i];
+            gpu_linear & lin = b.linears[i];
+            lin.scale = p.scale;
+            lin.divide = p.divide;
+            rsr_cuda_kernel kernel = d->kernel;
+            if (kernel == RSR_CUDA_KERNEL_AUTO) {
+                auto found = picked.find({ p.rows, p.cols });
+                if (found == picked.end()) {
+                    RSR_TRY(ternary_pick_kernel(p.weights, p.rows, p.cols, m->ctx->stream, &kernel));
+                    picked[{ p.rows, p.cols }] = kernel;
+                } else {
+                    kernel = found->second;
+                }
+            }
+            RSR_TRY(gpu_projection_create(kernel, p.weights, p.rows, p.cols, &lin.p));
+            m->kernel_counts[kernel] += 1;
+            RSR_TRY(upload(&lin.bias, p.bias, (uint64_t)p.rows * 4, "uploading a bias"));
+            RSR_TRY(upload(&lin.input_norm, p.input_norm, (uint64_t)p.cols * 4, "uploading an input norm"));
+        }
+    }
+    return RSR_CUDA_OK;
+}
+
+static rsr_cuda_status upload_model(rsr_cuda_model * m, const rsr_cuda_model_desc * d) {
+    uint64_t bytes;
+    dense_bytes(d->embeddings, "embeddings", &bytes);
+    RSR_TRY(upload(&m->embeddings_data, d->embeddings.data, bytes, "uploading the embeddings"));
+    if (d->head.data == d->embeddings.data) {
+        m->head_data = m->embeddings_data;
+    } else {
+        dense_bytes(d->head, "head", &bytes);
+        RSR_TRY(upload(&m->head_data, d->head.data, bytes, "uploading the output head"));
+    }
+    RSR_TRY(upload(&m->final_norm, d->final_norm, d->hidden * 4, "uploading the final norm"));
+
+    // RoPE angles with the host's cosf and sinf, the functions the CPU path calls
+    const uint32_t half = d->head_dim / 2;
+    float * table = (float *)malloc((uint64_t)d->capacity * half * 2 * sizeof(float));
+    if (!table) return rsr_cuda_fail(RSR_CUDA_ERR_OUT_OF_MEMORY, "out of host memory for RoPE tables");
+    for (uint32_t p = 0; p < d->capacity; ++p) {
+        for (uint32_t i = 0; i < half; ++i) {
+            const float angle = (float)p * d->inv_freq[i];
+            table[(uint64_t)p * half + i] = cosf(angle);
+            table[((uint64_t)d->capacity + p) * half + i] = sinf(angle);
+        }
+    }
+    const uint64_t table_bytes = (uint64_t)d->capacity * half * sizeof(float);
+    rsr_cuda_status s = upload(&m->cos_table, table, table_bytes, "uploading RoPE tables");
+    if (s == RSR_CUDA_OK) s = upload(&m->sin_table, table + (uint64_t)d->capacity * half, table_bytes, "uploading RoPE tables");
+    free(table);
+    RSR_TRY(s);
+
+    RSR_TRY(upload_blocks(m, d));
+
+    const uint64_t n = d->max_batch, q = (uint64_t)d->heads * d->head_dim, kv = (uint64_t)d->kv_heads * d->head_dim;
+    const uint64_t wide = max_cols(*d);
+    RSR_TRY(device_alloc(&m->hidden, n * d->hidden, "allocating activations"));
+    RSR_TRY(device_alloc(&m->normed, n * wide, "allocating activations"));
+    RSR_TRY(device_alloc(&m->linear_input, n * wide, "allocating activations"));
+    RSR_TRY(device_alloc(&m->q, n * q, "allocating activations"));
+    RSR_TRY(device_alloc(&m->k, n * kv, "allocating activations"));
+    RSR_TRY(device_alloc(&m->v, n * kv, "allocating activations"));
+    RSR_TRY(device_alloc(&m->attention, n * q, "allocating activations"));
+    RSR_TRY(device_alloc(&m->gate, n * d->intermediate, "allocating activations"));
+    RSR_TRY(device_alloc(&m->up, n * d->intermediate, "allocating activations"));
+    RSR_TRY(device_alloc(&m->scores, n * d->heads * d->capacity, "allocating attention scores"));
+    RSR_TRY(device_alloc(&m->logits, d->vocab, "allocating logits"));
+    m->x.stride = quantized_stride((uint32_t)wide);
+    RSR_TRY(device_alloc(&m->x.q, n * m->x.stride, "allocating activations"));
+    RSR_TRY(device_alloc(&m->x.scales, n, "allocating activations"));
+    RSR_TRY(device_alloc(&m->x.sums, n, "allocating activations"));
+    RSR_TRY(device_alloc(&m->products, n * wide, "allocating activations"));
+    RSR_TRY(device_alloc(&m->tokens, n, "allocating token ids"));
+    RSR_TRY(device_alloc(&m->pos, 1, "allocating the position"));
+    CUDA_TRY(cudaMallocHost((void **)&m->host_tokens, n * sizeof(int32_t)), "allocating pinned memory");
+    CUDA_TRY(cudaMallocHost((void **)&m->host_pos, sizeof(int32_t)), "allocating pinned memory");
+    CUDA_TRY(cudaMallocHost((void **)&m->host_logits, (uint64_t)d->vocab * sizeof(float)), "allocating pinned memory");
+    return RSR_CUDA_OK;
+}
+
+extern "C" rsr_cuda_status rsr_cuda_model_create(rsr_cuda_context * ctx, const rsr_cuda_model_desc * desc, rsr_cuda_model ** out) {
+    rsr_cuda_clear_error();
+    if (!ctx || !out) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "rsr_cuda_model_create: a pointer is NULL");
+    *out = nullptr;
+    uint64_t need;
+    RSR_TRY(rsr_cuda_model_size(desc, &need));
+    CUDA_TRY(cudaSetDevice(ctx->device), "selecting the CUDA device");
+    size_t free_bytes = 0, total_bytes = 0;
+    CUDA_TRY(cudaMemGetInfo(&free_bytes, &total_bytes), "reading the device's free memory");
+    if (need > free_bytes) {
+        return rsr_cuda_fail(RSR_CUDA_ERR_OUT_OF_MEMORY,
+                             "the model needs %.2f GiB of GPU memory with a %u-position cache; %s has %.2f GiB free of %.2f",
+                             need / 1073741824.0, desc->capacity, ctx->prop.name, free_bytes / 1073741824.0,
+                             total_bytes / 1073741824.0);
+    }
+    rsr_cuda_model * m = (rsr_cuda_model *)calloc(1, sizeof *m);
+    if (!m) return rsr_cuda_fail(RSR_CUDA_ERR_OUT_OF_MEMORY, "out of host memory");
+    m->ctx = ctx;
+    m->d = *desc;
+    m->embeddings = desc->embeddings;
+    m->head = desc->head;
+    const rsr_cuda_status s = upload_model(m, desc);
+    if (s != RSR_CUDA_OK) {
+        rsr_cuda_model_free(m);
+        return s;
+    }
+    *out = m;
+    return RSR_CUDA_OK;
+}
+
+extern "C" void rsr_cuda_model_reset(rsr_cuda_model * m) {
+    if (m) m->positions = 0;
+}
+
+extern "C" uint32_t rsr_cuda_model_positions(const rsr_cuda_model * m) { return m ? m->positions : 0; }
+
+extern "C" void rsr_cuda_model_kernel_counts(const rsr_cuda_model * m, uint32_t counts[3]) {
+    for (int i = 0; i < 3; ++i) counts[i] = m ? m->kernel_counts[i] : 0;
+}
+
+// ---- forward -----------------------------------------------------------------------------------------
+
+// One projection of n rows of input into out (or added to out); `quantized` says x.q already holds input.
+static void project(rsr_cuda_model * m, const gpu_linear & lin, const float * input, uint32_t n, float * out, bool accumulate,
+                    bool quantized) {
+    cudaStream_t stream = m->ctx->stream;
+    if (lin.input_norm) {
+        launch_rms_norm(input, n, lin.p.cols, lin.input_norm, m->d.input_norm_eps, m->linear_input, stream);
+        input = m->linear_input;
+        quantized = false;
+    }
+    if (!quantized) launch_quantize(input, n, lin.p.cols, m->x, stream);
+    ternary_product(lin.p, m->x, n, m->products, stream);
+    launch_dequantize(m->products, m->x.scales, n, lin.p.rows, lin.scale, lin.divide, lin.bias, out, accumulate, stream);
+}
+
+// Whether a projection reuses the previous one's quantized input (the same input, no norm of its own).
+static bool shares_input(const gpu_linear & lin) { return lin.input_norm == nullptr; }
+
+// n tokens (device m->tokens) at positions m->pos[0]...; leaves the logits of the last in m->logits.
+static void run_tokens(rsr_cuda_model * m, uint32_t n) {
+    const rsr_cuda_model_desc & d = m->d;
+    cudaStream_t stream = m->ctx->stream;
+    const uint32_t q_width = d.heads * d.head_dim;
+    launch_embed(m->embeddings, m->embeddings_data, m->tokens, n, m->hidden, stream);
+    for (uint32_t l = 0; l < d.layers; ++l) {
+        gpu_block & b = m->blocks[l];
+        gpu_linear * lin = b.linears;
+        launch_rms_norm(m->hidden, n, d.hidden, b.input_norm, d.rms_norm_eps, m->normed, stream);
+        project(m, lin[RSR_CUDA_Q], m->normed, n, m->q, false, false);
+        project(m, lin[RSR_CUDA_K], m->normed, n, m->k, false, shares_input(lin[RSR_CUDA_Q]) && shares_input(lin[RSR_CUDA_K]));
+        project(m, lin[RSR_CUDA_V], m->normed, n, m->v, false, shares_input(lin[RSR_CUDA_K]) && shares_input(lin[RSR_CUDA_V]));
+        launch_rope(m->q, n, d.heads, d.head_dim, m->cos_table, m->sin_table, m->pos, stream);
+        launch_rope(m->k, n, d.kv_heads, d.head_dim, m->cos_table, m->sin_table, m->pos, stream);
+        launch_kv_store(m->k, m->v, n, d.kv_heads, d.head_dim, d.capacity, b.cache_k, b.cache_v, m->pos, stream);
+        launch_attention(m->q, n, d.heads, d.kv_heads, d.head_dim, d.capacity, b.cache_k, b.cache_v, m->scores, m->attention,
+                         m->pos, stream);
+        const float * attention_out = m->attention;
+        if (b.attention_sub_norm) {
+            launch_rms_norm(m->attention, n, q_width, b.attention_sub_norm, d.rms_norm_eps, m->normed, stream);
+            attention_out = m->normed;
+        }
+        project(m, lin[RSR_CUDA_O], attention_out, n, m->hidden, true, false);
+
+        launch_rms_norm(m->hidden, n, d.hidden, b.post_attention_norm, d.rms_norm_eps, m->normed, stream);
+        project(m, lin[RSR_CUDA_GATE], m->normed, n, m->gate, false, false);
+        project(m, lin[RSR_CUDA_UP], m->normed, n, m->up, false, shares_input(lin[RSR_CUDA_GATE]) && shares_input(lin[RSR_CUDA_UP]));
+        launch_glu(m->gate, m->up, (uint64_t)n * d.intermediate, d.activation, stream);
+        const float * mlp_out = m->gate;
+        if (b.mlp_sub_norm) {
+            launch_rms_norm(m->gate, n, d.intermediate, b.mlp_sub_norm, d.rms_norm_eps, m->normed, stream);
+            mlp_out = m->normed;
+        }
+        project(m, lin[RSR_CUDA_DOWN], mlp_out, n, m->hidden, true, false);
+    }
+    launch_rms_norm(m->hidden + (uint64_t)(n - 1) * d.hidden, 1, d.hidden, m->final_norm, d.rms_norm_eps, m->normed, stream);
+    if (m->head.type == RSR_CUDA_DTYPE_Q8_ROW || m->head.type == RSR_CUDA_DTYPE_Q4_32) launch_quantize(m->normed, 1, d.hidden, m->x, stream);
+    launch_head(m->head, m->head_data, m->normed, m->x, m->logits, stream);
+}
+
+// The decode step as a graph: captured on first use, replayed with new token and position values.
+static rsr_cuda_status run_decode(rsr_cuda_model * m) {
+    cudaStream_t stream = m->ctx->stream;
+    if (!m->decode_graph) {
+        cudaGraph_t graph;
+        CUDA_TRY(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "capturing the decode step");
+        run_tokens(m, 1);
+        CUDA_TRY(cudaStreamEndCapture(stream, &graph), "capturing the decode step");
+        const cudaError_t e = cudaGraphInstantiate(&m->decode_graph, graph, 0);
+        cudaGraphDestroy(graph);
+        if (e != cudaSuccess) {
+            m->decode_graph = nullptr;
+            return rsr_cuda_fail_cuda(e, "instantiating the decode graph");
+        }
+    }
+    CUDA_TRY(cudaGraphLaunch(m->decode_graph, stream), "launching the decode step");
+    return RSR_CUDA_OK;
+}
+
+extern "C" rsr_cuda_status rsr_cuda_model_forward(rsr_cuda_model * m, const int32_t * tokens, uint32_t n_tokens, float * logits) {
+    rsr_cuda_clear_error();
+    if (!m || !tokens || !logits) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "rsr_cuda_model_forward: a pointer is NULL");
+    if (n_tokens == 0) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "nothing to run: no tokens");
+    if ((uint64_t)m->positions + n_tokens > m->d.capacity) {
+        return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "%llu positions exceed the cache's %u",
+                             (unsigned long long)m->positions + n_tokens, m->d.capacity);
+    }
+    for (uint32_t i = 0; i < n_tokens; ++i) {
+        if (tokens[i] < 0 || (uint32_t)tokens[i] >= m->d.vocab) {
+            return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "token id %d is outside the vocabulary of %u", tokens[i], m->d.vocab);
+        }
+    }
+    CUDA_TRY(cudaSetDevice(m->ctx->device), "selecting the CUDA device");
+    cudaStream_t stream = m->ctx->stream;
+    for (uint32_t done = 0; done < n_tokens;) {
+        const uint32_t n = n_tokens - done < m->d.max_batch ? n_tokens - done : m->d.max_batch;
+        // the previous step has finished reading the pinned buffers (synchronised below)
+        memcpy(m->host_tokens, tokens + done, n * sizeof(int32_t));
+        *m->host_pos = (int32_t)m->positions;
+        CUDA_TRY(cudaMemcpyAsync(m->tokens, m->host_tokens, n * sizeof(int32_t), cudaMemcpyHostToDevice, stream), "uploading tokens");
+        CUDA_TRY(cudaMemcpyAsync(m->pos, m->host_pos, sizeof(int32_t), cudaMemcpyHostToDevice, stream), "uploading the position");
+        if (n == 1) {
+            RSR_TRY(run_decode(m));
+        } else {
+            run_tokens(m, n);
+            CUDA_TRY(cudaGetLastError(), "launching the forward pass");
+        }
+        CUDA_TRY(cudaStreamSynchronize(stream), "running the forward pass");
+        m->positions += n;
+        done += n;
+    }
+    CUDA_TRY(cudaMemcpyAsync(m->host_logits, m->logits, (uint64_t)m->d.vocab * sizeof(float), cudaMemcpyDeviceToHost, stream),
+             "copying logits back");
+    CUDA_TRY(cudaStreamSynchronize(stream), "copying logits back");
+    memcpy(logits, m->host_logits, (uint64_t)m->d.vocab * sizeof(float));
+    return RSR_CUDA_OK;
+}
