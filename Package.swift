@@ -28,6 +28,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("pthread"), .linkedLibrary("m")]
         ),
         .target(name: "RSRCore", dependencies: ["CRSRKernels"]),
+        // The CUDA library itself (cuda/src) is built by Scripts/build-cuda.sh; rsr only loads it at run time.
+        .target(name: "CRSRCuda", path: "cuda", exclude: ["src"], sources: ["loader"], publicHeadersPath: "include",
+                cSettings: kernelFlags, linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CUDABackend", dependencies: ["CRSRCuda", "RSRCore", "RSRFormat", "RSRModel"]),
         .target(name: "FileIO"),
         .target(name: "Console"),
         .target(name: "SafeTensors", dependencies: ["FileIO"], swiftSettings: weightLoopFlags),
@@ -42,7 +46,7 @@ let package = Package(
         .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels", "RSRFormat", "RSRModel"]),
         .target(
             name: "RSRCLI",
-            dependencies: ["RSRCore", "RSRBench", "RSRConvert", "RSRFormat", "RSRModel", "Tokenizers", "ChatTemplate", "Hub",
+            dependencies: ["RSRCore", "RSRBench", "RSRConvert", "RSRFormat", "RSRModel", "Tokenizers", "ChatTemplate", "Hub", "CUDABackend",
                            "SafeTensors", "Console", "FileIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
@@ -57,6 +61,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "FileIO", "TestSupport"]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "TestSupport"]),
         .testTarget(name: "RSRModelTests", dependencies: ["RSRModel", "RSRConvert", "RSRFormat", "RSRCore", "FileIO", "TestSupport"]),
+        .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "RSRCore", "TestSupport"]),
         .testTarget(name: "RSRFormatTests", dependencies: ["RSRFormat", "RSRCore", "FileIO", "TestSupport"]),
         .testTarget(name: "RSRConvertTests", dependencies: ["RSRConvert", "RSRFormat", "RSRCore", "SafeTensors", "FileIO", "TestSupport"]),
     ]

@@ -25,12 +25,12 @@ public enum StopReason: String, Sendable {
 /// Prefill then decode: runs the prompt as batches, then one token at a time, handing each new token to
 /// a callback that may stop early.
 public struct Generator {
-    public let model: Transformer
+    public let model: any LanguageModel
     public var options: SamplingOptions
     /// Token ids that end generation (eos, end of turn).
     public var stopTokens: Set<Int>
 
-    public init(model: Transformer, options: SamplingOptions = SamplingOptions(), stopTokens: Set<Int> = []) {
+    public init(model: any LanguageModel, options: SamplingOptions = SamplingOptions(), stopTokens: Set<Int> = []) {
         self.model = model
         self.options = options
         self.stopTokens = stopTokens
@@ -46,13 +46,13 @@ public struct Generator {
             throw ModelError("the prompt has \(prompt.count) tokens; the model's context window is \(context)")
         }
         let capacity = prompt.count + min(max(maxTokens, 0), context - prompt.count)
-        let cache = model.makeCache(capacity: capacity)
+        try model.beginSequence(capacity: capacity)
         var sampler = Sampler(options)
         var stats = GenerationStats()
         stats.promptTokens = prompt.count
         var history = prompt
         var start = Date()
-        var logits = try model.forward(prompt, cache: cache)
+        var logits = try model.advance(prompt)
         stats.prefillSeconds = Date().timeIntervalSince(start)
         guard maxTokens > 0 else { return (stats, .length) }
         start = Date()
@@ -69,7 +69,7 @@ public struct Generator {
             if !wanted { return finish(.stopped) }
             if stats.generatedTokens >= maxTokens { return finish(.length) }
             if history.count >= context { return finish(.contextFull) }  // prompt and reply fill the window
-            logits = try model.forward([token], cache: cache)
+            logits = try model.advance([token])
         }
     }
 }

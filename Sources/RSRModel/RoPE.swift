@@ -3,11 +3,12 @@ import RSRFormat
 
 /// Rotary position embeddings in transformers' rotate-half convention: dimension i and i + d/2 of each
 /// head rotate together by position x inv_freq[i].
-struct RoPE {
-    let headDim: Int
-    let inverseFrequencies: [Float]
+public struct RoPE {
+    public let headDim: Int
+    /// inv_freq[i] for dimension pairs (i, i + headDim / 2).
+    public let inverseFrequencies: [Float]
 
-    init(config c: ModelConfig) {
+    public init(config c: ModelConfig) {
         headDim = c.headDim
         // as transformers: 1 / theta^(arange(0, d, 2) / d) in f32
         var inv = (0..<c.headDim / 2).map { i in Float(1) / powf(Float(c.ropeTheta), Float(2 * i) / Float(c.headDim)) }

@@ -16,6 +16,8 @@ public final class Transformer {
     private let activation: Norms.Activation
     /// Prompt tokens per prefill step.
     public let maxBatch: Int
+    /// The cache of the sequence run through `LanguageModel`.
+    var sequence: KVCache?
 
     /// How the ternary projections are computed.
     public let kernel: ProductKernel

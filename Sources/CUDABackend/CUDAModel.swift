@@ -1,0 +1,66 @@
+import CRSRCuda
+import Foundation
+import RSRCore
+import RSRFormat
+import RSRModel
+
+/// A model file's transformer on a CUDA device: weights, KV cache and activations stay on the GPU; token
+/// ids go in and logits come back.
+public final class CUDAModel: LanguageModel {
+    public let device: CUDADevice
+    public let file: ModelFile
+    public let config: ModelConfig
+    public let kernel: CUDAKernel
+    /// Prompt tokens per prefill step.
+    public let maxBatch: Int
+    private var model: OpaquePointer?
+    private var capacity = 0
+    private let logits: UnsafeMutableBufferPointer<Float>
+
+    /// Checks the file; the weights go to the GPU when the first sequence begins, with its cache.
+    public init(file: ModelFile, device: CUDADevice, kernel: CUDAKernel = .auto, maxBatch: Int = 128) throws {
+        guard maxBatch >= 1 else { throw CUDAError(.invalidArgument, "maxBatch must be at least 1, not \(maxBatch)") }
+        self.device = device
+        self.file = file
+        config = file.manifest.model
+        self.kernel = kernel
+        self.maxBatch = maxBatch
+        logits = .allocate(capacity: config.vocabSize)
+    }
+
+    deinit {
+        if let model { device.library.api.model_free(model) }
+        logits.deallocate()
+    }
+
+    public func beginSequence(capacity: Int) throws {
+        if let model, capacity <= self.capacity {
+            device.library.api.model_reset(model)
+            return
+        }
+        if let model { device.library.api.model_free(model) }
+        model = nil
+        model = try ModelUpload(file: file, kernel: kernel, maxBatch: maxBatch, capacity: capacity).create(on: device)
+        self.capacity = capacity
+    }
+
+    public func advance(_ tokens: [Int]) throws -> UnsafeBufferPointer<Float> {
+        guard let model else { throw CUDAError(.invalidArgument, "advance before beginSequence: no sequence has been started") }
+        if let bad = tokens.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
+            throw CUDAError(.invalidArgument, "token id \(bad) is outside the vocabulary of \(config.vocabSize)")
+        }
+        let ids = tokens.map { Int32($0) }
+        try device.library.check(device.library.api.model_forward(model, ids, UInt32(ids.count), logits.baseAddress))
+        return UnsafeBufferPointer(logits)
+    }
+
+    /// How many projections run on each kernel (after the first sequence began).
+    public var kernelCounts: [CUDAKernel: Int] {
+        guard let model else { return [:] }
+        var counts: (UInt32, UInt32, UInt32) = (0, 0, 0)
+        withUnsafeMutablePointer(to: &counts) {
+            $0.withMemoryRebound(to: UInt32.self, capacity: 3) { device.library.api.model_kernel_counts(model, $0) }
+        }
+        return [.rsrT: Int(counts.1), .packedI2: Int(counts.2)]
+    }
+}

@@ -1,0 +1,87 @@
+import CRSRCuda
+import RSRCore
+import RSRFormat
+import RSRModel
+
+/// The description of a model file that rsr_cuda_model_create reads: pointers into the mapped file for
+/// float tensors, and each projection's ternary values unpacked from its decode layout (the GPU builds its
+/// own layouts from them). Holds that memory until the upload is done.
+struct ModelUpload {
+    let file: ModelFile
+    let kernel: CUDAKernel
+    let maxBatch: Int
+    let capacity: Int
+
+    private static let projectionNames = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+    func create(on device: CUDADevice) throws -> OpaquePointer {
+        let c = file.manifest.model
+        var weights: [UnsafeMutableBufferPointer<Int8>] = [] // freed once the upload returns
+        defer { weights.forEach { $0.deallocate() } }
+        var blocks: [rsr_cuda_block] = []
+        for layer in 0..<c.layerCount {
+            var projections: [rsr_cuda_projection] = []
+            for name in Self.projectionNames {
+                let full = "layers.\(layer).\(name)"
+                guard let entry = file.manifest.linears[full] else { throw ModelError("\(file.path): linear \(full) is missing") }
+                guard let decode = entry.layout(for: .decode) else { throw ModelError("\(file.path): \(full) has no decode layout") }
+                let values = try file.layout(decode).unpack().values
+                let copy = UnsafeMutableBufferPointer<Int8>.allocate(capacity: values.count)
+                _ = copy.initialize(from: values)
+                weights.append(copy)
+                projections.append(rsr_cuda_projection(
+                    weights: UnsafePointer(copy.baseAddress), rows: UInt32(entry.rows), cols: UInt32(entry.cols), scale: entry.scale,
+                    divide: entry.scaleMode == .divide ? 1 : 0,
+                    bias: try entry.bias.map { try vector($0, length: entry.rows) },
+                    input_norm: try entry.inputNorm.map { try vector($0, length: entry.cols) }))
+            }
+            let p = projections
+            blocks.append(rsr_cuda_block(
+                input_norm: try vector("layers.\(layer).input_layernorm", length: c.hiddenSize),
+                post_attention_norm: try vector("layers.\(layer).post_attention_layernorm", length: c.hiddenSize),
+                attention_sub_norm: c.subNorms ? try vector("layers.\(layer).attn_sub_norm", length: c.headCount * c.headDim) : nil,
+                mlp_sub_norm: c.subNorms ? try vector("layers.\(layer).ffn_sub_norm", length: c.intermediateSize) : nil,
+                projections: (p[0], p[1], p[2], p[3], p[4], p[5], p[6])))
+        }
+        let embeddings = try dense("embed_tokens")
+        let head = c.tiedEmbeddings ? embeddings : try dense("lm_head")
+        let inverseFrequencies = RoPE(config: c).inverseFrequencies
+        let finalNorm = try vector("norm", length: c.hiddenSize)
+
+        return try inverseFrequencies.withUnsafeBufferPointer { inv in
+            try blocks.withUnsafeBufferPointer { blockPointer in
+                var desc = rsr_cuda_model_desc(
+                    vocab: UInt32(c.vocabSize), hidden: UInt32(c.hiddenSize), intermediate: UInt32(c.intermediateSize),
+                    layers: UInt32(c.layerCount), heads: UInt32(c.headCount), kv_heads: UInt32(c.kvHeadCount),
+                    head_dim: UInt32(c.headDim), activation: c.activation == .relu2 ? RSR_CUDA_RELU2 : RSR_CUDA_SILU,
+                    rms_norm_eps: c.rmsNormEps, input_norm_eps: c.linearInputNormEps ?? 0,
+                    capacity: UInt32(capacity), max_batch: UInt32(maxBatch), inv_freq: inv.baseAddress,
+                    embeddings: embeddings, head: head, final_norm: finalNorm, blocks: blockPointer.baseAddress,
+                    kernel: kernel.raw)
+                var model: OpaquePointer?
+                try device.library.check(device.library.api.model_create(device.context, &desc, &model))
+                return model!
+            }
+        }
+    }
+
+    private func vector(_ name: String, length: Int) throws -> UnsafePointer<Float> {
+        guard let (entry, bytes) = file.tensor(name) else { throw ModelError("\(file.path): tensor \(name) is missing") }
+        guard entry.type == .f32, entry.shape == [length], let base = bytes.baseAddress else {
+            throw ModelError("\(file.path): tensor \(name) is \(entry.type.rawValue) \(entry.shape); expected F32 [\(length)]")
+        }
+        return base.assumingMemoryBound(to: Float.self)
+    }
+
+    private func dense(_ name: String) throws -> rsr_cuda_tensor {
+        let c = file.manifest.model
+        guard let (entry, bytes) = file.tensor(name) else { throw ModelError("\(file.path): tensor \(name) is missing") }
+        let types: [TensorType: rsr_cuda_dtype] = [.f32: RSR_CUDA_DTYPE_F32, .f16: RSR_CUDA_DTYPE_F16, .bf16: RSR_CUDA_DTYPE_BF16,
+                                                    .q8Row: RSR_CUDA_DTYPE_Q8_ROW, .q4_32: RSR_CUDA_DTYPE_Q4_32]
+        guard let type = types[entry.type], entry.shape == [c.vocabSize, c.hiddenSize] else {
+            throw ModelError("\(file.path): tensor \(name) is \(entry.type.rawValue) \(entry.shape); expected [\(c.vocabSize), \(c.hiddenSize)]")
+        }
+        return rsr_cuda_tensor(type: type, rows: UInt32(c.vocabSize), cols: UInt32(c.hiddenSize), data: bytes.baseAddress,
+                               bytes: UInt64(bytes.count))
+    }
+}

@@ -1,0 +1,28 @@
+import RSRFormat
+
+/// What generation needs of a model, wherever it runs: the CPU `Transformer` or a GPU backend. A model
+/// holds one sequence at a time.
+public protocol LanguageModel: AnyObject {
+    var config: ModelConfig { get }
+    /// Starts a new sequence of up to `capacity` positions, forgetting the previous one.
+    func beginSequence(capacity: Int) throws
+    /// Runs `tokens` at the sequence's next positions and returns the logits after the last one (valid
+    /// until the next call).
+    func advance(_ tokens: [Int]) throws -> UnsafeBufferPointer<Float>
+}
+
+extension Transformer: LanguageModel {
+    public func beginSequence(capacity: Int) throws {
+        if let cache = sequence, cache.capacity >= capacity {
+            cache.reset()
+        } else {
+            sequence = nil // free the old cache before allocating the new one
+            sequence = makeCache(capacity: capacity)
+        }
+    }
+
+    public func advance(_ tokens: [Int]) throws -> UnsafeBufferPointer<Float> {
+        guard let sequence else { throw ModelError("advance before beginSequence: no sequence has been started") }
+        return try forward(tokens, cache: sequence)
+    }
+}

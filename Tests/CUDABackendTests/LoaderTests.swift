@@ -1,0 +1,108 @@
+import CUDABackend
+import Foundation
+import XCTest
+
+/// The loader's error paths, which every machine can check: the library missing, a file that is not one,
+/// a library of another ABI version, and the real library on a machine without a CUDA device.
+final class LoaderTests: XCTestCase {
+    private var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rsr-cuda-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    func testMissingLibrarySaysHowToBuildIt() {
+        let missing = scratch.appendingPathComponent("librsr_cuda.so").path
+        XCTAssertThrowsError(try CUDALibrary(searching: [missing])) { error in
+            let e = error as! CUDAError
+            XCTAssertEqual(e.kind, .libraryNotFound)
+            XCTAssertTrue(e.meansNoCUDA)
+            XCTAssertTrue(e.message.contains("Scripts/build-cuda.sh"), e.message)
+            XCTAssertTrue(e.message.contains(missing), e.message)
+        }
+    }
+
+    func testSearchOrder() {
+        let explicit = CUDALibrary.searchPaths(environment: ["RSR_CUDA_LIBRARY": "/opt/x/librsr_cuda.so"], executable: "/a/b/rsr")
+        XCTAssertEqual(explicit, ["/opt/x/librsr_cuda.so"])
+        let paths = CUDALibrary.searchPaths(environment: [:], executable: "/p/.build/x86_64-unknown-linux-gnu/release/rsr",
+                                            currentDirectory: "/work")
+        XCTAssertEqual(paths, ["/p/.build/x86_64-unknown-linux-gnu/release/librsr_cuda.so", "/p/.build/cuda/librsr_cuda.so",
+                               "/p/.build/x86_64-unknown-linux-gnu/cuda/librsr_cuda.so", "/work/.build/cuda/librsr_cuda.so"])
+    }
+
+    func testNotASharedLibrary() throws {
+        let bogus = scratch.appendingPathComponent("librsr_cuda.so")
+        try Data("not an ELF file".utf8).write(to: bogus)
+        XCTAssertThrowsError(try CUDALibrary(searching: [bogus.path])) { error in
+            let e = error as! CUDAError
+            XCTAssertEqual(e.kind, .libraryUnusable)
+            XCTAssertFalse(e.meansNoCUDA)
+            XCTAssertTrue(e.message.contains(bogus.path), e.message)
+        }
+    }
+
+    /// A real shared library that answers another ABI version.
+    func testOtherABIVersionIsRefused() throws {
+        let source = scratch.appendingPathComponent("other.c"), library = scratch.appendingPathComponent("libother.so")
+        try Data("int rsr_cuda_abi_version(void) { return 999; }\n".utf8).write(to: source)
+        try compile(source: source, into: library)
+        XCTAssertThrowsError(try CUDALibrary(searching: [library.path])) { error in
+            let e = error as! CUDAError
+            XCTAssertEqual(e.kind, .libraryUnusable)
+            XCTAssertTrue(e.message.contains("ABI version 999"), e.message)
+        }
+    }
+
+    /// A library of the right version that lacks the other functions.
+    func testMissingFunctionIsRefused() throws {
+        let source = scratch.appendingPathComponent("partial.c"), library = scratch.appendingPathComponent("libpartial.so")
+        try Data("int rsr_cuda_abi_version(void) { return 1; }\n".utf8).write(to: source)
+        try compile(source: source, into: library)
+        XCTAssertThrowsError(try CUDALibrary(searching: [library.path])) { error in
+            let e = error as! CUDAError
+            XCTAssertEqual(e.kind, .libraryUnusable)
+            XCTAssertTrue(e.message.contains("has no function rsr_cuda_last_error"), e.message)
+        }
+    }
+
+    /// The library Scripts/build-cuda.sh built, on a machine without a GPU: it loads, and finding no device
+    /// is a clear error rather than a crash. Scripts/test.sh builds the library and sets
+    /// RSR_REQUIRE_CUDA_LIBRARY, so there this test cannot be skipped.
+    func testBuiltLibraryWithoutDevice() throws {
+        let built = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/cuda/librsr_cuda.so").path
+        guard FileManager.default.fileExists(atPath: built) else {
+            if ProcessInfo.processInfo.environment["RSR_REQUIRE_CUDA_LIBRARY"] != nil {
+                XCTFail("\(built) is missing: Scripts/build-cuda.sh did not build it")
+            }
+            throw XCTSkip("\(built) is not built (Scripts/build-cuda.sh)")
+        }
+        let library = try CUDALibrary(searching: [built])
+        do {
+            let count = try library.deviceCount()
+            throw XCTSkip("this machine has \(count) CUDA device(s); Scripts/test-cuda.sh checks the backend on them")
+        } catch let e as CUDAError {
+            XCTAssertTrue(e.kind == .noDriver || e.kind == .noDevice, "\(e.kind): \(e.message)")
+            XCTAssertTrue(e.meansNoCUDA)
+            XCTAssertFalse(e.message.isEmpty)
+            XCTAssertThrowsError(try CUDADevice(library: library)) { error in
+                XCTAssertEqual((error as? CUDAError)?.kind, e.kind)
+            }
+        }
+    }
+
+    private func compile(source: URL, into library: URL) throws {
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        cc.arguments = ["cc", "-shared", "-fPIC", "-o", library.path, source.path]
+        try cc.run()
+        cc.waitUntilExit()
+        XCTAssertEqual(cc.terminationStatus, 0, "cc could not build \(library.lastPathComponent)")
+    }
+}
