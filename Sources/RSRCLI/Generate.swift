@@ -38,8 +38,8 @@ struct Generate: ParsableCommand {
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Where to run: cpu or cuda.")
-    var backend: Backend = .cpu
+    @Option(help: "Where to run: auto (CUDA when it loads and a device exists, else the CPU), cpu or cuda.")
+    var backend: Backend = .auto
 
     @Flag(help: "Do not stop at end-of-sequence tokens.")
     var ignoreEos = false
@@ -59,16 +59,19 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        guard backend == .cpu else {
-            throw ValidationError("--backend cuda: this build of rsr has no CUDA backend; use --backend cpu.")
-        }
         var source = ModelSource(argument: model)
         source.revision = revision
         source.quiet = json
         let file = try source.open()
-        let session = try GenerationSession(file: file, threads: threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 256))
+        let session = try GenerationSession(file: file)
         let promptIDs = try chat ? session.chatPrompt(user: prompt, system: system) : session.tokenizer.encode(prompt)
-        var generator = Generator(model: session.model, options: sampling.options)
+        let context = file.manifest.model.contextLength
+        guard promptIDs.count < context else {
+            throw ModelError("the prompt has \(promptIDs.count) tokens; the model's context window is \(context)")
+        }
+        let (model, backendDescription) = try backend.load(file, threads: threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 256),
+                                                           capacity: min(promptIDs.count + n, context), quiet: json)
+        var generator = Generator(model: model, options: sampling.options)
         generator.stopTokens = ignoreEos ? [] : session.stopTokens
         var decoder = StreamingDecoder(tokenizer: session.tokenizer)
         var generated: [Int] = []
@@ -84,17 +87,17 @@ struct Generate: ParsableCommand {
         if json {
             let report = GenerationReport(promptIDs: promptIDs, generatedIDs: generated,
                                           text: session.tokenizer.decode(generated, skipSpecialTokens: true),
-                                          prefillTokensPerSecond: stats.prefillTokensPerSecond, decodeTokensPerSecond: stats.decodeTokensPerSecond)
+                                          prefillTokensPerSecond: stats.prefillTokensPerSecond, decodeTokensPerSecond: stats.decodeTokensPerSecond,
+                                          backend: backendDescription)
             print(String(decoding: try report.json(), as: UTF8.self))
         } else {
             FileHandle.standardOutput.write(Data((tail + "\n").utf8))
-            let line = String(format: "prompt: %d tokens, prefill %.1f tok/s; generated: %d tokens, decode %.1f tok/s\n",
-                              stats.promptTokens, stats.prefillTokensPerSecond, stats.generatedTokens, stats.decodeTokensPerSecond)
+            let line = String(format: "prompt: %d tokens, prefill %.1f tok/s; generated: %d tokens, decode %.1f tok/s (%@)\n",
+                              stats.promptTokens, stats.prefillTokensPerSecond, stats.generatedTokens, stats.decodeTokensPerSecond,
+                              backendDescription)
             FileHandle.standardError.write(Data(line.utf8))
         }
     }
-
-    enum Backend: String, ExpressibleByArgument, CaseIterable { case cpu, cuda }
 }
 
 /// `--greedy | --temperature T --top-k K --top-p P --seed S`, shared by generate and bench generate.
@@ -143,8 +146,10 @@ struct GenerationReport: Encodable {
     let text: String
     let prefillTokensPerSecond: Double
     let decodeTokensPerSecond: Double
+    let backend: String
 
     enum CodingKeys: String, CodingKey {
+        case backend
         case promptIDs = "prompt_ids", generatedIDs = "generated_ids", text
         case prefillTokensPerSecond = "prefill_tok_s", decodeTokensPerSecond = "decode_tok_s"
     }

@@ -4,26 +4,23 @@ import RSRFormat
 import RSRModel
 import Tokenizers
 
-/// A model file ready to generate: its transformer, its tokenizer and chat template, and the tokens that
-/// end a reply.
+/// A model file's tokenizer and chat template, and the tokens that end a reply.
 struct GenerationSession {
     let file: ModelFile
-    let model: Transformer
     let tokenizer: Tokenizer
 
-    init(file: ModelFile, threads: Int) throws {
+    init(file: ModelFile) throws {
         self.file = file
         var files: [String: [UInt8]] = [:]
         for name in Tokenizer.fileNames {
             if let data = file.file(name) { files[name] = Array(data) }
         }
         tokenizer = try Tokenizer(files: files)
-        model = try Transformer(file: file, threads: threads)
     }
 
     /// The config's eos ids, the tokenizer's eos, and the end-of-turn tokens of the Llama 3 family.
     var stopTokens: Set<Int> {
-        var ids = Set(model.config.eosTokenIds)
+        var ids = Set(file.manifest.model.eosTokenIds)
         if let eos = tokenizer.eosTokenID { ids.insert(eos) }
         for token in ["<|eot_id|>", "<|end_of_text|>", "<|im_end|>"] {
             if let id = tokenizer.id(of: token) { ids.insert(id) }

@@ -3,6 +3,10 @@ import Foundation
 import TestSupport
 import Testing
 
+/// Where Scripts/build-cuda.sh puts the CUDA library.
+let builtCUDALibrary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent(".build/cuda/librsr_cuda.so").path
+
 /// `rsr generate` as a user runs it, on the shared fixtures.
 @Suite(.serialized, .enabled(if: rsrIsBuilt)) struct GenerateCommandTests {
     let dir = TemporaryDirectory()
@@ -64,12 +68,34 @@ import Testing
         #expect(ids.first == 128000 && ids.filter { $0 == 128009 }.count == 2)
     }
 
+    /// Without the CUDA library, --backend cuda says how to build it and --backend auto runs on the CPU.
+    @Test func cudaBackendWithoutItsLibrary() throws {
+        let model = Path.join(fixturesDirectory, "bitnet-2b4t-layout-llama3tok")
+        let missing = dir.file("nowhere/librsr_cuda.so")
+        let noLibrary = environment.merging(["RSR_CUDA_LIBRARY": missing]) { _, new in new }
+        let cuda = try RSRProcess.run(["generate", model, "-p", "x", "-n", "1", "--backend", "cuda"], environment: noLibrary)
+        #expect(cuda.status != 0 && cuda.stderr.contains("\(missing)") && cuda.stderr.contains("Scripts/build-cuda.sh"), "\(cuda.stderr)")
+        let auto = try RSRProcess.run(["generate", model, "-p", "x", "-n", "1", "--json"], environment: noLibrary)
+        #expect(auto.status == 0, "\(auto.stderr)")
+        #expect((try json(auto.stdout)["backend"] as? String)?.hasPrefix("cpu") == true)
+    }
+
+    /// With the library Scripts/build-cuda.sh built but no GPU: a clear error, or the CPU under auto.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: builtCUDALibrary)))
+    func cudaBackendWithoutADevice() throws {
+        let model = Path.join(fixturesDirectory, "bitnet-2b4t-layout-llama3tok")
+        let withLibrary = environment.merging(["RSR_CUDA_LIBRARY": builtCUDALibrary]) { _, new in new }
+        let cuda = try RSRProcess.run(["generate", model, "-p", "x", "-n", "1", "--backend", "cuda"], environment: withLibrary)
+        if cuda.status == 0 { return } // a machine with a GPU: Scripts/test-cuda.sh checks it
+        #expect(cuda.stderr.contains("no NVIDIA driver") || cuda.stderr.contains("no CUDA device"), "\(cuda.stderr)")
+        let auto = try RSRProcess.run(["generate", model, "-p", "x", "-n", "1"], environment: withLibrary)
+        #expect(auto.status == 0 && auto.stderr.contains("running on the CPU") && auto.stderr.contains("(cpu, "), "\(auto.stderr)")
+    }
+
     @Test func badRequestsFailClearly() throws {
         let model = Path.join(fixturesDirectory, "llama-bitlinear-packed")
         let empty = try generate([model, "-p", ""])
         #expect(empty.status != 0 && empty.stderr.contains("prompt is empty"), "\(empty.stderr)")
-        let cuda = try generate([model, "-p", "x", "--backend", "cuda"])
-        #expect(cuda.status != 0 && cuda.stderr.contains("no CUDA backend"), "\(cuda.stderr)")
         let unknown = try generate([model, "-p", "x", "--backend", "tpu"])
         #expect(unknown.status != 0 && unknown.stderr.contains("tpu"))
         let long = try generate([model, "-p", String(repeating: "word ", count: 600)])

@@ -1,0 +1,46 @@
+import RSRCore
+
+/// The GPU kernels against the CPU kernel library: the same random ternary matrices and int8 batches must
+/// give the same int32 products, bit for bit.
+public enum CUDAKernelCheck {
+    /// Shapes that end mid-word, mid-group and mid-chunk on both GPU layouts, and one of each model family.
+    public static let awkwardShapes: [MatrixShape] = [
+        "1x1", "3x7", "33x65", "65x161", "100x333", "257x1000", "640x2560", "1000x4099", "2560x6912",
+    ].compactMap(MatrixShape.init)
+
+    public struct Mismatch: CustomStringConvertible, Sendable {
+        public let kernel: CUDAKernel
+        public let shape: MatrixShape
+        public let batch: Int
+        public let index: Int
+        public let cpu: Int32
+        public let gpu: Int32
+        public var description: String {
+            "\(kernel) \(shape) batch \(batch): output \(index) is \(gpu) on the GPU and \(cpu) on the CPU"
+        }
+    }
+
+    /// Runs every kernel on every shape and batch; returns the first wrong output of each case.
+    public static func run(device: CUDADevice, shapes: [MatrixShape] = awkwardShapes, batches: [Int] = [1, 3, 17],
+                           seed: UInt64 = 1) throws -> (cases: Int, mismatches: [Mismatch]) {
+        var rng = SplitMix64(seed: seed)
+        var cases = 0
+        var mismatches: [Mismatch] = []
+        for shape in shapes {
+            let matrix = try LowBitMatrix.random(rows: shape.rows, cols: shape.cols, kind: .ternary, using: &rng)
+            let cpu = try Layout(matrix, as: .rsrT)
+            for kernel in [CUDAKernel.rsrT, .packedI2] {
+                let gpu = try CUDALinear(device: device, kernel: kernel, rows: shape.rows, cols: shape.cols, values: matrix.values)
+                for batch in batches {
+                    let x = (0..<batch * shape.cols).map { _ in Int8(truncatingIfNeeded: rng.next()) }
+                    let expected = try cpu.multiply(x, batch: batch), got = try gpu.multiply(x, batch: batch)
+                    cases += 1
+                    if let i = expected.indices.first(where: { expected[$0] != got[$0] }) {
+                        mismatches.append(Mismatch(kernel: kernel, shape: shape, batch: batch, index: i, cpu: expected[i], gpu: got[i]))
+                    }
+                }
+            }
+        }
+        return (cases, mismatches)
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import CUDABackend
+import Foundation
+import RSRFormat
+import RSRModel
+
+/// Where `rsr generate` runs a model.
+enum Backend: String, ExpressibleByArgument, CaseIterable {
+    /// CUDA when its library loads and a device exists, else the CPU.
+    case auto
+    case cpu
+    case cuda
+
+    /// The model on this backend, ready for a sequence of `capacity` positions, and a few words saying
+    /// where it runs. `auto` falls back to the CPU when the machine has no usable CUDA (no library, driver
+    /// or device) or the model does not fit in GPU memory, saying why on standard error unless quiet.
+    func load(_ file: ModelFile, threads: Int, capacity: Int, quiet: Bool) throws -> (model: any LanguageModel, description: String) {
+        func cpu() throws -> (any LanguageModel, String) {
+            let model = try Transformer(file: file, threads: threads)
+            try model.beginSequence(capacity: capacity)
+            return (model, "cpu, \(threads) thread\(threads == 1 ? "" : "s")")
+        }
+        switch self {
+        case .cpu: return try cpu()
+        case .cuda: return try Self.cuda(file, capacity: capacity)
+        case .auto:
+            do {
+                return try Self.cuda(file, capacity: capacity)
+            } catch let error as CUDAError where error.meansNoCUDA || error.kind == .outOfMemory {
+                if !quiet && error.kind != .libraryNotFound {
+                    FileHandle.standardError.write(Data("rsr: running on the CPU: \(error)\n".utf8))
+                }
+                return try cpu()
+            }
+        }
+    }
+
+    private static func cuda(_ file: ModelFile, capacity: Int) throws -> (any LanguageModel, String) {
+        let library = try CUDALibrary()
+        let device = try CUDADevice(library: library)
+        let model = try CUDAModel(file: file, device: device)
+        try model.beginSequence(capacity: capacity) // uploads the weights
+        let counts = model.kernelCounts.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }
+            .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        return (model, "cuda, \(try device.info().name), projections: \(counts)")
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import CUDABackend
+import Foundation
+import RSRBench
+import RSRCore
+
+struct BenchCUDA: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cuda",
+        abstract: "Check the CUDA kernels against the CPU kernels, then time them on weight-matrix shapes.",
+        discussion: """
+            First every GPU kernel multiplies random ternary matrices of awkward shapes by random int8 batches \
+            and must give exactly the CPU kernel library's int32 results (the command fails otherwise). Then \
+            each kernel is timed on each shape and batch: the median of device-resident products, the GB/s of \
+            weights read and that rate as a fraction of the GPU's peak memory bandwidth (memory clock x bus \
+            width, as the driver reports them).
+            """
+    )
+
+    @Option(help: "Comma-separated ROWSxCOLS shapes to time (default: BitNet-2B-4T and Llama-3-8B shapes).")
+    var shapes = ListArgument<MatrixShape>(argument: "2560x2560,640x2560,6912x2560,2560x6912,4096x4096,1024x4096,14336x4096,4096x14336")!
+
+    @Option(help: "Comma-separated batch sizes to time.")
+    var batch = ListArgument<Int>(argument: "1,128")!
+
+    @Option(help: "Timed products per measurement.")
+    var runs = 100
+
+    @Flag(help: "Skip the check against the CPU kernels.")
+    var noCheck = false
+
+    func validate() throws {
+        try BenchValidation.check(threads: [1], batches: batch.values, shapes: shapes.values)
+        if runs < 1 { throw ValidationError("--runs must be at least 1.") }
+    }
+
+    func run() throws {
+        let device = try CUDADevice(library: try CUDALibrary())
+        let info = try device.info()
+        print(String(format: "device: %@ (sm_%d%d, %d SMs, %.0f GiB, peak memory bandwidth %.0f GB/s)", info.name,
+                     info.computeCapability.major, info.computeCapability.minor, info.multiprocessors,
+                     Double(info.totalBytes) / 1_073_741_824, info.memoryBandwidth / 1e9))
+        if !noCheck {
+            let (cases, mismatches) = try CUDAKernelCheck.run(device: device)
+            for mismatch in mismatches { print("MISMATCH \(mismatch)") }
+            guard mismatches.isEmpty else { throw ExitCode(1) }
+            print("check: \(cases) products of \(CUDAKernelCheck.awkwardShapes.count) shapes equal the CPU kernels' exactly")
+        }
+        print("\n| kernel | shape | batch | median us | GB/s | of peak | vs packed-i2 |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        var rng = SplitMix64(seed: 2)
+        for shape in shapes.values {
+            let matrix = try LowBitMatrix.random(rows: shape.rows, cols: shape.cols, kind: .ternary, using: &rng)
+            let linears = try [CUDAKernel.packedI2, .rsrT].map {
+                try CUDALinear(device: device, kernel: $0, rows: shape.rows, cols: shape.cols, values: matrix.values)
+            }
+            for b in batch.values {
+                let times = try linears.map { try $0.time(batch: b, runs: runs) }
+                for (linear, seconds) in zip(linears, times) {
+                    let rate = Double(linear.bytes) / seconds
+                    print(String(format: "| %@ | %@ | %d | %.1f | %.0f | %.0f%% | %.2fx |", linear.kernel.rawValue, shape.description, b,
+                                 seconds * 1e6, rate / 1e9, info.memoryBandwidth > 0 ? 100 * rate / info.memoryBandwidth : 0,
+                                 times[0] / seconds))
+                }
+            }
+        }
+    }
+}
