@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the CUDA backend, .build/cuda/librsr_cuda.so, with the CUDA runtime linked statically and machine
-# code for sm_80, sm_86, sm_89 and sm_90 plus PTX for later GPUs. Needs no GPU.
+# code for sm_80, sm_86, sm_89 and sm_90 plus PTX for later GPUs, and .build/cuda/host-check, which checks
+# the GPU layouts and the kernels' arithmetic on the host. Needs no GPU.
 #
 # nvcc is taken from $NVCC, the PATH, $CUDA_HOME or /usr/local/cuda; failing those, CUDA's compiler is
 # installed from PyPI (nvidia-cuda-nvcc and friends) into a virtual environment in .build/cuda-venv.
@@ -41,7 +42,7 @@ for arch in $archs; do gencode+=("-gencode=arch=compute_$arch,code=sm_$arch"); d
 if [[ -z "${RSR_CUDA_ARCHS:-}" ]]; then gencode+=("-gencode=arch=compute_90,code=compute_90"); fi
 
 # No fused multiply-adds: the forward pass rounds as the CPU path does (built with -ffp-contract=off).
-flags=(-std=c++17 -O3 --fmad=false -DRSR_CUDA_BUILD -Icuda/include -Xcompiler -fPIC,-fvisibility=hidden -Xcompiler -Wall
+flags=(-std=c++17 -O3 --fmad=false -DRSR_CUDA_BUILD -Icuda/include -Xcompiler -fPIC,-fvisibility=hidden -Xcompiler -Wall,-Wno-unknown-pragmas
        --expt-relaxed-constexpr "${gencode[@]}")
 
 echo "build-cuda: $("$nvcc" --version | tail -n 1) for sm_${archs// /, sm_}" >&2
@@ -58,4 +59,6 @@ done
 for pid in "${pids[@]}"; do wait "$pid"; done
 "$nvcc" -shared -cudart static "${gencode[@]}" -o "$out/librsr_cuda.so.tmp" "${objects[@]}"
 mv "$out/librsr_cuda.so.tmp" "$out/librsr_cuda.so"
+# The layouts and the kernels' arithmetic, checked on the host (Tests/CUDABackendTests runs it).
+"$nvcc" "${flags[@]}" -o "$out/host-check" cuda/tests/host-check.cu "$out/ternary-layouts.o" "$out/context.o"
 echo "build-cuda: $out/librsr_cuda.so" >&2

@@ -75,14 +75,7 @@ final class LoaderTests: XCTestCase {
     /// is a clear error rather than a crash. Scripts/test.sh builds the library and sets
     /// RSR_REQUIRE_CUDA_LIBRARY, so there this test cannot be skipped.
     func testBuiltLibraryWithoutDevice() throws {
-        let built = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/cuda/librsr_cuda.so").path
-        guard FileManager.default.fileExists(atPath: built) else {
-            if ProcessInfo.processInfo.environment["RSR_REQUIRE_CUDA_LIBRARY"] != nil {
-                XCTFail("\(built) is missing: Scripts/build-cuda.sh did not build it")
-            }
-            throw XCTSkip("\(built) is not built (Scripts/build-cuda.sh)")
-        }
+        let built = try builtFile("librsr_cuda.so")
         let library = try CUDALibrary(searching: [built])
         do {
             let count = try library.deviceCount()
@@ -95,6 +88,33 @@ final class LoaderTests: XCTestCase {
                 XCTAssertEqual((error as? CUDAError)?.kind, e.kind)
             }
         }
+    }
+
+    /// The GPU layouts and the kernels' arithmetic, run on the host by the program build-cuda.sh builds.
+    func testLayoutsAndKernelArithmeticOnTheHost() throws {
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: try builtFile("host-check"))
+        let output = Pipe()
+        check.standardOutput = output
+        try check.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        check.waitUntilExit()
+        XCTAssertEqual(check.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("16 of 16 layout cases exact"), text)
+    }
+
+    /// A file Scripts/build-cuda.sh writes to .build/cuda; skips when it is not built, unless
+    /// RSR_REQUIRE_CUDA_LIBRARY is set (Scripts/test.sh sets it after building).
+    private func builtFile(_ name: String) throws -> String {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/cuda/\(name)").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            if ProcessInfo.processInfo.environment["RSR_REQUIRE_CUDA_LIBRARY"] != nil {
+                XCTFail("\(path) is missing: Scripts/build-cuda.sh did not build it")
+            }
+            throw XCTSkip("\(path) is not built (Scripts/build-cuda.sh)")
+        }
+        return path
     }
 
     private func compile(source: URL, into library: URL) throws {

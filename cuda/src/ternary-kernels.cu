@@ -2,8 +2,6 @@
 // (ternary.cuh). Both give the exact int32 W x.
 #include "ternary.cuh"
 
-#include <algorithm>
-#include <vector>
 
 // ---- packed-i2: one warp per row, dp4a on decoded codes ----------------------------------------------
 
@@ -23,20 +21,12 @@ i2_product(const uint4 * __restrict__ w, uint32_t rows, uint32_t words, const in
     for (int v = 0; v < NB; ++v) acc[v] = 0;
     for (uint32_t u = lane; u < words; u += 32) {
         const uint4 packed = __ldg(wr + u);
-        const uint32_t word[4] = { packed.x, packed.y, packed.z, packed.w };
 #pragma unroll
         for (int v = 0; v < NB; ++v) {
             if (v >= (int)nb) break;
-            const int4 * x = (const int4 *)(xq + (uint64_t)(b0 + v) * stride) + 4 * u;
-#pragma unroll
-            for (int k = 0; k < 4; ++k) {
-                // int4 k holds the activations of columns 16k..16k+15 of this word group: 4 per component
-                const int4 xv = __ldg(x + k);
-                acc[v] = __dp4a((int)(word[k] & 0x03030303u), xv.x, acc[v]);
-                acc[v] = __dp4a((int)((word[k] >> 2) & 0x03030303u), xv.y, acc[v]);
-                acc[v] = __dp4a((int)((word[k] >> 4) & 0x03030303u), xv.z, acc[v]);
-                acc[v] = __dp4a((int)((word[k] >> 6) & 0x03030303u), xv.w, acc[v]);
-            }
+            const int4 * xv = (const int4 *)(xq + (uint64_t)(b0 + v) * stride) + 4 * u;
+            const int4 x[4] = { __ldg(xv), __ldg(xv + 1), __ldg(xv + 2), __ldg(xv + 3) };
+            acc[v] = i2_word_dot(packed, x, acc[v]);
         }
     }
 #pragma unroll
@@ -52,7 +42,6 @@ i2_product(const uint4 * __restrict__ w, uint32_t rows, uint32_t words, const in
 
 #define RSRT_THREADS 256u
 #define RSRT_ROWS_PER_THREAD 2u
-#define RSRT_TABLE 128u // entries per group, indexed by the code's low seven bits (0..121 used)
 
 __global__ void __launch_bounds__(RSRT_THREADS)
 rsrt_product(const uint8_t * __restrict__ codes, uint32_t rows, uint32_t cols, const int8_t * __restrict__ xq,
@@ -63,18 +52,7 @@ rsrt_product(const uint8_t * __restrict__ codes, uint32_t rows, uint32_t cols, c
     const int8_t * x = xq + (uint64_t)b * stride + first_col;
     // T_g[m] = sum_i w_i(m) x_i: each distinct pattern of a group is summed once, for every row that has it
     for (uint32_t e = threadIdx.x; e < RSRT_CHUNK_GROUPS * RSRT_TABLE; e += RSRT_THREADS) {
-        const uint32_t g = e / RSRT_TABLE, m = e % RSRT_TABLE;
-        int sum = 0;
-        if (m <= RSRT_ZERO_CODE) {
-            uint32_t code = m;
-#pragma unroll
-            for (uint32_t i = 0; i < RSRT_GROUP; ++i) {
-                const uint32_t c = g * RSRT_GROUP + i;
-                if (c < chunk_cols) sum += ((int)(code % 3) - 1) * x[c];
-                code /= 3;
-            }
-        }
-        table[g][m] = sum;
+        table[e / RSRT_TABLE][e % RSRT_TABLE] = rsrt_table_entry(e / RSRT_TABLE, e % RSRT_TABLE, x, chunk_cols);
     }
     __syncthreads();
 #pragma unroll
@@ -84,13 +62,7 @@ rsrt_product(const uint8_t * __restrict__ codes, uint32_t rows, uint32_t cols, c
         const uint4 * p = (const uint4 *)(codes + ((uint64_t)chunk * rows + row) * RSRT_CHUNK_GROUPS);
         const uint4 lo = __ldg(p), hi = __ldg(p + 1);
         const uint32_t word[8] = { lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w };
-        int acc = 0;
-#pragma unroll
-        for (uint32_t g = 0; g < RSRT_CHUNK_GROUPS; ++g) {
-            const uint32_t byte = (word[g / 4] >> (8 * (g % 4))) & 0xffu;
-            const int t = table[g][byte & 0x7fu];
-            acc += byte & 0x80u ? -t : t; // bit 7: the negated pattern
-        }
+        const int acc = rsrt_chunk_row(word, table);
         atomicAdd(y + (uint64_t)b * rows + row, acc);
     }
 }

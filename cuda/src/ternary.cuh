@@ -18,6 +18,62 @@
 #define RSRT_CHUNK_COLS (RSRT_GROUP * RSRT_CHUNK_GROUPS)
 #define RSRT_ZERO_CODE 121u // all five weights zero
 
+// The arithmetic of both kernels, shared with the host check (cuda/tests/host-check.cu) so that it can be
+// verified on machines without a GPU.
+
+// Four int8 products of a and b added to c: dp4a on the GPU.
+__host__ __device__ __forceinline__ int dot4_i8(int a, int b, int c) {
+#ifdef __CUDA_ARCH__
+    return __dp4a(a, b, c);
+#else
+    for (int i = 0; i < 4; ++i) c += (int8_t)(a >> 8 * i) * (int8_t)(b >> 8 * i);
+    return c;
+#endif
+}
+
+// acc + sum of (w + 1) x over one 16-byte packed-i2 word of a row (64 columns), given the 64 activations of
+// those columns as four int4: x[k] holds columns 16k..16k+15, four per component.
+__host__ __device__ __forceinline__ int i2_word_dot(uint4 packed, const int4 x[4], int acc) {
+    const uint32_t word[4] = { packed.x, packed.y, packed.z, packed.w };
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+        acc = dot4_i8((int)(word[k] & 0x03030303u), x[k].x, acc);
+        acc = dot4_i8((int)((word[k] >> 2) & 0x03030303u), x[k].y, acc);
+        acc = dot4_i8((int)((word[k] >> 4) & 0x03030303u), x[k].z, acc);
+        acc = dot4_i8((int)((word[k] >> 6) & 0x03030303u), x[k].w, acc);
+    }
+    return acc;
+}
+
+#define RSRT_TABLE 128u // entries per group, indexed by a code's low seven bits (0..121 used)
+
+// Entry m of group g's table, sum_i w_i(m) x_i, for a chunk whose activations start at x and whose first
+// chunk_cols columns exist.
+__host__ __device__ __forceinline__ int rsrt_table_entry(uint32_t g, uint32_t m, const int8_t * x, uint32_t chunk_cols) {
+    int sum = 0;
+    if (m > RSRT_ZERO_CODE) return 0;
+    uint32_t code = m;
+#pragma unroll
+    for (uint32_t i = 0; i < RSRT_GROUP; ++i) {
+        const uint32_t c = g * RSRT_GROUP + i;
+        if (c < chunk_cols) sum += ((int)(code % 3) - 1) * x[c];
+        code /= 3;
+    }
+    return sum;
+}
+
+// One row's sum over a chunk: its 32 codes (in eight words) looked up in the chunk's tables.
+__host__ __device__ __forceinline__ int rsrt_chunk_row(const uint32_t word[8], const int (*table)[RSRT_TABLE]) {
+    int acc = 0;
+#pragma unroll
+    for (uint32_t g = 0; g < RSRT_CHUNK_GROUPS; ++g) {
+        const uint32_t byte = (word[g / 4] >> (8 * (g % 4))) & 0xffu;
+        const int t = table[g][byte & 0x7fu];
+        acc += byte & 0x80u ? -t : t; // bit 7: the negated pattern
+    }
+    return acc;
+}
+
 // Host: bytes of the kernel's layout of a rows x cols matrix.
 uint64_t ternary_layout_bytes(rsr_cuda_kernel kernel, uint32_t rows, uint32_t cols);
 // Host: builds the layout of w into dst (ternary_layout_bytes bytes); RSR_CUDA_ERR_ARGUMENT on a value
