@@ -54,6 +54,9 @@ public final class CUDAModel: LanguageModel {
         return UnsafeBufferPointer(logits)
     }
 
+    /// Bytes of weights one decoded token reads on the GPU (after the first sequence began).
+    public var weightBytesPerToken: Int { model.map { Int(device.library.api.model_weight_bytes_per_token($0)) } ?? 0 }
+
     /// How many projections run on each kernel (after the first sequence began).
     public var kernelCounts: [CUDAKernel: Int] {
         guard let model else { return [:] }

@@ -3,6 +3,8 @@ import CUDABackend
 import Foundation
 import RSRBench
 import RSRCore
+import RSRFormat
+import RSRModel
 
 struct BenchCUDA: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,9 +31,19 @@ struct BenchCUDA: ParsableCommand {
     @Flag(help: "Skip the check against the CPU kernels.")
     var noCheck = false
 
+    @Option(name: .customLong("model"), help: "Also time generation with this model file on each kernel (repeatable).")
+    var models: [String] = []
+
+    @Option(help: "Prompt tokens for --model (random ids).")
+    var prompt = 128
+
+    @Option(name: .short, help: "Tokens to decode for --model.")
+    var n = 128
+
     func validate() throws {
         try BenchValidation.check(threads: [1], batches: batch.values, shapes: shapes.values)
         if runs < 1 { throw ValidationError("--runs must be at least 1.") }
+        if prompt < 1 || n < 2 { throw ValidationError("--prompt must be at least 1 and -n at least 2.") }
     }
 
     func run() throws {
@@ -63,6 +75,30 @@ struct BenchCUDA: ParsableCommand {
                                  times[0] / seconds))
                 }
             }
+        }
+        for path in models { try generation(path, device: device, bandwidth: info.memoryBandwidth) }
+    }
+
+    /// Prefill and decode speed of a model on each kernel, and decode against the bandwidth bound.
+    private func generation(_ path: String, device: CUDADevice, bandwidth: Double) throws {
+        let file = try ModelFile(path: path)
+        let config = file.manifest.model
+        var rng = SplitMix64(seed: 3)
+        let ids = (0..<prompt).map { _ in Int.random(in: 0..<config.vocabSize, using: &rng) }
+        print("\n\(path): \(prompt)-token prompt, \(n) decoded tokens, median of 3")
+        print("| kernel | prefill tok/s | decode tok/s | MB per token | of bandwidth bound |")
+        print("|---|---:|---:|---:|---:|")
+        for kernel in CUDAKernel.allCases {
+            let model = try CUDAModel(file: file, device: device, kernel: kernel)
+            _ = try Generator(model: model).generate(prompt: Array(ids.prefix(2)), maxTokens: 2) { _ in true } // upload, graph
+            let runs = try (0..<3).map { _ in try Generator(model: model).generate(prompt: ids, maxTokens: n) { _ in true }.stats }
+            let prefill = runs.map(\.prefillTokensPerSecond).sorted()[1], decode = runs.map(\.decodeTokensPerSecond).sorted()[1]
+            // a decoded token reads the weights once and the keys and values of every earlier position
+            let kv = 2 * config.layerCount * config.kvHeadCount * config.headDim * 4
+            let bytes = Double(model.weightBytesPerToken) + (Double(prompt) + Double(n) / 2) * Double(kv)
+            let bound = bandwidth > 0 ? bandwidth / bytes : 0
+            print(String(format: "| %@ | %.0f | %.1f | %.1f | %.0f%% |", kernel.rawValue, prefill, decode, bytes / 1e6,
+                         bound > 0 ? 100 * decode / bound : 0))
         }
     }
 }

@@ -80,7 +80,7 @@ typedef struct rsr_cuda_linear rsr_cuda_linear;
 // Uploads W (rows x cols int8, row-major, every value in {-1, 0, 1}; binary matrices are the {0, 1} case)
 // in the kernel's GPU layout.
 RSR_CUDA_API rsr_cuda_status rsr_cuda_linear_create(rsr_cuda_context * ctx, rsr_cuda_kernel kernel, const int8_t * w,
-                                       uint32_t rows, uint32_t cols, rsr_cuda_linear ** out);
+                                                    uint32_t rows, uint32_t cols, rsr_cuda_linear ** out);
 RSR_CUDA_API void            rsr_cuda_linear_free(rsr_cuda_linear * linear);
 // The kernel this projection runs (never AUTO), and its GPU bytes.
 RSR_CUDA_API rsr_cuda_kernel rsr_cuda_linear_kernel(const rsr_cuda_linear * linear);
@@ -153,6 +153,8 @@ RSR_CUDA_API void            rsr_cuda_model_reset(rsr_cuda_model * model);
 RSR_CUDA_API uint32_t        rsr_cuda_model_positions(const rsr_cuda_model * model);
 // How many projections of the model run on each kernel (counts[RSR_CUDA_KERNEL_RSRT], ...: 3 entries).
 RSR_CUDA_API void            rsr_cuda_model_kernel_counts(const rsr_cuda_model * model, uint32_t counts[3]);
+// Bytes of weights one decoded token reads on the GPU: every projection's layout, the head, one embedding row.
+RSR_CUDA_API uint64_t        rsr_cuda_model_weight_bytes_per_token(const rsr_cuda_model * model);
 // Runs n_tokens tokens at the next positions (a prompt in max_batch steps, or one decoded token) and copies
 // the logits after the last one to logits[vocab].
 RSR_CUDA_API rsr_cuda_status rsr_cuda_model_forward(rsr_cuda_model * model, const int32_t * tokens, uint32_t n_tokens, float * logits);

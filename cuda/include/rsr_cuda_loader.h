@@ -30,6 +30,7 @@ typedef struct rsr_cuda_api {
     void              (*model_reset)(rsr_cuda_model * model);
     uint32_t          (*model_positions)(const rsr_cuda_model * model);
     void              (*model_kernel_counts)(const rsr_cuda_model * model, uint32_t counts[3]);
+    uint64_t          (*model_weight_bytes_per_token)(const rsr_cuda_model * model);
     rsr_cuda_status   (*model_forward)(rsr_cuda_model * model, const int32_t * tokens, uint32_t n_tokens, float * logits);
 } rsr_cuda_api;
 

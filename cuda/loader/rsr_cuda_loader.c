@@ -49,6 +49,7 @@ rsr_cuda_load_status rsr_cuda_api_open(const char * path, rsr_cuda_api * api, ch
     RESOLVE(model_reset, rsr_cuda_model_reset);
     RESOLVE(model_positions, rsr_cuda_model_positions);
     RESOLVE(model_kernel_counts, rsr_cuda_model_kernel_counts);
+    RESOLVE(model_weight_bytes_per_token, rsr_cuda_model_weight_bytes_per_token);
     RESOLVE(model_forward, rsr_cuda_model_forward);
     return RSR_CUDA_LOAD_OK;
 }

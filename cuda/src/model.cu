@@ -40,6 +40,7 @@ struct rsr_cuda_model {
     uint32_t positions;
     cudaGraphExec_t decode_graph;
     uint32_t kernel_counts[3];
+    uint64_t weight_bytes_per_token;
 };
 
 // ---- sizes -------------------------------------------------------------------------------------------
@@ -228,6 +229,7 @@ static rsr_cuda_status upload_blocks(rsr_cuda_model * m, const rsr_cuda_model_de
             }
             RSR_TRY(gpu_projection_create(kernel, p.weights, p.rows, p.cols, &lin.p));
             m->kernel_counts[kernel] += 1;
+            m->weight_bytes_per_token += lin.p.bytes;
             RSR_TRY(upload(&lin.bias, p.bias, (uint64_t)p.rows * 4, "uploading a bias"));
             RSR_TRY(upload(&lin.input_norm, p.input_norm, (uint64_t)p.cols * 4, "uploading an input norm"));
         }
@@ -245,6 +247,7 @@ static rsr_cuda_status upload_model(rsr_cuda_model * m, const rsr_cuda_model_des
         dense_bytes(d->head, "head", &bytes);
         RSR_TRY(upload(&m->head_data, d->head.data, bytes, "uploading the output head"));
     }
+    m->weight_bytes_per_token += bytes + (bytes / d->vocab); // the head, one embedding row (about)
     RSR_TRY(upload(&m->final_norm, d->final_norm, d->hidden * 4, "uploading the final norm"));
 
     // RoPE angles with the host's cosf and sinf, the functions the CPU path calls
@@ -331,6 +334,8 @@ extern "C" uint32_t rsr_cuda_model_positions(const rsr_cuda_model * m) { return 
 extern "C" void rsr_cuda_model_kernel_counts(const rsr_cuda_model * m, uint32_t counts[3]) {
     for (int i = 0; i < 3; ++i) counts[i] = m ? m->kernel_counts[i] : 0;
 }
+
+extern "C" uint64_t rsr_cuda_model_weight_bytes_per_token(const rsr_cuda_model * m) { return m ? m->weight_bytes_per_token : 0; }
 
 // ---- forward -----------------------------------------------------------------------------------------
 
