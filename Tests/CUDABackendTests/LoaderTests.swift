@@ -49,26 +49,16 @@ final class LoaderTests: XCTestCase {
 
     /// A real shared library that answers another ABI version.
     func testOtherABIVersionIsRefused() throws {
-        let source = scratch.appendingPathComponent("other.c"), library = scratch.appendingPathComponent("libother.so")
-        try Data("int rsr_cuda_abi_version(void) { return 999; }\n".utf8).write(to: source)
-        try compile(source: source, into: library)
-        XCTAssertThrowsError(try CUDALibrary(searching: [library.path])) { error in
-            let e = error as! CUDAError
-            XCTAssertEqual(e.kind, .libraryUnusable)
-            XCTAssertTrue(e.message.contains("ABI version 999"), e.message)
-        }
+        let e = try loadingFails(source: "int rsr_cuda_abi_version(void) { return 999; }\n")
+        XCTAssertEqual(e.kind, .libraryUnusable)
+        XCTAssertTrue(e.message.contains("ABI version 999"), e.message)
     }
 
     /// A library of the right version that lacks the other functions.
     func testMissingFunctionIsRefused() throws {
-        let source = scratch.appendingPathComponent("partial.c"), library = scratch.appendingPathComponent("libpartial.so")
-        try Data("int rsr_cuda_abi_version(void) { return 1; }\n".utf8).write(to: source)
-        try compile(source: source, into: library)
-        XCTAssertThrowsError(try CUDALibrary(searching: [library.path])) { error in
-            let e = error as! CUDAError
-            XCTAssertEqual(e.kind, .libraryUnusable)
-            XCTAssertTrue(e.message.contains("has no function rsr_cuda_last_error"), e.message)
-        }
+        let e = try loadingFails(source: "int rsr_cuda_abi_version(void) { return 1; }\n")
+        XCTAssertEqual(e.kind, .libraryUnusable)
+        XCTAssertTrue(e.message.contains("has no function rsr_cuda_last_error"), e.message)
     }
 
     /// The library Scripts/build-cuda.sh built, on a machine without a GPU: it loads, and finding no device
@@ -117,12 +107,22 @@ final class LoaderTests: XCTestCase {
         return path
     }
 
-    private func compile(source: URL, into library: URL) throws {
+    /// Builds a shared library from C source and returns the error loading it gives.
+    private func loadingFails(source text: String) throws -> CUDAError {
+        let source = scratch.appendingPathComponent("lib.c"), library = scratch.appendingPathComponent("libtest.so")
+        try Data(text.utf8).write(to: source)
         let cc = Process()
         cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         cc.arguments = ["cc", "-shared", "-fPIC", "-o", library.path, source.path]
         try cc.run()
         cc.waitUntilExit()
         XCTAssertEqual(cc.terminationStatus, 0, "cc could not build \(library.lastPathComponent)")
+        do {
+            _ = try CUDALibrary(searching: [library.path])
+        } catch let error as CUDAError {
+            return error
+        }
+        XCTFail("\(library.path) loaded, but it lacks functions rsr needs")
+        throw CUDAError(.libraryUnusable, "loaded")
     }
 }

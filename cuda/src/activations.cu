@@ -25,7 +25,7 @@ quantize_rows(const float * __restrict__ x, uint32_t cols, int8_t * __restrict__
         out[c] = (int8_t)v;
         sum += v;
     }
-    sum = block_sum_int(sum);
+    sum = block_sum(sum);
     if (threadIdx.x == 0) {
         scales[blockIdx.x] = s;
         sums[blockIdx.x] = sum;
@@ -41,7 +41,7 @@ rms_norm_rows(const float * __restrict__ x, uint32_t cols, const float * __restr
     const float * row = x + (uint64_t)blockIdx.x * cols;
     double sum = 0.0;
     for (uint32_t c = threadIdx.x; c < cols; c += blockDim.x) sum += (double)row[c] * (double)row[c];
-    sum = block_sum_double(sum);
+    sum = block_sum(sum);
     const float root = sqrtf((float)(sum / (double)cols) + eps);
     float * dst = out + (uint64_t)blockIdx.x * cols;
     for (uint32_t c = threadIdx.x; c < cols; c += blockDim.x) dst[c] = weight[c] * (row[c] / root);

@@ -17,26 +17,15 @@ __device__ __forceinline__ float block_max(float v) {
     return v;
 }
 
-__device__ __forceinline__ int block_sum_int(int v) {
-    __shared__ int partial[32];
+template <class T>
+__device__ __forceinline__ T block_sum(T v) {
+    __shared__ T partial[32];
     for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = (blockDim.x + 31) / 32;
     __syncthreads();
     if (lane == 0) partial[warp] = v;
     __syncthreads();
-    v = lane < warps ? partial[lane] : 0;
-    for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
-__device__ __forceinline__ double block_sum_double(double v) {
-    __shared__ double partial[32];
-    for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = (blockDim.x + 31) / 32;
-    __syncthreads();
-    if (lane == 0) partial[warp] = v;
-    __syncthreads();
-    v = lane < warps ? partial[lane] : 0.0;
+    v = lane < warps ? partial[lane] : T(0);
     for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;
 }
