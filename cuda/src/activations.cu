@@ -57,7 +57,8 @@ __global__ void glu_kernel(float * __restrict__ gate, const float * __restrict__
     if (i >= n) return;
     const float g = gate[i];
     if (silu) {
-        gate[i] = g * (1.0f / (1.0f + expf(-g))) * up[i];
+        // exp in f64 rounded to f32: the correctly rounded value, which glibc's expf (the CPU path) gives too
+        gate[i] = g * (1.0f / (1.0f + (float)exp(-(double)g))) * up[i];
     } else {
         const float r = fmaxf(g, 0.0f);
         gate[i] = r * r * up[i];

@@ -39,14 +39,15 @@ void launch_kv_store(const float * k, const float * v, uint32_t tokens, uint32_t
 #define ATTENTION_WARPS 8u
 #define ATTENTION_MAX_DIM 256u
 
-// One block per (head, token): scores by one warp per position, softmax in f32, then each warp sums a
-// contiguous slice of the positions' values and the slices are added in order.
+// One block per (head, token), adding in the CPU path's order (attention.c) so that the two agree to the
+// bit: each score is 8 partial sums (dimension i into sum i % 8) added pairwise; the softmax denominator is
+// a sum in position order; each output dimension sums its weighted values in position order.
 __global__ void __launch_bounds__(ATTENTION_WARPS * 32)
 attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads, uint32_t d, uint32_t capacity,
                  const float * __restrict__ cache_k, const float * __restrict__ cache_v, float * __restrict__ scores_all,
                  float * __restrict__ out, const int32_t * __restrict__ pos, float scale) {
     __shared__ float q_shared[ATTENTION_MAX_DIM];
-    __shared__ float partial[ATTENTION_WARPS][ATTENTION_MAX_DIM];
+    __shared__ float total_shared;
     const uint32_t h = blockIdx.x, t = blockIdx.y, kv = h / (heads / kv_heads);
     const uint32_t warp = threadIdx.x / 32, lane = threadIdx.x % 32, n = (uint32_t)pos[0] + t + 1;
     const float * keys = cache_k + (uint64_t)kv * capacity * d;
@@ -55,52 +56,36 @@ attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads
     for (uint32_t i = threadIdx.x; i < d; i += blockDim.x) q_shared[i] = q[((uint64_t)t * heads + h) * d + i];
     __syncthreads();
 
-    for (uint32_t p = warp; p < n; p += ATTENTION_WARPS) {
-        float dot = 0.0f;
-        for (uint32_t i = lane; i < d; i += 32) dot += q_shared[i] * keys[(uint64_t)p * d + i];
-        for (int o = 16; o > 0; o /= 2) dot += __shfl_xor_sync(0xffffffffu, dot, o);
-        if (lane == 0) scores[p] = dot * scale;
+    // each warp takes 4 positions at a time, 8 lanes per position, lane j summing dimensions j, j + 8, ...
+    const uint32_t slot = lane / 8, j = lane % 8;
+    for (uint32_t base = warp * 4; base < n; base += ATTENTION_WARPS * 4) {
+        const uint32_t p = base + slot;
+        float acc = 0.0f;
+        if (p < n) {
+            for (uint32_t i = j; i < d; i += 8) acc += q_shared[i] * keys[(uint64_t)p * d + i];
+        }
+        acc += __shfl_xor_sync(0xffffffffu, acc, 1); // (a0 + a1), (a2 + a3), ...
+        acc += __shfl_xor_sync(0xffffffffu, acc, 2); // ((a0 + a1) + (a2 + a3)), ...
+        acc += __shfl_xor_sync(0xffffffffu, acc, 4); // and the two halves
+        if (j == 0 && p < n) scores[p] = acc * scale;
     }
     __syncthreads();
     float max = -INFINITY;
     for (uint32_t p = threadIdx.x; p < n; p += blockDim.x) max = fmaxf(max, scores[p]);
     max = block_max(max);
-    float sum = 0.0f;
-    for (uint32_t p = threadIdx.x; p < n; p += blockDim.x) {
-        const float e = expf(scores[p] - max);
-        scores[p] = e;
-        sum += e;
-    }
-    for (int o = 16; o > 0; o /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-    __shared__ float sums[ATTENTION_WARPS];
-    if (lane == 0) sums[warp] = sum;
-    __syncthreads(); // also publishes the exponentials
-    float total = 0.0f;
-    for (uint32_t w = 0; w < ATTENTION_WARPS; ++w) total += sums[w];
-
-    float acc[ATTENTION_MAX_DIM / 32];
-#pragma unroll
-    for (uint32_t j = 0; j < ATTENTION_MAX_DIM / 32; ++j) acc[j] = 0.0f;
-    const uint32_t first = (uint32_t)((uint64_t)n * warp / ATTENTION_WARPS);
-    const uint32_t end = (uint32_t)((uint64_t)n * (warp + 1) / ATTENTION_WARPS);
-    for (uint32_t p = first; p < end; ++p) {
-        const float weight = scores[p] / total;
-        const float * vp = values + (uint64_t)p * d;
-#pragma unroll
-        for (uint32_t j = 0; j < ATTENTION_MAX_DIM / 32; ++j) {
-            const uint32_t i = lane + 32 * j;
-            if (i < d) acc[j] += weight * vp[i];
-        }
-    }
-#pragma unroll
-    for (uint32_t j = 0; j < ATTENTION_MAX_DIM / 32; ++j) {
-        const uint32_t i = lane + 32 * j;
-        if (i < d) partial[warp][i] = acc[j];
+    // exp in f64 rounded to f32: the correctly rounded value, which glibc's expf (the CPU path) gives too
+    for (uint32_t p = threadIdx.x; p < n; p += blockDim.x) scores[p] = (float)exp((double)(scores[p] - max));
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        float total = 0.0f;
+        for (uint32_t p = 0; p < n; ++p) total += scores[p];
+        total_shared = total;
     }
     __syncthreads();
+    const float total = total_shared;
     for (uint32_t i = threadIdx.x; i < d; i += blockDim.x) {
         float o = 0.0f;
-        for (uint32_t w = 0; w < ATTENTION_WARPS; ++w) o += partial[w][i];
+        for (uint32_t p = 0; p < n; ++p) o += scores[p] / total * values[(uint64_t)p * d + i];
         out[((uint64_t)t * heads + h) * d + i] = o;
     }
 }

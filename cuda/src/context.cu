@@ -54,6 +54,7 @@ extern "C" rsr_cuda_status rsr_cuda_device_count(int * count) {
 }
 
 extern "C" rsr_cuda_status rsr_cuda_context_create(int device, rsr_cuda_context ** out) {
+    rsr_cuda_clear_error();
     if (!out) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "rsr_cuda_context_create: out is NULL");
     *out = nullptr;
     int count = 0;
@@ -62,7 +63,7 @@ extern "C" rsr_cuda_status rsr_cuda_context_create(int device, rsr_cuda_context 
         return rsr_cuda_fail(RSR_CUDA_ERR_NO_DEVICE, "there is no CUDA device %d (the driver reports %d)", device, count);
     }
     rsr_cuda_context * ctx = (rsr_cuda_context *)calloc(1, sizeof *ctx);
-    if (!ctx) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "out of host memory");
+    if (!ctx) return rsr_cuda_fail(RSR_CUDA_ERR_OUT_OF_MEMORY, "out of host memory");
     ctx->device = device;
     cudaError_t e = cudaSetDevice(device);
     if (e == cudaSuccess) e = cudaGetDeviceProperties(&ctx->prop, device);
@@ -91,6 +92,7 @@ extern "C" void rsr_cuda_context_free(rsr_cuda_context * ctx) {
 }
 
 extern "C" rsr_cuda_status rsr_cuda_device_info_get(rsr_cuda_context * ctx, rsr_cuda_device_info * info) {
+    rsr_cuda_clear_error();
     if (!ctx || !info) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "rsr_cuda_device_info_get: a pointer is NULL");
     memset(info, 0, sizeof *info);
     CUDA_TRY(cudaSetDevice(ctx->device), "selecting the CUDA device");

@@ -41,6 +41,8 @@ struct product_buffers {
         CUDA_TRY(cudaMalloc(&y, (size_t)batch * rows * sizeof(int32_t)), "allocating results");
         CUDA_TRY(cudaMemcpy(x.q, padded.data(), padded.size(), cudaMemcpyHostToDevice), "uploading activations");
         CUDA_TRY(cudaMemcpy(x.sums, sums.data(), batch * sizeof(int32_t), cudaMemcpyHostToDevice), "uploading activation sums");
+        // pageable copies may still be in flight on the default stream, which the context's stream does not wait for
+        CUDA_TRY(cudaDeviceSynchronize(), "uploading activations");
         return RSR_CUDA_OK;
     }
 
@@ -60,7 +62,11 @@ static rsr_cuda_status time_product(const gpu_projection & p, const product_buff
                                     cudaStream_t stream, double * seconds) {
     cudaEvent_t start, stop;
     CUDA_TRY(cudaEventCreate(&start), "creating a timing event");
-    CUDA_TRY(cudaEventCreate(&stop), "creating a timing event");
+    const cudaError_t created = cudaEventCreate(&stop);
+    if (created != cudaSuccess) {
+        cudaEventDestroy(start);
+        return rsr_cuda_fail_cuda(created, "creating a timing event");
+    }
     std::vector<float> times;
     cudaError_t e = cudaSuccess;
     for (uint32_t i = 0; i < runs + 2 && e == cudaSuccess; ++i) {
@@ -145,6 +151,7 @@ extern "C" rsr_cuda_status rsr_cuda_linear_matmul(rsr_cuda_linear * linear, cons
     product_buffers buffers;
     RSR_TRY(buffers.create(x, batch, p.cols, p.rows));
     cudaStream_t stream = linear->ctx->stream;
+    cudaGetLastError(); // a failure of an earlier call is not this one's
     ternary_product(p, buffers.x, batch, buffers.y, stream);
     CUDA_TRY(cudaGetLastError(), "launching a product");
     CUDA_TRY(cudaMemcpyAsync(y, buffers.y, (size_t)batch * p.rows * sizeof(int32_t), cudaMemcpyDeviceToHost, stream),
@@ -156,7 +163,9 @@ extern "C" rsr_cuda_status rsr_cuda_linear_matmul(rsr_cuda_linear * linear, cons
 extern "C" rsr_cuda_status rsr_cuda_linear_time(rsr_cuda_linear * linear, uint32_t batch, uint32_t runs, double * seconds) {
     rsr_cuda_clear_error();
     RSR_TRY(check_batch(linear, batch, "rsr_cuda_linear_time"));
-    if (!seconds || runs == 0) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "rsr_cuda_linear_time: seconds is NULL or runs is 0");
+    if (!seconds || runs == 0 || runs > 1000000) {
+        return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "rsr_cuda_linear_time: seconds is NULL or runs is not 1 to 1000000");
+    }
     CUDA_TRY(cudaSetDevice(linear->ctx->device), "selecting the CUDA device");
     product_buffers buffers;
     RSR_TRY(buffers.create_random(batch, linear->p.cols, linear->p.rows));

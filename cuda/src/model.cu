@@ -45,7 +45,7 @@ struct rsr_cuda_model {
 
 // ---- sizes -------------------------------------------------------------------------------------------
 
-static uint32_t max_cols(const rsr_cuda_model_desc & d) {
+static uint32_t max_cols(const rsr_cuda_model_desc & d) { // check_desc bounds heads * head_dim
     uint32_t m = d.hidden > d.heads * d.head_dim ? d.hidden : d.heads * d.head_dim;
     return m > d.intermediate ? m : d.intermediate;
 }
@@ -90,6 +90,9 @@ static rsr_cuda_status check_desc(const rsr_cuda_model_desc * d) {
         return rsr_cuda_fail(RSR_CUDA_ERR_UNSUPPORTED, "head_dim %u: the CUDA backend takes even head sizes up to 256", d->head_dim);
     }
     if (d->max_batch > 4096 || d->capacity > (1u << 22)) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "max_batch or capacity is too large");
+    if (d->hidden > (1u << 22) || d->intermediate > (1u << 22) || (uint64_t)d->heads * d->head_dim > (1u << 22) || d->vocab > (1u << 28)) {
+        return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "a model dimension is out of range");
+    }
     if (!d->inv_freq || !d->final_norm || !d->blocks) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "the model description lacks a tensor");
     if (d->embeddings.rows != d->vocab || d->embeddings.cols != d->hidden || d->head.rows != d->vocab || d->head.cols != d->hidden) {
         return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "the embeddings and head must be %ux%u", d->vocab, d->hidden);
@@ -292,6 +295,8 @@ static rsr_cuda_status upload_model(rsr_cuda_model * m, const rsr_cuda_model_des
     CUDA_TRY(cudaMallocHost((void **)&m->host_tokens, n * sizeof(int32_t)), "allocating pinned memory");
     CUDA_TRY(cudaMallocHost((void **)&m->host_pos, sizeof(int32_t)), "allocating pinned memory");
     CUDA_TRY(cudaMallocHost((void **)&m->host_logits, (uint64_t)d->vocab * sizeof(float)), "allocating pinned memory");
+    // pageable uploads may still be in flight on the default stream, which the context's stream does not wait for
+    CUDA_TRY(cudaDeviceSynchronize(), "uploading the model");
     return RSR_CUDA_OK;
 }
 
@@ -401,10 +406,18 @@ static void run_tokens(rsr_cuda_model * m, uint32_t n) {
 static rsr_cuda_status run_decode(rsr_cuda_model * m) {
     cudaStream_t stream = m->ctx->stream;
     if (!m->decode_graph) {
-        cudaGraph_t graph;
+        cudaGraph_t graph = nullptr;
         CUDA_TRY(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "capturing the decode step");
         run_tokens(m, 1);
-        CUDA_TRY(cudaStreamEndCapture(stream, &graph), "capturing the decode step");
+        const cudaError_t ended = cudaStreamEndCapture(stream, &graph);
+        if (ended != cudaSuccess) {
+            cudaGetLastError();
+            return rsr_cuda_fail_cuda(ended, "capturing the decode step");
+        }
+        if (graph == nullptr) {
+            cudaGetLastError(); // clear what the failed launch left for the next call
+            return rsr_cuda_fail(RSR_CUDA_ERR_CUDA, "capturing the decode step: a launch failed");
+        }
         const cudaError_t e = cudaGraphInstantiate(&m->decode_graph, graph, 0);
         cudaGraphDestroy(graph);
         if (e != cudaSuccess) {
@@ -430,6 +443,7 @@ extern "C" rsr_cuda_status rsr_cuda_model_forward(rsr_cuda_model * m, const int3
         }
     }
     CUDA_TRY(cudaSetDevice(m->ctx->device), "selecting the CUDA device");
+    cudaGetLastError(); // a failure of an earlier call is not this one's
     cudaStream_t stream = m->ctx->stream;
     for (uint32_t done = 0; done < n_tokens;) {
         const uint32_t n = n_tokens - done < m->d.max_batch ? n_tokens - done : m->d.max_batch;

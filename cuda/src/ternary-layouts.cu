@@ -84,6 +84,8 @@ rsr_cuda_status gpu_projection_create(rsr_cuda_kernel kernel, const int8_t * w, 
     if (s == RSR_CUDA_OK) {
         cudaError_t e = cudaMalloc(&out->weights, bytes);
         if (e == cudaSuccess) e = cudaMemcpy(out->weights, host, bytes, cudaMemcpyHostToDevice);
+        // the copy may still be in flight on the default stream when it returns; host is freed next
+        if (e == cudaSuccess) e = cudaDeviceSynchronize();
         if (e != cudaSuccess) {
             cudaFree(out->weights);
             out->weights = nullptr;
