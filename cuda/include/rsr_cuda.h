@@ -6,7 +6,8 @@
 // (weights, activations, KV cache) and only token ids go in and logits come out. The decode step is
 // captured in a CUDA graph the first time it runs.
 //
-// Ternary projections run through one of two GPU kernels, chosen per shape by timing both at upload:
+// Ternary projections run through one of two GPU kernels, chosen per shape by timing both at upload
+// (prefill uses packed-i2, whose warps share weight loads across tokens):
 //   RSR_CUDA_KERNEL_RSRT       transposed RSR: one byte per group of 5 columns, per-group tables of the
 //                              input's pattern sums built in shared memory, rows add up table entries;
 //   RSR_CUDA_KERNEL_PACKED_I2  2 bits per weight, decoded with shifts and masks into dp4a operands.
@@ -137,7 +138,8 @@ typedef struct rsr_cuda_model_desc {
     rsr_cuda_tensor head;         // the output head (the embeddings again when tied)
     const float * final_norm;     // hidden
     const rsr_cuda_block * blocks; // layers entries
-    rsr_cuda_kernel kernel;       // AUTO: per shape, the faster of the two for decode
+    rsr_cuda_kernel kernel;       // AUTO: per shape, the faster of the two for decode; prefill then runs on
+                                  // packed-i2 (a second copy) where rsr-t won
 } rsr_cuda_model_desc;
 
 typedef struct rsr_cuda_model rsr_cuda_model;

@@ -10,7 +10,8 @@
 #include <utility>
 
 struct gpu_linear {
-    gpu_projection p;
+    gpu_projection p;     // decode (one token)
+    gpu_projection batch; // prefill, when AUTO picked rsr-t for decode: packed-i2, which reuses weight loads across tokens
     float scale;
     int divide;
     float * bias;       // device or NULL
@@ -131,12 +132,12 @@ extern "C" rsr_cuda_status rsr_cuda_model_size(const rsr_cuda_model_desc * d, ui
         total += t;
     }
     const uint64_t q = (uint64_t)d->heads * d->head_dim, kv = (uint64_t)d->kv_heads * d->head_dim, n = d->max_batch;
-    for (int i = 0; i < RSR_CUDA_PROJECTIONS; ++i) { // the larger of the two layouts, since AUTO picks later
+    for (int i = 0; i < RSR_CUDA_PROJECTIONS; ++i) { // AUTO may keep both layouts
         uint32_t rows, cols;
         projection_shape(*d, i, &rows, &cols);
-        t = ternary_layout_bytes(RSR_CUDA_KERNEL_PACKED_I2, rows, cols);
+        const uint64_t i2 = ternary_layout_bytes(RSR_CUDA_KERNEL_PACKED_I2, rows, cols);
         const uint64_t rsrt = ternary_layout_bytes(RSR_CUDA_KERNEL_RSRT, rows, cols);
-        total += (t > rsrt ? t : rsrt) * d->layers;
+        total += (d->kernel == RSR_CUDA_KERNEL_AUTO ? i2 + rsrt : d->kernel == RSR_CUDA_KERNEL_RSRT ? rsrt : i2) * d->layers;
     }
     total += (uint64_t)d->layers * (2 * kv * d->capacity * 4 + (4 * d->hidden + q + 2 * d->intermediate) * 4);
     total += (uint64_t)d->capacity * d->head_dim * 4; // rope tables
@@ -181,6 +182,7 @@ extern "C" void rsr_cuda_model_free(rsr_cuda_model * m) {
             }
             for (gpu_linear & lin : b.linears) {
                 gpu_projection_free(&lin.p);
+                gpu_projection_free(&lin.batch);
                 cudaFree(lin.bias);
                 cudaFree(lin.input_norm);
             }
@@ -233,6 +235,9 @@ static rsr_cuda_status upload_blocks(rsr_cuda_model * m, const rsr_cuda_model_de
             RSR_TRY(gpu_projection_create(kernel, p.weights, p.rows, p.cols, &lin.p));
             m->kernel_counts[kernel] += 1;
             m->weight_bytes_per_token += lin.p.bytes;
+            if (d->kernel == RSR_CUDA_KERNEL_AUTO && kernel == RSR_CUDA_KERNEL_RSRT) {
+                RSR_TRY(gpu_projection_create(RSR_CUDA_KERNEL_PACKED_I2, p.weights, p.rows, p.cols, &lin.batch));
+            }
             RSR_TRY(upload(&lin.bias, p.bias, (uint64_t)p.rows * 4, "uploading a bias"));
             RSR_TRY(upload(&lin.input_norm, p.input_norm, (uint64_t)p.cols * 4, "uploading an input norm"));
         }
@@ -354,7 +359,7 @@ static void project(rsr_cuda_model * m, const gpu_linear & lin, const float * in
         quantized = false;
     }
     if (!quantized) launch_quantize(input, n, lin.p.cols, m->x, stream);
-    ternary_product(lin.p, m->x, n, m->products, stream);
+    ternary_product(n > 1 && lin.batch.weights ? lin.batch : lin.p, m->x, n, m->products, stream);
     launch_dequantize(m->products, m->x.scales, n, lin.p.rows, lin.scale, lin.divide, lin.bias, out, accumulate, stream);
 }
 
