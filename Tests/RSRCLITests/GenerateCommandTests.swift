@@ -68,7 +68,8 @@ let builtCUDALibrary = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         #expect(ids.first == 128000 && ids.filter { $0 == 128009 }.count == 2)
     }
 
-    /// Without the CUDA library, --backend cuda says how to build it and --backend auto runs on the CPU.
+    /// Without the CUDA library, --backend cuda says how to build it and --backend auto runs on the CPU;
+    /// with an unusable one, auto says why it runs on the CPU.
     @Test func cudaBackendWithoutItsLibrary() throws {
         let model = Path.join(fixturesDirectory, "bitnet-2b4t-layout-llama3tok")
         let missing = dir.file("nowhere/librsr_cuda.so")
@@ -77,10 +78,15 @@ let builtCUDALibrary = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         #expect(cuda.status != 0 && cuda.stderr.contains("\(missing)") && cuda.stderr.contains("Scripts/build-cuda.sh"), "\(cuda.stderr)")
         let auto = try RSRProcess.run(["generate", model, "-p", "x", "-n", "1", "--json"], environment: noLibrary)
         #expect(auto.status == 0, "\(auto.stderr)")
+        let bogus = dir.file("bogus.so")
+        try Data("not a library".utf8).write(to: URL(fileURLWithPath: bogus))
+        let unusable = try RSRProcess.run(["generate", model, "-p", "x", "-n", "1"],
+                                          environment: environment.merging(["RSR_CUDA_LIBRARY": bogus]) { _, new in new })
+        #expect(unusable.status == 0 && unusable.stderr.contains("running on the CPU") && unusable.stderr.contains(bogus), "\(unusable.stderr)")
         #expect((try json(auto.stdout)["backend"] as? String)?.hasPrefix("cpu") == true)
     }
 
-    /// With the library Scripts/build-cuda.sh built but no GPU: a clear error, or the CPU under auto.
+    /// With the library Scripts/build-cuda.sh built but no GPU: a clear error, or quietly the CPU under auto.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: builtCUDALibrary)))
     func cudaBackendWithoutADevice() throws {
         let model = Path.join(fixturesDirectory, "bitnet-2b4t-layout-llama3tok")
@@ -89,7 +95,7 @@ let builtCUDALibrary = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         if cuda.status == 0 { return } // a machine with a GPU: Scripts/test-cuda.sh checks it
         #expect(cuda.stderr.contains("no NVIDIA driver") || cuda.stderr.contains("no CUDA device"), "\(cuda.stderr)")
         let auto = try RSRProcess.run(["generate", model, "-p", "x", "-n", "1"], environment: withLibrary)
-        #expect(auto.status == 0 && auto.stderr.contains("running on the CPU") && auto.stderr.contains("(cpu, "), "\(auto.stderr)")
+        #expect(auto.status == 0 && !auto.stderr.contains("running on the CPU") && auto.stderr.contains("(cpu, "), "\(auto.stderr)")
     }
 
     @Test func badRequestsFailClearly() throws {
