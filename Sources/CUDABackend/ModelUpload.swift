@@ -66,11 +66,10 @@ struct ModelUpload {
     }
 
     private func vector(_ name: String, length: Int) throws -> UnsafePointer<Float> {
-        guard let (entry, bytes) = file.tensor(name) else { throw ModelError("\(file.path): tensor \(name) is missing") }
-        guard entry.type == .f32, entry.shape == [length], let base = bytes.baseAddress else {
-            throw ModelError("\(file.path): tensor \(name) is \(entry.type.rawValue) \(entry.shape); expected F32 [\(length)]")
+        guard let base = try VectorTable(file: file).vector(name, length: length).baseAddress else {
+            throw ModelError("\(file.path): tensor \(name) is empty")
         }
-        return base.assumingMemoryBound(to: Float.self)
+        return base
     }
 
     private func dense(_ name: String) throws -> rsr_cuda_tensor {

@@ -46,17 +46,22 @@ public struct GenerationBenchmark: Sendable {
                     progress(String(format: "%@: %@, %d thread%@, round %d: prefill %.1f tok/s, decode %.2f tok/s", name, kernel.rawValue,
                                     t, t == 1 ? "" : "s", round + 1, stats.prefillTokensPerSecond, stats.decodeTokensPerSecond))
                 }
-                // a decoded token reads the weights once and the keys and values of every earlier position
-                let kvPerPosition = 2 * config.layerCount * config.kvHeadCount * config.headDim * MemoryLayout<Float>.size
-                let meanPositions = Double(promptTokens) + Double(decodeTokens) / 2
                 rows.append(GenerationBenchRow(model: name, kernel: kernel.rawValue, threads: t, promptTokens: promptTokens,
                                                decodeTokens: decodeTokens, prefillTokensPerSecond: Self.median(prefill),
                                                decodeTokensPerSecond: Self.median(decode),
-                                               bytesPerToken: Double(model.bytesPerToken) + meanPositions * Double(kvPerPosition),
+                                               bytesPerToken: Self.bytesPerDecodedToken(weights: model.bytesPerToken, config: config,
+                                                                                        prompt: promptTokens, decoded: decodeTokens),
                                                readBandwidth: bandwidth))
             }
         }
         return Self.withSpeedups(rows)
+    }
+
+    /// Bytes a decoded token reads, on average over `decoded` tokens after a `prompt`-token prompt: the
+    /// weights once, and the f32 keys and values of every earlier position.
+    public static func bytesPerDecodedToken(weights: Int, config: ModelConfig, prompt: Int, decoded: Int) -> Double {
+        let kvPerPosition = 2 * config.layerCount * config.kvHeadCount * config.headDim * MemoryLayout<Float>.size
+        return Double(weights) + (Double(prompt) + Double(decoded) / 2) * Double(kvPerPosition)
     }
 
     /// Each row's speedup of rsr's own layouts over it, for the same model and thread count.

@@ -93,9 +93,7 @@ struct BenchCUDA: ParsableCommand {
             _ = try Generator(model: model).generate(prompt: Array(ids.prefix(2)), maxTokens: 2) { _ in true } // upload, graph
             let runs = try (0..<3).map { _ in try Generator(model: model).generate(prompt: ids, maxTokens: n) { _ in true }.stats }
             let prefill = runs.map(\.prefillTokensPerSecond).sorted()[1], decode = runs.map(\.decodeTokensPerSecond).sorted()[1]
-            // a decoded token reads the weights once and the keys and values of every earlier position
-            let kv = 2 * config.layerCount * config.kvHeadCount * config.headDim * 4
-            let bytes = Double(model.weightBytesPerToken) + (Double(prompt) + Double(n) / 2) * Double(kv)
+            let bytes = GenerationBenchmark.bytesPerDecodedToken(weights: model.weightBytesPerToken, config: config, prompt: prompt, decoded: n)
             let bound = bandwidth > 0 ? bandwidth / bytes : 0
             print(String(format: "| %@ | %.0f | %.1f | %.1f | %.0f%% |", kernel.rawValue, prefill, decode, bytes / 1e6,
                          bound > 0 ? 100 * decode / bound : 0))

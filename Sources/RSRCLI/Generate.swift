@@ -65,12 +65,10 @@ struct Generate: ParsableCommand {
         let file = try source.open()
         let session = try GenerationSession(file: file)
         let promptIDs = try chat ? session.chatPrompt(user: prompt, system: system) : session.tokenizer.encode(prompt)
-        let context = file.manifest.model.contextLength
-        guard promptIDs.count < context else {
-            throw ModelError("the prompt has \(promptIDs.count) tokens; the model's context window is \(context)")
-        }
+        // the window is checked before a backend loads the weights
+        let capacity = try Generator.capacity(prompt: promptIDs.count, maxTokens: n, context: file.manifest.model.contextLength)
         let (model, backendDescription) = try backend.load(file, threads: threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 256),
-                                                           capacity: min(promptIDs.count + n, context), quiet: json)
+                                                           capacity: capacity, quiet: json)
         var generator = Generator(model: model, options: sampling.options)
         generator.stopTokens = ignoreEos ? [] : session.stopTokens
         var decoder = StreamingDecoder(tokenizer: session.tokenizer)

@@ -36,17 +36,22 @@ public struct Generator {
         self.stopTokens = stopTokens
     }
 
+    /// Positions a generation of up to `maxTokens` after a prompt of `prompt` tokens needs, within a context
+    /// window of `context`; throws when the prompt alone fills the window.
+    public static func capacity(prompt: Int, maxTokens: Int, context: Int) throws -> Int {
+        guard prompt < context else {
+            throw ModelError("the prompt has \(prompt) tokens; the model's context window is \(context)")
+        }
+        return prompt + min(max(maxTokens, 0), context - prompt)
+    }
+
     /// Generates up to `maxTokens` after `prompt`; `onToken` gets each token (a stop token too, last) and
     /// returns false to stop.
     @discardableResult
     public func generate(prompt: [Int], maxTokens: Int, onToken: (Int) throws -> Bool) throws -> (stats: GenerationStats, reason: StopReason) {
         guard !prompt.isEmpty else { throw ModelError("the prompt is empty: there must be at least one token") }
         let context = model.config.contextLength
-        guard prompt.count < context else {
-            throw ModelError("the prompt has \(prompt.count) tokens; the model's context window is \(context)")
-        }
-        let capacity = prompt.count + min(max(maxTokens, 0), context - prompt.count)
-        try model.beginSequence(capacity: capacity)
+        try model.beginSequence(capacity: Self.capacity(prompt: prompt.count, maxTokens: maxTokens, context: context))
         var sampler = Sampler(options)
         var stats = GenerationStats()
         stats.promptTokens = prompt.count

@@ -2,10 +2,12 @@ import RSRCore
 import RSRFormat
 
 /// The F32 vectors of a model file (norm weights, biases), used in place.
-struct VectorTable {
-    let file: ModelFile
+public struct VectorTable {
+    public let file: ModelFile
 
-    func vector(_ name: String, length: Int) throws -> UnsafeBufferPointer<Float> {
+    public init(file: ModelFile) { self.file = file }
+
+    public func vector(_ name: String, length: Int) throws -> UnsafeBufferPointer<Float> {
         guard let (entry, bytes) = file.tensor(name) else { throw ModelError("\(file.path): tensor \(name) is missing") }
         guard entry.type == .f32, entry.shape == [length] else {
             throw ModelError("\(file.path): tensor \(name) is \(entry.type.rawValue) \(entry.shape); expected F32 [\(length)]")
