@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(name: "RSRBenchTests", dependencies: ["RSRBench", "RSRCore"]),
         .testTarget(name: "RSRCLITests", dependencies: ["RSRCLI", "FileIO", "TestSupport"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
+        .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "FileIO", "TestSupport"]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "TestSupport"]),
         .testTarget(name: "RSRModelTests", dependencies: ["RSRModel", "RSRConvert", "RSRFormat", "RSRCore", "FileIO", "TestSupport"]),

@@ -7,20 +7,26 @@ public final class CUDALibrary: @unchecked Sendable {
     public let path: String
     var api: rsr_cuda_api
 
-    /// Where the library is looked for, in order: `RSR_CUDA_LIBRARY` (a file), next to the executable, the
-    /// package's `.build/cuda/` above the executable, and `.build/cuda/` in the current directory.
+    /// Where the library is looked for, in order: `RSR_CUDA_LIBRARY` (a file), next to the executable, and the
+    /// package's `.build/cuda/` above the executable. Never the current directory: running rsr inside a
+    /// folder must not run code that folder holds.
     public static func searchPaths(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                   executable: String = CommandLine.arguments.first ?? "",
-                                   currentDirectory: String = FileManager.default.currentDirectoryPath) -> [String] {
+                                   executable: String = runningExecutable()) -> [String] {
         if let explicit = environment["RSR_CUDA_LIBRARY"], !explicit.isEmpty { return [explicit] }
+        guard executable.hasPrefix("/") else { return [] }
         let exe = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
         return [
             exe.appendingPathComponent(fileName).path,
             // .build/<triple>/<configuration>/rsr -> .build/cuda
             exe.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("cuda/\(fileName)").path,
             exe.deletingLastPathComponent().appendingPathComponent("cuda/\(fileName)").path,
-            URL(fileURLWithPath: currentDirectory).appendingPathComponent(".build/cuda/\(fileName)").path,
         ]
+    }
+
+    /// The absolute path of this process's executable, from the kernel rather than argv[0] (which may be a
+    /// bare name found on the PATH, or a path relative to the current directory).
+    public static func runningExecutable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
     }
 
     /// Opens the first library found on `paths` and checks its ABI version.
@@ -30,6 +36,9 @@ public final class CUDALibrary: @unchecked Sendable {
                 \(Self.fileName) was not found (looked for \(paths.joined(separator: ", "))). Build it with \
                 Scripts/build-cuda.sh, or point RSR_CUDA_LIBRARY at it.
                 """)
+        }
+        if let why = LibraryTrust.refusal(found) {
+            throw CUDAError(.libraryUnusable, "refusing to load \(found): \(why)")
         }
         var api = rsr_cuda_api()
         var message = [CChar](repeating: 0, count: 1024)

@@ -38,11 +38,22 @@ public final class TemporaryFile {
         }
     }
 
-    /// Flushes the contents to disk and renames them over the destination.
-    public func publish() throws {
+    /// Flushes the contents to disk and renames them over the destination. With `replacing` false an existing
+    /// destination is kept and `FileIOError.exists` thrown: the check and the move are one step (a hard link,
+    /// which fails when the name is taken), so a file that appeared while this one was written is not lost.
+    public func publish(replacing: Bool = true) throws {
         try sink.sync()
         try sink.close()
-        guard rename(path, destination) == 0 else { throw FileIOError(path: destination, operation: "rename \(path) to") }
+        if replacing {
+            guard rename(path, destination) == 0 else { throw FileIOError(path: destination, operation: "rename \(path) to") }
+        } else {
+            guard link(path, destination) == 0 else {
+                let code = errno
+                if code == EEXIST { throw FileIOError.exists(destination) }
+                throw FileIOError(path: destination, operation: "link \(path) to", code: code)
+            }
+            unlink(path)
+        }
         done = true
         SignalCleanup.unregister(cleanupSlot)
         Path.syncDirectory(Path.directory(of: destination))
@@ -91,10 +102,20 @@ public final class FileSink {
         self.path = path
     }
 
-    /// Opens `path` for appending (creating it if needed) and starts counting at its current size.
+    /// Opens `path` for appending (creating it if needed) and starts counting at its current size. A symbolic
+    /// link or anything but a regular file at `path` is refused: writing through it would land elsewhere.
     public static func append(path: String) throws -> FileSink {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileIOError(path: path, operation: "open for writing") }
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ELOOP { throw FileIOError(path: path, operation: "open for writing (it is a symbolic link, not a file)", code: code) }
+            throw FileIOError(path: path, operation: "open for writing", code: code)
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            _ = posixClose(fd)
+            throw FileIOError(path: path, operation: "open for writing (it is not a regular file)", code: EINVAL)
+        }
         let sink = FileSink(fd: fd, path: path)
         sink.bytesWritten = Int64(lseek(fd, 0, SEEK_END))
         return sink

@@ -18,3 +18,10 @@ public struct FileIOError: Error, Equatable, CustomStringConvertible {
 
     public var description: String { "\(path): \(operation) failed: \(String(cString: strerror(code)))" }
 }
+
+extension FileIOError {
+    /// A destination that is already there and must not be replaced.
+    public static func exists(_ path: String) -> FileIOError { FileIOError(path: path, operation: "create", code: EEXIST) }
+
+    public var isExists: Bool { code == EEXIST }
+}

@@ -7,6 +7,11 @@ import Darwin
 /// Temporary files to remove if the process is interrupted (SIGINT) or terminated (SIGTERM) before they
 /// are published. The handler only calls unlink, which is safe in a signal handler, then lets the signal
 /// take its default effect.
+///
+/// The handler cannot take the lock (it may interrupt the thread holding it), so it may read a slot while
+/// another thread releases it. A released name is therefore never freed: the handler then unlinks a name
+/// that no longer exists (the file was published or removed), never memory that was given back. Names are a
+/// few dozen bytes, one per temporary file a run creates.
 enum SignalCleanup {
     private static let slots = 32
     nonisolated(unsafe) private static let paths = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: slots)
@@ -37,14 +42,18 @@ enum SignalCleanup {
         guard let slot else { return }
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
-        free(paths[slot])
-        paths[slot] = nil
+        paths[slot] = nil // not freed: see above
+    }
+
+    /// Unlinks every registered name: the handler's work, which must not allocate or lock.
+    static func removeRegisteredFiles() {
+        for i in 0..<slots {
+            if let path = paths[i] { unlink(path) }
+        }
     }
 
     private static let handler: @convention(c) (Int32) -> Void = { received in
-        for i in 0..<SignalCleanup.slots {
-            if let path = SignalCleanup.paths[i] { unlink(path) }
-        }
+        SignalCleanup.removeRegisteredFiles()
         signal(received, SIG_DFL)
         raise(received)
     }

@@ -86,7 +86,8 @@ public final class Converter {
         used = []
         usedPacked = false
         if Path.isDirectory(output) { throw ConvertError(output, "is a directory; give the model file's path") }
-        if Path.exists(output) && !options.overwrite { throw ConvertError(output, "already exists; pass --force to replace it") }
+        let exists = ConvertError(output, "already exists; pass --force to replace it")
+        if Path.exists(output) && !options.overwrite { throw exists }
         let pool = try ThreadPool(threads: options.threads)
         let planner = KernelPlanner(policy: options.kernel, k: options.k, isa: pool.isa)
         let projections = LayerWeights.projections(config)
@@ -96,7 +97,7 @@ public final class Converter {
         }
         summary.kernelBasis = planner.basis
 
-        let writer = try ModelFileWriter(destination: output)
+        let writer = try ModelFileWriter(destination: output, replacing: options.overwrite)
         var manifest = Manifest(producer: "rsr \(RSRVersion.current)",
                                 source: .init(repo: options.repo, revision: options.revision, architecture: source.hfArchitecture,
                                               quantization: .packed),
@@ -131,7 +132,11 @@ public final class Converter {
             summary.warnings.append("\(source.hfArchitecture) was trained in float; ternarising it after training loses much of its quality")
         }
         manifest.source.quantization = summary.ternaryWeights > 0 && usedPacked ? .packed : source.floatQuantization
-        try writer.finish(manifest: manifest)
+        do {
+            try writer.finish(manifest: manifest)
+        } catch let error as FileIOError where error.isExists {
+            throw exists // it appeared while this file was written: kept, not replaced
+        }
         summary.layers = config.layerCount
         summary.fileBytes = Path.fileSize(output) ?? 0
         summary.seconds = Date().timeIntervalSince(start)

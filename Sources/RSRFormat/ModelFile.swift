@@ -138,8 +138,9 @@ public final class ModelFile: @unchecked Sendable {
     private static func readTable(_ bytes: UnsafeRawBufferPointer, header: FileHeader, path: String) throws -> [Section] {
         let fail = { (problem: String) in ModelFileError(path: path, part: "section table", problem) }
         let count = UInt64(header.sectionCount)
+        // Compared by subtraction: the offset comes from the file, and an addition could overflow.
         guard header.tableOffset >= UInt64(FileHeader.size), header.tableOffset % UInt64(Section.alignment) == 0,
-              header.tableOffset + count * UInt64(Section.entrySize) == header.fileSize else {
+              header.tableOffset <= header.fileSize, header.fileSize - header.tableOffset == count * UInt64(Section.entrySize) else {
             throw fail("\(count) entries at offset \(header.tableOffset) do not end the \(header.fileSize)-byte file")
         }
         let table = UnsafeRawBufferPointer(rebasing: bytes[Int(header.tableOffset)...])

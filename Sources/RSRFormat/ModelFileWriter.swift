@@ -8,14 +8,18 @@ public final class ModelFileWriter {
     public static let formatVersion: UInt32 = 1
 
     private let file: TemporaryFile
+    private let replacing: Bool
     private var sections: [Section] = []
     private var open: (kind: SectionKind, offset: UInt64, crc: UInt32)?
     private var offset = UInt64(FileHeader.size)
 
     public var destination: String { file.destination }
 
-    public init(destination: String) throws {
+    /// `replacing` false: `finish` keeps a file that is at `destination` by then and throws
+    /// `FileIOError.exists` instead of replacing it.
+    public init(destination: String, replacing: Bool = true) throws {
         file = try TemporaryFile(destination: destination)
+        self.replacing = replacing
         try file.sink.write([UInt8](repeating: 0, count: FileHeader.size))
     }
 
@@ -76,7 +80,7 @@ public final class ModelFileWriter {
                                 sectionCount: UInt32(sections.count), tableCRC: CRC32.checksum(table.bytes),
                                 manifestSection: UInt32(manifestSection))
         try file.sink.write(header.encoded(), at: 0)
-        try file.publish()
+        try file.publish(replacing: replacing)
     }
 
     /// Removes the partial file now (it is also removed when the writer is released unfinished).

@@ -1,5 +1,6 @@
 import CUDABackend
 import Foundation
+import TestSupport
 import XCTest
 
 /// The loader's error paths, which every machine can check: the library missing, a file that is not one,
@@ -30,10 +31,62 @@ final class LoaderTests: XCTestCase {
     func testSearchOrder() {
         let explicit = CUDALibrary.searchPaths(environment: ["RSR_CUDA_LIBRARY": "/opt/x/librsr_cuda.so"], executable: "/a/b/rsr")
         XCTAssertEqual(explicit, ["/opt/x/librsr_cuda.so"])
-        let paths = CUDALibrary.searchPaths(environment: [:], executable: "/p/.build/x86_64-unknown-linux-gnu/release/rsr",
-                                            currentDirectory: "/work")
+        let paths = CUDALibrary.searchPaths(environment: [:], executable: "/p/.build/x86_64-unknown-linux-gnu/release/rsr")
         XCTAssertEqual(paths, ["/p/.build/x86_64-unknown-linux-gnu/release/librsr_cuda.so", "/p/.build/cuda/librsr_cuda.so",
-                               "/p/.build/x86_64-unknown-linux-gnu/cuda/librsr_cuda.so", "/work/.build/cuda/librsr_cuda.so"])
+                               "/p/.build/x86_64-unknown-linux-gnu/cuda/librsr_cuda.so"])
+    }
+
+    /// A bare or relative executable name would place the search in the current directory.
+    func testSearchNeverStartsFromARelativeExecutable() {
+        XCTAssertEqual(CUDALibrary.searchPaths(environment: [:], executable: "rsr"), [])
+        XCTAssertEqual(CUDALibrary.searchPaths(environment: [:], executable: ".build/release/rsr"), [])
+        XCTAssertTrue(CUDALibrary.runningExecutable().hasPrefix("/"), CUDALibrary.runningExecutable())
+    }
+
+    /// Loading runs a library's constructors, so one that other users could have written is refused unopened.
+    func testLibraryOthersCanWriteIsRefusedUnopened() throws {
+        let marker = scratch.appendingPathComponent("constructor-ran").path
+        let library = try buildLibrary(source: constructorWriting(marker) + "int rsr_cuda_abi_version(void) { return 1; }\n")
+        XCTAssertEqual(chmod(library, 0o666), 0)
+        XCTAssertThrowsError(try CUDALibrary(searching: [library])) { error in
+            let e = error as! CUDAError
+            XCTAssertEqual(e.kind, .libraryUnusable)
+            XCTAssertTrue(e.message.contains("can be written by other users"), e.message)
+        }
+        XCTAssertEqual(chmod(library, 0o755), 0)
+        XCTAssertEqual(chmod(scratch.path, 0o777), 0) // a folder anyone may replace files in, without the sticky bit
+        XCTAssertThrowsError(try CUDALibrary(searching: [library])) { error in
+            XCTAssertTrue((error as! CUDAError).message.contains("its folder"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the refused library's constructor ran")
+    }
+
+    /// rsr run inside a folder holding .build/cuda/librsr_cuda.so must not load it: a copy of rsr with no library
+    /// beside it, started in such a folder, reports that it found none, and the folder's library never runs.
+    func testRsrDoesNotLoadALibraryFromTheCurrentDirectory() throws {
+        guard FileManager.default.isExecutableFile(atPath: rsrExecutable) else { throw XCTSkip("rsr is not built") }
+        let marker = scratch.appendingPathComponent("constructor-ran").path
+        let bin = scratch.appendingPathComponent("tool/bin"), folder = scratch.appendingPathComponent("untrusted")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent(".build/cuda"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: rsrExecutable, toPath: bin.appendingPathComponent("rsr").path)
+        let library = try buildLibrary(source: constructorWriting(marker) + "int rsr_cuda_abi_version(void) { return 1; }\n")
+        try FileManager.default.moveItem(atPath: library, toPath: folder.appendingPathComponent(".build/cuda/librsr_cuda.so").path)
+
+        let rsr = Process()
+        rsr.executableURL = bin.appendingPathComponent("rsr")
+        rsr.arguments = ["bench", "cuda"]
+        rsr.currentDirectoryURL = folder
+        rsr.environment = ProcessInfo.processInfo.environment.filter { $0.key != "RSR_CUDA_LIBRARY" }
+        let err = Pipe()
+        rsr.standardError = err
+        rsr.standardOutput = FileHandle.nullDevice
+        try rsr.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        rsr.waitUntilExit()
+        XCTAssertNotEqual(rsr.terminationStatus, 0)
+        XCTAssertTrue(message.contains("was not found"), message)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "rsr loaded the current directory's library")
     }
 
     func testNotASharedLibrary() throws {
@@ -107,8 +160,13 @@ final class LoaderTests: XCTestCase {
         return path
     }
 
-    /// Builds a shared library from C source and returns the error loading it gives.
-    private func loadingFails(source text: String) throws -> CUDAError {
+    /// C source for a constructor that creates `marker` when the library is loaded.
+    private func constructorWriting(_ marker: String) -> String {
+        "#include <stdio.h>\n__attribute__((constructor)) static void ran(void) { FILE * f = fopen(\"\(marker)\", \"w\"); if (f) fclose(f); }\n"
+    }
+
+    /// Builds a shared library from C source in the scratch folder and returns its path.
+    private func buildLibrary(source text: String) throws -> String {
         let source = scratch.appendingPathComponent("lib.c"), library = scratch.appendingPathComponent("libtest.so")
         try Data(text.utf8).write(to: source)
         let cc = Process()
@@ -117,12 +175,18 @@ final class LoaderTests: XCTestCase {
         try cc.run()
         cc.waitUntilExit()
         XCTAssertEqual(cc.terminationStatus, 0, "cc could not build \(library.lastPathComponent)")
+        return library.path
+    }
+
+    /// Builds a shared library from C source and returns the error loading it gives.
+    private func loadingFails(source text: String) throws -> CUDAError {
+        let library = try buildLibrary(source: text)
         do {
-            _ = try CUDALibrary(searching: [library.path])
+            _ = try CUDALibrary(searching: [library])
         } catch let error as CUDAError {
             return error
         }
-        XCTFail("\(library.path) loaded, but it lacks functions rsr needs")
+        XCTFail("\(library) loaded, but it lacks functions rsr needs")
         throw CUDAError(.libraryUnusable, "loaded")
     }
 }

@@ -24,9 +24,16 @@ import Testing
         }
     }
 
-    /// Flipping bytes of a layout either leaves a well-formed layout or is refused; it never crashes.
-    @Test func corruptedLayoutsAreRefused() throws {
+    /// Flipping bytes of a layout either leaves a well-formed layout or is refused; it never crashes, and a
+    /// layout that validation accepts multiplies exactly as the matrix it unpacks to, at every ISA level.
+    @Test func corruptedLayoutsAreRefusedOrMultiplyAsTheyUnpack() throws {
         var rng = SplitMix64(seed: 4)
+        let pools = try ISA.supported.map { isa in
+            let pool = try ThreadPool(threads: 2)
+            pool.limitISA(to: isa)
+            return pool
+        }
+        var accepted = 0
         let matrix = try LowBitMatrix.random(rows: 20, cols: 50, kind: .ternary, using: &rng)
         for layoutKind in [LayoutKind.rsr(k: 3), .rsrT, .packedI2] {
             let layout = try Layout(matrix, as: layoutKind)
@@ -46,10 +53,20 @@ import Testing
                 let saved = bytes[i]
                 bytes[i] = 0xff
                 let result = Result { try bytes.withUnsafeBytes { try Layout(validating: $0) } }
-                if case .success(let copy) = result { _ = try copy.unpack() } // well-formed: must still unpack
+                if case .success(let copy) = result {
+                    accepted += 1
+                    let unpacked = try copy.unpack()
+                    for (p, pool) in pools.enumerated() {
+                        let batch = [1, 3, 65][(i + p) % 3]
+                        let x = randomInt8(batch * matrix.cols, using: &rng)
+                        #expect(try copy.multiply(x, batch: batch, pool: pool) == referenceProduct(unpacked, x, batch: batch),
+                                "\(layoutKind) with byte \(i) = 0xff, batch \(batch), \(pool.isa)")
+                    }
+                }
                 bytes[i] = saved
             }
         }
+        #expect(accepted > 0, "no corruption was accepted, so none was multiplied")
     }
 
     @Test func outOfRangeIndexIsRefused() throws {

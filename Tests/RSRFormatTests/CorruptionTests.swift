@@ -74,6 +74,19 @@ import Testing
         #expect(error.part == "header" && error.problem.contains("format version 2 is newer"), "\(error)")
     }
 
+    /// Header fields near the top of their range must be refused, not overflow the checks that use them.
+    @Test func aHeaderWithAHugeTableOffsetIsRefused() throws {
+        for offset in [UInt64.max & ~UInt64(Section.alignment - 1), 1 << 63] {
+            let path = try damaged { bytes, _ in
+                withUnsafeBytes(of: offset.littleEndian) { for i in 0..<8 { bytes[24 + i] = $0[i] } }
+                let crc = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<60])) }
+                withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[60 + i] = $0[i] } }
+            }
+            let error = try openError(path)
+            #expect(error.part == "section table" && error.problem.contains("do not end the"), "\(error)")
+        }
+    }
+
     /// Open checks small sections only; a large layout's damage is found by verify, naming the section.
     @Test func verifyFindsDamageInLargeSections() throws {
         let sample = try SampleFile(in: dir, rows: 2048, cols: 4096)

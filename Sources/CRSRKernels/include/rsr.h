@@ -68,8 +68,8 @@ typedef enum rsr_layout_type {
 
 typedef enum rsr_isa {
     RSR_ISA_SCALAR = 0, // portable C
-    RSR_ISA_AVX2   = 1, // x86-64 AVX2 + FMA
-    RSR_ISA_AVX512 = 2, // x86-64 AVX-512 F/BW/VL/DQ + VNNI + VBMI (Ice Lake, Zen 4 and later)
+    RSR_ISA_AVX2   = 1, // x86-64 AVX2 + FMA + BMI2 + POPCNT
+    RSR_ISA_AVX512 = 2, // x86-64 AVX-512 F/BW/VL/DQ + VNNI + VBMI + GFNI + F16C (Ice Lake, Zen 4 and later)
     RSR_ISA_COUNT,
 } rsr_isa;
 
@@ -77,6 +77,9 @@ typedef enum rsr_isa {
 rsr_isa rsr_isa_best(void);
 // Nonzero when the CPU supports isa.
 int rsr_isa_supported(rsr_isa isa);
+// The x86 level that CPUID leaf 1 ECX, leaf 7 EBX and ECX and XCR0 allow: every feature the level's kernels
+// are compiled for must be present (a virtual machine may hide some). Pure bit logic, on every architecture.
+rsr_isa rsr_isa_x86_level(uint32_t leaf1_ecx, uint32_t leaf7_ebx, uint32_t leaf7_ecx, uint64_t xcr0);
 // "scalar", "avx2", "avx512"; NULL when out of range.
 const char * rsr_isa_name(rsr_isa isa);
 
