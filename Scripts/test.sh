@@ -3,10 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/deps.sh
-# The Python reference implementations, for the tests that check files and caches against them (those
-# tests are skipped where the packages cannot be installed).
-python3 -m pip install --quiet --disable-pip-version-check huggingface_hub safetensors numpy tokenizers jinja2 2>/dev/null \
-    || echo "note: could not install the Python reference packages; their compatibility tests will be skipped" >&2
+# The Python references the tests compare with: transformers, torch and accelerate run the models, tokenizers,
+# sentencepiece and jinja2 check tokenizers and chat templates, huggingface_hub and safetensors the cache and
+# file formats. They are required: RSR_REQUIRE_REFERENCES makes a missing one fail the run rather than skip
+# the comparisons that need it.
+python3 -m pip install --quiet --disable-pip-version-check \
+    huggingface_hub safetensors numpy tokenizers jinja2 sentencepiece protobuf torch transformers accelerate
+export RSR_REQUIRE_REFERENCES=1
 # The CUDA backend must compile everywhere (nvcc from PyPI where no toolkit is installed); without a GPU its
 # tests check the loader's error paths against this library.
 Scripts/build-cuda.sh

@@ -27,7 +27,7 @@ struct Reference: Decodable {
 final class ConvertedFixtures: @unchecked Sendable {
     static let shared = ConvertedFixtures()
     private let lock = NSLock()
-    private let dir = TemporaryDirectory()
+    let directory = TemporaryDirectory()
     private var files: [String: String] = [:]
 
     func path(_ fixture: String, kernel: KernelPolicy = .auto) throws -> String {
@@ -37,7 +37,7 @@ final class ConvertedFixtures: @unchecked Sendable {
             var options = ConvertOptions()
             options.kernel = kernel
             options.threads = 2
-            let path = dir.file("\(key).rsr")
+            let path = directory.file("\(key).rsr")
             _ = try Converter(directory: Path.join(fixturesDirectory, fixture), options: options).convert(to: path)
             files[key] = path
             return path

@@ -30,5 +30,17 @@ public func runPython(_ script: String, environment: [String: String] = [:]) -> 
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-/// Whether python3 can import `module`.
-public func pythonHas(_ module: String) -> Bool { runPython("import \(module)")?.status == 0 }
+/// The Python packages the reference tests compare with. Scripts/test.sh installs them all and sets
+/// RSR_REQUIRE_REFERENCES, and then `RequiredReferenceTests` fails for any that cannot be imported: the tests
+/// that need it would otherwise be skipped and the run would pass without its strongest checks.
+public let pythonReferenceModules = ["accelerate", "huggingface_hub", "jinja2", "numpy", "safetensors", "sentencepiece", "tokenizers", "torch",
+                                     "transformers", "transformers.utils.chat_template_utils"]
+
+/// Whether the run must have every reference: Python packages, the built rsr and the CUDA library.
+public let referencesRequired = ProcessInfo.processInfo.environment["RSR_REQUIRE_REFERENCES"] != nil
+
+/// Whether python3 can import `module`, one of `pythonReferenceModules`.
+public func pythonHas(_ module: String) -> Bool {
+    precondition(pythonReferenceModules.contains(module), "add \(module) to pythonReferenceModules so that CI requires it")
+    return runPython("import \(module)")?.status == 0
+}
