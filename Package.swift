@@ -51,6 +51,8 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "rsr", dependencies: ["RSRCLI"]),
+        // Generation after generation in one process, watching memory and descriptors (Scripts/soak.sh).
+        .executableTarget(name: "rsr-soak", dependencies: ["RSRCLI", "RSRFormat", "RSRModel", "Tokenizers"]),
         .testTarget(name: "RSRCoreTests", dependencies: ["RSRCore", "CRSRKernels"]),
         .target(name: "TestSupport", dependencies: ["FileIO"], path: "Tests/TestSupport"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FileIO", "TestSupport"]),

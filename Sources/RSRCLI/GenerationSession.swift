@@ -5,11 +5,11 @@ import RSRModel
 import Tokenizers
 
 /// A model file's tokenizer and chat template, and the tokens that end a reply.
-struct GenerationSession {
-    let file: ModelFile
-    let tokenizer: Tokenizer
+package struct GenerationSession {
+    package let file: ModelFile
+    package let tokenizer: Tokenizer
 
-    init(file: ModelFile) throws {
+    package init(file: ModelFile) throws {
         self.file = file
         var files: [String: [UInt8]] = [:]
         for name in Tokenizer.fileNames {
@@ -19,7 +19,7 @@ struct GenerationSession {
     }
 
     /// The config's eos ids, the tokenizer's eos, and the end-of-turn tokens of the Llama 3 family.
-    var stopTokens: Set<Int> {
+    package var stopTokens: Set<Int> {
         var ids = Set(file.manifest.model.eosTokenIds)
         if let eos = tokenizer.eosTokenID { ids.insert(eos) }
         for token in ["<|eot_id|>", "<|end_of_text|>", "<|im_end|>"] {
