@@ -4,10 +4,10 @@ import Foundation
 extension HubClient {
     /// Downloads `meta` into `incomplete`, resuming from whatever a previous attempt left there, then checks
     /// the size of the file on disk and the digest its etag names (SHA-256 for LFS files, git blob SHA-1
-    /// for others). The caller holds the blob's lock, so no one else appends to `incomplete`. A dropped connection resumes with `Range`;
-    /// a server that answers 200 to a range request, or 416, makes the download start over. On a size or
-    /// digest mismatch the file is removed. `progress` receives the bytes written by each chunk (negative
-    /// when a restart discards bytes).
+    /// for others). The caller holds the blob's lock, so no one else appends to `incomplete`. A dropped
+    /// connection resumes with `Range`; a server that answers 200 to a range request, or 416, makes the
+    /// download start over. On a size or digest mismatch the file is removed. `progress` receives the
+    /// bytes written by each chunk (negative when a restart discards bytes).
     func download(_ meta: FileMetadata, name: String, to incomplete: String, progress: @escaping (Int64) -> Void) throws {
         let sink = try FileSink.append(path: incomplete)
         defer { try? sink.close() }
