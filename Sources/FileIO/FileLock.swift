@@ -6,7 +6,8 @@ import Darwin
 
 /// An exclusive advisory lock (`flock`) on a lock file, the way huggingface_hub's FileLock guards a blob:
 /// other processes, and other threads of this one, that lock the same path wait until it is released.
-/// The lock file is left in place afterwards, as huggingface_hub leaves it.
+/// The lock file is left in place afterwards, as huggingface_hub leaves it. Python's `filelock`, which
+/// huggingface_hub uses, takes the same `flock`, so the two tools also wait for each other.
 public final class FileLock {
     public let path: String
     private let fd: Int32
