@@ -33,7 +33,7 @@ extension HubClient {
         }
         guard let digest = meta.digest else {
             Path.remove(incomplete)
-            throw HubError.badResponse(what: name, reason: "ETag \(String(reflecting: meta.etag)) is not a hash")
+            throw HubError.badResponse(what: name, reason: "ETag \(HubError.quoted(meta.etag)) is not a hash")
         }
         let expected = meta.etag.lowercased()
         let actual = try digest == .sha256 ? SHA256.hex(ofFile: incomplete) : GitBlobHash.hex(ofFile: incomplete)

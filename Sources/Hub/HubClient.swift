@@ -103,11 +103,11 @@ final class HubClient: @unchecked Sendable {
                     throw HubError.badResponse(what: what, reason: "no ETag")
                 }
                 guard FileMetadata.Digest(etag: etag) != nil else {
-                    throw HubError.badResponse(what: what, reason: "ETag \(String(reflecting: etag)) is not a hash; expected 40 hexadecimal digits (git blob SHA-1) or 64 (LFS SHA-256)")
+                    throw HubError.badResponse(what: what, reason: "ETag \(HubError.quoted(etag)) is not a hash; expected 40 hexadecimal digits (git blob SHA-1) or 64 (LFS SHA-256)")
                 }
                 let commit = response[header: "x-repo-commit"]
                 if let commit, !HubCache.isCommitHash(commit) {
-                    throw HubError.badResponse(what: what, reason: "X-Repo-Commit \(String(reflecting: commit)) is not a commit hash; expected 40 lowercase hexadecimal digits")
+                    throw HubError.badResponse(what: what, reason: "X-Repo-Commit \(HubError.quoted(commit)) is not a commit hash; expected 40 lowercase hexadecimal digits")
                 }
                 let sizeText = response[header: "x-linked-size"] ?? (target != nil ? nil : response[header: "content-length"])
                 guard let size = sizeText.flatMap(Int64.init) else { throw HubError.badResponse(what: what, reason: "no file size") }
@@ -123,7 +123,7 @@ final class HubClient: @unchecked Sendable {
         guard response.isRedirect, let location = response[header: "location"] else { return nil }
         let target = URLParts.resolve(location, against: url)
         guard URLParts.origin(target) != nil else {
-            throw HubError.badResponse(what: what, reason: "redirect to \(String(reflecting: location)), which is not an http or https URL")
+            throw HubError.badResponse(what: what, reason: "redirect to \(HubError.quoted(location)), which is not an http or https URL")
         }
         return target
     }

@@ -51,4 +51,10 @@ public enum HubError: Error, Equatable, CustomStringConvertible {
             message
         }
     }
+
+    /// A value from the server, quoted with control characters escaped and cut to 100 characters, so a
+    /// hostile header cannot garble or flood the one-line error.
+    static func quoted(_ value: String) -> String {
+        value.count <= 100 ? String(reflecting: value) : String(reflecting: String(value.prefix(100))) + "…"
+    }
 }

@@ -36,6 +36,24 @@ import Testing
         #expect(!Path.exists(Path.join(cache, "models--org--model", "snapshots")))
     }
 
+    @Test func anETagThatIsAPathIsRefusedForALocalFolderToo() throws {
+        hub.add("org/model", files: sampleRepo())
+        hub.etagHeader["model.safetensors"] = "\"../../../../escaped\""
+        var request = DownloadRequest(repo: "org/model")
+        request.localDirectory = dir.file("hub/local")
+        let error = #expect(throws: HubError.self) { try download(request) }
+        #expect(error?.description.contains("ETag \"../../../../escaped\" is not a hash") == true)
+        #expect(writtenOutsideTheCache.isEmpty)
+        #expect(!Path.exists(dir.file("hub/local/model.safetensors")))
+    }
+
+    @Test func aVeryLongETagIsShortenedInTheError() throws {
+        hub.add("org/model", files: sampleRepo())
+        hub.etagHeader["config.json"] = "\"" + String(repeating: "../", count: 1000) + "\""
+        let error = #expect(throws: HubError.self) { try download() }
+        #expect(error.map { $0.description.count < 400 } == true, "\(String(describing: error))")
+    }
+
     @Test func anLFSETagThatIsAPathIsRefused() throws {
         hub.add("org/model", files: sampleRepo())
         hub.etagHeader["model.safetensors"] = "\"../../../escaped\""
