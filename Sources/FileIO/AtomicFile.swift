@@ -102,23 +102,35 @@ public final class FileSink {
         self.path = path
     }
 
-    /// Opens `path` for appending (creating it if needed) and starts counting at its current size. A symbolic
-    /// link or anything but a regular file at `path` is refused: writing through it would land elsewhere.
+    /// Opens `path` for appending (creating it if needed) and starts counting at its current size. Only a
+    /// regular file is accepted: a symbolic link planted at `path` is not followed (it could point
+    /// anywhere), and a FIFO or device is refused without blocking on it.
     public static func append(path: String) throws -> FileSink {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
         guard fd >= 0 else {
             let code = errno
-            if code == ELOOP { throw FileIOError(path: path, operation: "open for writing (it is a symbolic link, not a file)", code: code) }
-            throw FileIOError(path: path, operation: "open for writing", code: code)
+            let detail = code == ELOOP ? "it is a symbolic link; expected a regular file" : nil
+            throw FileIOError(path: path, operation: "open for writing", code: code, detail: detail)
         }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            let code = errno
             _ = posixClose(fd)
-            throw FileIOError(path: path, operation: "open for writing (it is not a regular file)", code: EINVAL)
+            throw FileIOError(path: path, operation: "open for writing", code: code, detail: "it is not a regular file")
         }
+        // Back to blocking writes (O_NONBLOCK only served to open a FIFO without waiting).
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         let sink = FileSink(fd: fd, path: path)
-        sink.bytesWritten = Int64(lseek(fd, 0, SEEK_END))
+        sink.bytesWritten = Int64(info.st_size)
         return sink
+    }
+
+    /// The size of the file itself (fstat), which other writers may have changed; `bytesWritten` only
+    /// counts this sink's view.
+    public func size() throws -> Int64 {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileIOError(path: path, operation: "stat") }
+        return Int64(info.st_size)
     }
 
     public func write(_ buffer: UnsafeRawBufferPointer) throws {

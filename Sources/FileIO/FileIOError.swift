@@ -9,14 +9,17 @@ public struct FileIOError: Error, Equatable, CustomStringConvertible {
     public let path: String
     public let operation: String
     public let code: Int32
+    /// Said instead of the system's reason when the call succeeded but its result was refused.
+    public let detail: String?
 
-    public init(path: String, operation: String, code: Int32 = errno) {
+    public init(path: String, operation: String, code: Int32 = errno, detail: String? = nil) {
         self.path = path
         self.operation = operation
         self.code = code
+        self.detail = detail
     }
 
-    public var description: String { "\(path): \(operation) failed: \(String(cString: strerror(code)))" }
+    public var description: String { "\(path): \(operation) failed: \(detail ?? String(cString: strerror(code)))" }
 }
 
 extension FileIOError {

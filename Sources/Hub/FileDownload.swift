@@ -3,10 +3,11 @@ import Foundation
 
 extension HubClient {
     /// Downloads `meta` into `incomplete`, resuming from whatever a previous attempt left there, then checks
-    /// the size and, for LFS files (SHA-256 etags), the digest. A dropped connection resumes with `Range`;
-    /// a server that answers 200 to a range request, or 416, makes the download start over. On a size or
-    /// digest mismatch the file is removed. `progress` receives the bytes written by each chunk (negative
-    /// when a restart discards bytes).
+    /// the size of the file on disk and the digest its etag names (SHA-256 for LFS files, git blob SHA-1
+    /// for others). The caller holds the blob's lock, so no one else appends to `incomplete`. A dropped
+    /// connection resumes with `Range`; a server that answers 200 to a range request, or 416, makes the
+    /// download start over. On a size or digest mismatch the file is removed. `progress` receives the
+    /// bytes written by each chunk (negative when a restart discards bytes).
     func download(_ meta: FileMetadata, name: String, to incomplete: String, progress: @escaping (Int64) -> Void) throws {
         let sink = try FileSink.append(path: incomplete)
         defer { try? sink.close() }
@@ -24,16 +25,21 @@ extension HubClient {
             }
         }
         try sink.sync()
-        guard sink.bytesWritten == meta.size else {
+        // The file's own size, not this sink's count of what it wrote.
+        let size = try sink.size()
+        guard size == meta.size else {
             Path.remove(incomplete)
-            throw HubError.sizeMismatch(file: name, expected: meta.size, actual: sink.bytesWritten)
+            throw HubError.sizeMismatch(file: name, expected: meta.size, actual: size)
         }
-        if let expected = meta.sha256 {
-            let actual = try SHA256.hex(ofFile: incomplete)
-            guard actual == expected else {
-                Path.remove(incomplete)
-                throw HubError.checksumMismatch(file: name, expected: expected, actual: actual)
-            }
+        guard let digest = meta.digest else {
+            Path.remove(incomplete)
+            throw HubError.badResponse(what: name, reason: "ETag \(HubError.quoted(meta.etag)) is not a hash")
+        }
+        let expected = meta.etag.lowercased()
+        let actual = try digest == .sha256 ? SHA256.hex(ofFile: incomplete) : GitBlobHash.hex(ofFile: incomplete)
+        guard actual == expected else {
+            Path.remove(incomplete)
+            throw HubError.checksumMismatch(file: name, digest: digest.rawValue, expected: expected, actual: actual)
         }
     }
 
@@ -63,8 +69,8 @@ extension HubClient {
                     throw HubError.sizeMismatch(file: name, expected: meta.size, actual: sink.bytesWritten)
                 }
             }
-            if response.isRedirect {
-                url = URLParts.resolve(response[header: "location"]!, against: url)
+            if let target = try Self.redirectTarget(response, from: url, what: name) {
+                url = target
                 continue
             }
             if response.status == 416 {

@@ -26,7 +26,8 @@ struct TransportError: Error {
     let message: String
 }
 
-/// HTTP over libcurl: one easy handle per request, no redirects, timeouts for connecting and for stalls.
+/// HTTP over libcurl: one easy handle per request, http and https only, no redirects, timeouts for
+/// connecting and for stalls.
 final class HTTPClient: Sendable {
     let connectTimeout: Double
     let stallTimeout: Int
@@ -49,6 +50,10 @@ final class HTTPClient: Sendable {
         defer { curl_slist_free_all(headerList) }
         for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
 
+        // No file://, ftp:// and the like, even if a URL from a server names them.
+        guard hub_curl_allow_only_http(curl) == CURLE_OK else {
+            throw TransportError(kind: .other, message: "libcurl cannot be limited to http and https")
+        }
         _ = hub_curl_set_string(curl, CURLOPT_URL, request.url)
         _ = hub_curl_set_long(curl, CURLOPT_FOLLOWLOCATION, 0)
         _ = hub_curl_set_long(curl, CURLOPT_NOSIGNAL, 1)

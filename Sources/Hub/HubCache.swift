@@ -9,39 +9,44 @@ struct HubCache {
     let root: String
     let repo: RepoID
 
+    // The repository id is validated (RepoID); every other name below comes from the Hub or the user and
+    // goes through Path.join(untrusted:), so it cannot climb out of its folder.
     var repoDirectory: String { Path.join(root, repo.cacheFolderName) }
-    func blob(_ etag: String) -> String { Path.join(repoDirectory, "blobs", etag) }
-    func ref(_ revision: String) -> String { Path.join(repoDirectory, "refs", revision) }
-    func snapshot(_ commit: String) -> String { Path.join(repoDirectory, "snapshots", commit) }
-    func pointer(_ commit: String, _ path: String) -> String { Path.join(snapshot(commit), path) }
+    var blobsDirectory: String { Path.join(repoDirectory, "blobs") }
+    func blob(_ etag: String) throws -> String { try Path.join(blobsDirectory, untrusted: etag) }
+    func ref(_ revision: String) throws -> String { try Path.join(Path.join(repoDirectory, "refs"), untrusted: revision) }
+    func snapshot(_ commit: String) throws -> String { try Path.join(Path.join(repoDirectory, "snapshots"), untrusted: commit) }
+    func pointer(_ commit: String, _ path: String) throws -> String { try Path.join(snapshot(commit), untrusted: path) }
+    /// huggingface_hub's lock for a blob: {root}/.locks/models--{org}--{name}/{etag}.lock.
+    func lock(_ etag: String) throws -> String { try Path.join(Path.join(root, ".locks", repo.cacheFolderName), untrusted: etag + ".lock") }
 
     static func isCommitHash(_ revision: String) -> Bool {
         revision.count == 40 && revision.allSatisfy { $0.isHexDigit && !$0.isUppercase }
     }
 
     /// The commit a revision names, from the cache alone: itself for a commit hash, else its ref file.
-    func cachedCommit(_ revision: String) -> String? {
+    func cachedCommit(_ revision: String) throws -> String? {
         if Self.isCommitHash(revision) { return revision }
-        return Path.read(ref(revision)).map { String(decoding: $0, as: UTF8.self) }.flatMap { Self.isCommitHash($0) ? $0 : nil }
+        return Path.read(try ref(revision)).map { String(decoding: $0, as: UTF8.self) }.flatMap { Self.isCommitHash($0) ? $0 : nil }
     }
 
     /// Records that `revision` is `commit` (nothing to record when the revision is the commit itself).
     func writeRef(_ revision: String, commit: String) throws {
         guard revision != commit else { return }
-        let path = ref(revision)
-        if cachedCommit(revision) == commit { return }
+        let path = try ref(revision)
+        if try cachedCommit(revision) == commit { return }
         try Path.makeDirectories(Path.directory(of: path))
         try AtomicFile.write(Array(commit.utf8), to: path)
     }
 
     /// Whether the snapshot already has `path` and it resolves to a file.
-    func hasFile(_ commit: String, _ path: String) -> Bool { Path.fileSize(pointer(commit, path)) != nil }
+    func hasFile(_ commit: String, _ path: String) throws -> Bool { Path.fileSize(try pointer(commit, path)) != nil }
 
     /// Points snapshots/{commit}/{path} at blobs/{etag} with a relative link.
     func link(_ commit: String, _ path: String, etag: String) throws {
-        let link = pointer(commit, path)
+        let link = try pointer(commit, path)
         try Path.makeDirectories(Path.directory(of: link))
-        try Path.symlink(Path.relative(Path.absolute(blob(etag)), from: Path.absolute(Path.directory(of: link))), at: link)
+        try Path.symlink(Path.relative(Path.absolute(try blob(etag)), from: Path.absolute(Path.directory(of: link))), at: link)
     }
 }
 

@@ -31,8 +31,23 @@ struct FileMetadata: Equatable {
     /// Where to GET the content (the CDN for LFS files).
     let location: String
 
-    /// LFS etags are SHA-256 digests: 64 hexadecimal characters.
-    var sha256: String? { etag.count == 64 && etag.allSatisfy(\.isHexDigit) ? etag.lowercased() : nil }
+    /// How the content is checked against the etag: LFS files by SHA-256 (64 hexadecimal digits), other
+    /// files by their git blob SHA-1 (40); nil for an etag that is neither.
+    var digest: Digest? { Digest(etag: etag) }
+
+    enum Digest: String {
+        case sha256 = "SHA-256"
+        case gitBlobSHA1 = "git blob SHA-1"
+
+        init?(etag: String) {
+            guard etag.allSatisfy(\.isHexDigit) else { return nil }
+            switch etag.count {
+            case 64: self = .sha256
+            case 40: self = .gitBlobSHA1
+            default: return nil
+            }
+        }
+    }
 }
 
 /// The Hub's HTTP API with huggingface_hub's semantics: retries with backoff on timeouts, dropped
@@ -76,21 +91,41 @@ final class HubClient: @unchecked Sendable {
             var url = self.resolveURL(repo, revision: revision, path: path)
             for _ in 0..<10 {
                 let response = try self.http.send(HTTPRequest(method: "HEAD", url: url, headers: self.headers(for: url, extra: [("Accept-Encoding", "identity")])))
-                if response.isRedirect, let location = response[header: "location"], URLParts.isRelative(location) {
-                    url = URLParts.resolve(location, against: url)
+                let target = try Self.redirectTarget(response, from: url, what: what)
+                if let target, URLParts.isRelative(response[header: "location"]!) {
+                    url = target
                     continue
                 }
-                if !response.isRedirect { try self.check(response, what: what) }
+                if target == nil { try self.check(response, what: what) }
+                // The etag names the blob file in the cache and the commit its snapshot folder: both must
+                // be hashes, never a path a mirror or proxy chose.
                 guard let etag = Self.normalizeEtag(response[header: "x-linked-etag"] ?? response[header: "etag"]) else {
                     throw HubError.badResponse(what: what, reason: "no ETag")
                 }
-                let sizeText = response[header: "x-linked-size"] ?? (response.isRedirect ? nil : response[header: "content-length"])
+                guard FileMetadata.Digest(etag: etag) != nil else {
+                    throw HubError.badResponse(what: what, reason: "ETag \(HubError.quoted(etag)) is not a hash; expected 40 hexadecimal digits (git blob SHA-1) or 64 (LFS SHA-256)")
+                }
+                let commit = response[header: "x-repo-commit"]
+                if let commit, !HubCache.isCommitHash(commit) {
+                    throw HubError.badResponse(what: what, reason: "X-Repo-Commit \(HubError.quoted(commit)) is not a commit hash; expected 40 lowercase hexadecimal digits")
+                }
+                let sizeText = response[header: "x-linked-size"] ?? (target != nil ? nil : response[header: "content-length"])
                 guard let size = sizeText.flatMap(Int64.init) else { throw HubError.badResponse(what: what, reason: "no file size") }
-                let location = response.isRedirect ? URLParts.resolve(response[header: "location"]!, against: url) : url
-                return FileMetadata(commit: response[header: "x-repo-commit"], etag: etag, size: size, location: location)
+                return FileMetadata(commit: commit, etag: etag, size: size, location: target ?? url)
             }
             throw HubError.badResponse(what: what, reason: "too many redirects")
         }
+    }
+
+    /// Where a redirect points (resolved against `url`), nil for a response that is not a redirect. Only
+    /// http and https are followed: a `file:` or other location is refused, whoever sent it.
+    static func redirectTarget(_ response: HTTPResponse, from url: String, what: String) throws -> String? {
+        guard response.isRedirect, let location = response[header: "location"] else { return nil }
+        let target = URLParts.resolve(location, against: url)
+        guard URLParts.origin(target) != nil else {
+            throw HubError.badResponse(what: what, reason: "redirect to \(HubError.quoted(location)), which is not an http or https URL")
+        }
+        return target
     }
 
     static func normalizeEtag(_ etag: String?) -> String? {

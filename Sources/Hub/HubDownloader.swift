@@ -41,7 +41,7 @@ public final class HubDownloader: Sendable {
         if config.offline { return try cachedSnapshot(cache, request) }
 
         let (commit, paths) = try listFiles(repo, request)
-        let missing = paths.filter { !cache.hasFile(commit, $0) }
+        let missing = try paths.filter { try !cache.hasFile(commit, $0) }
         let metadata = try fetchMetadata(repo, commit: commit, paths: missing)
 
         // Blobs already in the cache (another revision, an interrupted run) are not fetched again; a blob
@@ -49,20 +49,26 @@ public final class HubDownloader: Sendable {
         var fetch: [String: FileMetadata] = [:]
         for path in missing {
             let meta = metadata[path]!
-            if Path.fileSize(cache.blob(meta.etag)) != meta.size { fetch[meta.etag] = meta }
+            if Path.fileSize(try cache.blob(meta.etag)) != meta.size { fetch[meta.etag] = meta }
         }
-        if !fetch.isEmpty { try Path.makeDirectories(Path.join(cache.repoDirectory, "blobs")) }
+        if !fetch.isEmpty { try Path.makeDirectories(cache.blobsDirectory) }
         progress.begin(files: fetch.count, bytes: fetch.values.reduce(0) { $0 + $1.size })
         try concurrently(Array(fetch.values), width: config.concurrentDownloads) { meta in
             let path = missing.first { metadata[$0]!.etag == meta.etag }!
-            let incomplete = cache.blob(meta.etag) + ".incomplete"
-            try self.client.download(meta, name: "\(repo)/\(path)", to: incomplete, progress: progress.add)
-            guard rename(incomplete, cache.blob(meta.etag)) == 0 else { throw FileIOError(path: cache.blob(meta.etag), operation: "rename into") }
+            let blob = try cache.blob(meta.etag)
+            // Another download of this blob (another process, another thread) would append to the same
+            // .incomplete file: one at a time, and whoever comes second finds the blob done.
+            try FileLock.withLock(try cache.lock(meta.etag)) {
+                if Path.fileSize(blob) == meta.size { return progress.add(meta.size) }
+                let incomplete = blob + ".incomplete"
+                try self.client.download(meta, name: "\(repo)/\(path)", to: incomplete, progress: progress.add)
+                guard rename(incomplete, blob) == 0 else { throw FileIOError(path: blob, operation: "rename into") }
+            }
         }
         progress.finish()
         for path in missing { try cache.link(commit, path, etag: metadata[path]!.etag) }
         try cache.writeRef(request.revision, commit: commit)
-        return cache.snapshot(commit)
+        return try cache.snapshot(commit)
     }
 
     /// Revisions become file names under refs/: no control characters, no '..' or empty parts.
@@ -96,10 +102,10 @@ public final class HubDownloader: Sendable {
 
     /// HF_HUB_OFFLINE: the snapshot the cache has for the revision, or a clear error.
     private func cachedSnapshot(_ cache: HubCache, _ request: DownloadRequest) throws -> String {
-        guard let commit = cache.cachedCommit(request.revision) else {
-            throw HubError.offlineMissing(repo: cache.repo.value, revision: request.revision, reason: "no \(cache.ref(request.revision))")
+        guard let commit = try cache.cachedCommit(request.revision) else {
+            throw HubError.offlineMissing(repo: cache.repo.value, revision: request.revision, reason: "no \(try cache.ref(request.revision))")
         }
-        let snapshot = cache.snapshot(commit)
+        let snapshot = try cache.snapshot(commit)
         guard Path.isDirectory(snapshot) else {
             throw HubError.offlineMissing(repo: cache.repo.value, revision: request.revision, reason: "no \(snapshot)")
         }
@@ -119,22 +125,29 @@ public final class HubDownloader: Sendable {
         }
         let (commit, paths) = try listFiles(repo, request)
         let local = LocalFolder(root: folder, commit: commit)
-        let stale = paths.filter { local.recorded($0)?.commit != commit }
+        let stale = try paths.filter { try local.recorded($0)?.commit != commit }
         let metadata = try fetchMetadata(repo, commit: commit, paths: stale)
         var fetch: [String] = []
         for path in stale {
-            if local.recorded(path)?.etag == metadata[path]!.etag { try local.record(path, etag: metadata[path]!.etag) } else { fetch.append(path) }
+            if try local.recorded(path)?.etag == metadata[path]!.etag { try local.record(path, etag: metadata[path]!.etag) } else { fetch.append(path) }
         }
         progress.begin(files: fetch.count, bytes: fetch.reduce(0) { $0 + metadata[$1]!.size })
         try concurrently(fetch, width: config.concurrentDownloads) { path in
             let meta = metadata[path]!
-            let incomplete = local.incomplete(path, etag: meta.etag)
-            let destination = Path.join(folder, path)
+            let incomplete = try local.incomplete(path, etag: meta.etag)
+            let destination = try Path.join(folder, untrusted: path)
             try Path.makeDirectories(Path.directory(of: incomplete))
             try Path.makeDirectories(Path.directory(of: destination))
-            try self.client.download(meta, name: "\(repo)/\(path)", to: incomplete, progress: progress.add)
-            guard rename(incomplete, destination) == 0 else { throw FileIOError(path: destination, operation: "rename into") }
-            try local.record(path, etag: meta.etag)
+            // As in the cache: one download of a file at a time; the second finds it recorded.
+            try FileLock.withLock(try local.lock(path)) {
+                if try local.recorded(path)?.etag == meta.etag {
+                    progress.add(meta.size)
+                    return try local.record(path, etag: meta.etag)
+                }
+                try self.client.download(meta, name: "\(repo)/\(path)", to: incomplete, progress: progress.add)
+                guard rename(incomplete, destination) == 0 else { throw FileIOError(path: destination, operation: "rename into") }
+                try local.record(path, etag: meta.etag)
+            }
         }
         progress.finish()
         return folder
@@ -148,19 +161,22 @@ struct LocalFolder: Sendable {
     let commit: String
 
     var bookkeeping: String { Path.join(root, ".cache", "huggingface", "download") }
-    func metadataPath(_ path: String) -> String { Path.join(bookkeeping, path + ".metadata") }
-    func incomplete(_ path: String, etag: String) -> String { Path.join(bookkeeping, "\(path).\(etag).incomplete") }
+    func metadataPath(_ path: String) throws -> String { try Path.join(bookkeeping, untrusted: path + ".metadata") }
+    func incomplete(_ path: String, etag: String) throws -> String { try Path.join(bookkeeping, untrusted: "\(path).\(etag).incomplete") }
+    /// huggingface_hub's lock for a file of a local folder: {bookkeeping}/{path}.lock.
+    func lock(_ path: String) throws -> String { try Path.join(bookkeeping, untrusted: path + ".lock") }
 
     /// The commit and etag recorded for a file that exists.
-    func recorded(_ path: String) -> (commit: String, etag: String)? {
-        guard Path.exists(Path.join(root, path)), let bytes = Path.read(metadataPath(path)) else { return nil }
+    func recorded(_ path: String) throws -> (commit: String, etag: String)? {
+        guard Path.exists(try Path.join(root, untrusted: path)), let bytes = Path.read(try metadataPath(path)) else { return nil }
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
         return lines.count >= 2 ? (lines[0], lines[1]) : nil
     }
 
     func record(_ path: String, etag: String) throws {
-        try Path.makeDirectories(Path.directory(of: metadataPath(path)))
-        try AtomicFile.write(Array("\(commit)\n\(etag)\n\(Date().timeIntervalSince1970)\n".utf8), to: metadataPath(path))
+        let metadataPath = try metadataPath(path)
+        try Path.makeDirectories(Path.directory(of: metadataPath))
+        try AtomicFile.write(Array("\(commit)\n\(etag)\n\(Date().timeIntervalSince1970)\n".utf8), to: metadataPath)
     }
 }
 

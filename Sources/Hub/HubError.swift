@@ -11,7 +11,7 @@ public enum HubError: Error, Equatable, CustomStringConvertible {
     case timedOut(what: String)
     case interrupted(what: String, reason: String)
     case sizeMismatch(file: String, expected: Int64, actual: Int64)
-    case checksumMismatch(file: String, expected: String, actual: String)
+    case checksumMismatch(file: String, digest: String, expected: String, actual: String)
     case badResponse(what: String, reason: String)
     case offlineMissing(repo: String, revision: String, reason: String)
     case file(String)
@@ -41,8 +41,8 @@ public enum HubError: Error, Equatable, CustomStringConvertible {
             "\(what): the connection kept dropping (\(reason)) after retries"
         case .sizeMismatch(let file, let expected, let actual):
             "\(file): downloaded \(actual) bytes but the Hub announced \(expected); the partial file was removed"
-        case .checksumMismatch(let file, let expected, let actual):
-            "\(file): SHA-256 is \(actual) but the Hub's etag is \(expected); the download was removed"
+        case .checksumMismatch(let file, let digest, let expected, let actual):
+            "\(file): \(digest) is \(actual) but the Hub's etag is \(expected); the download was removed"
         case .badResponse(let what, let reason):
             "\(what): unexpected response from the Hub (\(reason))"
         case .offlineMissing(let repo, let revision, let reason):
@@ -50,5 +50,11 @@ public enum HubError: Error, Equatable, CustomStringConvertible {
         case .file(let message):
             message
         }
+    }
+
+    /// A value from the server, quoted with control characters escaped and cut to 100 characters, so a
+    /// hostile header cannot garble or flood the one-line error.
+    static func quoted(_ value: String) -> String {
+        value.count <= 100 ? String(reflecting: value) : String(reflecting: String(value.prefix(100))) + "…"
     }
 }

@@ -3,49 +3,46 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Appending never writes through a link or into something that is not a plain file.
+/// FileSink.append writes only into a regular file: whatever else sits at the path is refused, not used.
 @Suite struct FileSinkTests {
     let dir = TemporaryDirectory()
 
-    @Test func appendingRefusesASymbolicLink() throws {
-        let target = dir.file("target")
-        try AtomicFile.write(Array("precious".utf8), to: target)
-        try FileManager.default.createSymbolicLink(atPath: dir.file("partial"), withDestinationPath: target)
-        let error = try #require(throws: FileIOError.self) { _ = try FileSink.append(path: dir.file("partial")) }
-        #expect(error.operation.contains("symbolic link"), "\(error)")
-        #expect(Path.read(target) == Array("precious".utf8))
-    }
-
-    @Test func appendingRefusesADanglingSymbolicLink() throws {
-        try FileManager.default.createSymbolicLink(atPath: dir.file("partial"), withDestinationPath: dir.file("elsewhere"))
-        #expect(throws: FileIOError.self) { _ = try FileSink.append(path: dir.file("partial")) }
-        #expect(!Path.exists(dir.file("elsewhere")))
-    }
-
-    @Test func appendingRefusesAFIFO() throws {
-        #expect(mkfifo(dir.file("pipe"), 0o644) == 0)
-        let error = try #require(throws: FileIOError.self) { _ = try FileSink.append(path: dir.file("pipe")) }
-        #expect(error.description.contains(dir.file("pipe")))
-    }
-
-    @Test func appendingContinuesAFileAtItsEnd() throws {
-        try AtomicFile.write(Array("abc".utf8), to: dir.file("partial"))
-        let sink = try FileSink.append(path: dir.file("partial"))
+    @Test func appendContinuesARegularFileAndCountsItsSize() throws {
+        let path = dir.file("data")
+        try AtomicFile.write(Array("abc".utf8), to: path)
+        let sink = try FileSink.append(path: path)
         #expect(sink.bytesWritten == 3)
-        try sink.write(Array("def".utf8))
+        try sink.write(Array("de".utf8))
+        #expect(try sink.size() == 5)
         try sink.close()
-        #expect(Path.read(dir.file("partial")) == Array("abcdef".utf8))
+        #expect(Path.read(path) == Array("abcde".utf8))
     }
 
-    @Test func publishingWithoutReplacingKeepsAnExistingFile() throws {
-        let destination = dir.file("out")
-        try AtomicFile.write(Array("first".utf8), to: destination)
-        let file = try TemporaryFile(destination: destination)
-        try file.sink.write(Array("second".utf8))
-        let error = try #require(throws: FileIOError.self) { try file.publish(replacing: false) }
-        #expect(error.isExists)
-        file.discard()
-        #expect(Path.read(destination) == Array("first".utf8))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out"])
+    @Test func aSymbolicLinkAtThePathIsRefusedAndItsTargetUntouched() throws {
+        let target = dir.file("victim"), link = dir.file("blob.incomplete")
+        try AtomicFile.write(Array("keep".utf8), to: target)
+        try Path.symlink(target, at: link)
+        let error = #expect(throws: FileIOError.self) { try FileSink.append(path: link) }
+        #expect(error?.description == "\(link): open for writing failed: it is a symbolic link; expected a regular file")
+        #expect(Path.read(target) == Array("keep".utf8))
+    }
+
+    @Test func aDanglingSymbolicLinkIsNotFollowedToCreateItsTarget() throws {
+        let target = dir.file("created-elsewhere"), link = dir.file("blob.incomplete")
+        try Path.symlink(target, at: link)
+        #expect(throws: FileIOError.self) { try FileSink.append(path: link) }
+        #expect(!Path.exists(target))
+    }
+
+    @Test func aFIFOIsRefusedWithoutWaitingForAReader() throws {
+        let fifo = dir.file("pipe")
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let error = #expect(throws: FileIOError.self) { try FileSink.append(path: fifo) }
+        #expect(error?.description.hasPrefix("\(fifo): open for writing failed") == true)
+    }
+
+    @Test func aDirectoryIsRefusedAsNotARegularFile() throws {
+        let error = #expect(throws: FileIOError.self) { try FileSink.append(path: dir.path) }
+        #expect(error?.description.hasPrefix("\(dir.path): open for writing failed") == true)
     }
 }

@@ -33,6 +33,42 @@ import Testing
         #expect(object["nested"] == #"{"eos":1}"#)
     }
 
+    /// huggingface_hub locks a blob with `filelock` (flock) at .locks/{repo folder}/{etag}.lock; while it
+    /// holds that lock, our download of the blob waits.
+    @Test func weWaitWhileHuggingfaceHubHoldsTheBlobLock() throws {
+        let files = sampleRepo()
+        hub.add("org/model", files: files)
+        let cache = dir.file("locked")
+        let lockPath = Path.join(cache, ".locks", "models--org--model", files[2].etag + ".lock")
+        try Path.makeDirectories(Path.directory(of: lockPath))
+        let script = """
+            import sys, time
+            from huggingface_hub.utils import WeakFileLock
+            with WeakFileLock(sys.argv[1]):
+                print("locked", flush=True)
+                time.sleep(1.5)
+            """
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "-c", script, lockPath]
+        let out = Pipe()
+        python.standardOutput = out
+        try python.run()
+        var printed = ""
+        while !printed.contains("locked") {
+            let data = out.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            printed += String(decoding: data, as: UTF8.self)
+        }
+        #expect(printed.contains("locked"))
+        let start = Date()
+        let snapshot = try HubDownloader(configuration: testConfiguration(hub, cache: cache)).download(DownloadRequest(repo: "org/model"))
+        #expect(Date().timeIntervalSince(start) >= 1.0)
+        python.waitUntilExit()
+        #expect(python.terminationStatus == 0)
+        #expect(Path.read(Path.join(snapshot, "model.safetensors")) == files[2].content)
+    }
+
     @Test func weReadHuggingfaceHubsCacheOffline() throws {
         let files = sampleRepo()
         hub.add("org/model", files: files)

@@ -29,6 +29,25 @@ import Testing
         #expect(offline.stdout.split(separator: "\n").last.map(String.init) == expected)
     }
 
+    /// Two `rsr download` processes for the same repository at once: the second waits on the blob's lock
+    /// and finds the file done, so both succeed and the file is fetched once.
+    @Test(.enabled(if: rsrIsBuilt))
+    func twoDownloadProcessesAtOnceBothSucceed() throws {
+        let files = sampleRepo(weights: 1_000_000)
+        hub.add("org/model", files: files)
+        hub.drip["model.safetensors"] = 0.01 // slow enough for the two to overlap
+        let env = ["HF_ENDPOINT": hub.endpoint, "HF_HUB_CACHE": dir.file("cache"), "HOME": dir.path, "PATH": "/usr/bin:/bin"]
+        let processes = try (0..<2).map { _ in try RSRProcess(["download", "org/model"], environment: env) }
+        let results = processes.map { $0.finish() }
+        let expected = Path.join(dir.file("cache"), "models--org--model", "snapshots", hub.repo("org/model").commit)
+        for result in results {
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.split(separator: "\n").last.map(String.init) == expected)
+        }
+        #expect(Path.read(Path.join(expected, "model.safetensors")) == files[2].content)
+        #expect(hub.bytesServed("model.safetensors") == files[2].content.count)
+    }
+
     @Test(.enabled(if: rsrIsBuilt))
     func errorsGoToStandardErrorWithAFailingStatus() throws {
         let result = try run(["download", "org/missing"], environment: ["HF_ENDPOINT": hub.endpoint, "HF_HUB_CACHE": dir.file("cache")])

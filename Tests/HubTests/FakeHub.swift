@@ -10,16 +10,18 @@ final class FakeHub: @unchecked Sendable {
         let content: [UInt8]
         let lfs: Bool
         let sha256: String
+        let gitBlobSHA1: String
 
         init(path: String, content: [UInt8], lfs: Bool) {
             self.path = path
             self.content = content
             self.lfs = lfs
             sha256 = sha256Hex(content)
+            gitBlobSHA1 = gitBlobSHA1Hex(content)
         }
 
-        /// Small files carry a git-style 40-hex etag; LFS files their SHA-256.
-        var etag: String { lfs ? sha256 : String(sha256.prefix(40)) }
+        /// As on the Hub: small files carry their git blob SHA-1 as etag, LFS files their SHA-256.
+        var etag: String { lfs ? sha256 : gitBlobSHA1 }
     }
 
     struct Repo {
@@ -53,6 +55,13 @@ final class FakeHub: @unchecked Sendable {
     var corrupt: Set<String> = []            // content served with its first byte flipped
     var ignoreRange: Set<String> = []        // range requests answered 200 with the whole file
     var refuseRange: Set<String> = []        // first range request answered 416
+    var drip: [String: Double] = [:]         // seconds to wait before each 16 KiB chunk of the file
+    var contentRedirect: [String: String] = [:] // content GETs answered 302 to this Location
+
+    // A hostile mirror or proxy, by repository path: what `resolve` answers (HEAD and GET) instead of the truth.
+    var etagHeader: [String: String] = [:]   // the ETag (X-Linked-Etag for LFS files), sent as is
+    var commitHeader: [String: String] = [:] // X-Repo-Commit
+    var resolveRedirect: [String: String] = [:] // 302 to this Location
 
     init() throws {
         hub = try LoopbackServer(host: "127.0.0.1") { [unowned self] in self.handleHub($0, $1) }
@@ -89,16 +98,18 @@ final class FakeHub: @unchecked Sendable {
         guard let file = repo.files.first(where: { $0.path == path }) else {
             return connection.respond(404, [("X-Error-Code", "EntryNotFound")], head: request.method == "HEAD")
         }
-        let common = [("X-Repo-Commit", commit)]
+        let (etag, repoCommit, redirect) = lock.withLock { (etagHeader[path] ?? "\"\(file.etag)\"", commitHeader[path] ?? commit, resolveRedirect[path]) }
+        let common = [("X-Repo-Commit", repoCommit)]
+        if let redirect { return connection.respond(302, common + [("Location", redirect)], head: request.method == "HEAD") }
         if file.lfs {
-            return connection.respond(302, common + [("Location", "\(cdn.url)/cdn/\(file.sha256)"), ("X-Linked-Etag", "\"\(file.sha256)\""),
+            return connection.respond(302, common + [("Location", "\(cdn.url)/cdn/\(file.sha256)"), ("X-Linked-Etag", etag),
                                                      ("X-Linked-Size", "\(file.content.count)"), ("ETag", "\"pointer-etag\"")],
                                       head: request.method == "HEAD")
         }
         if request.method == "HEAD" {
-            return connection.respond(200, common + [("ETag", "\"\(file.etag)\""), ("Content-Length", "\(file.content.count)")], head: true)
+            return connection.respond(200, common + [("ETag", etag), ("Content-Length", "\(file.content.count)")], head: true)
         }
-        serve(file, request, connection, extra: common + [("ETag", "\"\(file.etag)\"")])
+        serve(file, request, connection, extra: common + [("ETag", etag)])
     }
 
     private func handleCDN(_ request: LoopbackServer.Request, _ connection: LoopbackServer.Connection) {
@@ -116,7 +127,7 @@ final class FakeHub: @unchecked Sendable {
             json = ["id": repoID, "sha": commit, "siblings": repo.files.map { ["rfilename": $0.path] }]
         } else if kind == "tree" {
             json = repo.files.map { file -> [String: Any] in
-                var entry: [String: Any] = ["type": "file", "oid": String(file.sha256.prefix(40)), "size": file.content.count, "path": file.path]
+                var entry: [String: Any] = ["type": "file", "oid": file.gitBlobSHA1, "size": file.content.count, "path": file.path]
                 if file.lfs { entry["lfs"] = ["oid": file.sha256, "size": file.content.count, "pointerSize": 134] }
                 return entry
             }
@@ -151,6 +162,8 @@ final class FakeHub: @unchecked Sendable {
         if let status = lock.withLock({ failures[path]?.isEmpty == false ? failures[path]!.removeFirst() : nil }) {
             return connection.respond(status, status == 429 ? [("Retry-After", retryAfter)] : [], body: Array("error".utf8))
         }
+        if let location = lock.withLock({ contentRedirect[path] }) { return connection.respond(302, [("Location", location)]) }
+        let delay = lock.withLock { drip[path] }
         var body = file.content
         if corrupt.contains(path), !body.isEmpty { body[0] ^= 0xff }
         var start = 0, status = 200
@@ -173,6 +186,7 @@ final class FakeHub: @unchecked Sendable {
         var position = start
         while position < stop {
             let end = min(stop, position + 16384)
+            if let delay { Thread.sleep(forTimeInterval: delay) }
             guard connection.write(Array(body[position..<end])) else { return }
             lock.withLock { served[path, default: 0] += end - position }
             position = end
@@ -192,10 +206,12 @@ final class FakeHub: @unchecked Sendable {
 func randomHex(_ count: Int) -> String { String((0..<count).map { _ in "0123456789abcdef".randomElement()! }) }
 
 /// SHA-256 by coreutils' sha256sum, independent of the code under test.
-func sha256Hex(_ bytes: [UInt8]) -> String {
+func sha256Hex(_ bytes: [UInt8]) -> String { digestHex("sha256sum", bytes, length: 64) }
+
+private func digestHex(_ tool: String, _ bytes: [UInt8], length: Int) -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["sha256sum"]
+    process.arguments = [tool]
     let input = Pipe(), output = Pipe()
     process.standardInput = input
     process.standardOutput = output
@@ -204,7 +220,10 @@ func sha256Hex(_ bytes: [UInt8]) -> String {
     try! input.fileHandleForWriting.close()
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return String(String(decoding: data, as: UTF8.self).prefix(64))
+    return String(String(decoding: data, as: UTF8.self).prefix(length))
 }
+
+/// The git blob hash ("blob <size>\0" + content, SHA-1) by coreutils' sha1sum.
+func gitBlobSHA1Hex(_ bytes: [UInt8]) -> String { digestHex("sha1sum", Array("blob \(bytes.count)\0".utf8) + bytes, length: 40) }
 
 func randomBytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255) } }

@@ -161,11 +161,26 @@ import Testing
         hub.add("org/model", files: files)
         hub.corrupt.insert("model.safetensors")
         let error = #expect(throws: HubError.self) { try downloader().download(DownloadRequest(repo: "org/model")) }
-        guard case .checksumMismatch(let file, let expected, _) = error else { Issue.record("\(String(describing: error))"); return }
+        guard case .checksumMismatch(let file, let digest, let expected, _) = error else { Issue.record("\(String(describing: error))"); return }
         #expect(file == "org/model/model.safetensors")
+        #expect(digest == "SHA-256")
         #expect(expected == files[2].sha256)
         let blobs = Path.join(cache, "models--org--model", "blobs")
         #expect(!Path.files(under: blobs).contains { $0.hasPrefix(files[2].etag) })
+        #expect(Path.files(under: Path.join(cache, "models--org--model", "snapshots")).isEmpty)
+    }
+
+    @Test func wrongContentForAGitBlobEtagIsRemoved() throws {
+        let files = sampleRepo()
+        hub.add("org/model", files: files)
+        hub.corrupt.insert("config.json")
+        let error = #expect(throws: HubError.self) { try downloader().download(DownloadRequest(repo: "org/model")) }
+        guard case .checksumMismatch(let file, let digest, let expected, _) = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(file == "org/model/config.json")
+        #expect(digest == "git blob SHA-1")
+        #expect(expected == files[0].gitBlobSHA1)
+        #expect(error?.description.contains("git blob SHA-1 is") == true)
+        #expect(!Path.exists(Path.join(cache, "models--org--model", "blobs", files[0].etag)))
         #expect(Path.files(under: Path.join(cache, "models--org--model", "snapshots")).isEmpty)
     }
 
