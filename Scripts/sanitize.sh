@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 Scripts/deps.sh
 [ -f .build/cuda/librsr_cuda.so ] || Scripts/build-cuda.sh
 scratch=.build-sanitize
-sanitizers=(--sanitize=address --sanitize=undefined)
+# Swift on Linux takes AddressSanitizer only; UBSan instruments the C code (the kernels), its checks served by
+# the ASan runtime. -fno-sanitize-recover makes a finding stop the test.
+sanitizers=(--sanitize=address -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined)
 swift build --build-tests --scratch-path "$scratch" "${sanitizers[@]}"
 # halt_on_error: a report fails the run at once instead of scrolling past.
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

@@ -38,6 +38,18 @@ public final class TemporaryFile {
         }
     }
 
+    /// Removes temporary files for `destination` left by processes that no longer run (killed before they
+    /// could clean up: SIGKILL, power loss). Files of running processes are left alone.
+    public static func removeAbandoned(besides destination: String) {
+        let prefix = ".\(Path.lastComponent(of: destination)).tmp-"
+        let dir = Path.directory(of: destination)
+        for name in Path.names(in: dir) where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(Path.join(dir, name)) }
+        }
+    }
+
     /// Flushes the contents to disk and renames them over the destination. With `replacing` false an existing
     /// destination is kept and `FileIOError.exists` thrown: the check and the move are one step (a hard link,
     /// which fails when the name is taken), so a file that appeared while this one was written is not lost.

@@ -126,18 +126,25 @@ public enum Path {
         return join(string(buffer.prefix { $0 != 0 }), path)
     }
 
+    /// The names in a directory (without "." and ".."), unsorted; empty when it cannot be read.
+    public static func names(in dir: String) -> [String] {
+        guard let handle = opendir(dir) else { return [] }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// Files (not directories) below `root`, as paths relative to it, following symbolic links to files.
     public static func files(under root: String) -> [String] {
         var out: [String] = []
         func walk(_ relative: String) {
-            let dir = relative.isEmpty ? root : join(root, relative)
-            guard let handle = opendir(dir) else { return }
-            defer { closedir(handle) }
-            while let entry = readdir(handle) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-                }
-                if name == "." || name == ".." { continue }
+            for name in names(in: relative.isEmpty ? root : join(root, relative)) {
                 let child = relative.isEmpty ? name : relative + "/" + name
                 if isDirectory(join(root, child)) { walk(child) } else if exists(join(root, child)) { out.append(child) }
             }

@@ -18,6 +18,7 @@ public final class ModelFileWriter {
     /// `replacing` false: `finish` keeps a file that is at `destination` by then and throws
     /// `FileIOError.exists` instead of replacing it.
     public init(destination: String, replacing: Bool = true) throws {
+        TemporaryFile.removeAbandoned(besides: destination) // a killed conversion's gigabytes
         file = try TemporaryFile(destination: destination)
         self.replacing = replacing
         try file.sink.write([UInt8](repeating: 0, count: FileHeader.size))
