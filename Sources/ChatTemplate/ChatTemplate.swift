@@ -31,6 +31,11 @@ public struct ChatTemplate: Sendable {
     /// Renders with `context` as the template's variables. Throws a `TemplateError` of kind `.render`, or
     /// `.raised` when the template calls `raise_exception`.
     public func render(_ context: [String: TemplateValue]) throws -> String {
+        try render(context, stepBudget: Limits.maxSteps)
+    }
+
+    /// Renders with a budget of work other than `Limits.maxSteps`, so that tests reach it quickly.
+    func render(_ context: [String: TemplateValue], stepBudget: Int) throws -> String {
         try onLargeStack { [nodes, map] in
             let scope = Scope(parent: nil)
             for (name, value) in context {
@@ -38,7 +43,7 @@ public struct ChatTemplate: Sendable {
                     throw TemplateError(.render, line: 1, column: 1, "context variable '\(name)': \(failure.message)")
                 }
             }
-            let interpreter = Interpreter(map: map)
+            let interpreter = Interpreter(map: map, stepBudget: stepBudget)
             _ = try interpreter.run(nodes, scope)
             return interpreter.output
         }

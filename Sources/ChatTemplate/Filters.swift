@@ -56,7 +56,7 @@ enum Filters {
                 let bound = try arguments.bind("join", ["d", "attribute"])
                 var items = try pyIterate(value)
                 if let attribute = bound[1], !isNone(attribute) { items = try items.map(attributeGetter(attribute)) }
-                return .string(try items.map { try pyStr($0) }.joined(separator: try pyStr(bound[0] ?? .string(""))))
+                return .string(try joinWithinLimit(items, separator: try pyStr(bound[0] ?? .string(""))) { try pyStr($0) })
             },
             "last": { value, arguments in
                 try arguments.bind("last", [])
@@ -74,7 +74,7 @@ enum Filters {
                 let bound = try arguments.bind("replace", ["old", "new", "count"])
                 guard let old = bound[0], let new = bound[1] else { throw RenderFailure("replace() needs 'old' and 'new'") }
                 let count = try integerArgument(bound[2], "replace", "count", default: -1)
-                return .string(pyReplace(try pyStr(value), try pyStr(old), try pyStr(new), count: count))
+                return .string(try pyReplace(try pyStr(value), try pyStr(old), try pyStr(new), count: count))
             },
             "reverse": { value, arguments in
                 try arguments.bind("reverse", [])
@@ -303,10 +303,13 @@ enum Filters {
         case .string(let text)?: indentation = text
         case let width?:
             guard let count = width.integer else { throw RenderFailure("indent: width must be an integer or a string") }
+            try ensureWidthFits(count, "indent width")
             indentation = String(repeating: " ", count: max(0, count))
         }
         try failIfUndefined(value)
-        let lines = pySplitLines(try pyStr(value) + "\n")
+        let text = try pyStr(value)
+        let lines = pySplitLines(text + "\n")
+        try ensureTextFits(text.utf8.count + (lines.count + 1) * indentation.utf8.count, "the indented text")
         var result: String
         if bound[2]?.truthy ?? false {
             result = lines.joined(separator: "\n" + indentation)
@@ -350,7 +353,9 @@ enum Filters {
             if negative || digits.hasPrefix("+") { digits.removeFirst() }
             let prefixes = [16: "0x", 8: "0o", 2: "0b"]
             if let prefix = prefixes[base], digits.lowercased().hasPrefix(prefix) { digits.removeFirst(2) }
-            if (2...36).contains(base), !digits.isEmpty, let parsed = Int(digits, radix: base) { return .int(negative ? -parsed : parsed) }
+            // Python takes one sign; a second one ("--5") is not a number, and negating Int.min would trap.
+            let signed = digits.hasPrefix("-") || digits.hasPrefix("+")
+            if (2...36).contains(base), !digits.isEmpty, !signed, let parsed = Int(digits, radix: base) { return .int(negative ? -parsed : parsed) }
         } else if let integer = value.integer {
             return .int(integer)
         }
@@ -393,6 +398,7 @@ enum Filters {
         case .string(let text)?: indentation = text
         case let width?:
             guard let count = width.integer else { throw RenderFailure("tojson: indent must be an integer or a string") }
+            try ensureWidthFits(count, "tojson indent")
             indentation = String(repeating: " ", count: max(0, count))
         }
         var separators: (String, String)?

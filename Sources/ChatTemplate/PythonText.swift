@@ -36,13 +36,13 @@ func pyRepr(_ value: Value, depth: Int = 0) throws -> String {
     case .int(let i): return String(i)
     case .double(let d): return pyFloat(d)
     case .string(let s): return pyQuote(s)
-    case .list(let items): return "[" + (try items.map { try pyRepr($0, depth: depth + 1) }).joined(separator: ", ") + "]"
+    case .list(let items): return "[" + (try joinWithinLimit(items, separator: ", ", "the printed list") { try pyRepr($0, depth: depth + 1) }) + "]"
     case .tuple(let items):
-        let inner = try items.map { try pyRepr($0, depth: depth + 1) }
-        return "(" + inner.joined(separator: ", ") + (items.count == 1 ? ",)" : ")")
+        let inner = try joinWithinLimit(items, separator: ", ", "the printed tuple") { try pyRepr($0, depth: depth + 1) }
+        return "(" + inner + (items.count == 1 ? ",)" : ")")
     case .dict(let dict):
-        let inner = try dict.pairs.map { pyQuote($0.key) + ": " + (try pyRepr($0.value, depth: depth + 1)) }
-        return "{" + inner.joined(separator: ", ") + "}"
+        let inner = try joinWithinLimit(dict.pairs, separator: ", ", "the printed dict") { pyQuote($0.key) + ": " + (try pyRepr($0.value, depth: depth + 1)) }
+        return "{" + inner + "}"
     case .namespace(let namespace): return "<Namespace \(try pyRepr(.dict(namespace.attributes), depth: depth + 1))>"
     case .function(let function): return "<built-in method \(function.name)>"
     case .macro(let macro): return "<Macro '\(macro.definition.name)'>"
@@ -206,8 +206,13 @@ func pySplitLines(_ text: String, keepEnds: Bool = false) -> [String] {
 }
 
 /// `str.replace(old, new, count)`; an empty `old` inserts `new` around every character, as Python does.
-func pyReplace(_ text: String, _ old: String, _ new: String, count: Int = -1) -> String {
+func pyReplace(_ text: String, _ old: String, _ new: String, count: Int = -1) throws -> String {
     let scalars = text.scalars, needle = old.scalars, replacement = new.scalars
+    // An empty `old` adds `new` once per character: check the size before building it.
+    if needle.isEmpty {
+        let insertions = count < 0 ? scalars.count + 1 : min(count, scalars.count + 1)
+        try ensureTextFits(text.utf8.count + insertions * new.utf8.count, "the replaced string")
+    }
     var out: [Unicode.Scalar] = []
     var replaced = 0
     if needle.isEmpty {
@@ -229,6 +234,7 @@ func pyReplace(_ text: String, _ old: String, _ new: String, count: Int = -1) ->
             out += replacement
             index += needle.count
             replaced += 1
+            try ensureTextFits(out.count, "the replaced string")
         } else {
             out.append(scalars[index])
             index += 1

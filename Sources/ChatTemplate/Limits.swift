@@ -1,0 +1,84 @@
+/// The bounds that keep an untrusted template from exhausting memory or time. Each is far above what real chat
+/// templates use (their output is a conversation's prompt, their loops run over its messages and tools), and
+/// each failure names the limit and what the template asked for.
+enum Limits {
+    /// The longest text one render may produce, and the longest string any single value may hold: 16 MiB, many
+    /// times the longest context window's prompt.
+    static let maxTextBytes = 16 << 20
+
+    /// The most items a list or tuple built by `*` or `+` may hold (a million `Value`s is tens of MB).
+    static let maxItems = 1_000_000
+
+    /// The widest padding or indentation a template may ask for: `indent`, `tojson(indent=)` and the width and
+    /// precision of `%` formats. Real templates indent by 2 or 4.
+    static let maxWidth = 10_000
+
+    /// The work one render may do, in steps: one per expression evaluated, statement run and loop iteration,
+    /// plus the size of the lists and strings that operators, filters and calls read or build (a string counts a
+    /// step per 64 bytes). A long conversation with tools takes well under a million; a runaway loop reaches
+    /// this in seconds rather than running for hours.
+    static let maxSteps = 50_000_000
+
+    /// The deepest that lists, tuples, dicts and namespaces may nest when a template builds them, so that
+    /// freeing such a value cannot exhaust the stack.
+    static let maxBuiltDepth = Value.maxDepth
+}
+
+/// Fails unless a string of `bytes` bytes is within `Limits.maxTextBytes`; `what` names what was being built.
+func ensureTextFits(_ bytes: Int, _ what: String) throws {
+    guard bytes <= Limits.maxTextBytes else {
+        throw RenderFailure("\(what) would be \(bytes) bytes long, over the limit of \(Limits.maxTextBytes) bytes")
+    }
+}
+
+/// Fails unless a padding or indentation of `width` is within `Limits.maxWidth`.
+func ensureWidthFits(_ width: Int, _ what: String) throws {
+    guard width <= Limits.maxWidth else {
+        throw RenderFailure("\(what) \(width) is over the limit of \(Limits.maxWidth)")
+    }
+}
+
+/// Fails unless a list of `count` items is within `Limits.maxItems`.
+func ensureItemsFit(_ count: Int, _ what: String) throws {
+    guard count <= Limits.maxItems else {
+        throw RenderFailure("\(what) would hold \(count) items, over the limit of \(Limits.maxItems)")
+    }
+}
+
+/// Text built piece by piece that fails as soon as it would outgrow `Limits.maxTextBytes`, before the memory
+/// is spent (printing a list of a million references to one long string would otherwise build terabytes).
+struct BoundedText {
+    private(set) var text = ""
+    let what: String
+
+    init(_ what: String) { self.what = what }
+
+    mutating func append(_ piece: String) throws {
+        try ensureTextFits(text.utf8.count + piece.utf8.count, what)
+        text += piece
+    }
+
+    /// One scalar copied from a source that is itself within the limit, so not checked.
+    mutating func append(_ scalar: Unicode.Scalar) {
+        text.unicodeScalars.append(scalar)
+    }
+}
+
+/// The text of each item joined by `separator`, failing as soon as it would outgrow the limit: each piece is
+/// made only once the text before it is known to fit.
+func joinWithinLimit<Items: Sequence>(_ items: Items, separator: String, _ what: String = "the joined string",
+                                      _ piece: (Items.Element) throws -> String) throws -> String
+{
+    var out = BoundedText(what)
+    var first = true
+    for item in items {
+        if !first { try out.append(separator) }
+        first = false
+        try out.append(try piece(item))
+    }
+    return out.text
+}
+
+func joinWithinLimit(_ pieces: [String], separator: String) throws -> String {
+    try joinWithinLimit(pieces, separator: separator) { $0 }
+}

@@ -1,0 +1,168 @@
+@testable import ChatTemplate
+import Testing
+
+/// Hostile templates that would trap, overflow the stack, fill memory or run for hours: each stops with a
+/// `TemplateError` that names the limit and what the template asked for, and quickly.
+@Suite struct LimitTests {
+    func render(_ template: String, stepBudget: Int = Limits.maxSteps) throws -> String {
+        try ChatTemplate(template).render([:], stepBudget: stepBudget)
+    }
+
+    /// The message of the render failure, or nil (recording an issue) when the template rendered.
+    func failure(_ template: String, stepBudget: Int = Limits.maxSteps) -> String? {
+        do {
+            _ = try render(template, stepBudget: stepBudget)
+            Issue.record("\(template.prefix(80).debugDescription) rendered")
+        } catch let error as TemplateError {
+            #expect(error.kind == .render, "\(error)")
+            return error.message
+        } catch {
+            Issue.record("\(template.prefix(80).debugDescription) threw \(error)")
+        }
+        return nil
+    }
+
+    func syntaxFailure(_ template: String) -> String? {
+        let error = #expect(throws: TemplateError.self) { try ChatTemplate(template) }
+        #expect(error?.kind == .syntax)
+        return error?.message
+    }
+
+    static let intMin = "(-9223372036854775807 - 1)"
+    static let intMax = "9223372036854775807"
+
+    // MARK: Integers
+
+    @Test func rangeCountsItsItemsExactlyAtTheEndsOfInt() throws {
+        #expect(try render("{{ range(\(Self.intMax), 0, \(Self.intMin)) | list }}") == "[9223372036854775807]")
+        #expect(try render("{{ range(\(Self.intMin), \(Self.intMax), \(Self.intMax)) | list }}")
+            == "[-9223372036854775808, -1, 9223372036854775806]")
+        #expect(try render("{{ range(0, 10, \(Self.intMin)) | list }}") == "[]")
+        #expect(try render("{{ range(10, 0, -3) | list }}") == "[10, 7, 4, 1]")
+    }
+
+    @Test func rangeOfNearlyTwoToTheSixtyFourItemsIsRefusedNotTrapped() {
+        #expect(failure("{{ range(\(Self.intMin), \(Self.intMax)) | length }}")?.contains("MAX_RANGE (100000), and this one has 18446744073709551615 items") == true)
+        #expect(failure("{{ range(\(Self.intMax), \(Self.intMin), -1) | length }}")?.contains("Range too big") == true)
+    }
+
+    @Test(arguments: [
+        "\(intMax) + 1", "\(intMin) - 1", "4611686018427387904 * 2", "\(intMin) * -1", "\(intMin) // -1", "2 ** 63",
+        "-\(intMin)", "\(intMin) | abs", "[0, 1] | sum(start=\(intMax))",
+    ])
+    func integerOverflowIsAnErrorNotATrap(expression: String) {
+        #expect(failure("{{ \(expression) }}") == "integer overflow: the result does not fit in 64 bits")
+    }
+
+    @Test func integerCornersThatTrappedGivePythonsResults() throws {
+        #expect(try render("{{ \(Self.intMin) % -1 }}") == "0")
+        #expect(try render("{{ '--9223372036854775808' | int }} {{ '+-5' | int }} {{ '-5' | int }}") == "0 0 -5")
+        #expect(try render("{{ [1, 2, 3][1::\(Self.intMax)] }} {{ 'abc'[2::\(Self.intMax)] }} {{ 'abc'[1::\(Self.intMin)] }}") == "[2] c b")
+    }
+
+    // MARK: Widths
+
+    @Test func indentAndTojsonWidthsAreCapped() {
+        #expect(failure("{{ 'a\nb' | indent(1099511627776) }}") == "indent width 1099511627776 is over the limit of 10000")
+        #expect(failure("{{ [1] | tojson(indent=1099511627776) }}") == "tojson indent 1099511627776 is over the limit of 10000")
+    }
+
+    @Test func indentingAMillionLinesWithAWideStringIsCapped() {
+        let message = failure("{{ ('\n' * 1000000) | indent('x' * 10000, true) }}")
+        #expect(message?.hasPrefix("the indented text would be 100010") == true)
+    }
+
+    @Test func percentFormatWidthsAndPrecisionsAreCapped() throws {
+        #expect(throws: RenderFailure.self) { try pyPercentFormat("%20000d", .int(1)) }
+        #expect(throws: RenderFailure.self) { try pyPercentFormat("%.20000d", .int(1)) }
+        #expect(throws: RenderFailure.self) { try pyPercentFormat(String(repeating: "%(a)s", count: 20), .dict(Dict([("a", .string(String(repeating: "x", count: 1 << 20)))]))) }
+        #expect(try pyPercentFormat("%5d|%-4s|%.3d", .tuple([.int(1), .string("ab"), .int(7)])) == "    1|ab  |007")
+    }
+
+    // MARK: Text and list sizes
+
+    /// A 1 MiB string referenced many times costs nothing to hold, but printing, joining or serialising it
+    /// would build gigabytes: each stops once the text passes 16 MiB.
+    @Test(arguments: [
+        "{{ ns.l }}", "{{ ns.l | join }}", "{{ ''.join(ns.l) }}", "{{ ns.l | tojson }}", "{{ ns.l | tojson(indent=2) }}",
+        "{{ ('{0}' * 100).format(ns.s) }}", "{{ ns.s.replace('', 'y' * 20) }}", "{{ ns.s | replace('x', 'xxxxxxxxxxxxxxxxxxxx') }}",
+        "{{ ns.s * 100 }}", "{{ ns.s" + String(repeating: " ~ ns.s", count: 20) + " }}",
+        "{{ ns.l | map('upper') | join }}", "{{ ns.l | string }}", "{{ ({'a': ns.l}) }}", "{{ (ns.l, 1) }}",
+    ])
+    func buildingTextFromManyCopiesOfALongStringStopsAtTheLimit(expression: String) {
+        let template = "{% set ns = namespace(s='x' * 1048576) %}{% set ns.l = [ns.s] * 1000 %}" + expression
+        #expect(failure(template)?.hasSuffix("over the limit of 16777216 bytes") == true)
+    }
+
+    @Test func renderedOutputIsCappedAt16MiB() {
+        #expect(failure("{% set s = 'x' * 1048576 %}{% for i in range(20) %}{{ s }}{% endfor %}")
+            == "the rendered text would be 17825792 bytes long, over the limit of 16777216 bytes")
+        let text = String(repeating: "y", count: 1024)
+        #expect(failure("{% for i in range(100000) %}\(text){% endfor %}")?.hasPrefix("the rendered text would be") == true)
+    }
+
+    @Test func valuesThatDoubleInALoopStopAtTheLimits() {
+        #expect(failure("{% set ns = namespace(v='x') %}{% for i in range(64) %}{% set ns.v = ns.v + ns.v %}{% endfor %}")
+            == "the concatenated string would be 33554432 bytes long, over the limit of 16777216 bytes")
+        #expect(failure("{% set ns = namespace(v=[0]) %}{% for i in range(64) %}{% set ns.v = ns.v + ns.v %}{% endfor %}")
+            == "the concatenated list would hold 1048576 items, over the limit of 1000000")
+        #expect(failure("{{ [0] * 9223372036854775807 }}") == "the repeated list would hold 9223372036854775807 items, over the limit of 1000000")
+        #expect(failure("{{ 'ab' * 9223372036854775807 }}") == "the repeated string would be 9223372036854775807 bytes long, over the limit of 16777216 bytes")
+    }
+
+    // MARK: Work
+
+    @Test func nestedLoopsOfAHundredThousandStopWhenTheStepBudgetIsSpent() {
+        let message = failure("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", stepBudget: 200_000)
+        #expect(message?.hasPrefix("the template did more than 200000 steps of work") == true)
+    }
+
+    @Test func scanningABigListOnEveryIterationSpendsTheBudgetAsFastAsItWorks() {
+        let template = "{% set l = [0] * 1000000 %}{% for i in range(100000) %}{% if -1 in l %}{% endif %}{% endfor %}"
+        #expect(failure(template, stepBudget: 5_000_000)?.contains("steps of work") == true)
+    }
+
+    @Test func realTemplatesOnALongConversationWithToolsUseUnderAHundredthOfTheBudget() throws {
+        var messages: [TemplateValue] = []
+        for turn in 0..<200 {
+            messages.append(["role": "user", "content": .string("Question \(turn): " + String(repeating: "words ", count: 50))])
+            messages.append(["role": "assistant", "content": .string("Answer \(turn).")])
+        }
+        let tool: TemplateValue = ["type": "function", "function": ["name": "get_weather", "description": "Weather now",
+                                   "parameters": ["type": "object", "properties": ["city": ["type": "string"]]]]]
+        let context: [String: TemplateValue] = ["messages": .array(messages), "tools": [tool, tool, tool], "bos_token": "<s>",
+                                                "eos_token": "</s>", "add_generation_prompt": true]
+        for template in [ModelTemplates.llama31, ModelTemplates.qwen3, ModelTemplates.mistralV3, ModelTemplates.chatML] {
+            _ = try ChatTemplate(template).render(context, stepBudget: Limits.maxSteps / 100)
+        }
+    }
+
+    // MARK: Depth
+
+    @Test func longElseIfChainsAndDeepBracketsAreSyntaxErrorsNotStackOverflows() {
+        #expect(syntaxFailure("{{ " + String(repeating: "1 if x else ", count: 100_000) + "1 }}")?.contains("more than 100 levels") == true)
+        #expect(syntaxFailure("{{ " + String(repeating: "(", count: 100_000) + "1" + String(repeating: ")", count: 100_000) + " }}") != nil)
+        #expect(syntaxFailure("{{ " + String(repeating: "[", count: 100_000) + " }}") != nil)
+        #expect(syntaxFailure("{{ " + String(repeating: "x(", count: 100_000) + " }}") != nil)
+        #expect(syntaxFailure("{{ " + String(repeating: "{'a': ", count: 100_000) + " }}") != nil)
+    }
+
+    @Test func macroRecursionToTheCallLimitInsideDeeplyNestedBlocksFitsTheStack() throws {
+        let open = String(repeating: "{% if true %}", count: 60), close = String(repeating: "{% endif %}", count: 60)
+        let deep = String(repeating: "(", count: 15) + "n - 1" + String(repeating: ")", count: 15)
+        let template = "{% macro f(n) %}\(open){{ f(\(deep)) if n > 0 else 'end' }}\(close){% endmacro %}"
+        #expect(try render(template + "{{ f(99) }}") == "end")
+        #expect(failure(template + "{{ f(100) }}") == "macro calls nest more than 100 levels deep")
+    }
+
+    /// Swift frees nested values by recursion: a million levels would overflow the stack when the render ends.
+    @Test(arguments: ["[ns.v]", "(ns.v,)", "{'a': ns.v}", "dict(a=ns.v)", "namespace(a=ns.v)"])
+    func valuesBuiltDeeperThanTwoHundredLevelsFail(wrapper: String) {
+        let template = "{% set ns = namespace(v=[]) %}{% for i in range(10) %}{% for j in range(100000) %}{% set ns.v = \(wrapper) %}{% endfor %}{% endfor %}"
+        #expect(failure(template) == "the value being built nests more than 200 levels deep")
+    }
+
+    @Test func aNamespaceMayHoldItselfWithoutCountingAsDeep() throws {
+        #expect(try render("{% set ns = namespace() %}{% set ns.me = ns %}{% set l = [ns, [ns]] %}{{ l | length }}") == "2")
+    }
+}
