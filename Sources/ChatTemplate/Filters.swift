@@ -167,7 +167,14 @@ enum Filters {
 
     /// A stable merge sort whose comparison may throw (Python's `sorted` on mixed types does).
     static func stableSorted(_ items: [Value], by keyOf: (Value) throws -> Value, reverse: Bool) throws -> [Value] {
-        let keyed = try items.map { (key: try keyOf($0), item: $0) }
+        // Keys are lower-cased copies unless case_sensitive: together they may not pass the text limit.
+        var keyBytes = 0
+        let keyed = try items.map { item in
+            let key = try keyOf(item)
+            keyBytes += key.textBytes
+            try ensureTextFits(keyBytes, "the sort keys")
+            return (key: key, item: item)
+        }
         func sort(_ slice: ArraySlice<(key: Value, item: Value)>) throws -> [(key: Value, item: Value)] {
             guard slice.count > 1 else { return Array(slice) }
             let middle = slice.startIndex + slice.count / 2
@@ -220,9 +227,12 @@ enum Filters {
         let caseSensitive = bound[0]?.truthy ?? false
         var seen: [Value] = []
         var result: [Value] = []
+        var keyBytes = 0
         for item in try pyIterate(value) {
             var key = try getter(item)
             if !caseSensitive { key = ignoreCase(key) }
+            keyBytes += key.textBytes
+            try ensureTextFits(keyBytes, "the keys of unique")
             switch key {
             case .list, .dict: throw RenderFailure("unhashable type: '\(key.typeName)'")
             default: break
@@ -266,7 +276,14 @@ enum Filters {
         guard case .string(let name)? = arguments.positional.first else { throw RenderFailure("map requires a filter argument") }
         guard let filter = table[name] else { throw RenderFailure("No filter named '\(name)'.") }
         let rest = Arguments(positional: Array(arguments.positional.dropFirst()), keyword: arguments.keyword)
-        return .list(try items.map { try filter($0, rest) })
+        // Each result may be a new string (`map('upper')`, `map('string')`): together they may not pass the limit.
+        var made = 0
+        return .list(try items.map { item in
+            let result = try filter(item, rest)
+            made += result.textBytes
+            try ensureTextFits(made, "the strings made by map")
+            return result
+        })
     }
 
     /// `select`, `reject`, `selectattr` and `rejectattr`: keep the items whose (attribute's) test result is

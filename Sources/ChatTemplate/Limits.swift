@@ -15,13 +15,29 @@ enum Limits {
 
     /// The work one render may do, in steps: one per expression evaluated, statement run and loop iteration,
     /// plus the size of the lists and strings that operators, filters and calls read or build (a string counts a
-    /// step per 64 bytes). A long conversation with tools takes well under a million; a runaway loop reaches
-    /// this in seconds rather than running for hours.
-    static let maxSteps = 50_000_000
+    /// step per 64 bytes). The model templates in the tests take under 200,000 steps for 400 messages with
+    /// tools; a runaway loop reaches this in seconds rather than running for hours.
+    static let maxSteps = 20_000_000
 
     /// The deepest that lists, tuples, dicts and namespaces may nest when a template builds them, so that
     /// freeing such a value cannot exhaust the stack.
     static let maxBuiltDepth = Value.maxDepth
+}
+
+extension Value {
+    /// The bytes of a string, or of the strings directly inside a list or tuple (a sort key): what a filter
+    /// that makes a new value per item adds up against `Limits.maxTextBytes`.
+    var textBytes: Int {
+        switch self {
+        case .string(let text): return text.utf8.count
+        case .list(let items), .tuple(let items):
+            return items.reduce(0) { total, item in
+                if case .string(let text) = item { return total + text.utf8.count }
+                return total
+            }
+        default: return 0
+        }
+    }
 }
 
 /// Fails unless a string of `bytes` bytes is within `Limits.maxTextBytes`; `what` names what was being built.
