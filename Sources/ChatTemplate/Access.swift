@@ -234,15 +234,22 @@ func stringMethod(_ text: String, _ name: String) -> Value? {
             let start = try position(bound[1], 0), end = try position(bound[2], count)
             let window = start <= end ? Array(scalars[start..<end]) : []
             let target = needle.scalars
-            var hits: [Int] = []
-            var from = 0
-            while from <= window.count, let hit = target.isEmpty ? from : pyFind(window, target, from: from) {
-                hits.append(hit + start)
-                from = hit + (name == "count" ? max(target.count, 1) : 1)
-                if name == "find" || name == "index" { break }
+            let found: Int?
+            if name == "count" {
+                guard !target.isEmpty else { return .int(window.count + 1) }
+                var hits = 0, from = 0
+                while let hit = pyFind(window, target, from: from) {
+                    hits += 1
+                    from = hit + target.count
+                }
+                return .int(hits)
+            } else if name.hasPrefix("r") {
+                // The last occurrence is the first one in the reversed text: one linear search.
+                found = pyFind(window.reversed(), target.reversed()).map { start + window.count - $0 - target.count }
+            } else {
+                found = pyFind(window, target).map { start + $0 }
             }
-            if name == "count" { return .int(target.isEmpty ? window.count + 1 : hits.count) }
-            guard let found = name.hasPrefix("r") ? hits.last : hits.first else {
+            guard let found else {
                 if name.hasSuffix("index") { throw RenderFailure("substring not found") }
                 return .int(-1)
             }

@@ -67,7 +67,13 @@ extension Interpreter {
             try spend(result.weight)
             // `dict(a=v)` and `namespace(a=v)` wrap their arguments as a literal does.
             switch result {
-            case .dict, .namespace: try ensureNestingFits(result)
+            case .dict: try ensureNestingFits(result)
+            case .namespace:
+                try ensureNestingFits(result)
+                namespacesMade += 1
+                guard namespacesMade <= Limits.maxNamespaces else {
+                    throw RenderFailure("the template made more than \(Limits.maxNamespaces) namespaces, the limit for one render")
+                }
             default: break
             }
             return result

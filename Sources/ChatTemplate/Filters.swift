@@ -225,6 +225,9 @@ enum Filters {
         let bound = try arguments.bind("unique", ["case_sensitive", "attribute"])
         let getter = bound[1].map { isNone($0) ? { $0 } : attributeGetter($0) } ?? { $0 }
         let caseSensitive = bound[0]?.truthy ?? false
+        // Strings and numbers go in a set (comparing each with all before it is quadratic); tuples and the
+        // rest are compared one by one.
+        var seenHashable = Set<EqualityKey>()
         var seen: [Value] = []
         var result: [Value] = []
         var keyBytes = 0
@@ -237,7 +240,9 @@ enum Filters {
             case .list, .dict: throw RenderFailure("unhashable type: '\(key.typeName)'")
             default: break
             }
-            if try !seen.contains(where: { try pyEqual($0, key) }) {
+            if let hashable = EqualityKey(key) {
+                if seenHashable.insert(hashable).inserted { result.append(item) }
+            } else if try !seen.contains(where: { try pyEqual($0, key) }) {
                 seen.append(key)
                 result.append(item)
             }

@@ -13,6 +13,9 @@ final class Interpreter {
     /// The steps this render may take in all (`Limits.maxSteps` unless a test asks for fewer), and those left.
     let stepBudget: Int
     var stepsLeft: Int
+    /// Namespaces made so far: they are the one mutable container, so a chain of them (each holding the next)
+    /// can grow without any single assignment nesting deeply, and freeing a long chain recurses.
+    var namespacesMade = 0
 
     init(map: SourceMap, stepBudget: Int = Limits.maxSteps) {
         self.map = map

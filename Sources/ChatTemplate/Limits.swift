@@ -19,6 +19,9 @@ enum Limits {
     /// tools; a runaway loop reaches this in seconds rather than running for hours.
     static let maxSteps = 20_000_000
 
+    /// The most `namespace()` objects one render may make. Templates make one, or one per message.
+    static let maxNamespaces = 100_000
+
     /// The deepest that lists, tuples, dicts and namespaces may nest when a template builds them, so that
     /// freeing such a value cannot exhaust the stack.
     static let maxBuiltDepth = Value.maxDepth

@@ -139,6 +139,27 @@ import Testing
         }
     }
 
+    @Test func searchingALongStringForANearMatchTakesLinearTime() throws {
+        let template = "{% set ns = namespace(h='a' * 200000, n='a' * 100000 ~ 'b') %}{{ ns.n in ns.h }} {{ ns.h.find(ns.n) }} "
+            + "{{ ns.h.rfind(ns.n) }} {{ ns.h.count(ns.n) }} {{ ns.h.split(ns.n) | length }} {{ ns.h.replace(ns.n, '') | length }} "
+            + "{{ ns.h.rfind('a' * 100000) }} {{ ns.h.count('a' * 100000) }}"
+        #expect(try render(template) == "False -1 -1 0 1 200000 100000 2")
+        #expect(try render("{{ 'abcabc'.rfind('bc') }} {{ 'abcabc'.rfind('bc', 0, 4) }} {{ 'abc'.rfind('') }} {{ 'aaa'.count('aa') }} {{ 'abcabc'.replace('bc', 'X') }}")
+            == "4 1 3 1 aXaX")
+    }
+
+    @Test func uniqueOfAHundredThousandItemsIsNotQuadratic() throws {
+        #expect(try render("{{ range(100000) | unique | list | length }}") == "100000")
+        // Python's equality: 1, 1.0 and True are one; strings by code point, so 'é' and 'e' + U+0301 are two.
+        #expect(try render("{{ [1, 1.0, True, 'a', 'A', 'é', 'e\\u0301', (1,), (1,), none, none, 2.5, 0, -0.0, false] | unique | list }}")
+            == "[1, 'a', 'é', 'é', (1,), None, 2.5, 0]")
+    }
+
+    @Test func makingMoreThanAHundredThousandNamespacesFails() {
+        #expect(failure("{% for i in range(2) %}{% for j in range(50001) %}{% set n = namespace() %}{% endfor %}{% endfor %}")
+            == "the template made more than 100000 namespaces, the limit for one render")
+    }
+
     // MARK: Depth
 
     @Test func longElseIfChainsAndDeepBracketsAreSyntaxErrorsNotStackOverflows() {
