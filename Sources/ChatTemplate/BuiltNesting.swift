@@ -5,13 +5,20 @@
 extension Interpreter {
     /// Fails when `value` nests deeper than the limit; the walk is counted against the step budget.
     func ensureNestingFits(_ value: Value) throws {
-        var walk = NestingWalk()
-        _ = try walk.depth(of: value, level: 0)
+        // The walk stops once it has visited more items than the budget has steps left: a value built by
+        // doubling (`set ns.v = [ns.v, ns.v]`) is shallow but has exponentially many paths.
+        var walk = NestingWalk(visitLimit: max(stepsLeft, 0))
+        do { _ = try walk.depth(of: value, level: 0) } catch NestingWalk.Stop.budgetSpent {
+            try spend(stepsLeft + 1)
+        }
         try spend(walk.visited)
     }
 }
 
 private struct NestingWalk {
+    enum Stop: Error { case budgetSpent }
+
+    let visitLimit: Int
     var visited = 0
     /// Namespaces and loops on the current path: a namespace may hold itself, which is a cycle, not depth.
     var path: [ObjectIdentifier] = []
@@ -19,6 +26,7 @@ private struct NestingWalk {
     /// 0 for a scalar, 1 more than its deepest item for a container.
     mutating func depth(of value: Value, level: Int) throws -> Int {
         visited += 1
+        guard visited <= visitLimit else { throw Stop.budgetSpent }
         guard level <= Limits.maxBuiltDepth else {
             throw RenderFailure("the value being built nests more than \(Limits.maxBuiltDepth) levels deep")
         }

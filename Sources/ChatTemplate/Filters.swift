@@ -91,7 +91,7 @@ enum Filters {
                 let bound = try arguments.bind("sum", ["attribute", "start"])
                 var items = try pyIterate(value)
                 if let attribute = bound[0], !isNone(attribute) { items = try items.map(attributeGetter(attribute)) }
-                return try items.reduce(bound[1] ?? .int(0)) { try pyBinary(.add, $0, $1) }
+                return try sum(items, start: bound[1] ?? .int(0))
             },
             "title": { value, arguments in try arguments.bind("title", []); return .string(jinjaTitle(try pyStr(value))) },
             "tojson": tojson,
@@ -248,6 +248,23 @@ enum Filters {
             }
         }
         return .list(result)
+    }
+
+    /// Python's `sum(items, start)`. Python refuses a string start; lists are added in place, since adding
+    /// copies of a growing list is quadratic in the number of items.
+    static func sum(_ items: [Value], start: Value) throws -> Value {
+        switch start {
+        case .string: throw RenderFailure("sum() can't sum strings [use ''.join(seq) instead]")
+        case .list(var total):
+            for item in items {
+                guard case .list(let more) = item else { return try pyBinary(.add, .list(total), item) }
+                try ensureItemsFit(total.count + more.count, "the summed list")
+                total += more
+            }
+            return .list(total)
+        default:
+            return try items.reduce(start) { try pyBinary(.add, $0, $1) }
+        }
     }
 
     static func aggregate(_ value: Value, _ arguments: Arguments, _ name: String) throws -> Value {

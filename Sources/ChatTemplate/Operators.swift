@@ -16,6 +16,9 @@ func pyEqual(_ a: Value, _ b: Value, depth: Int = 0) throws -> Bool {
     case (.string(let x), .string(let y)): return x.unicodeScalars.elementsEqual(y.unicodeScalars)
     case (.list(let x), .list(let y)), (.tuple(let x), .tuple(let y)):
         guard x.count == y.count else { return false }
+        // Python compares items by identity first, so a list equals itself; here, one storage is one list.
+        // Without this, a value built by doubling (`[v, v]`, 60 times) would take 2^60 comparisons.
+        if sameStorage(x, y) { return true }
         for (left, right) in zip(x, y) where !(try pyEqual(left, right, depth: depth + 1)) { return false }
         return true
     case (.dict(let x), .dict(let y)):
@@ -32,6 +35,10 @@ func pyEqual(_ a: Value, _ b: Value, depth: Int = 0) throws -> Bool {
         if let x = a.number, let y = b.number { return x == y }
         return false
     }
+}
+
+private func sameStorage(_ x: [Value], _ y: [Value]) -> Bool {
+    x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in a.baseAddress != nil && a.baseAddress == b.baseAddress } }
 }
 
 /// Python's ordering operators (`<`, `<=`, `>`, `>=`): numbers, strings by code point, and lists or tuples

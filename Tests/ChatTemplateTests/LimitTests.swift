@@ -155,6 +155,19 @@ import Testing
             == "[1, 'a', 'é', 'é', (1,), None, 2.5, 0]")
     }
 
+    @Test func summingListsIsLinearAndSummingStringsIsRefusedAsInPython() throws {
+        #expect(try render("{{ ([[1]] * 100000) | sum(start=[]) | length }} {{ [[1], [2, 3]] | sum(start=[0]) }}") == "100000 [0, 1, 2, 3]")
+        #expect(failure("{{ ['a', 'b'] | sum(start='') }}") == "sum() can't sum strings [use ''.join(seq) instead]")
+    }
+
+    /// Each step doubles the paths through the value, not its size: walking or comparing it would take 2^64 steps.
+    @Test func wrappingAValueTwiceInItselfSpendsTheBudgetInsteadOfExponentialTime() throws {
+        let doubled = "{% set ns = namespace(v=[1]) %}{% for i in range(64) %}{% set ns.v = [ns.v, ns.v] %}{% endfor %}{{ ns.v == ns.v }}"
+        #expect(failure(doubled, stepBudget: 1_000_000)?.contains("steps of work") == true)
+        let small = "{% set ns = namespace(v=[1]) %}{% for i in range(10) %}{% set ns.v = [ns.v, ns.v] %}{% endfor %}"
+        #expect(try render(small + "{{ ns.v == ns.v }} {{ ns.v in [ns.v] }} {{ ns.v == [ns.v] }}") == "True True False")
+    }
+
     @Test func makingMoreThanAHundredThousandNamespacesFails() {
         #expect(failure("{% for i in range(2) %}{% for j in range(50001) %}{% set n = namespace() %}{% endfor %}{% endfor %}")
             == "the template made more than 100000 namespaces, the limit for one render")
