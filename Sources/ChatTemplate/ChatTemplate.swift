@@ -7,8 +7,9 @@ import Foundation
 ///
 /// Refused with a syntax error: template inheritance and inclusion (`extends`, `block`, `include`, `import`),
 /// `autoescape`, recursive loops, `*args`/`**kwargs` in calls, and the jinja2 filters listed in
-/// `Filters.refused`. Rendering never crashes or runs away on hostile input: nesting, macro recursion, `range`
-/// and repetition are bounded, and each failure is a `TemplateError` with its line and column.
+/// `Filters.refused`. Rendering never crashes or runs away on hostile input: parsing nesting, macro recursion,
+/// `range`, integer arithmetic, widths, the size of strings, lists and the output, the depth of built values
+/// and the total work are bounded (`Limits`), and each failure is a `TemplateError` with its line and column.
 public struct ChatTemplate: Sendable {
     public let source: String
     private let nodes: [Node]
