@@ -110,8 +110,9 @@ extension Interpreter {
             var left = try evaluate(first, scope)
             for (op, operand) in rest {
                 let right = try evaluate(operand, scope)
-                // `in` and comparing lists walk their items.
-                try spend(left.weight + right.weight)
+                // `in` and comparing lists walk their items, and the items' items.
+                try spendToCompare(left)
+                try spendToCompare(right)
                 let holds: Bool
                 switch op {
                 case .equal: holds = try pyEqual(left, right)

@@ -9,6 +9,32 @@ extension Interpreter {
         }
     }
 
+    /// Spends what comparing `value` item by item may cost (`==`, `in`, ordering): the weight of every list,
+    /// tuple, dict and string inside it, not only the outermost, since comparing two equal grids of a thousand
+    /// by a thousand does a million comparisons. Counting stops once past the budget, so the walk is bounded too.
+    func spendToCompare(_ value: Value) throws {
+        var total = 0
+        func walk(_ value: Value, level: Int) {
+            total += value.weight
+            guard level < Value.maxDepth else { return }
+            let items: [Value]
+            switch value {
+            case .list(let list), .tuple(let list): items = list
+            case .dict(let dict): items = dict.values
+            default: return
+            }
+            for item in items {
+                guard total <= stepsLeft else { return }
+                switch item {
+                case .list, .tuple, .dict, .string: walk(item, level: level + 1)
+                default: break
+                }
+            }
+        }
+        walk(value, level: 0)
+        try spend(total)
+    }
+
     /// Appends to the output, failing when it would outgrow `Limits.maxTextBytes`.
     func emit(_ text: String) throws {
         try ensureTextFits(output.utf8.count + text.utf8.count, "the rendered text")

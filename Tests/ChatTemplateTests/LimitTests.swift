@@ -124,6 +124,12 @@ import Testing
         #expect(failure(template, stepBudget: 5_000_000)?.contains("steps of work") == true)
     }
 
+    @Test func comparingTwoBigGridsOnEveryIterationSpendsTheBudgetAsFastAsItWorks() {
+        let template = "{% set a = [[0] * 300] * 300 %}{% set b = [[0] * 300] * 300 %}"
+            + "{% for i in range(100000) %}{% if a == b %}{% endif %}{% endfor %}"
+        #expect(failure(template, stepBudget: 500_000)?.contains("steps of work") == true)
+    }
+
     @Test func realTemplatesOnALongConversationWithToolsUseUnderAHundredthOfTheBudget() throws {
         var messages: [TemplateValue] = []
         for turn in 0..<200 {
