@@ -79,7 +79,10 @@ func getSlice(_ object: Value, start: Value?, stop: Value?, step: Value?) throws
         var result: [Int] = []
         while step > 0 ? index < end : index > end {
             result.append(index)
-            index += step
+            // A step past the end of the range (up to Int.max) must stop the slice, not trap.
+            let next = index.addingReportingOverflow(step)
+            guard !next.overflow else { break }
+            index = next.partialValue
         }
         return result
     }
@@ -217,7 +220,7 @@ func stringMethod(_ text: String, _ name: String) -> Value? {
             guard let old = try stringArgument(bound[0], name, "old"), let new = try stringArgument(bound[1], name, "new") else {
                 throw RenderFailure("replace() takes at least 2 arguments")
             }
-            return .string(pyReplace(text, old, new, count: try integerArgument(bound[2], name, "count", default: -1)))
+            return .string(try pyReplace(text, old, new, count: try integerArgument(bound[2], name, "count", default: -1)))
         }
     case "find", "rfind", "index", "rindex", "count":
         return method(name) { arguments in
@@ -231,15 +234,22 @@ func stringMethod(_ text: String, _ name: String) -> Value? {
             let start = try position(bound[1], 0), end = try position(bound[2], count)
             let window = start <= end ? Array(scalars[start..<end]) : []
             let target = needle.scalars
-            var hits: [Int] = []
-            var from = 0
-            while from <= window.count, let hit = target.isEmpty ? from : pyFind(window, target, from: from) {
-                hits.append(hit + start)
-                from = hit + (name == "count" ? max(target.count, 1) : 1)
-                if name == "find" || name == "index" { break }
+            let found: Int?
+            if name == "count" {
+                guard !target.isEmpty else { return .int(window.count + 1) }
+                var hits = 0, from = 0
+                while let hit = pyFind(window, target, from: from) {
+                    hits += 1
+                    from = hit + target.count
+                }
+                return .int(hits)
+            } else if name.hasPrefix("r") {
+                // The last occurrence is the first one in the reversed text: one linear search.
+                found = pyFind(window.reversed(), target.reversed()).map { start + window.count - $0 - target.count }
+            } else {
+                found = pyFind(window, target).map { start + $0 }
             }
-            if name == "count" { return .int(target.isEmpty ? window.count + 1 : hits.count) }
-            guard let found = name.hasPrefix("r") ? hits.last : hits.first else {
+            guard let found else {
                 if name.hasSuffix("index") { throw RenderFailure("substring not found") }
                 return .int(-1)
             }
@@ -254,7 +264,7 @@ func stringMethod(_ text: String, _ name: String) -> Value? {
                 }
                 return piece
             }
-            return .string(pieces.joined(separator: text))
+            return .string(try joinWithinLimit(pieces, separator: text))
         }
     case "removeprefix", "removesuffix":
         return method(name) { arguments in
@@ -293,22 +303,22 @@ func stringMethod(_ text: String, _ name: String) -> Value? {
 /// `str.format` with `{}`, `{0}`, `{name}`, `!r`/`!s` and `{{`/`}}`; format specifications are refused.
 func pyFormat(_ template: String, _ arguments: Arguments) throws -> String {
     let scalars = template.scalars
-    var out = "", index = 0, automatic = 0
+    var out = BoundedText("the formatted string"), index = 0, automatic = 0
     while index < scalars.count {
         let scalar = scalars[index]
         if scalar == "}" {
             guard index + 1 < scalars.count, scalars[index + 1] == "}" else { throw RenderFailure("Single '}' encountered in format string") }
-            out += "}"
+            out.append(Unicode.Scalar("}"))
             index += 2
             continue
         }
         guard scalar == "{" else {
-            out.unicodeScalars.append(scalar)
+            out.append(scalar)
             index += 1
             continue
         }
         if index + 1 < scalars.count, scalars[index + 1] == "{" {
-            out += "{"
+            out.append(Unicode.Scalar("{"))
             index += 2
             continue
         }
@@ -336,7 +346,8 @@ func pyFormat(_ template: String, _ arguments: Arguments) throws -> String {
             guard let keyword = arguments.keyword.last(where: { $0.name == field }) else { throw RenderFailure("KeyError: '\(field)'") }
             value = keyword.value
         }
-        out += conversion == "r" ? try pyRepr(value) : try pyStr(value)
+        // "{0}{0}{0}..." repeats a long argument as often as the format string is long.
+        try out.append(conversion == "r" ? try pyRepr(value) : try pyStr(value))
     }
-    return out
+    return out.text
 }

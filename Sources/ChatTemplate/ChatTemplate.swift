@@ -7,8 +7,9 @@ import Foundation
 ///
 /// Refused with a syntax error: template inheritance and inclusion (`extends`, `block`, `include`, `import`),
 /// `autoescape`, recursive loops, `*args`/`**kwargs` in calls, and the jinja2 filters listed in
-/// `Filters.refused`. Rendering never crashes or runs away on hostile input: nesting, macro recursion, `range`
-/// and repetition are bounded, and each failure is a `TemplateError` with its line and column.
+/// `Filters.refused`. Rendering never crashes or runs away on hostile input: parsing nesting, macro recursion,
+/// `range`, integer arithmetic, widths, the size of strings, lists and the output, the depth of built values
+/// and the total work are bounded (`Limits`), and each failure is a `TemplateError` with its line and column.
 public struct ChatTemplate: Sendable {
     public let source: String
     private let nodes: [Node]
@@ -31,6 +32,11 @@ public struct ChatTemplate: Sendable {
     /// Renders with `context` as the template's variables. Throws a `TemplateError` of kind `.render`, or
     /// `.raised` when the template calls `raise_exception`.
     public func render(_ context: [String: TemplateValue]) throws -> String {
+        try render(context, stepBudget: Limits.maxSteps)
+    }
+
+    /// Renders with a budget of work other than `Limits.maxSteps`, so that tests reach it quickly.
+    func render(_ context: [String: TemplateValue], stepBudget: Int) throws -> String {
         try onLargeStack { [nodes, map] in
             let scope = Scope(parent: nil)
             for (name, value) in context {
@@ -38,7 +44,7 @@ public struct ChatTemplate: Sendable {
                     throw TemplateError(.render, line: 1, column: 1, "context variable '\(name)': \(failure.message)")
                 }
             }
-            let interpreter = Interpreter(map: map)
+            let interpreter = Interpreter(map: map, stepBudget: stepBudget)
             _ = try interpreter.run(nodes, scope)
             return interpreter.output
         }

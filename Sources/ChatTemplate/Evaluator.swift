@@ -1,7 +1,13 @@
 /// Expression evaluation. Every failure is reported at the innermost node that failed.
 extension Interpreter {
     func evaluate(_ expression: Expr, _ scope: Scope) throws -> Value {
-        do { return try evaluateNode(expression, scope) } catch let failure as RenderFailure {
+        do {
+            try spend(1)
+            let value = try evaluateNode(expression, scope)
+            // Strings that grow by adding (`s + s` in a loop) are caught here; those that multiply, before they are built.
+            if case .string(let text) = value { try ensureTextFits(text.utf8.count, "a string") }
+            return value
+        } catch let failure as RenderFailure {
             throw error(failure, at: expression.offset)
         }
     }
@@ -24,9 +30,13 @@ extension Interpreter {
         case .name(let name):
             return scope.lookup(name) ?? Globals.lookup(name) ?? .undefined("'\(name)' is undefined")
         case .list(let items):
-            return .list(try items.map { try evaluate($0, scope) })
+            let list = Value.list(try items.map { try evaluate($0, scope) })
+            try ensureNestingFits(list)
+            return list
         case .tuple(let items):
-            return .tuple(try items.map { try evaluate($0, scope) })
+            let tuple = Value.tuple(try items.map { try evaluate($0, scope) })
+            try ensureNestingFits(tuple)
+            return tuple
         case .dict(let pairs):
             var dict = Dict()
             for (keyExpression, valueExpression) in pairs {
@@ -35,27 +45,51 @@ extension Interpreter {
                 }
                 dict[key] = try evaluate(valueExpression, scope)
             }
+            try ensureNestingFits(.dict(dict))
             return .dict(dict)
         case .attribute(let base, let name):
-            return try getAttribute(try evaluate(base, scope), name)
+            let object = try evaluate(base, scope)
+            let attribute = try getAttribute(object, name)
+            // A method (`join`, `count`, `index`, `split`...) works through its receiver.
+            if case .function = attribute { try spend(object.weight) }
+            return attribute
         case .item(let base, let key):
             return try getItem(try evaluate(base, scope), try evaluate(key, scope))
         case .slice(let base, let start, let stop, let step):
             let object = try evaluate(base, scope)
-            return try getSlice(object, start: try start.map { try evaluate($0, scope) }, stop: try stop.map { try evaluate($0, scope) },
-                                step: try step.map { try evaluate($0, scope) })
+            let slice = try getSlice(object, start: try start.map { try evaluate($0, scope) }, stop: try stop.map { try evaluate($0, scope) },
+                                     step: try step.map { try evaluate($0, scope) })
+            try spend(slice.weight)
+            return slice
         case .call(let callee, let arguments):
             let function = try evaluate(callee, scope)
-            return try call(function, try evaluate(arguments, scope), at: expression.offset)
+            let result = try call(function, try evaluate(arguments, scope), at: expression.offset)
+            try spend(result.weight)
+            // `dict(a=v)` and `namespace(a=v)` wrap their arguments as a literal does.
+            switch result {
+            case .dict: try ensureNestingFits(result)
+            case .namespace:
+                try ensureNestingFits(result)
+                namespacesMade += 1
+                guard namespacesMade <= Limits.maxNamespaces else {
+                    throw RenderFailure("the template made more than \(Limits.maxNamespaces) namespaces, the limit for one render")
+                }
+            default: break
+            }
+            return result
         case .filter(let base, let name, let arguments):
             let value = try evaluate(base, scope)
             let values = try evaluate(arguments, scope)
             guard let filter = Filters.table[name] else { throw RenderFailure("No filter named '\(name)'.") }
-            return try filter(value, values)
+            try spend(value.weight)
+            let result = try filter(value, values)
+            try spend(result.weight)
+            return result
         case .test(let base, let name, let arguments, let negated):
             let value = try evaluate(base, scope)
             let values = try evaluate(arguments, scope)
             guard let test = Predicates.table[name] else { throw RenderFailure("No test named '\(name)'.") }
+            try spend(value.weight)
             return .bool(try test(value, values) != negated)
         case .negate(let operand):
             return try pyUnary(negate: true, try evaluate(operand, scope))
@@ -65,13 +99,20 @@ extension Interpreter {
             return .bool(!(try evaluate(operand, scope).truthy))
         case .binary(let op, let left, let right):
             let a = try evaluate(left, scope)
-            return try pyBinary(op, a, try evaluate(right, scope))
+            let result = try pyBinary(op, a, try evaluate(right, scope))
+            try spend(result.weight)
+            return result
         case .concat(let items):
-            return .string(try items.map { try pyStr(try evaluate($0, scope)) }.joined())
+            let text = try joinWithinLimit(items, separator: "", "the concatenated string") { try pyStr(try evaluate($0, scope)) }
+            try spend(text.utf8.count >> 6)
+            return .string(text)
         case .compare(let first, let rest):
             var left = try evaluate(first, scope)
             for (op, operand) in rest {
                 let right = try evaluate(operand, scope)
+                // `in` and comparing lists walk their items, and the items' items.
+                try spendToCompare(left)
+                try spendToCompare(right)
                 let holds: Bool
                 switch op {
                 case .equal: holds = try pyEqual(left, right)

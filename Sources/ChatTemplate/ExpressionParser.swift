@@ -51,10 +51,18 @@ extension Parser {
         var expression = try parseOr()
         while skipName("if") {
             let test = try parseOr()
-            let otherwise = skipName("else") ? try parseConditional() : nil
+            let otherwise = skipName("else") ? try parseElse() : nil
             expression = try node(.conditional(test: test, then: expression, otherwise: otherwise), at: start)
         }
         return expression
+    }
+
+    /// The `else` part of `x if c else y`, which recurses for each `else ... if`; counted as a level of nesting
+    /// so that a long chain fails instead of exhausting the stack.
+    mutating func parseElse() throws -> Expr {
+        try enter()
+        defer { leave() }
+        return try parseConditional()
     }
 
     mutating func parseOr() throws -> Expr {

@@ -56,7 +56,7 @@ enum Filters {
                 let bound = try arguments.bind("join", ["d", "attribute"])
                 var items = try pyIterate(value)
                 if let attribute = bound[1], !isNone(attribute) { items = try items.map(attributeGetter(attribute)) }
-                return .string(try items.map { try pyStr($0) }.joined(separator: try pyStr(bound[0] ?? .string(""))))
+                return .string(try joinWithinLimit(items, separator: try pyStr(bound[0] ?? .string(""))) { try pyStr($0) })
             },
             "last": { value, arguments in
                 try arguments.bind("last", [])
@@ -74,7 +74,7 @@ enum Filters {
                 let bound = try arguments.bind("replace", ["old", "new", "count"])
                 guard let old = bound[0], let new = bound[1] else { throw RenderFailure("replace() needs 'old' and 'new'") }
                 let count = try integerArgument(bound[2], "replace", "count", default: -1)
-                return .string(pyReplace(try pyStr(value), try pyStr(old), try pyStr(new), count: count))
+                return .string(try pyReplace(try pyStr(value), try pyStr(old), try pyStr(new), count: count))
             },
             "reverse": { value, arguments in
                 try arguments.bind("reverse", [])
@@ -91,7 +91,7 @@ enum Filters {
                 let bound = try arguments.bind("sum", ["attribute", "start"])
                 var items = try pyIterate(value)
                 if let attribute = bound[0], !isNone(attribute) { items = try items.map(attributeGetter(attribute)) }
-                return try items.reduce(bound[1] ?? .int(0)) { try pyBinary(.add, $0, $1) }
+                return try sum(items, start: bound[1] ?? .int(0))
             },
             "title": { value, arguments in try arguments.bind("title", []); return .string(jinjaTitle(try pyStr(value))) },
             "tojson": tojson,
@@ -167,7 +167,14 @@ enum Filters {
 
     /// A stable merge sort whose comparison may throw (Python's `sorted` on mixed types does).
     static func stableSorted(_ items: [Value], by keyOf: (Value) throws -> Value, reverse: Bool) throws -> [Value] {
-        let keyed = try items.map { (key: try keyOf($0), item: $0) }
+        // Keys are lower-cased copies unless case_sensitive: together they may not pass the text limit.
+        var keyBytes = 0
+        let keyed = try items.map { item in
+            let key = try keyOf(item)
+            keyBytes += key.textBytes
+            try ensureTextFits(keyBytes, "the sort keys")
+            return (key: key, item: item)
+        }
         func sort(_ slice: ArraySlice<(key: Value, item: Value)>) throws -> [(key: Value, item: Value)] {
             guard slice.count > 1 else { return Array(slice) }
             let middle = slice.startIndex + slice.count / 2
@@ -218,21 +225,46 @@ enum Filters {
         let bound = try arguments.bind("unique", ["case_sensitive", "attribute"])
         let getter = bound[1].map { isNone($0) ? { $0 } : attributeGetter($0) } ?? { $0 }
         let caseSensitive = bound[0]?.truthy ?? false
+        // Strings and numbers go in a set (comparing each with all before it is quadratic); tuples and the
+        // rest are compared one by one.
+        var seenHashable = Set<EqualityKey>()
         var seen: [Value] = []
         var result: [Value] = []
+        var keyBytes = 0
         for item in try pyIterate(value) {
             var key = try getter(item)
             if !caseSensitive { key = ignoreCase(key) }
+            keyBytes += key.textBytes
+            try ensureTextFits(keyBytes, "the keys of unique")
             switch key {
             case .list, .dict: throw RenderFailure("unhashable type: '\(key.typeName)'")
             default: break
             }
-            if try !seen.contains(where: { try pyEqual($0, key) }) {
+            if let hashable = EqualityKey(key) {
+                if seenHashable.insert(hashable).inserted { result.append(item) }
+            } else if try !seen.contains(where: { try pyEqual($0, key) }) {
                 seen.append(key)
                 result.append(item)
             }
         }
         return .list(result)
+    }
+
+    /// Python's `sum(items, start)`. Python refuses a string start; lists are added in place, since adding
+    /// copies of a growing list is quadratic in the number of items.
+    static func sum(_ items: [Value], start: Value) throws -> Value {
+        switch start {
+        case .string: throw RenderFailure("sum() can't sum strings [use ''.join(seq) instead]")
+        case .list(var total):
+            for item in items {
+                guard case .list(let more) = item else { return try pyBinary(.add, .list(total), item) }
+                try ensureItemsFit(total.count + more.count, "the summed list")
+                total += more
+            }
+            return .list(total)
+        default:
+            return try items.reduce(start) { try pyBinary(.add, $0, $1) }
+        }
     }
 
     static func aggregate(_ value: Value, _ arguments: Arguments, _ name: String) throws -> Value {
@@ -266,7 +298,14 @@ enum Filters {
         guard case .string(let name)? = arguments.positional.first else { throw RenderFailure("map requires a filter argument") }
         guard let filter = table[name] else { throw RenderFailure("No filter named '\(name)'.") }
         let rest = Arguments(positional: Array(arguments.positional.dropFirst()), keyword: arguments.keyword)
-        return .list(try items.map { try filter($0, rest) })
+        // Each result may be a new string (`map('upper')`, `map('string')`): together they may not pass the limit.
+        var made = 0
+        return .list(try items.map { item in
+            let result = try filter(item, rest)
+            made += result.textBytes
+            try ensureTextFits(made, "the strings made by map")
+            return result
+        })
     }
 
     /// `select`, `reject`, `selectattr` and `rejectattr`: keep the items whose (attribute's) test result is
@@ -303,10 +342,13 @@ enum Filters {
         case .string(let text)?: indentation = text
         case let width?:
             guard let count = width.integer else { throw RenderFailure("indent: width must be an integer or a string") }
+            try ensureWidthFits(count, "indent width")
             indentation = String(repeating: " ", count: max(0, count))
         }
         try failIfUndefined(value)
-        let lines = pySplitLines(try pyStr(value) + "\n")
+        let text = try pyStr(value)
+        let lines = pySplitLines(text + "\n")
+        try ensureTextFits(text.utf8.count + (lines.count + 1) * indentation.utf8.count, "the indented text")
         var result: String
         if bound[2]?.truthy ?? false {
             result = lines.joined(separator: "\n" + indentation)
@@ -350,7 +392,9 @@ enum Filters {
             if negative || digits.hasPrefix("+") { digits.removeFirst() }
             let prefixes = [16: "0x", 8: "0o", 2: "0b"]
             if let prefix = prefixes[base], digits.lowercased().hasPrefix(prefix) { digits.removeFirst(2) }
-            if (2...36).contains(base), !digits.isEmpty, let parsed = Int(digits, radix: base) { return .int(negative ? -parsed : parsed) }
+            // Python takes one sign; a second one ("--5") is not a number, and negating Int.min would trap.
+            let signed = digits.hasPrefix("-") || digits.hasPrefix("+")
+            if (2...36).contains(base), !digits.isEmpty, !signed, let parsed = Int(digits, radix: base) { return .int(negative ? -parsed : parsed) }
         } else if let integer = value.integer {
             return .int(integer)
         }
@@ -393,6 +437,7 @@ enum Filters {
         case .string(let text)?: indentation = text
         case let width?:
             guard let count = width.integer else { throw RenderFailure("tojson: indent must be an integer or a string") }
+            try ensureWidthFits(count, "tojson indent")
             indentation = String(repeating: " ", count: max(0, count))
         }
         var separators: (String, String)?

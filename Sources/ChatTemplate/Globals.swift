@@ -31,12 +31,27 @@ enum Globals {
         default: throw RenderFailure("range expected 1 to 3 arguments, got \(numbers.count)")
         }
         guard step != 0 else { throw RenderFailure("range() arg 3 must not be zero") }
-        let span = step > 0 ? Double(stop) - Double(start) : Double(start) - Double(stop)
-        let count = span <= 0 ? 0 : Int((span / Double(abs(step))).rounded(.up))
-        guard count <= maxRange else {
-            throw RenderFailure("Range too big. The sandbox blocks ranges larger than MAX_RANGE (\(maxRange)).")
+        let count = rangeLength(start: start, stop: stop, step: step)
+        guard count <= UInt(maxRange) else {
+            throw RenderFailure("Range too big. The sandbox blocks ranges larger than MAX_RANGE (\(maxRange)), and this one has \(count) items.")
         }
-        return .list((0..<count).map { .int(start + $0 * step) })
+        var items: [Value] = []
+        items.reserveCapacity(Int(count))
+        var value = start
+        for index in 0..<Int(count) {
+            // Wrapping only after the last item, which is never read.
+            if index > 0 { value &+= step }
+            items.append(.int(value))
+        }
+        return .list(items)
+    }
+
+    /// How many items `range(start, stop, step)` has, exactly, for any 64-bit arguments: the distance between
+    /// the ends is below 2^64 and so fits in a `UInt`, where the floating-point quotient would round and trap.
+    static func rangeLength(start: Int, stop: Int, step: Int) -> UInt {
+        guard step > 0 ? start < stop : start > stop else { return 0 }
+        let distance = step > 0 ? UInt(bitPattern: stop &- start) : UInt(bitPattern: start &- stop)
+        return (distance - 1) / step.magnitude + 1
     }
 
     /// Python's `dict(*args, **kwargs)`: a mapping or a sequence of pairs, then the keywords.

@@ -10,8 +10,18 @@ final class Interpreter {
     let map: SourceMap
     var output = ""
     var callDepth = 0
+    /// The steps this render may take in all (`Limits.maxSteps` unless a test asks for fewer), and those left.
+    let stepBudget: Int
+    var stepsLeft: Int
+    /// Namespaces made so far: they are the one mutable container, so a chain of them (each holding the next)
+    /// can grow without any single assignment nesting deeply, and freeing a long chain recurses.
+    var namespacesMade = 0
 
-    init(map: SourceMap) { self.map = map }
+    init(map: SourceMap, stepBudget: Int = Limits.maxSteps) {
+        self.map = map
+        self.stepBudget = stepBudget
+        stepsLeft = stepBudget
+    }
 
     func error(_ failure: RenderFailure, at offset: Int) -> TemplateError {
         map.error(failure.raised ? .raised : .render, at: offset, failure.message)
@@ -40,12 +50,18 @@ final class Interpreter {
     }
 
     private func run(_ node: Node, _ scope: Scope) throws -> Flow {
+        try spend(1)
         switch node {
         case .text(let text):
+            // Unchecked: text comes from the template itself, and every loop iteration checks the output's size.
             output += text
         case .output(let expression):
             let value = try evaluate(expression, scope)
-            output += try at(expression.offset) { try pyStr(value) }
+            try at(expression.offset) {
+                let text = try pyStr(value)
+                try spend(text.utf8.count >> 6)
+                try emit(text)
+            }
         case .conditional(let branches, let otherwise):
             for branch in branches where try evaluate(branch.test, scope).truthy {
                 return try run(branch.body, scope)
@@ -68,10 +84,12 @@ final class Interpreter {
             let function = try evaluate(callee, scope)
             var values = try evaluate(arguments, scope)
             values.keyword.append(("caller", .macro(Macro(caller, scope: scope))))
-            output += try pyStr(try self.call(function, values, at: call.offset))
+            let result = try pyStr(try self.call(function, values, at: call.offset))
+            try at(call.offset) { try emit(result) }
         case .filterBlock(let filters, let body):
             let (text, flow) = try capture { try run(body, Scope(parent: scope)) }
-            output += try pyStr(try applyFilters(filters, to: .string(text), scope))
+            let result = try pyStr(try applyFilters(filters, to: .string(text), scope))
+            try at(filters.first?.offset ?? 0) { try emit(result) }
             return flow
         case .with(let assignments, let body):
             let inner = Scope(parent: scope)
@@ -92,9 +110,13 @@ final class Interpreter {
 
     private func runLoop(_ loop: ForLoop, _ scope: Scope) throws -> Flow {
         let iterable = try evaluate(loop.iterable, scope)
-        var items = try at(loop.iterable.offset) { try pyIterate(iterable) }
+        var items = try at(loop.iterable.offset) {
+            try spend(iterable.weight)
+            return try pyIterate(iterable)
+        }
         if let condition = loop.condition {
             items = try items.filter { item in
+                try at(loop.offset) { try spend(1) }
                 let inner = Scope(parent: scope)
                 try at(loop.offset) { try assign(loop.target, item, inner) }
                 return try evaluate(condition, inner).truthy
@@ -103,6 +125,11 @@ final class Interpreter {
         guard !items.isEmpty else { return try run(loop.otherwise, scope) }
         let context = LoopContext(items)
         for (index, item) in items.enumerated() {
+            // Each iteration costs a step even with an empty body, and checks the output that text nodes added.
+            try at(loop.offset) {
+                try spend(1)
+                try ensureTextFits(output.utf8.count, "the rendered text")
+            }
             context.index0 = index
             let inner = Scope(parent: scope)
             inner.variables["loop"] = .loop(context)
@@ -131,6 +158,7 @@ final class Interpreter {
             guard !attribute.hasPrefix("_") else {
                 throw RenderFailure("Chat templates cannot store underscore-prefixed attributes on a namespace, but got '\(attribute)'.")
             }
+            try ensureNestingFits(.namespace(Namespace(Dict([(attribute, value)]))))
             namespace.attributes[attribute] = value
         }
     }
@@ -141,7 +169,10 @@ final class Interpreter {
             let arguments = try evaluate(filter.arguments, scope)
             result = try at(filter.offset) {
                 guard let function = Filters.table[filter.name] else { throw RenderFailure("No filter named '\(filter.name)'.") }
-                return try function(result, arguments)
+                try spend(result.weight)
+                let filtered = try function(result, arguments)
+                try spend(filtered.weight)
+                return filtered
             }
         }
         return result

@@ -21,6 +21,7 @@ struct JSONWriter {
     func write(_ value: Value) throws -> String {
         var out = ""
         try write(value, level: 0, into: &out)
+        try ensureTextFits(out.utf8.count, "tojson's output")
         return out
     }
 
@@ -40,10 +41,10 @@ struct JSONWriter {
             }
             out += "["
             for (index, item) in items.enumerated() {
-                separate(first: index == 0, level: level + 1, into: &out)
+                try separate(first: index == 0, level: level + 1, into: &out)
                 try write(item, level: level + 1, into: &out)
             }
-            close("]", level: level, into: &out)
+            try close("]", level: level, into: &out)
         case .dict(let dict):
             guard dict.count > 0 else {
                 out += "{}"
@@ -52,23 +53,27 @@ struct JSONWriter {
             out += "{"
             let pairs = sortKeys ? dict.pairs.sorted { $0.key.unicodeScalars.lexicographicallyPrecedes($1.key.unicodeScalars) } : dict.pairs
             for (index, pair) in pairs.enumerated() {
-                separate(first: index == 0, level: level + 1, into: &out)
+                try separate(first: index == 0, level: level + 1, into: &out)
                 quote(pair.key, into: &out)
                 out += keySeparator
                 try write(pair.value, level: level + 1, into: &out)
             }
-            close("}", level: level, into: &out)
+            try close("}", level: level, into: &out)
         default:
             throw RenderFailure("Object of type \(value.typeName) is not JSON serializable")
         }
     }
 
-    private func separate(first: Bool, level: Int, into out: inout String) {
+    /// Checked before each item and each closing bracket, so that a long list of references to one big value,
+    /// or a deep one with a wide indent, fails before the text outgrows the limit by more than one item.
+    private func separate(first: Bool, level: Int, into out: inout String) throws {
+        try ensureTextFits(out.utf8.count + itemSeparator.utf8.count + 1 + (indent?.utf8.count ?? 0) * level, "tojson's output")
         if !first { out += itemSeparator }
         if let indent { out += "\n" + String(repeating: indent, count: level) }
     }
 
-    private func close(_ bracket: String, level: Int, into out: inout String) {
+    private func close(_ bracket: String, level: Int, into out: inout String) throws {
+        try ensureTextFits(out.utf8.count + 2 + (indent?.utf8.count ?? 0) * level, "tojson's output")
         if let indent { out += "\n" + String(repeating: indent, count: level) }
         out += bracket
     }

@@ -3,9 +3,6 @@ import Foundation
 /// Python's operators on values: equality, ordering, membership, iteration, length and arithmetic, with
 /// Python's error messages. An undefined operand fails with its own message, as jinja2's `Undefined` does.
 
-/// The most items or characters that `*` may build, so that `'x' * 10**12` fails instead of exhausting memory.
-let maxRepetition = 10_000_000
-
 func failIfUndefined(_ values: Value...) throws {
     for case .undefined(let undefined) in values { throw RenderFailure(undefined.hint) }
 }
@@ -19,6 +16,9 @@ func pyEqual(_ a: Value, _ b: Value, depth: Int = 0) throws -> Bool {
     case (.string(let x), .string(let y)): return x.unicodeScalars.elementsEqual(y.unicodeScalars)
     case (.list(let x), .list(let y)), (.tuple(let x), .tuple(let y)):
         guard x.count == y.count else { return false }
+        // Python compares items by identity first, so a list equals itself; here, one storage is one list.
+        // Without this, a value built by doubling (`[v, v]`, 60 times) would take 2^60 comparisons.
+        if sameStorage(x, y) { return true }
         for (left, right) in zip(x, y) where !(try pyEqual(left, right, depth: depth + 1)) { return false }
         return true
     case (.dict(let x), .dict(let y)):
@@ -35,6 +35,10 @@ func pyEqual(_ a: Value, _ b: Value, depth: Int = 0) throws -> Bool {
         if let x = a.number, let y = b.number { return x == y }
         return false
     }
+}
+
+private func sameStorage(_ x: [Value], _ y: [Value]) -> Bool {
+    x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in a.baseAddress != nil && a.baseAddress == b.baseAddress } }
 }
 
 /// Python's ordering operators (`<`, `<=`, `>`, `>=`): numbers, strings by code point, and lists or tuples
@@ -121,11 +125,20 @@ private func checked(_ result: (partialValue: Int, overflow: Bool)) throws -> Va
     return .int(result.partialValue)
 }
 
-/// `count` copies of `items`, or a failure when the result would be too large.
-private func repeated<T>(_ items: [T], _ count: Int) throws -> [T] {
+/// `count` copies of `items`, or a failure when the result would hold more than `Limits.maxItems`.
+private func repeated(_ items: [Value], _ count: Int) throws -> [Value] {
     guard count > 0, !items.isEmpty else { return [] }
-    guard count <= maxRepetition / items.count else { throw RenderFailure("repetition would build more than \(maxRepetition) items") }
-    return Array([[T]](repeating: items, count: count).joined())
+    let total = items.count.multipliedReportingOverflow(by: count)
+    try ensureItemsFit(total.overflow ? .max : total.partialValue, "the repeated list")
+    return Array([[Value]](repeating: items, count: count).joined())
+}
+
+/// `count` copies of `text`, or a failure when the result would be longer than `Limits.maxTextBytes`.
+private func repeated(_ text: String, _ count: Int) throws -> String {
+    guard count > 0, !text.isEmpty else { return "" }
+    let total = text.utf8.count.multipliedReportingOverflow(by: count)
+    try ensureTextFits(total.overflow ? .max : total.partialValue, "the repeated string")
+    return String(repeating: text, count: count)
 }
 
 /// Python's float `divmod`, which floor division and modulo of floats both come from.
@@ -157,9 +170,15 @@ func pyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws -> Value {
     switch op {
     case .add:
         switch (a, b) {
-        case (.string(let x), .string(let y)): return .string(x + y)
-        case (.list(let x), .list(let y)): return .list(x + y)
-        case (.tuple(let x), .tuple(let y)): return .tuple(x + y)
+        case (.string(let x), .string(let y)):
+            try ensureTextFits(x.utf8.count + y.utf8.count, "the concatenated string")
+            return .string(x + y)
+        case (.list(let x), .list(let y)):
+            try ensureItemsFit(x.count + y.count, "the concatenated list")
+            return .list(x + y)
+        case (.tuple(let x), .tuple(let y)):
+            try ensureItemsFit(x.count + y.count, "the concatenated tuple")
+            return .tuple(x + y)
         case (.string, _): throw RenderFailure("can only concatenate str (not \"\(b.typeName)\") to str")
         case (.list, _): throw RenderFailure("can only concatenate list (not \"\(b.typeName)\") to list")
         default:
@@ -174,7 +193,7 @@ func pyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws -> Value {
     case .multiply:
         switch (a, b) {
         case (.string(let text), _) where b.integer != nil, (_, .string(let text)) where a.integer != nil:
-            return .string(String(scalars: try repeated(text.scalars, b.integer ?? a.integer ?? 0)))
+            return .string(try repeated(text, b.integer ?? a.integer ?? 0))
         case (.list(let items), _) where b.integer != nil, (_, .list(let items)) where a.integer != nil:
             return .list(try repeated(items, b.integer ?? a.integer ?? 0))
         case (.tuple(let items), _) where b.integer != nil, (_, .tuple(let items)) where a.integer != nil:
@@ -192,7 +211,11 @@ func pyBinary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws -> Value {
         if case .string = a, op == .modulo { throw RenderFailure("string formatting with '%' is not supported; use '~' or format()") }
         if let x = a.integer, let y = b.integer {
             guard y != 0 else { throw RenderFailure(op == .modulo ? "integer modulo by zero" : "integer division or modulo by zero") }
-            guard !(x == .min && y == -1) else { throw overflow() }
+            // Int.min / -1 does not fit, and Swift traps computing even its remainder, which Python says is 0.
+            if x == .min, y == -1 {
+                guard op == .modulo else { throw overflow() }
+                return .int(0)
+            }
             var quotient = x / y, remainder = x % y
             if remainder != 0, (remainder < 0) != (y < 0) {
                 quotient -= 1

@@ -13,7 +13,7 @@ func pyPercentFormat(_ format: String, _ values: Value) throws -> String {
     default: break
     }
     var next = 0, index = 0
-    var out = ""
+    var out = BoundedText("the formatted string")
     func digits() -> Int? {
         var value: Int?
         while index < scalars.count, let digit = Int(String(scalars[index])), value ?? 0 < 1_000_000 {
@@ -24,7 +24,7 @@ func pyPercentFormat(_ format: String, _ values: Value) throws -> String {
     }
     while index < scalars.count {
         guard scalars[index] == "%" else {
-            out.unicodeScalars.append(scalars[index])
+            out.append(scalars[index])
             index += 1
             continue
         }
@@ -42,17 +42,19 @@ func pyPercentFormat(_ format: String, _ values: Value) throws -> String {
         }
         if index < scalars.count, scalars[index] == "*" { throw RenderFailure("'*' widths are not supported in format strings") }
         let width = digits() ?? 0
+        try ensureWidthFits(width, "format width")
         var precision: Int?
         if index < scalars.count, scalars[index] == "." {
             index += 1
             precision = digits() ?? 0
+            try ensureWidthFits(precision ?? 0, "format precision")
         }
         while index < scalars.count, "hlL".unicodeScalars.contains(scalars[index]) { index += 1 }
         guard index < scalars.count else { throw RenderFailure("incomplete format") }
         let type = scalars[index]
         index += 1
         if type == "%" {
-            out += "%"
+            out.append(Unicode.Scalar("%"))
             continue
         }
         let value: Value
@@ -65,11 +67,12 @@ func pyPercentFormat(_ format: String, _ values: Value) throws -> String {
             value = positional[next]
             next += 1
         }
-        out += pad(try convert(value, type, flags: flags, precision: precision), width: width, flags: flags,
-                   numeric: "diuxXoeEfFgG".unicodeScalars.contains(type))
+        // "%s%s%s..." with a long value repeats it as often as the format string is long.
+        try out.append(pad(try convert(value, type, flags: flags, precision: precision), width: width, flags: flags,
+                           numeric: "diuxXoeEfFgG".unicodeScalars.contains(type)))
     }
     if mapping == nil, next < positional.count { throw RenderFailure("not all arguments converted during string formatting") }
-    return out
+    return out.text
 }
 
 private func pad(_ text: String, width: Int, flags: Set<Unicode.Scalar>, numeric: Bool) -> String {

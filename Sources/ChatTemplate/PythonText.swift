@@ -36,13 +36,13 @@ func pyRepr(_ value: Value, depth: Int = 0) throws -> String {
     case .int(let i): return String(i)
     case .double(let d): return pyFloat(d)
     case .string(let s): return pyQuote(s)
-    case .list(let items): return "[" + (try items.map { try pyRepr($0, depth: depth + 1) }).joined(separator: ", ") + "]"
+    case .list(let items): return "[" + (try joinWithinLimit(items, separator: ", ", "the printed list") { try pyRepr($0, depth: depth + 1) }) + "]"
     case .tuple(let items):
-        let inner = try items.map { try pyRepr($0, depth: depth + 1) }
-        return "(" + inner.joined(separator: ", ") + (items.count == 1 ? ",)" : ")")
+        let inner = try joinWithinLimit(items, separator: ", ", "the printed tuple") { try pyRepr($0, depth: depth + 1) }
+        return "(" + inner + (items.count == 1 ? ",)" : ")")
     case .dict(let dict):
-        let inner = try dict.pairs.map { pyQuote($0.key) + ": " + (try pyRepr($0.value, depth: depth + 1)) }
-        return "{" + inner.joined(separator: ", ") + "}"
+        let inner = try joinWithinLimit(dict.pairs, separator: ", ", "the printed dict") { pyQuote($0.key) + ": " + (try pyRepr($0.value, depth: depth + 1)) }
+        return "{" + inner + "}"
     case .namespace(let namespace): return "<Namespace \(try pyRepr(.dict(namespace.attributes), depth: depth + 1))>"
     case .function(let function): return "<built-in method \(function.name)>"
     case .macro(let macro): return "<Macro '\(macro.definition.name)'>"
@@ -139,13 +139,25 @@ func pyStrip(_ text: String, _ characters: String?, leading: Bool = true, traili
     return String(scalars: scalars[start..<end])
 }
 
-/// Where `needle` occurs in `haystack`, from `from`; nil when it does not.
+/// Where `needle` occurs in `haystack`, from `from`; nil when it does not. Knuth-Morris-Pratt, linear in both
+/// lengths: comparing at every position would take hours on a hostile pair such as 'a' * 8M in 'a' * 16M.
 func pyFind(_ haystack: [Unicode.Scalar], _ needle: [Unicode.Scalar], from: Int = 0) -> Int? {
-    guard needle.count <= haystack.count else { return nil }
-    var index = max(0, from)
-    while index + needle.count <= haystack.count {
-        if haystack[index..<(index + needle.count)].elementsEqual(needle) { return index }
-        index += 1
+    let start = max(0, from)
+    guard start <= haystack.count, needle.count <= haystack.count - start else { return nil }
+    guard !needle.isEmpty else { return start }
+    // fallback[i]: the length of the longest proper prefix of needle[...i] that is also its suffix.
+    var fallback = [Int](repeating: 0, count: needle.count)
+    var length = 0
+    for index in needle.indices.dropFirst() {
+        while length > 0, needle[index] != needle[length] { length = fallback[length - 1] }
+        if needle[index] == needle[length] { length += 1 }
+        fallback[index] = length
+    }
+    var matched = 0
+    for index in start..<haystack.count {
+        while matched > 0, haystack[index] != needle[matched] { matched = fallback[matched - 1] }
+        if haystack[index] == needle[matched] { matched += 1 }
+        if matched == needle.count { return index - needle.count + 1 }
     }
     return nil
 }
@@ -206,8 +218,13 @@ func pySplitLines(_ text: String, keepEnds: Bool = false) -> [String] {
 }
 
 /// `str.replace(old, new, count)`; an empty `old` inserts `new` around every character, as Python does.
-func pyReplace(_ text: String, _ old: String, _ new: String, count: Int = -1) -> String {
+func pyReplace(_ text: String, _ old: String, _ new: String, count: Int = -1) throws -> String {
     let scalars = text.scalars, needle = old.scalars, replacement = new.scalars
+    // An empty `old` adds `new` once per character: check the size before building it.
+    if needle.isEmpty {
+        let insertions = count < 0 ? scalars.count + 1 : min(count, scalars.count + 1)
+        try ensureTextFits(text.utf8.count + insertions * new.utf8.count, "the replaced string")
+    }
     var out: [Unicode.Scalar] = []
     var replaced = 0
     if needle.isEmpty {
@@ -222,18 +239,14 @@ func pyReplace(_ text: String, _ old: String, _ new: String, count: Int = -1) ->
         return String(scalars: out)
     }
     var index = 0
-    while index < scalars.count {
-        if count < 0 || replaced < count, index + needle.count <= scalars.count,
-           scalars[index..<(index + needle.count)].elementsEqual(needle)
-        {
-            out += replacement
-            index += needle.count
-            replaced += 1
-        } else {
-            out.append(scalars[index])
-            index += 1
-        }
+    while count < 0 || replaced < count, let found = pyFind(scalars, needle, from: index) {
+        out += scalars[index..<found]
+        out += replacement
+        index = found + needle.count
+        replaced += 1
+        try ensureTextFits(out.count, "the replaced string")
     }
+    out += scalars[index...]
     return String(scalars: out)
 }
 
