@@ -45,15 +45,15 @@ enum SignalCleanup {
         paths[slot] = nil // not freed: see above
     }
 
-    /// Unlinks every registered name: the handler's work, which must not allocate or lock.
-    static func removeRegisteredFiles() {
+    /// Calls `body` with every registered name, as the handler walks them: without allocating or locking.
+    static func forEachRegistered(_ body: (UnsafePointer<CChar>) -> Void) {
         for i in 0..<slots {
-            if let path = paths[i] { unlink(path) }
+            if let path = paths[i] { body(path) }
         }
     }
 
     private static let handler: @convention(c) (Int32) -> Void = { received in
-        SignalCleanup.removeRegisteredFiles()
+        SignalCleanup.forEachRegistered { unlink($0) }
         signal(received, SIG_DFL)
         raise(received)
     }
