@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "FileIO"),
         .target(name: "Console"),
         .target(name: "SafeTensors", dependencies: ["FileIO"], swiftSettings: weightLoopFlags),
-        .target(name: "CHubSupport", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CHubSupport", linkerSettings: [.linkedLibrary("curl"), .linkedLibrary("crypto")]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "RSRFormat", dependencies: ["CZlib", "FileIO", "RSRCore"]),
         .target(name: "Hub", dependencies: ["CHubSupport", "Console", "FileIO"]),

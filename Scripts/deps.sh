@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages rsr builds against, where they are missing.
 set -euo pipefail
-packages=(libopenblas-dev libcurl4-openssl-dev zlib1g-dev)
+packages=(libopenblas-dev libcurl4-openssl-dev libssl-dev zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

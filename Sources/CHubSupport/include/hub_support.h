@@ -21,28 +21,17 @@ CURLcode hub_curl_get_long(CURL * curl, CURLINFO info, long * value);
 // Limits a handle, and any redirect it might follow, to http and https.
 CURLcode hub_curl_allow_only_http(CURL * curl);
 
-// SHA-256, streaming.
-typedef struct hub_sha256 {
-    uint32_t state[8];
-    uint64_t length;
-    uint8_t  block[64];
-    size_t   used;
-} hub_sha256;
+// Digests by OpenSSL's EVP interface (its SHA-NI and AVX code, where the CPU has them): SHA-1 names the Hub's
+// small files (as git blobs), SHA-256 its LFS files.
+typedef enum hub_digest_kind {
+    HUB_DIGEST_SHA1   = 0,
+    HUB_DIGEST_SHA256 = 1,
+} hub_digest_kind;
 
-void hub_sha256_init(hub_sha256 * ctx);
-void hub_sha256_update(hub_sha256 * ctx, const void * data, size_t size);
-void hub_sha256_final(hub_sha256 * ctx, uint8_t digest[32]);
+#define HUB_DIGEST_MAX 64
 
-// SHA-1, streaming.
-typedef struct hub_sha1 {
-    uint32_t state[5];
-    uint64_t length;
-    uint8_t  block[64];
-    size_t   used;
-} hub_sha1;
-
-void hub_sha1_init(hub_sha1 * ctx);
-void hub_sha1_update(hub_sha1 * ctx, const void * data, size_t size);
-void hub_sha1_final(hub_sha1 * ctx, uint8_t digest[20]);
+// Digest of prefix followed by data (either may be empty); returns its length in bytes, 0 on failure.
+size_t hub_digest(hub_digest_kind kind, const void * prefix, size_t prefix_size, const void * data, size_t size,
+                  uint8_t out[HUB_DIGEST_MAX]);
 
 #endif // HUB_SUPPORT_H
