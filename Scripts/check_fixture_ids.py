@@ -28,7 +28,10 @@ def main():
         refs = os.path.join(fixtures, name, "refs.json")
         if not os.path.exists(refs):
             continue
-        for ref in json.load(open(refs))["transformers_reference"]:
+        body = json.load(open(refs))
+        if "ternarised_reference" in body:
+            continue  # a float model: `rsr generate` runs it only after `rsr convert --quantize ternary`
+        for ref in body["transformers_reference"]:
             n = len(ref["greedy_ids"])
             cuda = generate(rsr, os.path.join(fixtures, name), ref["prompt"], n, "cuda")
             cpu = generate(rsr, os.path.join(fixtures, name), ref["prompt"], n, "cpu")

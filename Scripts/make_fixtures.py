@@ -209,16 +209,35 @@ def sentencepiece_tokenizer(docs, out, size, work):
     return spm.SentencePieceProcessor(model_file=prefix + ".model")
 
 
-def tokenizer_cases(out, seed):
-    """ids (special tokens added) and the decode of the text's own ids, as transformers' tokenizer gives them."""
-    tok = AutoTokenizer.from_pretrained(out)
+def tokenizer_cases(out, seed, tok=None, texts=None):
+    """ids (special tokens added) and the decode of the text's own ids, as transformers' tokenizer gives them
+    (or `tok`, something called and decoded the same way)."""
+    tok = tok or AutoTokenizer.from_pretrained(out)
     cases = []
-    for text in TOKENIZER_TEXTS + random_texts(40, seed):
+    for text in texts if texts is not None else TOKENIZER_TEXTS + random_texts(40, seed):
         ids = tok(text)["input_ids"]
         plain = tok(text, add_special_tokens=False)["input_ids"]
-        cases.append({"text": text, "ids": ids, "decoded": tok.decode(plain)})
+        cases.append({"text": text, "ids": list(ids), "decoded": tok.decode(plain)})
     write_json(os.path.join(out, "tokenizer-cases.json"), cases, sort=False)
     return cases
+
+
+class SentencePieceTokenizer:
+    """Encoding by sentencepiece itself (<s> + encode(text), as add_bos_token says), decoding by transformers'
+    tokenizer, behind the calls `references` and `tokenizer_cases` make. transformers 5 encodes texts that
+    begin with a space with one space fewer than sentencepiece (and than 1bitLLM's LlamaTokenizer of
+    transformers 4.39); its decoding is the one rsr matches (byte pieces that do not make UTF-8 as a run all
+    become U+FFFD, control pieces are written out)."""
+
+    def __init__(self, sp, hf):
+        self.sp, self.hf = sp, hf
+
+    def __call__(self, text, return_tensors=None, add_special_tokens=True):
+        ids = ([self.sp.bos_id()] if add_special_tokens else []) + self.sp.encode(text)
+        return {"input_ids": torch.tensor([ids]) if return_tensors == "pt" else ids}
+
+    def decode(self, ids):
+        return self.hf.decode(list(ids))
 
 
 # ------------------------------------------------------------------------------------------- weights
@@ -505,24 +524,29 @@ def make_1bitllm(out, ctx):
         return subs[f"model.layers.{layer}.{key}.weight"] if key else None
 
     model = ternarised_llama(model, 1e-5, sub_norm)
-    tok = AutoTokenizer.from_pretrained(out)
-    check_sentencepiece(tok, sp)
-    write_refs(out, "bitnet-1bitllm-fp16", references(model, tok, ENGLISH + ["  two leading spaces and 1234"]),
+    hf = AutoTokenizer.from_pretrained(out)
+    tok = SentencePieceTokenizer(sp, hf)
+    texts = [t for t in TOKENIZER_TEXTS + random_texts(40, 15) if "<s>" not in t and "</s>" not in t]
+    differ = check_sentencepiece(hf, sp, texts)
+    write_refs(out, "bitnet-1bitllm-fp16", references(model, tok, ENGLISH + ["Numbers 1234 and  two spaces"]),
                "HF transformers on CPU, float32: LlamaForCausalLM with 1bitLLM modeling_bitnet's BitLinear (absmean "
                "ternary weights, per-token int8 absmax activations) for every decoder projection, inner_attn_ln before "
-               "o_proj and ffn_layernorm before down_proj, fp16 weights widened; tokenizer AutoTokenizer.from_pretrained")
-    tokenizer_cases(out, 15)
+               "o_proj and ffn_layernorm before down_proj, fp16 weights widened",
+               tokenizer_reference=(
+                   "ids: sentencepiece " + spm.__version__ + " on tokenizer.model, <s> + encode(text), as 1bitLLM's "
+                   "LlamaTokenizer (add_bos_token) gives them; text: transformers' AutoTokenizer decode. transformers "
+                   + transformers.__version__ + " converts tokenizer.model to a Metaspace (prepend_scheme first) "
+                   "pipeline that encodes a text beginning with a space with one space fewer than sentencepiece "
+                   "(transformers_tokenizer_differs_on); no prompt here begins with a space"),
+               transformers_tokenizer_differs_on=differ)
+    tokenizer_cases(out, 15, tok, texts)
 
 
-def check_sentencepiece(tok, sp):
+def check_sentencepiece(tok, sp, texts):
     """transformers' tokenizer (converted from tokenizer.model) against sentencepiece itself, for the record."""
-    differ = []
-    for text in TOKENIZER_TEXTS + random_texts(40, 15):
-        if "<" in text:
-            continue
-        if tok(text)["input_ids"] != [1] + sp.encode(text):
-            differ.append(text)
+    differ = [text for text in texts if tok(text)["input_ids"] != [1] + sp.encode(text)]
     print(f"  transformers vs sentencepiece: {len(differ)} texts tokenize differently {differ[:3]!r}")
+    return differ
 
 
 def make_float_llama(out, ctx, steps, threads):
