@@ -83,38 +83,47 @@ import Testing
         for ref in try Reference.load("bitnet-2b4t-packed") {
             let out = try logits(model, ref.inputIDs)
             let top = Array(out.indices.sorted { out[$0] > out[$1] }.prefix(10))
-            let separated = zip(ref.top10Logits, ref.top10Logits.dropFirst()).allSatisfy { $0 - $1 > 2e-3 }
+            let separated = zip(ref.top10Logits, ref.top10Logits.dropFirst()).allSatisfy { $0 - $1 > 2e-4 }
             if separated { #expect(top == ref.top10IDs, "\(ref.prompt)") }
         }
     }
 
     /// The float Llama converted with `--quantize ternary` (absmean weights, int8 activations), against
     /// transformers running the same model with 1bitLLM's BitLinear in every projection (refs.json's
-    /// `ternarised_reference`).
+    /// `ternarised_reference`). Measured: at most 5e-6; 1e-4 as for the packed fixtures. Trained, this model
+    /// often hesitates between " and" and " the", so few of its greedy steps are sure.
     @Test func floatLlamaTernarisedIsTransformersTernarised() throws {
         let model = try model(floatLlamaFixture)
+        var worst: Float = 0
         for ref in try Reference.loadTernarised(floatLlamaFixture) {
             let out = try logits(model, ref.inputIDs)
             for (id, expected) in zip(ref.top10IDs, ref.top10Logits) {
-                #expect(abs(out[id] - expected) <= 1e-3, "\(ref.prompt.debugDescription): token \(id): \(out[id]) vs \(expected)")
+                worst = max(worst, abs(out[id] - expected))
+                #expect(abs(out[id] - expected) <= 1e-4, "\(ref.prompt.debugDescription): token \(id): \(out[id]) vs \(expected)")
             }
             var tokens: [Int] = []
             try Generator(model: model).generate(prompt: ref.inputIDs, maxTokens: ref.greedyIDs.count) { tokens.append($0); return true }
             #expect(Array(tokens.prefix(ref.sureSteps)) == Array(ref.greedyIDs.prefix(ref.sureSteps)), "\(ref.prompt.debugDescription)")
         }
+        print("\(floatLlamaFixture) ternarised: largest first-step top-10 logit difference from transformers \(worst)")
     }
 
-    /// The older fixtures of ../shared/fixtures, where this machine has them: the same checks over their sure
-    /// steps (their first-step logits were recorded without a mask for some; only greedy ids are compared).
-    @Test(arguments: sharedFixturesDirectory == nil ? [] : ["bitnet-2b4t-layout-llama3tok", "bitnet-bf16-online", "llama-bitlinear-packed"])
-    func sharedFixturesAgreeOverTheirSureSteps(fixture: String) throws {
-        let directory = try #require(sharedFixturesDirectory)
-        guard Path.exists(Path.join(directory, fixture, "refs.json")) else { return }
+    /// The older BitNet fixture of ../shared/fixtures (the real Llama 3 vocabulary), where this machine has it:
+    /// its greedy ids over their sure steps and its top-10 logits within 1% (the bound it was checked at).
+    /// Only this one: the references of the other two older fixtures were first made without an attention
+    /// mask and are not reproduced within their recorded sure steps; Tests/Fixtures replaces them.
+    @Test(.enabled(if: sharedFixturesDirectory.map { Path.exists(Path.join($0, "bitnet-2b4t-layout-llama3tok", "refs.json")) } ?? false))
+    func sharedBitNetFixtureAgrees() throws {
+        let directory = try #require(sharedFixturesDirectory), fixture = "bitnet-2b4t-layout-llama3tok"
         let model = try Transformer(file: try ModelFile(path: try ConvertedFixtures.shared.path(fixture, directory: directory)), threads: 2)
         for ref in try Reference.load(fixture, directory: directory) {
+            let out = try logits(model, ref.inputIDs)
+            for (id, expected) in zip(ref.top10IDs, ref.top10Logits) {
+                #expect(abs(out[id] - expected) <= 1e-2 * abs(expected), "\(ref.prompt.debugDescription): token \(id)")
+            }
             var tokens: [Int] = []
             try Generator(model: model).generate(prompt: ref.inputIDs, maxTokens: ref.greedyIDs.count) { tokens.append($0); return true }
-            #expect(Array(tokens.prefix(ref.sureSteps)) == Array(ref.greedyIDs.prefix(ref.sureSteps)), "\(fixture) \(ref.prompt.debugDescription)")
+            #expect(Array(tokens.prefix(ref.sureSteps)) == Array(ref.greedyIDs.prefix(ref.sureSteps)), "\(ref.prompt.debugDescription)")
         }
     }
 

@@ -26,12 +26,12 @@ public let floatLlamaFixture = "llama-float-kjv"
 /// Every fixture directory.
 public let allFixtureNames = ternaryFixtureNames + [floatLlamaFixture]
 
-/// ../shared/fixtures beside the checkout, where a machine has it (nil elsewhere, as in a fresh clone):
-/// older fixtures that tests may cross-check against, never require.
+/// ../shared/fixtures beside the checkout (or $RSR_SHARED_FIXTURES), where a machine has it (nil elsewhere,
+/// as in a fresh clone): older fixtures that tests may cross-check against, never require.
 public let sharedFixturesDirectory: String? = {
     var url = URL(fileURLWithPath: #filePath)
     for _ in 0..<4 { url.deleteLastPathComponent() }
-    let path = url.appendingPathComponent("shared/fixtures").path
+    let path = ProcessInfo.processInfo.environment["RSR_SHARED_FIXTURES"] ?? url.appendingPathComponent("shared/fixtures").path
     var isDirectory: ObjCBool = false
     return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue ? path : nil
 }()
