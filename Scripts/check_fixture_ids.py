@@ -2,10 +2,11 @@
 """Greedy ids of `rsr generate` on every fixture's prompts, on the CUDA and the CPU backend, against the
 ids transformers recorded in refs.json.
 
-    Scripts/check_fixture_ids.py RSR FIXTURES_DIR
+    Scripts/check_fixture_ids.py RSR FIXTURES_DIR       (FIXTURES_DIR: Tests/Fixtures)
 
-Fails when the two backends disagree, or when the CPU matches transformers and CUDA does not. (On two of
-the random-weight fixtures the CPU does not match refs.json either; see docs/BENCHMARKS.md.)
+Fails when the two backends disagree, or when the CPU matches transformers and CUDA does not. (Past the
+sure steps of refs.json a greedy continuation may leave transformers' on either backend; see
+Tests/Fixtures/README.md.)
 """
 import json
 import os

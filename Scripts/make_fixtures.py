@@ -26,7 +26,7 @@ do_sample=False, max_new_tokens=24) with eos disabled, top10_ids / top10_logits 
 step_gaps (top-1 minus top-2 logit at each greedy step), min_greedy_gap and sure_steps (steps before the
 first gap under 0.5).
 
-Run (about 10 minutes on 2 cores, most of it training llama-float-kjv):
+Run (10 to 20 minutes on 2 cores, most of it training llama-float-kjv):
 
     apt-get install -y bible-kjv-text
     python3 Scripts/make_fixtures.py                 # writes Tests/Fixtures
@@ -47,17 +47,21 @@ NEEDED = {"torch": "torch", "transformers": "transformers", "tokenizers": "token
 
 
 def ensure_packages():
+    """Runs this script again in .build/fixtures-venv (--system-site-packages) with what is missing installed."""
     missing = [pip for mod, pip in NEEDED.items() if importlib.util.find_spec(mod.split(".")[0]) is None
                or (mod == "google.protobuf" and importlib.util.find_spec(mod) is None)]
     if not missing:
         return
     venv = os.path.join(ROOT, ".build", "fixtures-venv")
     python = os.path.join(venv, "bin", "python3")
-    if os.path.abspath(sys.prefix) == os.path.abspath(venv):
+    if os.path.abspath(sys.prefix) != os.path.abspath(venv):
+        if not os.path.exists(python):
+            subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", venv], check=True)
+        os.execv(python, [python, *sys.argv])
+    if os.environ.get("MAKE_FIXTURES_INSTALLED"):
         sys.exit(f"still missing in {venv}: {', '.join(missing)}")
-    if not os.path.exists(python):
-        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", venv], check=True)
     subprocess.run([python, "-m", "pip", "install", *missing], check=True)
+    os.environ["MAKE_FIXTURES_INSTALLED"] = "1"
     os.execv(python, [python, *sys.argv])
 
 
@@ -652,10 +656,10 @@ FIXTURES = ["bitnet-2b4t-packed", "bitnet-bf16-online", "llama-bitlinear-packed"
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", default=os.path.join(ROOT, "Tests", "Fixtures"))
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default=os.path.join(ROOT, "Tests", "Fixtures"), help="default: Tests/Fixtures")
     p.add_argument("--only", default=",".join(FIXTURES), help="comma-separated fixture names")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=2, help="torch threads (training sums depend on it)")
     p.add_argument("--train-steps", type=int, default=400, help="training steps of llama-float-kjv")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
