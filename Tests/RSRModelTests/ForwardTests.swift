@@ -32,11 +32,12 @@ import Testing
     ///   1 / mean |w|; torch's float32 mean and the converter's (summed in Double, rounded once) differ by one
     ///   ulp in 5 of its 21 matrices, and in this 3-layer model with wide sub-norm outputs that ulp moves
     ///   int8 activation roundings enough to shift logits by tenths. transformers itself is no steadier:
-    ///   its torch.compile'd WeightQuant and the same code run eagerly differ by 0.29 on the first prompt.
-    ///   0.5 is that spread; the greedy ids below are still compared strictly.
+    ///   its torch.compile'd WeightQuant and the same code run eagerly differ by 0.29 (2 threads) to 0.57
+    ///   (1 thread) on the first prompt. 0.6 covers that spread; the greedy ids below are still compared
+    ///   strictly, and all of them agree.
     static let logitTolerance: [String: Float] = [
         "bitnet-2b4t-packed": 1e-4, "llama-bitlinear-packed": 1e-4, "llama-bitlinear-rmsnorm": 1e-4,
-        "bitnet-1bitllm-fp16": 1e-4, "bitnet-bf16-online": 0.5,
+        "bitnet-1bitllm-fp16": 1e-4, "bitnet-bf16-online": 0.6,
     ]
 
     /// The logits after each prompt against transformers' (refs.json, float32, attention mask of ones). Both
