@@ -2,12 +2,12 @@
 # Packs what Scripts/test-cuda.sh needs on a GPU machine that has no Swift toolchain and no network: a
 # release rsr (stripped), the shared libraries it links beyond glibc and libstdc++, and the fixtures.
 #
-#   Scripts/bundle-for-gpu.sh [FIXTURES] [OUT]      defaults: ../shared/fixtures, .gpu-bundle/bundle.tar.xz
+#   Scripts/bundle-for-gpu.sh [FIXTURES] [OUT]      defaults: Tests/Fixtures, .gpu-bundle/bundle.tar.xz
 #
 # There: mkdir -p /tmp/rsr && tar xJf .gpu-bundle/bundle.tar.xz -C /tmp/rsr && LD_LIBRARY_PATH=/tmp/rsr/lib Scripts/test-cuda.sh /tmp/rsr/rsr /tmp/rsr/fixtures
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fixtures=${1:-../shared/fixtures}
+fixtures=${1:-Tests/Fixtures}
 out=${2:-.gpu-bundle/bundle.tar.xz}
 
 swift build -c release --static-swift-stdlib --product rsr

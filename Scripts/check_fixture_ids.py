@@ -2,10 +2,11 @@
 """Greedy ids of `rsr generate` on every fixture's prompts, on the CUDA and the CPU backend, against the
 ids transformers recorded in refs.json.
 
-    Scripts/check_fixture_ids.py RSR FIXTURES_DIR
+    Scripts/check_fixture_ids.py RSR FIXTURES_DIR       (FIXTURES_DIR: Tests/Fixtures)
 
-Fails when the two backends disagree, or when the CPU matches transformers and CUDA does not. (On two of
-the random-weight fixtures the CPU does not match refs.json either; see docs/BENCHMARKS.md.)
+Fails when the two backends disagree, or when the CPU matches transformers and CUDA does not. (Past the
+sure steps of refs.json a greedy continuation may leave transformers' on either backend; see
+Tests/Fixtures/README.md.)
 """
 import json
 import os
@@ -28,7 +29,10 @@ def main():
         refs = os.path.join(fixtures, name, "refs.json")
         if not os.path.exists(refs):
             continue
-        for ref in json.load(open(refs))["transformers_reference"]:
+        body = json.load(open(refs))
+        if "ternarised_reference" in body:
+            continue  # a float model: `rsr generate` runs it only after `rsr convert --quantize ternary`
+        for ref in body["transformers_reference"]:
             n = len(ref["greedy_ids"])
             cuda = generate(rsr, os.path.join(fixtures, name), ref["prompt"], n, "cuda")
             cpu = generate(rsr, os.path.join(fixtures, name), ref["prompt"], n, "cpu")

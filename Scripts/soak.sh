@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-1000}
-swift build -c release --product rsr --product rsr-soak >&2
+swift build -c release --product rsr >&2
+swift build -c release --product rsr-soak >&2
 bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -3,7 +3,7 @@
 # against the CPU kernels bit for bit (rsr bench cuda), and checks that `rsr generate --backend cuda` gives
 # the fixtures' greedy ids as the CPU backend does (Scripts/check_fixture_ids.py).
 #
-#   Scripts/test-cuda.sh [RSR] [FIXTURES]     defaults: .build/release/rsr and ../shared/fixtures
+#   Scripts/test-cuda.sh [RSR] [FIXTURES]     defaults: .build/release/rsr and Tests/Fixtures
 #
 # rsr needs no GPU to build: where the GPU machine has no Swift, build it elsewhere with
 # `swift build -c release --static-swift-stdlib` and bring the shared libraries `ldd` finds missing
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rsr=${1:-.build/release/rsr}
-fixtures=${2:-../shared/fixtures}
+fixtures=${2:-Tests/Fixtures}
 
 Scripts/build-cuda.sh
 .build/cuda/host-check

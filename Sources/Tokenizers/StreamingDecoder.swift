@@ -21,6 +21,9 @@ public struct StreamingDecoder {
     /// Adds one token; returns the newly completed text (often empty while a character is incomplete).
     public mutating func append(_ id: Int) -> String {
         ids.append(id)
+        // A byte-fallback piece (<0xNN>): the ByteFallback decoder turns a whole run of them that is not
+        // UTF-8 into U+FFFD, the valid bytes in it too, so a run is held back until it ends.
+        if let piece = tokenizer.token(for: id), Self.isBytePiece(piece) { return "" }
         let text = Array(tokenizer.decode(ids, skipSpecialTokens: skipSpecialTokens).utf8)
         // U+FFFD is EF BF BD in UTF-8.
         guard text.count > prefix.count, !text.suffix(3).elementsEqual([0xEF, 0xBF, 0xBD]) else { return "" }
@@ -38,6 +41,12 @@ public struct StreamingDecoder {
         let text = Array(tokenizer.decode(ids, skipSpecialTokens: skipSpecialTokens).utf8)
         guard text.count > prefix.count else { return "" }
         return emit(text)
+    }
+
+    static func isBytePiece(_ piece: String) -> Bool {
+        let u = Array(piece.utf8)
+        return u.count == 6 && u.starts(with: Array("<0x".utf8)) && u[5] == UInt8(ascii: ">")
+            && u[3...4].allSatisfy { (0x30...0x39).contains($0) || (0x41...0x46).contains($0) }
     }
 
     private mutating func emit(_ text: [UInt8]) -> String {

@@ -3,9 +3,9 @@ import TestSupport
 
 /// Chat templates of real model families, written out as their Hugging Face repositories publish them.
 enum ModelTemplates {
-    /// microsoft/bitnet-b1.58-2B-4T, from the shared fixture.
+    /// microsoft/bitnet-b1.58-2B-4T, as the fixture carries it.
     static var bitnet: String {
-        get throws { try String(contentsOfFile: fixturesDirectory + "/bitnet-2b4t-layout-llama3tok/chat_template.jinja", encoding: .utf8) }
+        get throws { try String(contentsOfFile: fixturesDirectory + "/bitnet-2b4t-packed/chat_template.jinja", encoding: .utf8) }
     }
 
     /// meta-llama/Meta-Llama-3-8B-Instruct.

@@ -6,7 +6,7 @@ import Testing
 /// `rsr bench generate` on a fixture: one row per model, kernel and thread count, in every format.
 @Suite(.serialized, .enabled(if: rsrIsBuilt)) struct BenchGenerateCommandTests {
     let dir = TemporaryDirectory()
-    let fixture = Path.join(fixturesDirectory, "bitnet-2b4t-layout-llama3tok")
+    let fixture = Path.join(fixturesDirectory, "bitnet-2b4t-packed")
 
     func bench(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let environment = ProcessInfo.processInfo.environment.merging(["RSR_CACHE": dir.file("cache")]) { _, new in new }
@@ -28,7 +28,7 @@ import Testing
             #expect(row["rsr_decode_speedup"] is Double, "\(row)")
         }
         let svg = try String(contentsOfFile: plot, encoding: .utf8)
-        #expect(svg.hasPrefix("<svg") && svg.contains("decode vs hf-unpack") && svg.contains("bitnet-2b4t-layout-llama3tok, 2 threads"))
+        #expect(svg.hasPrefix("<svg") && svg.contains("decode vs hf-unpack") && svg.contains("bitnet-2b4t-packed, 2 threads"))
     }
 
     @Test func printsCSVWithAHeader() throws {

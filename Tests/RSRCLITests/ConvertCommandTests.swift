@@ -26,6 +26,22 @@ import Testing
         #expect((object["sections"] as? [[String: Any]])?.first?["crc32"] is String)
     }
 
+    /// A float Llama (trained on the KJV): `--quantize ternary` converts it, and the file generates text.
+    @Test func quantizeTernaryConvertsAFloatLlamaThatThenGenerates() throws {
+        let source = Path.join(fixturesDirectory, floatLlamaFixture), output = dir.file("kjv.rsr")
+        let refused = try RSRProcess.run(["convert", source, "-o", output])
+        #expect(refused.status != 0 && refused.stderr.contains("--quantize ternary"), "\(refused.stderr)")
+        let convert = try RSRProcess.run(["convert", source, "-o", output, "--quantize", "ternary"])
+        #expect(convert.status == 0, "\(convert.stderr)")
+        let inspect = try RSRProcess.run(["inspect", output, "--verify"])
+        #expect(inspect.status == 0 && inspect.stdout.contains("LlamaForCausalLM"), "\(inspect.stdout)\(inspect.stderr)")
+        let generate = try RSRProcess.run(["generate", output, "-p", "The LORD is my shepherd;", "-n", "16", "--ignore-eos", "--json"])
+        #expect(generate.status == 0, "\(generate.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(generate.stdout.utf8)) as? [String: Any])
+        #expect((object["generated_ids"] as? [Int])?.count == 16)
+        #expect((object["text"] as? String)?.isEmpty == false)
+    }
+
     @Test func refusesToOverwriteAndNamesBadSources() throws {
         let output = dir.file("exists.rsr")
         try AtomicFile.write([1, 2, 3], to: output)

@@ -7,7 +7,7 @@ import Testing
 let builtCUDALibrary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent(".build/cuda/librsr_cuda.so").path
 
-/// `rsr generate` as a user runs it, on the shared fixtures.
+/// `rsr generate` as a user runs it, on the fixtures.
 @Suite(.serialized, .enabled(if: rsrIsBuilt)) struct GenerateCommandTests {
     let dir = TemporaryDirectory()
 
@@ -27,6 +27,7 @@ let builtCUDALibrary = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         let prompt: String
         let input_ids: [Int]
         let greedy_ids: [Int]
+        let sure_steps: Int
     }
 
     func references(_ fixture: String) throws -> [Reference] {
@@ -37,8 +38,11 @@ let builtCUDALibrary = URL(fileURLWithPath: #filePath).deletingLastPathComponent
 
     /// From a Hub-layout directory: converted once into the cache, then reused; ids as transformers'.
     @Test func generatesTransformersTokensFromADirectory() throws {
-        let fixture = Path.join(fixturesDirectory, "bitnet-2b4t-layout-llama3tok")
-        for (i, ref) in try references("bitnet-2b4t-layout-llama3tok").prefix(2).enumerated() {
+        let fixture = Path.join(fixturesDirectory, "bitnet-2b4t-packed")
+        // the prompts whose greedy steps are all sure (see ForwardTests): there the ids must be transformers' throughout
+        let sure = try references("bitnet-2b4t-packed").filter { $0.sure_steps == $0.greedy_ids.count }
+        #expect(sure.count >= 2)
+        for (i, ref) in sure.prefix(2).enumerated() {
             let result = try generate([fixture, "-p", ref.prompt, "-n", "\(ref.greedy_ids.count)", "--ignore-eos", "--json"])
             #expect(result.status == 0, "\(result.stderr)")
             let object = try json(result.stdout)
@@ -50,13 +54,13 @@ let builtCUDALibrary = URL(fileURLWithPath: #filePath).deletingLastPathComponent
                 #expect(cached.count == 1)
             }
         }
-        let again = try generate([fixture, "-p", "Hello", "-n", "2"])
+        let again = try generate([fixture, "-p", "And", "-n", "2"])
         #expect(again.status == 0 && !again.stderr.contains("converting"), "\(again.stderr)")
         #expect(again.stderr.contains("prompt: 2 tokens") && again.stderr.contains("decode"))
     }
 
     @Test func seededSamplingRepeatsAndChatUsesTheTemplate() throws {
-        let model = Path.join(fixturesDirectory, "bitnet-2b4t-layout-llama3tok")
+        let model = Path.join(fixturesDirectory, "bitnet-2b4t-packed")
         let args = [model, "-p", "Hello", "-n", "12", "--temperature", "0.9", "--top-k", "40", "--top-p", "0.95", "--seed", "5", "--json", "--ignore-eos"]
         let first = try json(try generate(args).stdout), second = try json(try generate(args).stdout)
         #expect(first["generated_ids"] as? [Int] == second["generated_ids"] as? [Int])
@@ -64,14 +68,15 @@ let builtCUDALibrary = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         let chat = try generate([model, "-p", "hi", "--chat", "--system", "Be brief.", "-n", "1", "--json"])
         #expect(chat.status == 0, "\(chat.stderr)")
         let ids = try #require(try json(chat.stdout)["prompt_ids"] as? [Int])
-        // the template: bos, then "System: Be brief.<|eot_id|>User: hi<|eot_id|>Assistant: "
-        #expect(ids.first == 128000 && ids.filter { $0 == 128009 }.count == 2)
+        // the template: bos, then "System: Be brief.<|eot_id|>User: hi<|eot_id|>Assistant: " (the fixture's
+        // <|begin_of_text|> is 1024 and <|eot_id|> 1033: Llama 3.1's special tokens after 1024 trained ones)
+        #expect(ids.first == 1024 && ids.filter { $0 == 1033 }.count == 2)
     }
 
     /// Without the CUDA library, --backend cuda says how to build it and --backend auto runs on the CPU;
     /// with an unusable one, auto says why it runs on the CPU.
     @Test func cudaBackendWithoutItsLibrary() throws {
-        let model = Path.join(fixturesDirectory, "bitnet-2b4t-layout-llama3tok")
+        let model = Path.join(fixturesDirectory, "bitnet-2b4t-packed")
         let missing = dir.file("nowhere/librsr_cuda.so")
         let noLibrary = environment.merging(["RSR_CUDA_LIBRARY": missing]) { _, new in new }
         let cuda = try RSRProcess.run(["generate", model, "-p", "x", "-n", "1", "--backend", "cuda"], environment: noLibrary)
@@ -89,13 +94,27 @@ let builtCUDALibrary = URL(fileURLWithPath: #filePath).deletingLastPathComponent
     /// With the library Scripts/build-cuda.sh built but no GPU: a clear error, or quietly the CPU under auto.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: builtCUDALibrary)))
     func cudaBackendWithoutADevice() throws {
-        let model = Path.join(fixturesDirectory, "bitnet-2b4t-layout-llama3tok")
+        let model = Path.join(fixturesDirectory, "bitnet-2b4t-packed")
         let withLibrary = environment.merging(["RSR_CUDA_LIBRARY": builtCUDALibrary]) { _, new in new }
         let cuda = try RSRProcess.run(["generate", model, "-p", "x", "-n", "1", "--backend", "cuda"], environment: withLibrary)
         if cuda.status == 0 { return } // a machine with a GPU: Scripts/test-cuda.sh checks it
         #expect(cuda.stderr.contains("no NVIDIA driver") || cuda.stderr.contains("no CUDA device"), "\(cuda.stderr)")
         let auto = try RSRProcess.run(["generate", model, "-p", "x", "-n", "1"], environment: withLibrary)
         #expect(auto.status == 0 && !auto.stderr.contains("running on the CPU") && auto.stderr.contains("(cpu, "), "\(auto.stderr)")
+    }
+
+    /// 1bitLLM's layout from its directory: fp16 weights ternarised on conversion, the tokenizer.model
+    /// tokenizes, and the greedy ids are transformers' over its sure steps.
+    @Test func generatesFromOneBitLLMsLayoutWithATokenizerModel() throws {
+        let model = Path.join(fixturesDirectory, oneBitLLMFixture)
+        for ref in try references(oneBitLLMFixture) {
+            let result = try generate([model, "-p", ref.prompt, "-n", "\(ref.greedy_ids.count)", "--ignore-eos", "--json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try json(result.stdout)
+            #expect(object["prompt_ids"] as? [Int] == ref.input_ids, "\(ref.prompt.debugDescription)")
+            let ids = try #require(object["generated_ids"] as? [Int])
+            #expect(Array(ids.prefix(ref.sure_steps)) == Array(ref.greedy_ids.prefix(ref.sure_steps)), "\(ref.prompt.debugDescription)")
+        }
     }
 
     @Test func badRequestsFailClearly() throws {

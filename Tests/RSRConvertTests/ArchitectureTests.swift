@@ -7,7 +7,8 @@ import SafeTensors
 import TestSupport
 import Testing
 
-/// The architectures without a shared fixture, and the checkpoints conversion must refuse.
+/// The architectures and variants beyond the fixtures (TinyCheckpoint), the fixtures that need options, and
+/// the checkpoints conversion must refuse.
 @Suite struct ArchitectureTests {
     let dir = TemporaryDirectory()
 
@@ -38,6 +39,34 @@ import Testing
         #expect(file.manifest.model.architecture == .llama && file.manifest.source.quantization == .absmeanPostTraining)
         let scaling = try #require(file.manifest.model.ropeScaling)
         #expect(scaling.kind == .llama3 && scaling.factor == 8 && scaling.originalMaxPositionEmbeddings == 128)
+    }
+
+    /// 1bitLLM's repos ship a SentencePiece tokenizer.model and no tokenizer.json: it travels along.
+    @Test func oneBitLLMFixtureCarriesItsTokenizerModel() throws {
+        let (file, summary) = try convert(fixture(oneBitLLMFixture), to: dir.file("1bit-fixture.rsr"))
+        #expect(!summary.warnings.contains { $0.contains("tokenizer") }, "\(summary.warnings)")
+        #expect(file.file("tokenizer.model") != nil && file.file("tokenizer.json") == nil)
+        #expect(file.tensor("layers.0.attn_sub_norm")?.entry.source == "model.layers.0.self_attn.inner_attn_ln.weight")
+    }
+
+    /// The float Llama trained on the KJV: refused without --quantize ternary, then every projection is its
+    /// absmean ternary matrix.
+    @Test func floatLlamaFixtureConvertsWithQuantizeTernary() throws {
+        let error = try #require(throws: ConvertError.self) { try convert(fixture(floatLlamaFixture), to: dir.file("kjv.rsr")) }
+        #expect(error.problem.contains("--quantize ternary"))
+        let (file, summary) = try convert(fixture(floatLlamaFixture), to: dir.file("kjv.rsr")) { $0.quantizeFloat = true }
+        try file.verify()
+        #expect(summary.warnings.contains { $0.contains("quality") })
+        let model = file.manifest.model
+        #expect(model.architecture == .llama && model.layerCount == 4 && model.kvHeadCount == 2 && model.contextLength == 256)
+        #expect(file.manifest.source.quantization == .absmeanPostTraining)
+        #expect(file.manifest.linears.count == 28)
+        let checkpoint = try Checkpoint(directory: fixture(floatLlamaFixture))
+        for linear in file.manifest.linears.values {
+            let expected = try Reference.projection(checkpoint, linear.source, rows: linear.rows, cols: linear.cols)
+            #expect(linear.scale == expected.scale && linear.scaleMode == .divide)
+            for entry in linear.layouts { #expect(firstDifference(try file.layout(entry).unpack().values, expected.values) == nil) }
+        }
     }
 
     @Test func biasesAndBitLinearInputNormsAreCarried() throws {

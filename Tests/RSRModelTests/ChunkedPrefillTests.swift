@@ -9,7 +9,7 @@ import Testing
 /// those of one batch (integer products make this exact), whichever row of the last batch holds the last token.
 @Suite struct ChunkedPrefillTests {
     static let modelPath: String = {
-        let path = ConvertedFixtures.shared.directory.file("default.rsr")
+        let path = ConvertedFixtures.shared.scratch.file("default.rsr")
         var options = ConvertOptions()
         options.threads = 2
         _ = try! Converter(directory: defaultModelDirectory, options: options).convert(to: path)

@@ -11,15 +11,29 @@ struct Reference: Decodable {
     let greedyIDs: [Int]
     let top10IDs: [Int]
     let top10Logits: [Float]
+    /// transformers' top-1 minus top-2 logit at each greedy step.
+    let stepGaps: [Float]
+    /// The greedy steps before the first gap under 0.5: where the greedy ids must agree.
+    let sureSteps: Int
 
     enum CodingKeys: String, CodingKey {
         case prompt, inputIDs = "input_ids", greedyIDs = "greedy_ids", top10IDs = "top10_ids", top10Logits = "top10_logits"
+        case stepGaps = "step_gaps", sureSteps = "sure_steps"
     }
 
-    static func load(_ fixture: String) throws -> [Reference] {
+    /// refs.json's `transformers_reference` of a fixture in `directory` (Tests/Fixtures unless given).
+    static func load(_ fixture: String, directory: String = fixturesDirectory) throws -> [Reference] {
         struct File: Decodable { let transformers_reference: [Reference] }
-        let data = try Data(contentsOf: URL(fileURLWithPath: Path.join(fixturesDirectory, fixture, "refs.json")))
+        let data = try Data(contentsOf: URL(fileURLWithPath: Path.join(directory, fixture, "refs.json")))
         return try JSONDecoder().decode(File.self, from: data).transformers_reference
+    }
+
+    /// The references of `ternarised_reference` in refs.json (the float Llama run with ternary projections).
+    static func loadTernarised(_ fixture: String) throws -> [Reference] {
+        struct Ternarised: Decodable { let transformers_reference: [Reference] }
+        struct File: Decodable { let ternarised_reference: Ternarised }
+        let data = try Data(contentsOf: URL(fileURLWithPath: Path.join(fixturesDirectory, fixture, "refs.json")))
+        return try JSONDecoder().decode(File.self, from: data).ternarised_reference.transformers_reference
     }
 }
 
@@ -27,18 +41,22 @@ struct Reference: Decodable {
 final class ConvertedFixtures: @unchecked Sendable {
     static let shared = ConvertedFixtures()
     private let lock = NSLock()
-    let directory = TemporaryDirectory()
+    /// Where converted files go (other tests in this target write theirs here too).
+    let scratch = TemporaryDirectory()
     private var files: [String: String] = [:]
 
-    func path(_ fixture: String, kernel: KernelPolicy = .auto) throws -> String {
+    /// `directory`: where the fixture lives (Tests/Fixtures unless given). The float Llama is converted with
+    /// `--quantize ternary`.
+    func path(_ fixture: String, kernel: KernelPolicy = .auto, directory: String = fixturesDirectory) throws -> String {
         try lock.withLock {
-            let key = "\(fixture)-\(kernel.rawValue)"
+            let key = "\(directory == fixturesDirectory ? "" : "shared-")\(fixture)-\(kernel.rawValue)"
             if let path = files[key] { return path }
             var options = ConvertOptions()
             options.kernel = kernel
             options.threads = 2
-            let path = directory.file("\(key).rsr")
-            _ = try Converter(directory: Path.join(fixturesDirectory, fixture), options: options).convert(to: path)
+            options.quantizeFloat = fixture == floatLlamaFixture
+            let path = scratch.file("\(key).rsr")
+            _ = try Converter(directory: Path.join(directory, fixture), options: options).convert(to: path)
             files[key] = path
             return path
         }

@@ -105,19 +105,20 @@ import Testing
         #expect(error?.description.contains("absent.safetensors: cannot be read") == true)
     }
 
-    /// The fixtures were written by HF transformers: their tensors must read, with their unaligned BF16 data.
-    @Test(arguments: ["bitnet-2b4t-layout-llama3tok", "bitnet-bf16-online", "llama-bitlinear-packed"])
+    /// The fixtures were written by HF's Python safetensors: their tensors must read, with their unaligned
+    /// BF16 (F16 in 1bitLLM's layout) data and packed U8 weights.
+    @Test(arguments: allFixtureNames)
     func readsFixtureCheckpoints(name: String) throws {
         let checkpoint = try Checkpoint(directory: Path.join(fixturesDirectory, name))
         #expect(checkpoint.files.count == 1)
         let embed = try #require(checkpoint.info("model.embed_tokens.weight"))
-        #expect(embed.dtype == .bf16)
+        #expect(embed.dtype == (name == oneBitLLMFixture ? .f16 : .bf16))
         #expect(embed.shape.count == 2)
         let norm = try checkpoint.tensor("model.layers.0.input_layernorm.weight")
         let values = try norm.floats()
         #expect(values.count == norm.info.elementCount)
         #expect(values.allSatisfy { $0.isFinite })
-        if name != "bitnet-bf16-online" {
+        if ["bitnet-2b4t-packed", "llama-bitlinear-packed", "llama-bitlinear-rmsnorm"].contains(name) {
             let packed = try #require(checkpoint.info("model.layers.0.mlp.gate_proj.weight"))
             #expect(packed.dtype == .u8)
             let scale = try checkpoint.tensor("model.layers.0.mlp.gate_proj.weight_scale")

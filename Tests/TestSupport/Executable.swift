@@ -1,14 +1,40 @@
 import Foundation
 
-/// The shared fixtures directory (../shared/fixtures beside the checkout), found from this source file.
+/// The fixtures the repository carries: Tests/Fixtures, made by Scripts/make_fixtures.py (see its README.md),
+/// found from this source file.
 public let fixturesDirectory: String = {
     var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<4 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent("shared/fixtures").path
+    for _ in 0..<2 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("Fixtures").path
 }()
 
-/// The fixture model directories.
-public let fixtureNames = ["bitnet-2b4t-layout-llama3tok", "bitnet-bf16-online", "llama-bitlinear-packed"]
+/// The ternary fixtures in transformers' own layouts, each with a tokenizer.json: BitNet b1.58 2B-4T's packed
+/// layout (with a Llama 3 style tokenizer and chat template), the -bf16 online layout, and Llama with
+/// packed BitLinear weights, without and with `use_rms_norm`.
+public let fixtureNames = ["bitnet-2b4t-packed", "bitnet-bf16-online", "llama-bitlinear-packed", "llama-bitlinear-rmsnorm"]
+
+/// 1bitLLM's BitnetForCausalLM: fp16 weights ternarised at run time, and only a SentencePiece tokenizer.model.
+public let oneBitLLMFixture = "bitnet-1bitllm-fp16"
+
+/// Every fixture that converts without `--quantize ternary`.
+public let ternaryFixtureNames = fixtureNames + [oneBitLLMFixture]
+
+/// A float LlamaForCausalLM trained on the King James Bible, for `--quantize ternary`; it carries eval.txt
+/// and transformers' perplexity on it in refs.json.
+public let floatLlamaFixture = "llama-float-kjv"
+
+/// Every fixture directory.
+public let allFixtureNames = ternaryFixtureNames + [floatLlamaFixture]
+
+/// ../shared/fixtures beside the checkout (or $RSR_SHARED_FIXTURES), where a machine has it (nil elsewhere,
+/// as in a fresh clone): older fixtures that tests may cross-check against, never require.
+public let sharedFixturesDirectory: String? = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<4 { url.deleteLastPathComponent() }
+    let path = ProcessInfo.processInfo.environment["RSR_SHARED_FIXTURES"] ?? url.appendingPathComponent("shared/fixtures").path
+    var isDirectory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue ? path : nil
+}()
 
 /// The rsr executable built beside the test bundle.
 public let rsrExecutable: String = {

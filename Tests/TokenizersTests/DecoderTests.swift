@@ -59,7 +59,7 @@ import Tokenizers
         "\u{1F600}\u{1F600}x", "mixed\n\ttext with  spaces  ", "",
     ]
 
-    @Test(arguments: fixtureNames)
+    @Test(arguments: Fixtures.names)
     func streamingMatchesWholeDecode(_ name: String) throws {
         let t = try Fixtures.tokenizer(name)
         for text in Self.streamTexts + RandomText.strings(count: 60, seed: 3) {
@@ -79,7 +79,7 @@ import Tokenizers
 
     @Test func streamingHoldsBackPartialCharacters() throws {
         let t = try Fixtures.tokenizer(Fixtures.llama3Name)
-        // 🎉 is F0 9F 8E 89; the Llama 3 vocabulary splits it over several tokens.
+        // 🎉 is F0 9F 8E 89; the fixture's vocabulary splits it over several tokens.
         let ids = t.encode("🎉", addSpecialTokens: false)
         try #require(ids.count > 1)
         let chunks = stream(t, ids)

@@ -7,7 +7,7 @@ import Tokenizers
 /// The fixture tokenizers against the ids and texts that Hugging Face `tokenizers` and `transformers`
 /// produced for them (tokenizer-cases.json and refs.json).
 @Suite struct FixtureTests {
-    @Test(arguments: fixtureNames)
+    @Test(arguments: Fixtures.names)
     func loads(_ name: String) throws {
         let tokenizer = try Tokenizer(directory: Fixtures.directory(name))
         #expect(tokenizer.bosToken != nil)
@@ -18,13 +18,15 @@ import Tokenizers
 
     @Test func llama3Vocabulary() throws {
         let tokenizer = try Fixtures.tokenizer(Fixtures.llama3Name)
-        #expect(tokenizer.vocabularySize == 128_256)
+        // 1024 trained tokens, then Llama 3.1's 256 special tokens in Llama 3.1's order (128000 + i there).
+        #expect(tokenizer.vocabularySize == 1024 + 256)
         #expect(tokenizer.bosToken == "<|begin_of_text|>")
-        #expect(tokenizer.bosTokenID == 128_000)
+        #expect(tokenizer.bosTokenID == 1024)
         #expect(tokenizer.eosToken == "<|end_of_text|>")
-        #expect(tokenizer.eosTokenID == 128_001)
-        #expect(tokenizer.id(of: "<|eot_id|>") == 128_009)
-        #expect(tokenizer.token(for: 128_009) == "<|eot_id|>")
+        #expect(tokenizer.eosTokenID == 1025)
+        #expect(tokenizer.id(of: "<|eot_id|>") == 1033)
+        #expect(tokenizer.token(for: 1033) == "<|eot_id|>")
+        #expect(tokenizer.token(for: 1279) == "<|reserved_special_token_247|>")
         #expect(tokenizer.specialTokenIDs.count == 256)
         // The fixture ships its template as chat_template.jinja, not inside tokenizer_config.json.
         let template = try #require(Path.read(Path.join(Fixtures.directory(Fixtures.llama3Name), "chat_template.jinja")))
@@ -35,7 +37,7 @@ import Tokenizers
     /// produced (the fixture generator decoded the ids without the added BOS, keeping special tokens that
     /// were written in the text). Where the text writes no special token, that is also the decode of
     /// `ids` with special tokens skipped.
-    @Test(arguments: fixtureNames)
+    @Test(arguments: Fixtures.names)
     func tokenizerCases(_ name: String) throws {
         let cases = try Fixtures.cases(name)
         guard !cases.isEmpty else { return }
@@ -53,7 +55,7 @@ import Tokenizers
 
     /// transformers' input ids for the prompts, and its decode of the greedy continuations (which contain
     /// U+FFFD where a token ends inside a character).
-    @Test(arguments: fixtureNames)
+    @Test(arguments: Fixtures.names)
     func transformersReference(_ name: String) throws {
         let references = try Fixtures.references(name)
         #expect(!references.isEmpty, "\(name)/refs.json has no transformers_reference")
@@ -64,11 +66,23 @@ import Tokenizers
         }
     }
 
-    /// 1 MB of the fixture texts repeated, through the Llama 3 tokenizer. The module is compiled with -O
+    /// 1bitLLM ships only a SentencePiece tokenizer.model (BPE, byte fallback): no tokenizer.json to read.
+    @Test func oneBitLLMTokenizerIsASentencePieceModel() throws {
+        let directory = Fixtures.directory(oneBitLLMFixture)
+        #expect(Path.exists(Path.join(directory, "tokenizer.model")) && !Path.exists(Path.join(directory, "tokenizer.json")))
+        let tokenizer = try Fixtures.tokenizer(oneBitLLMFixture)
+        #expect(tokenizer.vocabularySize == 1024)
+        #expect(tokenizer.bosTokenID == 1 && tokenizer.eosTokenID == 2 && tokenizer.bosToken == "<s>")
+        // byte fallback: a character the model never saw comes back through its UTF-8 bytes
+        let ids = tokenizer.encode("🎉", addSpecialTokens: false)
+        #expect(ids.count >= 4 && tokenizer.decode(ids) == "🎉")
+    }
+
+    /// 1 MB of the fixture texts repeated, through the Llama 3 style tokenizer. The module is compiled with -O
     /// even in debug builds; the bound is generous for a loaded machine, the printed time is the measure.
     @Test func encodesAMegabyteQuickly() throws {
         let tokenizer = try Fixtures.tokenizer(Fixtures.llama3Name)
-        var pieces = try fixtureNames.flatMap { try Fixtures.cases($0).map(\.text) + Fixtures.references($0).map(\.prompt) }
+        var pieces = try Fixtures.names.flatMap { try Fixtures.cases($0).map(\.text) + Fixtures.references($0).map(\.prompt) }
         pieces += RandomText.strings(count: 200, seed: 7)
         let unit = pieces.joined(separator: "\n")
         var text = ""
@@ -76,7 +90,7 @@ import Tokenizers
         let start = Date()
         let ids = tokenizer.encode(text)
         let seconds = Date().timeIntervalSince(start)
-        print("Llama 3 tokenizer: \(text.utf8.count) bytes to \(ids.count) tokens in \(String(format: "%.3f", seconds)) s")
+        print("Llama 3 style tokenizer: \(text.utf8.count) bytes to \(ids.count) tokens in \(String(format: "%.3f", seconds)) s")
         #expect(seconds < 3)
         // Byte-level BPE loses nothing: the ids after BOS decode to the text (special-token text included).
         #expect(ids.first == tokenizer.bosTokenID)

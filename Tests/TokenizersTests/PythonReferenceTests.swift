@@ -67,7 +67,7 @@ struct PythonReferenceTests {
         #expect(failures == 0, "\(label): \(failures) of \(strings.count) strings differ")
     }
 
-    @Test(arguments: fixtureNames)
+    @Test(arguments: Fixtures.tokenizerJSONNames)
     func fixtureTokenizer(_ name: String) throws {
         let tokenizer = try Fixtures.tokenizer(name)
         var rng = SeededGenerator(state: 99)

@@ -3,15 +3,22 @@ import Foundation
 import TestSupport
 @testable import Tokenizers
 
-/// The fixture tokenizers, loaded once (the Llama 3 one is 17 MB of JSON).
+/// The fixture tokenizers, loaded once.
 enum Fixtures {
-    static let llama3Name = "bitnet-2b4t-layout-llama3tok"
+    /// The fixture with the Llama 3 pre-tokenizer and Llama 3.1's 256 special tokens (after 1024 regular ones).
+    static let llama3Name = "bitnet-2b4t-packed"
+
+    /// Every fixture: tokenizer.json ones, 1bitLLM's SentencePiece tokenizer.model, the float Llama's.
+    static let names = allFixtureNames
+
+    /// The fixtures whose tokenizer is a tokenizer.json.
+    static let tokenizerJSONNames = allFixtureNames.filter { $0 != oneBitLLMFixture }
 
     static func directory(_ name: String) -> String { Path.join(fixturesDirectory, name) }
 
     static let tokenizers: [String: Tokenizer] = {
         var out: [String: Tokenizer] = [:]
-        for name in fixtureNames where Path.exists(Path.join(directory(name), "tokenizer.json")) {
+        for name in names where Path.exists(Path.join(directory(name), "tokenizer.json")) {
             out[name] = try? Tokenizer(directory: directory(name))
         }
         return out
