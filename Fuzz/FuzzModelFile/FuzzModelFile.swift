@@ -36,7 +36,8 @@ import RSRFormat
                     _ = try layout.unpack()
                     let x = (0..<layout.cols).map { Int8($0 % 3 - 1) }
                     _ = try layout.multiply(x, batch: 1)
-                    _ = try layout.multiply(x.map(Float.init), batch: 1)
+                    // Not every layout has a kernel for float activations; those say so.
+                    _ = try? layout.multiply(x.map(Float.init), batch: 1)
                 }
             }
         }
@@ -93,7 +94,7 @@ import RSRFormat
             for kind in kinds {
                 let layout = try Layout(matrix, as: kind)
                 let section = try layout.withBytes { try writer.addSection(.layout, $0) }
-                layouts.append(LayoutEntry(section: section, kernel: kind.name, k: layout.k, phases: layouts.isEmpty ? [.decode] : [.prefill],
+                layouts.append(LayoutEntry(section: section, kernel: kind.name, k: layout.k, phases: kinds.count == 1 ? [.decode, .prefill] : layouts.isEmpty ? [.decode] : [.prefill],
                                            bitsPerWeight: layout.bitsPerWeight))
             }
             var manifest = Manifest(producer: "fuzz seed", source: .init(architecture: "BitNetForCausalLM", quantization: .packed),

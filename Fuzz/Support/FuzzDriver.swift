@@ -101,11 +101,14 @@ private func LLVMFuzzerRunDriver(
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
 ) -> CInt
 
+/// RSR_FUZZ_VERBOSE=1 prints why each rejected input was rejected (to check that seeds are accepted).
+private let verbose = ProcessInfo.processInfo.environment["RSR_FUZZ_VERBOSE"] == "1"
+
 /// libFuzzer's per-input callback (also exported under its conventional name).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = data.map { [UInt8](UnsafeBufferPointer(start: $0, count: size)) } ?? []
-    _ = try? target(bytes)
+    do { try target(bytes) } catch { if verbose { print("rejected: \(error)") } }
     return 0
 }
 #endif
