@@ -69,3 +69,20 @@ let package = Package(
         .testTarget(name: "RSRConvertTests", dependencies: ["RSRConvert", "RSRFormat", "RSRCore", "SafeTensors", "FileIO", "TestSupport"]),
     ]
 )
+
+// Fuzz targets, one per parser of outside data (docs/RELIABILITY.md, "Fuzzing"). A normal build links each as
+// a replayer of the inputs named on its command line (`swift run FuzzSafeTensors Fuzz/Corpus/FuzzSafeTensors`);
+// Scripts/fuzz.sh builds them with -DFUZZING and libFuzzer into .build-fuzz and fuzzes them.
+let fuzzTargets: [(String, [Target.Dependency])] = [
+    ("FuzzSafeTensors", ["SafeTensors", "FileIO"]),
+    ("FuzzModelFile", ["RSRFormat", "RSRCore", "FileIO"]),
+    ("FuzzModelConfig", ["RSRConvert", "RSRFormat"]),
+    ("FuzzTokenizer", ["Tokenizers"]),
+    ("FuzzTokenizerText", ["Tokenizers"]),
+    ("FuzzChatTemplate", ["ChatTemplate"]),
+    ("FuzzHubInfo", ["Hub"]),
+]
+package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/Support"))
+for (name, dependencies) in fuzzTargets {
+    package.targets.append(.executableTarget(name: name, dependencies: ["FuzzSupport"] + dependencies, path: "Fuzz/\(name)"))
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of every parser of outside data (docs/RELIABILITY.md, "Fuzzing").
+#
+#   Scripts/fuzz.sh [SECONDS] [TARGET...]     default: 60 seconds each, every target
+#
+# Builds the fuzz targets (Fuzz/<target>) with libFuzzer and AddressSanitizer into .build-fuzz (the rsr
+# executable is not built there), then fuzzes each for SECONDS on its corpus, starting from the seeds in
+# Fuzz/Corpus/<target>. New inputs go to .build-fuzz/corpus/<target> (never committed); a crash, a hang
+# (-timeout) or runaway memory (-rss_limit_mb) is written to .build-fuzz/findings/<target>/ and counted.
+# Prints one summary line per target; exits 1 when any target had a finding.
+#
+# Environment: FUZZ_JOBS (parallel fuzzing processes per target, default 1), FUZZ_ARGS (more libFuzzer flags),
+# FUZZ_SKIP_BUILD=1 (reuse the binaries already in .build-fuzz).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${1:-60}
+[[ $# -gt 0 ]] && shift
+all=(FuzzSafeTensors FuzzModelFile FuzzModelConfig FuzzTokenizer FuzzTokenizerText FuzzChatTemplate FuzzHubInfo)
+targets=("$@")
+[[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
+
+# Per target: the longest input (bytes) and the slowest one (seconds) before it counts as a hang.
+declare -A max_len=([FuzzSafeTensors]=8192 [FuzzModelFile]=16384 [FuzzModelConfig]=4096 [FuzzTokenizer]=16384
+                    [FuzzTokenizerText]=4096 [FuzzChatTemplate]=4096 [FuzzHubInfo]=4096)
+declare -A timeout=([FuzzSafeTensors]=10 [FuzzModelFile]=10 [FuzzModelConfig]=10 [FuzzTokenizer]=10
+                    [FuzzTokenizerText]=10 [FuzzChatTemplate]=10 [FuzzHubInfo]=10)
+
+scratch=.build-fuzz
+for target in "${targets[@]}"; do
+    [[ -n ${max_len[$target]:-} ]] || { echo "fuzz.sh: unknown target $target (known: ${all[*]})" >&2; exit 2; }
+done
+
+if [[ ${FUZZ_SKIP_BUILD:-0} != 1 ]]; then
+    for target in "${targets[@]}"; do
+        echo "building $target" >&2
+        # The linker warns about every ASan helper it cannot export; those lines are noise.
+        if ! swift build --scratch-path "$scratch" --product "$target" \
+                -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
+                -Xcc -fsanitize=fuzzer-no-link,address 2>&1 | grep -v "Cannot export local symbol" | tail -n 20 >&2; then
+            :
+        fi
+        [[ -x $scratch/debug/$target ]] || { echo "fuzz.sh: $target did not build" >&2; exit 2; }
+    done
+fi
+
+# Parsers that read files get them in a RAM-backed directory where there is one.
+tmp=$(mktemp -d "${FUZZ_TMP:-$( [[ -d /dev/shm && -w /dev/shm ]] && echo /dev/shm || echo /tmp)}/rsr-fuzz.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+export TMPDIR=$tmp
+# Swift's runtime keeps caches alive to the end, which LeakSanitizer would report; leaks are not findings here.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1}
+
+status=0
+for target in "${targets[@]}"; do
+    corpus=$scratch/corpus/$target findings=$scratch/findings/$target log=$scratch/logs/$target.log
+    mkdir -p "$corpus" "$findings" "$(dirname "$log")"
+    before=$(find "$findings" -type f | wc -l)
+    # -fork runs the inputs in child processes and goes on after a finding, so one run reports them all.
+    # shellcheck disable=SC2086
+    "$scratch/debug/$target" "$corpus" "Fuzz/Corpus/$target" \
+        -max_total_time="$seconds" -max_len="${max_len[$target]}" -timeout="${timeout[$target]}" -rss_limit_mb=2048 \
+        -malloc_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$findings/" \
+        -fork="${FUZZ_JOBS:-1}" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 ${FUZZ_ARGS:-} >"$log" 2>&1
+    after=$(find "$findings" -type f | wc -l)
+    new=$((after - before))
+    execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+    [[ $execs -eq 0 ]] && execs=$(grep -oE '#[0-9]+' "$log" | tail -n 1 | tr -d '#')
+    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | awk '{print $2}')
+    ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -n 1 | awk '{print $2}')
+    units=$(find "$corpus" -type f | wc -l)
+    printf '%-18s %6ss  execs %-9s cov: %-6s ft: %-6s corpus %-5s findings %s%s\n' "$target" "$seconds" "${execs:-0}" \
+        "${cov:-?}" "${ft:-?}" "$units" "$new" "$( ((new > 0)) && echo " (see $findings, log $log)")"
+    ((new > 0)) && status=1
+done
+exit $status
