@@ -36,15 +36,16 @@ for target in "${targets[@]}"; do
 done
 
 if [[ ${FUZZ_SKIP_BUILD:-0} != 1 ]]; then
+    mkdir -p "$scratch"
     for target in "${targets[@]}"; do
-        echo "building $target" >&2
-        # The linker warns about every ASan helper it cannot export; those lines are noise.
+        # The whole output goes to a log: the linker warns about every ASan helper it cannot export.
         if ! swift build --scratch-path "$scratch" --product "$target" \
                 -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
-                -Xcc -fsanitize=fuzzer-no-link,address 2>&1 | grep -v "Cannot export local symbol" | tail -n 20 >&2; then
-            :
+                -Xcc -fsanitize=fuzzer-no-link,address >"$scratch/build-$target.log" 2>&1; then
+            grep -v "Cannot export local symbol" "$scratch/build-$target.log" | tail -n 30 >&2
+            echo "fuzz.sh: $target did not build (log: $scratch/build-$target.log)" >&2
+            exit 2
         fi
-        [[ -x $scratch/debug/$target ]] || { echo "fuzz.sh: $target did not build" >&2; exit 2; }
     done
 fi
 
