@@ -25,7 +25,7 @@ import FuzzSupport
             guard HubCache.isCommitHash(info.sha) else { return }
             for path in info.siblings.map(\.rfilename) where RepoPath.isSafe(path) {
                 if RepoPath.matches(path, include: ["*.json", "*.safetensors", "tokenizer.model"], exclude: ["original/*"]) {
-                    _ = cache.pointer(info.sha, path)
+                    _ = try? cache.pointer(info.sha, path)
                 }
             }
         }

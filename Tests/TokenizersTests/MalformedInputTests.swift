@@ -126,4 +126,27 @@ import Tokenizers
             }
         }
     }
+
+    /// Found by fuzzing (Fuzz/Corpus/FuzzTokenizer/open-hang-regex-backtracking): a Split regex with nested
+    /// quantifiers makes ICU backtrack exponentially, and encoding 41 characters does not end. Open: the fix
+    /// needs either a refusal when the tokenizer loads or a matching budget that encode can report, and
+    /// `encode` cannot throw today (docs/RELIABILITY.md, "Fuzzing").
+    @Test("A Split regex that backtracks exponentially is refused or bounded, never a hang",
+          .disabled("open fuzz finding: NSRegularExpression has no time limit"), .timeLimit(.minutes(1)))
+    func backtrackingSplitRegex() throws {
+        let json = Array(#"""
+            {"version": "1.0", "added_tokens": [], "normalizer": null, "post_processor": null, "decoder": null,
+             "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a*)*b"}, "behavior": "Isolated", "invert": false},
+             "model": {"type": "BPE", "vocab": {"a": 0, "c": 1}, "merges": []}}
+            """#.utf8)
+        if let refused = error(["tokenizer.json": json]) {
+            #expect(refused.description.contains("pre_tokenizer"), "\(refused)")
+            return
+        }
+        let tokenizer = try Tokenizer(files: ["tokenizer.json": json])
+        let clock = ContinuousClock()
+        let start = clock.now
+        _ = tokenizer.encode(String(repeating: "a", count: 40) + "c")
+        #expect(clock.now - start < .seconds(5))
+    }
 }
