@@ -18,7 +18,7 @@ import Tokenizers
             var files = [mode & 1 == 0 ? "tokenizer.json" : "tokenizer.model": file]
             if mode & 2 != 0 { files["tokenizer_config.json"] = config }
             let tokenizer = try Tokenizer(files: files)
-            exercise(tokenizer, text: text.map { String(decoding: $0, as: UTF8.self) } ?? "Hello, world! It's 2024: ünïcödé 日本語 <s>  \n\t end")
+            try exercise(tokenizer, text: text.map { String(decoding: $0, as: UTF8.self) } ?? "Hello, world! It's 2024: ünïcödé 日本語 <s>  \n\t end")
         }
     }
 }
@@ -26,9 +26,9 @@ import Tokenizers
 /// Everything rsr does with a tokenizer and a text: encode, decode (plain, skipping special tokens,
 /// streamed), look up tokens, and decode ids beyond the vocabulary (a model whose
 /// vocabulary is larger than its tokenizer's produces them).
-func exercise(_ tokenizer: Tokenizer, text: String) {
-    let ids = tokenizer.encode(text)
-    let plain = tokenizer.encode(text, addSpecialTokens: false)
+func exercise(_ tokenizer: Tokenizer, text: String) throws {
+    let ids = try tokenizer.encode(text)
+    let plain = try tokenizer.encode(text, addSpecialTokens: false)
     _ = tokenizer.decode(ids)
     _ = tokenizer.decode(plain, skipSpecialTokens: true)
     for id in ids.prefix(64) {

@@ -16,8 +16,8 @@ import Tokenizers
         _ = tokenizer
         FuzzDriver.run { input in
             let text = String(decoding: input, as: UTF8.self)
-            let ids = tokenizer.encode(text, addSpecialTokens: false)
-            _ = tokenizer.encode(text)
+            let ids = try tokenizer.encode(text, addSpecialTokens: false)
+            _ = try tokenizer.encode(text)
             _ = tokenizer.decode(ids)
             var stream = StreamingDecoder(tokenizer: tokenizer)
             for id in ids { _ = stream.append(id) }

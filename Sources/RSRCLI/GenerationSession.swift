@@ -40,6 +40,6 @@ package struct GenerationSession {
         messages.append((role: "user", content: user))
         let text = try template.render(messages: messages, bosToken: tokenizer.bosToken, eosToken: tokenizer.eosToken,
                                        addGenerationPrompt: true)
-        return tokenizer.encode(text, addSpecialTokens: false)
+        return try tokenizer.encode(text, addSpecialTokens: false)
     }
 }

@@ -26,7 +26,11 @@ enum Decoders {
         case .byteLevel:
             return ByteLevelDecoder()
         case .replace:
-            return ReplaceDecoder(pattern: try SplitPattern(node.required("pattern")), content: try node.required("content").string())
+            // Decoding cannot fail, so a regex (whose matching may have to be stopped) is refused here.
+            guard case .literal(let needle) = try SplitPattern(node.required("pattern")) else {
+                throw node.fail("a Replace decoder must replace a String; a Regex pattern is not supported in decoders")
+            }
+            return ReplaceDecoder(needle: needle, content: Array(try node.required("content").string().unicodeScalars))
         case .byteFallback:
             return ByteFallbackDecoder()
         case .fuse:
@@ -86,12 +90,11 @@ struct ByteLevelDecoder: Decoder {
 
 /// `Replace`: pattern to content in each token (SentencePiece's "▁" back to " ").
 struct ReplaceDecoder: Decoder {
-    let pattern: SplitPattern
-    let content: String
+    let needle: [Unicode.Scalar]
+    let content: [Unicode.Scalar]
 
     func decodeChain(_ tokens: [String]) -> [String] {
-        let normalizer = ReplaceNormalizer(pattern: pattern, content: Array(content.unicodeScalars))
-        return tokens.map { Scalars.string(normalizer.normalize(Array($0.unicodeScalars))) }
+        tokens.map { Scalars.string(ReplaceNormalizer.replacing(needle, with: content, in: Array($0.unicodeScalars))) }
     }
 }
 
@@ -182,10 +185,9 @@ struct SuffixDecoder: Decoder {
     let suffix: String
 
     func decodeChain(_ tokens: [String]) -> [String] {
-        let pattern = SplitPattern.literal(Array(suffix.unicodeScalars))
+        let needle = Array(suffix.unicodeScalars)
         return tokens.enumerated().map { index, token in
-            let replace = ReplaceNormalizer(pattern: pattern, content: index == tokens.count - 1 ? [] : [" "])
-            return Scalars.string(replace.normalize(Array(token.unicodeScalars)))
+            Scalars.string(ReplaceNormalizer.replacing(needle, with: index == tokens.count - 1 ? [] : [" "], in: Array(token.unicodeScalars)))
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// Rewrites text before it is split (tokenizer.json's `normalizer`). Applied to each stretch of text
 /// between added tokens separately, as Hugging Face `tokenizers` does.
 protocol Normalizer: Sendable {
-    func normalize(_ text: [Unicode.Scalar]) -> [Unicode.Scalar]
+    func normalize(_ text: [Unicode.Scalar]) throws(TokenizerError) -> [Unicode.Scalar]
 }
 
 /// tokenizer.json's normalizer `type` names.
@@ -44,8 +44,10 @@ enum Normalizers {
 struct SequenceNormalizer: Normalizer {
     let steps: [any Normalizer]
 
-    func normalize(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        steps.reduce(text) { $1.normalize($0) }
+    func normalize(_ text: [Unicode.Scalar]) throws(TokenizerError) -> [Unicode.Scalar] {
+        var text = text
+        for step in steps { text = try step.normalize(text) }
+        return text
     }
 }
 
@@ -63,12 +65,21 @@ struct ReplaceNormalizer: Normalizer {
     let pattern: SplitPattern
     let content: [Unicode.Scalar]
 
-    func normalize(_ text: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        if case .literal(let needle) = pattern, needle.count == 1, content.count == 1 {
+    func normalize(_ text: [Unicode.Scalar]) throws(TokenizerError) -> [Unicode.Scalar] {
+        if case .literal(let needle) = pattern { return Self.replacing(needle, with: content, in: text) }
+        return Self.replacing(try pattern.matches(in: text), with: content, in: text)
+    }
+
+    /// `text` with every occurrence of `needle` replaced: what cannot run long, so decoders use it directly.
+    static func replacing(_ needle: [Unicode.Scalar], with content: [Unicode.Scalar], in text: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        if needle.count == 1, content.count == 1 {
             // The common case (" " to "▁") without building match lists.
             return text.map { $0 == needle[0] ? content[0] : $0 }
         }
-        let matches = pattern.matches(in: text)
+        return replacing(SplitPattern.literalMatches(needle, in: text), with: content, in: text)
+    }
+
+    private static func replacing(_ matches: [Range<Int>], with content: [Unicode.Scalar], in text: [Unicode.Scalar]) -> [Unicode.Scalar] {
         guard !matches.isEmpty else { return text }
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(text.count)

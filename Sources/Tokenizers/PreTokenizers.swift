@@ -12,7 +12,7 @@ struct TextPiece {
 /// Cuts text into the words that the model tokenizes one by one (tokenizer.json's `pre_tokenizer`).
 protocol PreTokenizer: Sendable {
     /// Appends the pieces of `piece` to `output`; empty pieces are never appended.
-    func preTokenize(_ piece: TextPiece, into output: inout [TextPiece])
+    func preTokenize(_ piece: TextPiece, into output: inout [TextPiece]) throws(TokenizerError)
 }
 
 /// tokenizer.json's pre-tokenizer `type` names.
@@ -62,12 +62,12 @@ enum PreTokenizers {
 struct SequencePreTokenizer: PreTokenizer {
     let steps: [any PreTokenizer]
 
-    func preTokenize(_ piece: TextPiece, into output: inout [TextPiece]) {
+    func preTokenize(_ piece: TextPiece, into output: inout [TextPiece]) throws(TokenizerError) {
         var current = [piece]
         for step in steps {
             var next: [TextPiece] = []
             next.reserveCapacity(current.count)
-            for p in current { step.preTokenize(p, into: &next) }
+            for p in current { try step.preTokenize(p, into: &next) }
             current = next
         }
         output.append(contentsOf: current.filter { !$0.scalars.isEmpty })
@@ -80,8 +80,8 @@ struct SplitPreTokenizer: PreTokenizer {
     let behavior: SplitBehavior
     let invert: Bool
 
-    func preTokenize(_ piece: TextPiece, into output: inout [TextPiece]) {
-        let matches = pattern.matches(in: piece.scalars)
+    func preTokenize(_ piece: TextPiece, into output: inout [TextPiece]) throws(TokenizerError) {
+        let matches = try pattern.matches(in: piece.scalars)
         for range in behavior.pieces(count: piece.scalars.count, matches: matches, invert: invert) {
             output.append(piece.slice(range))
         }

@@ -130,7 +130,7 @@ struct SentencePieceModel {
         template.append(.sequence)
         if addEOS, pieces.indices.contains(eosID) { template.append(.ids([eosID])) }
         pipeline.postProcessor = TemplatePostProcessor(single: template)
-        var decoders: [any Decoder] = [ReplaceDecoder(pattern: .literal(["\u{2581}"]), content: " "), ByteFallbackDecoder(), FuseDecoder()]
+        var decoders: [any Decoder] = [ReplaceDecoder(needle: ["\u{2581}"], content: [" "]), ByteFallbackDecoder(), FuseDecoder()]
         if addDummyPrefix { decoders.append(StripDecoder(content: " ", start: 1, stop: 0)) }
         pipeline.decoder = SequenceDecoder(steps: decoders)
         pipeline.defaultBOS = text(of: bosID)

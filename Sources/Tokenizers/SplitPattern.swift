@@ -28,40 +28,70 @@ enum SplitPattern: @unchecked Sendable {
         }
     }
 
-    /// Non-overlapping matches, left to right (possibly empty, for a regex that can match nothing).
-    func matches(in s: [Unicode.Scalar]) -> [Range<Int>] {
+    /// Non-overlapping matches, left to right (possibly empty, for a regex that can match nothing). Throws
+    /// when a regex from the file backtracks past its time budget (`regexBudget`).
+    func matches(in s: [Unicode.Scalar]) throws(TokenizerError) -> [Range<Int>] {
         switch self {
         case .scanner(let scanner):
             return scanner.matches(in: s)
         case .literal(let needle):
-            guard !needle.isEmpty, needle.count <= s.count else { return [] }
-            var out: [Range<Int>] = []
-            var i = 0
-            while i + needle.count <= s.count {
-                if s[i] == needle[0], s[i..<i + needle.count].elementsEqual(needle) {
-                    out.append(i..<i + needle.count)
-                    i += needle.count
-                } else {
-                    i += 1
-                }
-            }
-            return out
+            return Self.literalMatches(needle, in: s)
         case .regex(let regex):
-            let text = Scalars.string(s)
-            let utf16 = Array(text.utf16)
-            // UTF-16 offsets back to scalar offsets.
-            var scalarAt = [Int](repeating: 0, count: utf16.count + 1)
-            var u = 0
-            for (index, scalar) in s.enumerated() {
-                let width = scalar.value > 0xFFFF ? 2 : 1
-                for k in 0..<width { scalarAt[u + k] = index }
-                u += width
-            }
-            scalarAt[utf16.count] = s.count
-            return regex.matches(in: text, range: NSRange(location: 0, length: utf16.count)).map {
-                scalarAt[$0.range.location]..<scalarAt[$0.range.location + $0.range.length]
+            return try Self.regexMatches(regex, in: s)
+        }
+    }
+
+    static func literalMatches(_ needle: [Unicode.Scalar], in s: [Unicode.Scalar]) -> [Range<Int>] {
+        guard !needle.isEmpty, needle.count <= s.count else { return [] }
+        var out: [Range<Int>] = []
+        var i = 0
+        while i + needle.count <= s.count {
+            if s[i] == needle[0], s[i..<i + needle.count].elementsEqual(needle) {
+                out.append(i..<i + needle.count)
+                i += needle.count
+            } else {
+                i += 1
             }
         }
+        return out
+    }
+
+    /// Seconds an ICU regex may take on a text: a base plus a share per character. A tokenizer's own regexes
+    /// take microseconds per character; one that backtracks exponentially (`(a*)*b`) would run for ever,
+    /// and ICU has no limit of its own through NSRegularExpression.
+    static func regexBudget(characters: Int) -> Double { 2 + Double(characters) * 1e-5 }
+
+    private static func regexMatches(_ regex: NSRegularExpression, in s: [Unicode.Scalar]) throws(TokenizerError) -> [Range<Int>] {
+        let text = Scalars.string(s)
+        let utf16 = Array(text.utf16)
+        // UTF-16 offsets back to scalar offsets.
+        var scalarAt = [Int](repeating: 0, count: utf16.count + 1)
+        var u = 0
+        for (index, scalar) in s.enumerated() {
+            let width = scalar.value > 0xFFFF ? 2 : 1
+            for k in 0..<width { scalarAt[u + k] = index }
+            u += width
+        }
+        scalarAt[utf16.count] = s.count
+        // .reportProgress calls the block during a long match too, so a runaway one can be stopped.
+        let deadline = Date(timeIntervalSinceNow: regexBudget(characters: s.count))
+        var out: [Range<Int>] = []
+        var overran = false
+        regex.enumerateMatches(in: text, options: [.reportProgress], range: NSRange(location: 0, length: utf16.count)) { match, _, stop in
+            if let match {
+                out.append(scalarAt[match.range.location]..<scalarAt[match.range.location + match.range.length])
+            } else if Date() > deadline {
+                overran = true
+                stop.pointee = true
+            }
+        }
+        if overran {
+            throw TokenizerError(file: "tokenizer.json", field: "regex", """
+                \(regex.pattern) took more than \(Int(regexBudget(characters: s.count))) s on a text of \(s.count) \
+                characters: it backtracks without bound
+                """)
+        }
+        return out
     }
 }
 

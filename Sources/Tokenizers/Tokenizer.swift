@@ -44,10 +44,10 @@ public final class Tokenizer: @unchecked Sendable {
         self.pipeline = pipeline
         // Tokens matched in normalized text are looked for in their own normalized form, and (as upstream)
         // that form is also their text when decoding; `id(of:)` still takes the form the file gives.
-        let normalizedForm = pipeline.addedTokens.map { token in
+        let normalizedForm = try pipeline.addedTokens.map { token in
             var token = token
             if token.normalized, let normalizer = pipeline.normalizer {
-                token.content = Scalars.string(normalizer.normalize(Array(token.content.unicodeScalars)))
+                token.content = Scalars.string(try normalizer.normalize(Array(token.content.unicodeScalars)))
             }
             return token
         }
@@ -89,8 +89,9 @@ public final class Tokenizer: @unchecked Sendable {
     }
 
     /// Token ids of `text`; with `addSpecialTokens`, the post-processor adds the model's special tokens
-    /// (BOS for Llama). Special-token text inside `text` is recognised as those tokens.
-    public func encode(_ text: String, addSpecialTokens: Bool = true) -> [Int] {
+    /// (BOS for Llama). Special-token text inside `text` is recognised as those tokens. Throws only when a
+    /// regex of the tokenizer file runs past its time budget on `text`.
+    public func encode(_ text: String, addSpecialTokens: Bool = true) throws(TokenizerError) -> [Int] {
         var segments: [Segment] = []
         rawMatcher.split(TextPiece(scalars: Array(text.unicodeScalars), atStart: true), into: &segments)
         var ids: [Int] = []
@@ -102,7 +103,7 @@ public final class Tokenizer: @unchecked Sendable {
             case .token(let id):
                 ids.append(id)
             case .text(var piece):
-                if let normalizer = pipeline.normalizer { piece.scalars = normalizer.normalize(piece.scalars) }
+                if let normalizer = pipeline.normalizer { piece.scalars = try normalizer.normalize(piece.scalars) }
                 var inner: [Segment] = []
                 normalizedMatcher.split(piece, into: &inner)
                 for part in inner {
@@ -112,7 +113,7 @@ public final class Tokenizer: @unchecked Sendable {
                     case .text(let piece):
                         words.removeAll(keepingCapacity: true)
                         if let preTokenizer = pipeline.preTokenizer {
-                            preTokenizer.preTokenize(piece, into: &words)
+                            try preTokenizer.preTokenize(piece, into: &words)
                         } else {
                             words.append(piece)
                         }

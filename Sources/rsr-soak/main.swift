@@ -88,7 +88,7 @@ struct Workload {
         let generator = Generator(model: model, options: sampling, stopTokens: session.stopTokens)
         var decoder = StreamingDecoder(tokenizer: session.tokenizer)
         var text = ""
-        let ids = session.tokenizer.encode(prompt, addSpecialTokens: true)
+        let ids = try session.tokenizer.encode(prompt, addSpecialTokens: true)
         let (stats, _) = try generator.generate(prompt: ids, maxTokens: [4, 16, 48, 96][index % 4]) { id in
             text += decoder.append(id)
             return true

@@ -14,9 +14,9 @@ import Tokenizers
     @Test func lowestRankMergesFirst() throws {
         // a b c: (a b) has rank 0, so ab, then (ab c) gives abc.
         let t = try tokenizer(vocab: abc, merges: ["a b", "b c", "ab c"])
-        #expect(t.encode("abc") == [5])
+        #expect(try t.encode("abc") == [5])
         // b c a: (b c) merges, and nothing merges bc with a.
-        #expect(t.encode("bca") == [4, 0])
+        #expect(try t.encode("bca") == [4, 0])
         // With (b c) ranked first, a bc cannot merge further.
         let u = try tokenizer(vocab: abc, merges: ["b c", "a b", "ab c"])
         #expect(u.encode("abc") == [0, 4])
@@ -24,15 +24,15 @@ import Tokenizers
 
     @Test func equalRanksMergeLeftmostFirst() throws {
         let t = try tokenizer(vocab: ["a": 0, "aa": 1], merges: ["a a"])
-        #expect(t.encode("aaa") == [1, 0])
-        #expect(t.encode("aaaa") == [1, 1])
-        #expect(t.encode("aaaaa") == [1, 1, 0])
+        #expect(try t.encode("aaa") == [1, 0])
+        #expect(try t.encode("aaaa") == [1, 1])
+        #expect(try t.encode("aaaaa") == [1, 1, 0])
     }
 
     @Test func mergesAsPairsOrStrings() throws {
         let t = try tokenizer(vocab: abc, merges: [["a", "b"], ["b", "c"], ["ab", "c"]])
-        #expect(t.encode("abc") == [5])
-        #expect(t.encode("cab") == [2, 3])
+        #expect(try t.encode("abc") == [5])
+        #expect(try t.encode("cab") == [2, 3])
     }
 
     @Test func ignoreMergesTakesWholeWords() throws {
@@ -53,9 +53,9 @@ import Tokenizers
         let vocab = ["<unk>": 0, "a": 1, "<0xC3>": 2, "<0xA9>": 3, "<0x78>": 4]
         let t = try tokenizer(vocab: vocab, merges: [], extra: ["unk_token": "<unk>", "byte_fallback": true])
         // é is C3 A9 in UTF-8; x is 78.
-        #expect(t.encode("aéx") == [1, 2, 3, 4])
+        #expect(try t.encode("aéx") == [1, 2, 3, 4])
         // 日 is E6 97 A5, which have no byte tokens: unk.
-        #expect(t.encode("a日") == [1, 0])
+        #expect(try t.encode("a日") == [1, 0])
     }
 
     @Test func subwordPrefixAndWordSuffix() throws {
@@ -77,7 +77,7 @@ import Tokenizers
                                      preTokenizer: ["type": "ByteLevel", "add_prefix_space": false, "use_regex": true],
                                      decoder: ["type": "ByteLevel"])
         let t = try Tokenizer(files: ["tokenizer.json": json])
-        #expect(t.encode(" a\né") == [2, 6, 5])
+        #expect(try t.encode(" a\né") == [2, 6, 5])
         #expect(t.decode([2, 6, 5]) == " a\né")
         // C3 alone is not UTF-8.
         #expect(t.decode([3, 1]) == "\u{FFFD}a")
@@ -98,9 +98,9 @@ import Tokenizers
         ]
         let json = try tokenizerJSON(model: bpeModel(vocab: vocab, merges: []), postProcessor: post, addedTokens: added)
         let t = try Tokenizer(files: ["tokenizer.json": json])
-        #expect(t.encode("a<s>b") == [3, 0, 3, 1])
-        #expect(t.encode("a<s>b", addSpecialTokens: false) == [0, 3, 1])
-        #expect(t.encode("<s>xb", addSpecialTokens: false) == [4, 1])
+        #expect(try t.encode("a<s>b") == [3, 0, 3, 1])
+        #expect(try t.encode("a<s>b", addSpecialTokens: false) == [0, 3, 1])
+        #expect(try t.encode("<s>xb", addSpecialTokens: false) == [4, 1])
         #expect(t.specialTokenIDs == [3])
         #expect(t.vocabularySize == 5)
         #expect(t.decode([3, 0, 4], skipSpecialTokens: true) == "a <s>x")
