@@ -135,17 +135,10 @@ import Testing
         let big = FakeHub.File(path: "model.safetensors", content: randomBytes(400_000), lfs: true)
         hub.add("org/faulty", files: [big, files[1]])
         let cache = dir.file("full")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "trap '' XFSZ; exec /usr/bin/prlimit --fsize=100000 \"$0\" download org/faulty", rsrExecutable]
-        process.environment = ["HF_ENDPOINT": hub.endpoint, "HF_HUB_CACHE": cache, "HOME": dir.path, "PATH": "/usr/bin:/bin"]
-        let err = Pipe(), out = Pipe()
-        (process.standardError, process.standardOutput) = (err, out)
-        try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        _ = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit && process.terminationStatus != 0)
+        let (status, _, stderr) = try RSRProcess.run(["download", "org/faulty"], environment: [
+            "HF_ENDPOINT": hub.endpoint, "HF_HUB_CACHE": cache, "HOME": dir.path, "PATH": "/usr/bin:/bin",
+        ], fileSizeLimit: 100_000)
+        #expect(status != 0)
         let lines = stderr.split(separator: "\n")
         #expect(lines.count == 1 && lines[0].contains("File too large"), "\(stderr)")
         let partial = Path.join(cache, "models--org--faulty", "blobs", big.etag + ".incomplete")

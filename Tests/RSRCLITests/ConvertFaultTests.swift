@@ -37,22 +37,12 @@ import Testing
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
-    /// A full disk, played by RLIMIT_FSIZE with SIGXFSZ ignored (writes past the limit fail with EFBIG, as
-    /// they would with ENOSPC).
+    /// A full disk, played by a file size limit (see `RSRProcess`).
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit")))
     func aFullDiskFailsWithOneLineAndLeavesNothing() throws {
-        let output = dir.file("full.rsr")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "trap '' XFSZ; exec /usr/bin/prlimit --fsize=1000000 \"$0\" convert \"$1\" -o \"$2\" --quiet",
-                             rsrExecutable, defaultModelDirectory, output]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit && process.terminationStatus != 0)
+        let (status, _, stderr) = try RSRProcess.run(["convert", defaultModelDirectory, "-o", dir.file("full.rsr"), "--quiet"],
+                                                     fileSizeLimit: 1_000_000)
+        #expect(status != 0)
         let lines = stderr.split(separator: "\n")
         #expect(lines.count == 1 && lines[0].contains("File too large"), "\(stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "something was left behind")

@@ -50,10 +50,17 @@ public final class RSRProcess {
     public let process = Process()
     private let out = Pipe(), err = Pipe()
 
-    /// `environment`: the whole environment of the process (nil: this process's).
-    public init(_ arguments: [String], environment: [String: String]? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: rsrExecutable)
-        process.arguments = arguments
+    /// `environment`: the whole environment of the process (nil: this process's). `fileSizeLimit`: plays a
+    /// full disk: no file may grow past it (RLIMIT_FSIZE through prlimit, with SIGXFSZ ignored so that a
+    /// write past it fails with EFBIG, as it would with ENOSPC, instead of killing rsr).
+    public init(_ arguments: [String], environment: [String: String]? = nil, fileSizeLimit: Int? = nil) throws {
+        if let limit = fileSizeLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "trap '' XFSZ; exec /usr/bin/prlimit --fsize=\(limit) \"$0\" \"$@\"", rsrExecutable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: rsrExecutable)
+            process.arguments = arguments
+        }
         process.environment = environment ?? ProcessInfo.processInfo.environment
         process.standardOutput = out
         process.standardError = err
@@ -68,8 +75,9 @@ public final class RSRProcess {
     }
 
     /// Runs `rsr` to completion.
-    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-        try RSRProcess(arguments, environment: environment).finish()
+    public static func run(_ arguments: [String], environment: [String: String]? = nil,
+                           fileSizeLimit: Int? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        try RSRProcess(arguments, environment: environment, fileSizeLimit: fileSizeLimit).finish()
     }
 }
 
