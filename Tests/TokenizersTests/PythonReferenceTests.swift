@@ -29,8 +29,8 @@ struct PythonReferenceTests {
     inp = json.load(open(os.environ['IN']))
     t = Tokenizer.from_file(inp['path'])
     def ref(s):
-        ids = try t.encode(s).ids
-        return {'ids': ids, 'plain': try t.encode(s, add_special_tokens=False).ids,
+        ids = t.encode(s).ids
+        return {'ids': ids, 'plain': t.encode(s, add_special_tokens=False).ids,
                 'decoded': t.decode(ids, skip_special_tokens=False), 'skipped': t.decode(ids, skip_special_tokens=True)}
     out = {'encoded': [ref(s) for s in inp['strings']],
            'decoded': [[t.decode(ids, skip_special_tokens=False), t.decode(ids, skip_special_tokens=True)] for ids in inp['idLists']]}

@@ -29,8 +29,8 @@ struct SentencePieceTests {
         open(os.path.join(work, name, 'tokenizer.model'), 'wb').write(model.getvalue())
         sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
         out[name] = {'bos': sp.bos_id(), 'unk': sp.unk_id(),
-                     'ids': [try sp.encode(s) for s in inp['strings']],
-                     'decoded': [sp.decode(try sp.encode(s)) for s in inp['strings']]}
+                     'ids': [sp.encode(s) for s in inp['strings']],
+                     'decoded': [sp.decode(sp.encode(s)) for s in inp['strings']]}
     json.dump(out, open(os.environ['OUT'], 'w'))
     """#
 
@@ -118,7 +118,7 @@ struct SentencePieceTests {
                                        decoders.Strip(' ', 1, 0)])
         t.post_processor = processors.TemplateProcessing(single='<s> $A', special_tokens=[('<s>', 1)])
         t.save(os.path.join(os.environ['WORK'], layout + '.json'))
-    json.dump({'sp': [try sp.encode(s) for s in inp['strings']]}, open(os.environ['OUT'], 'w'))
+    json.dump({'sp': [sp.encode(s) for s in inp['strings']]}, open(os.environ['OUT'], 'w'))
     """#
 
     @Test(.enabled(if: pythonHas("tokenizers"), "needs the Python tokenizers package"))
