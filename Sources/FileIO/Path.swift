@@ -82,9 +82,17 @@ public enum Path {
     }
 
     /// Makes `link` a symbolic link to `target`, replacing whatever was at `link`.
+    /// Makes `link` a symbolic link to `target`, replacing whatever is there in one step: the link is made
+    /// under a temporary name and renamed into place, so two processes linking the same file at once (two
+    /// downloads of one snapshot) both succeed.
     public static func symlink(_ target: String, at link: String) throws {
-        unlink(link)
-        guard posixSymlink(target, link) == 0 else { throw FileIOError(path: link, operation: "symlink to \(target)") }
+        let temporary = "\(directory(of: link))/.\(lastComponent(of: link)).link-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        guard posixSymlink(target, temporary) == 0 else { throw FileIOError(path: link, operation: "symlink to \(target)") }
+        guard rename(temporary, link) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw FileIOError(path: link, operation: "symlink to \(target)", code: code)
+        }
     }
 
     /// The target of a symbolic link, nil when `path` is not one.
