@@ -14,7 +14,7 @@ export RSR_REQUIRE_REFERENCES=1
 # tests check the loader's error paths against this library.
 Scripts/build-cuda.sh
 export RSR_REQUIRE_CUDA_LIBRARY=1
-swift build --build-tests
-swift test --skip-build "$@"
 # Every fuzz target for 10 s on its seeds and past findings (docs/RELIABILITY.md, "Fuzzing").
 Scripts/fuzz-smoke.sh
+swift build --build-tests
+swift test --skip-build "$@"
