@@ -36,7 +36,7 @@ extension HubClient {
             throw HubError.badResponse(what: name, reason: "ETag \(HubError.quoted(meta.etag)) is not a hash")
         }
         let expected = meta.etag.lowercased()
-        let actual = try digest == .sha256 ? SHA256.hex(ofFile: incomplete) : GitBlobHash.hex(ofFile: incomplete)
+        let actual = try digest.hex(ofFile: incomplete)
         guard actual == expected else {
             Path.remove(incomplete)
             throw HubError.checksumMismatch(file: name, digest: digest.rawValue, expected: expected, actual: actual)

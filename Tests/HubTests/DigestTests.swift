@@ -13,7 +13,7 @@ import Testing
         let path = dir.file("f\(size)")
         let bytes = randomBytes(size)
         #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
-        #expect(try GitBlobHash.hex(ofFile: path) == gitBlobSHA1Hex(bytes))
+        #expect(try FileMetadata.Digest.gitBlobSHA1.hex(ofFile: path) == gitBlobSHA1Hex(bytes))
     }
 
     @Test func gitBlobHashOfKnownBlobs() throws {
@@ -21,8 +21,8 @@ import Testing
         let empty = dir.file("empty"), hello = dir.file("hello")
         #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
         #expect(FileManager.default.createFile(atPath: hello, contents: Data("hello world\n".utf8)))
-        #expect(try GitBlobHash.hex(ofFile: empty) == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
-        #expect(try GitBlobHash.hex(ofFile: hello) == "3b18e512dba79e4c8300dd08aeb37f8e728b8dad")
+        #expect(try FileMetadata.Digest.gitBlobSHA1.hex(ofFile: empty) == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391")
+        #expect(try FileMetadata.Digest.gitBlobSHA1.hex(ofFile: hello) == "3b18e512dba79e4c8300dd08aeb37f8e728b8dad")
     }
 
     @Test(arguments: [(String(repeating: "a", count: 40), FileMetadata.Digest.gitBlobSHA1), (String(repeating: "F", count: 64), .sha256),

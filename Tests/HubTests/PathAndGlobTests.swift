@@ -48,7 +48,7 @@ import Testing
         for (i, (bytes, expected)) in cases.enumerated() {
             let path = dir.file("v\(i)")
             #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
-            #expect(try SHA256.hex(ofFile: path) == expected)
+            #expect(try FileMetadata.Digest.sha256.hex(ofFile: path) == expected)
         }
     }
 }
