@@ -1,4 +1,4 @@
-// dense.c: row lookups and the output head's matrix-vector product for F32, F16, BF16 and the
+// dense.c: row lookups and the products of the output head and of float projections for F32, F16, BF16 and the
 // quantized head formats (Q8_ROW: int8 rows with f32 scales; Q4_32: ggml's Q4_0 blocks). The integer
 // formats take the input quantized to int8 once per product.
 #include "dense.h"
@@ -73,15 +73,32 @@ rsr_status rsr_dense_row(rsr_dtype type, const void * w, uint64_t bytes, uint32_
     return RSR_OK;
 }
 
-// ---- head product ----------------------------------------------------------------------------------------
-
 static bool integer_type(rsr_dtype type) { return type == RSR_DTYPE_Q8_ROW || type == RSR_DTYPE_Q4_32; }
 
-rsr_status rsr_dense_work_size(rsr_dtype type, uint32_t cols, uint64_t * bytes) {
+// ---- head product ----------------------------------------------------------------------------------------
+
+
+// Per input vector of the integer types: its int8 quantization, 8 x the sum of each 32-block of it, and
+// its scale and sum.
+typedef struct dense_quantized_input {
+    float xs;
+    int32_t xq_sum;
+} dense_quantized_input;
+
+static uint64_t quantized_input_bytes(uint32_t cols) {
+    return rsr_align_up(cols) + rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4) + rsr_align_up(sizeof(dense_quantized_input));
+}
+
+rsr_status rsr_dense_batch_work_size(rsr_dtype type, uint32_t cols, uint32_t batch, uint64_t * bytes) {
     if (!bytes) return RSR_ERR_NULL;
+    *bytes = 0;
     if (!dense_type_ok(type)) return RSR_ERR_ARGUMENT;
-    *bytes = integer_type(type) ? rsr_align_up(cols) + rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4) + RSR_ALIGN : 0;
+    if (integer_type(type) && batch) *bytes = (uint64_t)batch * quantized_input_bytes(cols) + RSR_ALIGN;
     return RSR_OK;
+}
+
+rsr_status rsr_dense_work_size(rsr_dtype type, uint32_t cols, uint64_t * bytes) {
+    return rsr_dense_batch_work_size(type, cols, 1, bytes);
 }
 
 void dense_rows_generic(const dense_matvec * m, uint32_t r0, uint32_t r1) {
@@ -128,50 +145,91 @@ void dense_rows_generic(const dense_matvec * m, uint32_t r0, uint32_t r1) {
     }
 }
 
-typedef struct matvec_ctx {
-    const dense_matvec * m;
+typedef struct matmul_ctx {
+    dense_matvec shape;    // type, w, rows, cols; the rest is set per input vector
+    const float * x;       // [batch][cols]
+    float * y;             // [batch][rows]
+    uint8_t * quantized;   // integer types: one quantized_input_bytes(cols) record per vector
+    uint32_t batch;
     dense_rows_fn fn;
     uint32_t rows_per_task;
-} matvec_ctx;
+} matmul_ctx;
 
-static void matvec_task(void * raw, uint32_t task, int thread) {
-    const matvec_ctx * c = raw;
-    const uint32_t r0 = task * c->rows_per_task, r1 = rsr_min_u32(r0 + c->rows_per_task, c->m->rows);
-    c->fn(c->m, r0, r1);
+static void matmul_task(void * raw, uint32_t task, int thread) {
+    const matmul_ctx * c = raw;
+    const uint32_t rows = c->shape.rows, cols = c->shape.cols;
+    const uint32_t r0 = task * c->rows_per_task, r1 = rsr_min_u32(r0 + c->rows_per_task, rows);
+    // a tile of rows stays in L2 while every vector of the batch passes over it
+    for (uint32_t b = 0; b < c->batch; ++b) {
+        dense_matvec m = c->shape;
+        m.x = c->x + (uint64_t)b * cols;
+        m.y = c->y + (uint64_t)b * rows;
+        if (c->quantized) {
+            const uint8_t * record = c->quantized + (uint64_t)b * quantized_input_bytes(cols);
+            const dense_quantized_input * input = (const dense_quantized_input *)(record + rsr_align_up(cols) +
+                                                                                  rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4));
+            m.xq = (const int8_t *)record;
+            m.block_sums = (const float *)(record + rsr_align_up(cols));
+            m.xs = input->xs;
+            m.xq_sum = input->xq_sum;
+        }
+        c->fn(&m, r0, r1);
+    }
 }
 
-rsr_status rsr_dense_matvec(rsr_dtype type, const void * w, uint64_t bytes, uint32_t rows, uint32_t cols,
-                            const float * x, float * y, void * work, uint64_t work_bytes, rsr_pool * pool) {
-    if (!x || !y) return RSR_ERR_NULL;
-    rsr_status s = check_tensor(type, w, bytes, rows, cols);
-    if (s != RSR_OK) return s;
-    uint64_t need;
-    rsr_dense_work_size(type, cols, &need);
-    if (need && (!work || work_bytes < need)) return work ? RSR_ERR_BUFFER : RSR_ERR_NULL;
-
-    dense_matvec m = { .type = type, .w = w, .rows = rows, .cols = cols, .x = x, .y = y };
-    if (integer_type(type)) {
-        int8_t * xq = (int8_t *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1));
-        float * sums = (float *)(xq + rsr_align_up(cols));
-        // symmetric int8 of the whole vector, as every projection's input (the head's is one normalised row)
-        s = rsr_quantize_i8(x, 1, cols, xq, &m.xs);
+// Symmetric int8 of each whole vector, as every projection's input (the head's are normalised rows).
+static rsr_status quantize_inputs(const float * x, uint32_t batch, uint32_t cols, uint8_t * records) {
+    for (uint32_t v = 0; v < batch; ++v) {
+        uint8_t * record = records + (uint64_t)v * quantized_input_bytes(cols);
+        int8_t * xq = (int8_t *)record;
+        float * sums = (float *)(record + rsr_align_up(cols));
+        dense_quantized_input * input = (dense_quantized_input *)(record + rsr_align_up(cols) +
+                                                                  rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4));
+        const rsr_status s = rsr_quantize_i8(x + (uint64_t)v * cols, 1, cols, xq, &input->xs);
         if (s != RSR_OK) return s;
-        m.xq_sum = 0;
-        for (uint32_t i = 0; i < cols; ++i) m.xq_sum += xq[i];
+        input->xq_sum = 0;
+        for (uint32_t i = 0; i < cols; ++i) input->xq_sum += xq[i];
         for (uint32_t b = 0; b < cols / Q4_BLOCK; ++b) {
             int32_t t = 0;
             for (uint32_t j = 0; j < Q4_BLOCK; ++j) t += xq[b * Q4_BLOCK + j];
             sums[b] = 8.0f * (float)t;
         }
-        m.xq = xq;
-        m.block_sums = sums;
     }
-    dense_rows_fn fn = dense_rows_generic;
+    return RSR_OK;
+}
+
+rsr_status rsr_dense_matmul(rsr_dtype type, const void * w, uint64_t bytes, uint32_t rows, uint32_t cols,
+                            const float * x, uint32_t batch, float * y, void * work, uint64_t work_bytes, rsr_pool * pool) {
+    if (!x || !y) return RSR_ERR_NULL;
+    rsr_status s = check_tensor(type, w, bytes, rows, cols);
+    if (s != RSR_OK) return s;
+    if (batch == 0) return RSR_ERR_SHAPE;
+    uint64_t need;
+    rsr_dense_batch_work_size(type, cols, batch, &need);
+    if (need && (!work || work_bytes < need)) return work ? RSR_ERR_BUFFER : RSR_ERR_NULL;
+    matmul_ctx c = { .shape = { .type = type, .w = w, .rows = rows, .cols = cols }, .x = x, .y = y, .batch = batch };
+    if (integer_type(type)) {
+        c.quantized = (uint8_t *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1));
+        s = quantize_inputs(x, batch, cols, c.quantized);
+        if (s != RSR_OK) return s;
+    }
+    c.fn = dense_rows_generic;
 #if defined(__x86_64__)
-    if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) fn = dense_rows_avx512;
+    if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) c.fn = dense_rows_avx512;
 #endif
     const uint32_t tasks = rsr_min_u32(rows, (uint32_t)rsr_pool_n(pool) * 16);
-    matvec_ctx c = { .m = &m, .fn = fn, .rows_per_task = rsr_div_up(rows, tasks) };
-    rsr_pool_run(pool, matvec_task, &c, rsr_div_up(rows, c.rows_per_task));
+    c.rows_per_task = rsr_div_up(rows, tasks);
+    if (batch > 1) {
+        // tiles of at most 128 KiB of weights, so that the batch reads them from L2
+        uint64_t row_bytes;
+        rsr_dense_size(type, 1, cols, &row_bytes);
+        c.rows_per_task = rsr_min_u32(c.rows_per_task, (uint32_t)(128 * 1024 / row_bytes > 0 ? 128 * 1024 / row_bytes : 1));
+    }
+    rsr_pool_run(pool, matmul_task, &c, rsr_div_up(rows, c.rows_per_task));
     return RSR_OK;
+}
+
+rsr_status rsr_dense_matvec(rsr_dtype type, const void * w, uint64_t bytes, uint32_t rows, uint32_t cols,
+                            const float * x, float * y, void * work, uint64_t work_bytes, rsr_pool * pool) {
+    return rsr_dense_matmul(type, w, bytes, rows, cols, x, 1, y, work, work_bytes, pool);
 }

@@ -44,14 +44,35 @@ public final class CUDAModel: LanguageModel {
         self.capacity = capacity
     }
 
-    public func advance(_ tokens: [Int]) throws -> UnsafeBufferPointer<Float> {
+    /// The device computes the logits of a call's last token, so the positions asked for run one token at a
+    /// time.
+    public func advance(_ tokens: [Int], logitsAt positions: Range<Int>) throws -> Logits {
         guard let model else { throw CUDAError(.invalidArgument, "advance before beginSequence: no sequence has been started") }
+        guard !tokens.isEmpty, positions.lowerBound >= 0, positions.upperBound <= tokens.count else {
+            throw CUDAError(.invalidArgument, "logits asked for positions \(positions) of a run of \(tokens.count) tokens")
+        }
         if let bad = tokens.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
             throw CUDAError(.invalidArgument, "token id \(bad) is outside the vocabulary of \(config.vocabSize)")
         }
-        let ids = tokens.map { Int32($0) }
-        try device.library.check(device.library.api.model_forward(model, ids, UInt32(ids.count), logits.baseAddress))
-        return UnsafeBufferPointer(logits)
+        func run(_ part: ArraySlice<Int>) throws {
+            guard !part.isEmpty else { return }
+            let ids = part.map { Int32($0) }
+            try device.library.check(device.library.api.model_forward(model, ids, UInt32(ids.count), logits.baseAddress))
+        }
+        var values: [Float] = []
+        values.reserveCapacity(positions.count * config.vocabSize)
+        if positions == tokens.count - 1..<tokens.count {
+            try run(tokens[...]) // the common case: one call
+            values.append(contentsOf: logits)
+        } else {
+            try run(tokens[..<positions.lowerBound])
+            for position in positions {
+                try run(tokens[position...position])
+                values.append(contentsOf: logits)
+            }
+            try run(tokens[positions.upperBound...])
+        }
+        return Logits(vocabSize: config.vocabSize, positions: positions, values: values)
     }
 
     /// Bytes of weights one decoded token reads on the GPU (after the first sequence began).

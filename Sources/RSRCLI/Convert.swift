@@ -14,7 +14,9 @@ struct Convert: ParsableCommand {
         discussion: """
             SOURCE is a model directory in the Hub layout or a repo id, which is downloaded first (as rsr \
             download does). \(Converter.supportedCheckpoints.prefix(1).uppercased() + Converter.supportedCheckpoints.dropFirst()). Ternary projections are prepared for the \
-            kernels --kernel names; the file also embeds the config and tokenizer files, so it alone is enough \
+            kernels --kernel names; a float model's are kept as stored (F32, F16 or BF16) and run in f32, the \
+            reference its quantizations are measured against (rsr eval), unless --quantize asks otherwise. The \
+            file also embeds the config and tokenizer files, so it alone is enough \
             to generate. The file is written under a temporary name and renamed into place when complete.
             """
     )
@@ -43,7 +45,7 @@ struct Convert: ParsableCommand {
     @Flag(help: "Measure the kernels on this model's shapes instead of using the tuned table (with --kernel auto).")
     var tune = false
 
-    @Option(help: "Ternarise a float model after training: ternary (quality will suffer).")
+    @Option(help: "Quantize a float model after training: ternary (quality will suffer). Without it a float model stays float.")
     var quantize: QuantizeMode?
 
     @Option(help: "Branch, tag or commit when SOURCE is a repo id.")
@@ -108,6 +110,13 @@ extension EmbeddingFormat: ExpressibleByArgument {}
 
 enum ConvertReport {
     static func render(_ s: ConvertSummary, config: ModelConfig, output: String) -> String {
+        if s.ternaryWeights == 0 {
+            return """
+                wrote \(output): \(Format.bytes(Double(s.fileBytes))), \(config.architecture.rawValue), \(s.layers) layers, \
+                \(Format.count(Double(s.floatWeights))) float projection weights kept as stored (\(Format.bytes(Double(s.layoutBytes))))
+                converted in \(String(format: "%.1f", s.seconds)) s
+                """
+        }
         let weights = Double(s.ternaryWeights)
         let kernels = s.kernels.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
         return """

@@ -28,6 +28,8 @@ public struct ConvertOptions: Sendable {
 public struct ConvertSummary: Sendable {
     public var layers = 0
     public var ternaryWeights = 0
+    /// Projection weights kept in float (a float model converted without --quantize).
+    public var floatWeights = 0
     /// Bytes of all layouts, and of the decode layouts alone (what a token reads).
     public var layoutBytes = 0
     public var decodeLayoutBytes = 0
@@ -167,12 +169,12 @@ public final class Converter {
         manifest.tensors["lm_head"] = try TensorEncoding.write(tensor, as: options.embeddings.type(storing: tensor.info.dtype), to: writer)
     }
 
-    private func matrixTensor(_ name: String, rows: Int, cols: Int) throws -> Tensor {
+    private func matrixTensor(_ name: String, rows: Int, cols: Int, head: Bool = true) throws -> Tensor {
         let tensor = try checkpoint.tensor(name)
         guard tensor.info.dtype.isFloat, tensor.info.shape == [rows, cols] else {
             throw ConvertError(tensor.file, "tensor \(name) is \(tensor.info.dtype.rawValue) \(tensor.info.shape); expected a float [\(rows), \(cols)]")
         }
-        if options.embeddings == .q4 && cols % 32 != 0 {
+        if head && options.embeddings == .q4 && cols % 32 != 0 {
             throw ConvertError(tensor.file, "tensor \(name) has \(cols) columns; --embeddings q4 needs a multiple of 32")
         }
         used.insert(name)
@@ -204,6 +206,9 @@ public final class Converter {
 
     private func writeLinear(_ projection: LayerWeights.Projection, layer: Int, _ manifest: inout Manifest,
                              _ writer: ModelFileWriter, planner: KernelPlanner, pool: ThreadPool) throws {
+        if source.floatQuantization == .none {
+            return try writeFloatLinear(projection, layer: layer, &manifest, writer)
+        }
         let weights = try TernaryWeights.decode(projection, layer: layer, from: checkpoint, source: source, pool: pool)
         used.insert(LayerWeights.hf(layer, projection.path + ".weight"))
         used.insert(LayerWeights.hf(layer, projection.path + ".weight_scale"))
@@ -233,5 +238,20 @@ public final class Converter {
         }
         manifest.linears[name] = entry
         summary.ternaryWeights += projection.rows * projection.cols
+    }
+
+    /// A float model's projection kept as stored (F32, F16 or BF16) under the linear's name, with its bias.
+    private func writeFloatLinear(_ projection: LayerWeights.Projection, layer: Int, _ manifest: inout Manifest,
+                                  _ writer: ModelFileWriter) throws {
+        let name = LayerWeights.file(layer, projection.name)
+        let tensor = try matrixTensor(LayerWeights.hf(layer, projection.path + ".weight"), rows: projection.rows, cols: projection.cols,
+                                  head: false)
+        manifest.tensors[name] = try TensorEncoding.write(tensor, as: EmbeddingFormat.stored.type(storing: tensor.info.dtype), to: writer)
+        summary.floatWeights += projection.rows * projection.cols
+        summary.layoutBytes += manifest.tensors[name]!.type.byteCount(shape: [projection.rows, projection.cols]) ?? 0
+        summary.decodeLayoutBytes = summary.layoutBytes
+        if projection.path.hasPrefix("self_attn") ? config.attentionBias : config.mlpBias {
+            manifest.tensors[name + ".bias"] = try writeVector(LayerWeights.hf(layer, projection.path + ".bias"), length: projection.rows, writer)
+        }
     }
 }

@@ -8,7 +8,8 @@ struct SourceModel {
     let hfArchitecture: String
     /// How a packed checkpoint's `weight_scale` applies: AutoBitLinear multiplies, BitLinear divides.
     let packedScaleMode: LinearEntry.ScaleMode
-    /// Float projections are ternarised with absmean; a float model not trained ternary says so.
+    /// Float projections are ternarised with absmean; a float model not trained ternary says so, and one
+    /// converted without `--quantize` keeps them (`.none`).
     let floatQuantization: Manifest.Quantization
     /// Checkpoint names of the sub-norms within a layer (attention output, GLU output), if any.
     let subNormNames: (attention: String, mlp: String)?
@@ -16,8 +17,8 @@ struct SourceModel {
     static let supported = """
         supported checkpoints: BitNetForCausalLM (model_type bitnet: microsoft/bitnet-b1.58-2B-4T and -bf16); \
         LlamaForCausalLM with quantization_config.quant_method "bitnet" (HF1BitLLM/Llama3-8B-1.58-100B-tokens, \
-        tiiuae/Falcon3-*-1.58bit); BitnetForCausalLM (1bitLLM/bitnet_b1_58-large, -3B); and, with \
-        --quantize ternary, float LlamaForCausalLM or MistralForCausalLM
+        tiiuae/Falcon3-*-1.58bit); BitnetForCausalLM (1bitLLM/bitnet_b1_58-large, -3B); and float \
+        LlamaForCausalLM or MistralForCausalLM, kept as stored or, with --quantize ternary, ternarised
         """
 
     static func detect(_ hf: HFConfig, generation: HFConfig.Generation?, configPath: String,
@@ -41,9 +42,6 @@ struct SourceModel {
         } else if llamaFamily && bitnetQuantized {
             family = .llamaBitLinear
         } else if llamaFamily {
-            guard quantizeFloat else {
-                throw fail("\(architecture) without a bitnet quantization_config holds float weights; convert it with --quantize ternary (post-training ternarisation: quality will suffer)")
-            }
             if let window = hf.slidingWindow, window < (hf.maxPositionEmbeddings ?? 2048) {
                 throw fail("sliding_window \(window) is not supported (attention here is over the whole context)")
             }
@@ -55,7 +53,7 @@ struct SourceModel {
         let config = try normalise(hf, family: family, generation: generation, fail: fail)
         return SourceModel(config: config, hfArchitecture: architecture,
                            packedScaleMode: quantization?.linearClass == "autobitlinear" ? .multiply : .divide,
-                           floatQuantization: family == .llama ? .absmeanPostTraining : .absmean,
+                           floatQuantization: family != .llama ? .absmean : quantizeFloat ? .absmeanPostTraining : .none,
                            subNormNames: subNorms)
     }
 

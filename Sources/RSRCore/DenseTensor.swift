@@ -46,11 +46,17 @@ public struct DenseTensor: @unchecked Sendable {
 
     /// y[rows] = W x for one vector x[cols].
     public func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, workspace: Workspace, pool: ThreadPool?) throws {
+        try multiply(x, batch: 1, into: y, workspace: workspace, pool: pool)
+    }
+
+    /// y[batch][rows] = W x[b] for each vector of x[batch][cols].
+    public func multiply(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, workspace: Workspace,
+                         pool: ThreadPool?) throws {
         var need: UInt64 = 0
-        try check(rsr_dense_work_size(type.raw, UInt32(cols), &need), "sizing a \(type.rawValue) product")
+        try check(rsr_dense_batch_work_size(type.raw, UInt32(cols), UInt32(clamping: batch), &need), "sizing a \(type.rawValue) product")
         let work = workspace.reserve(Int(need))
-        try check(rsr_dense_matvec(type.raw, base, UInt64(byteCount), UInt32(rows), UInt32(cols), x, y,
-                                   work.pointer, UInt64(work.count), pool?.raw), "\(type.rawValue) \(rows)x\(cols) product")
+        try check(rsr_dense_matmul(type.raw, base, UInt64(byteCount), UInt32(rows), UInt32(cols), x, UInt32(clamping: batch), y,
+                                   work.pointer, UInt64(work.count), pool?.raw), "\(type.rawValue) \(rows)x\(cols) product of \(batch)")
     }
 
     /// Bytes one product reads.

@@ -9,7 +9,8 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var model: ModelConfig
     /// Files embedded verbatim (config.json, tokenizer.json, ...): name to section.
     public var files: [String: Int]
-    /// Float and quantized tensors by normalised name ("embed_tokens", "layers.0.input_layernorm", ...).
+    /// Float and quantized tensors by normalised name ("embed_tokens", "layers.0.input_layernorm", ...), and
+    /// the projections of a float model kept as stored ("layers.0.q_proj", ...).
     public var tensors: [String: TensorEntry]
     /// Ternary or binary projections by normalised name ("layers.0.q_proj", ...).
     public var linears: [String: LinearEntry]
@@ -48,6 +49,8 @@ public struct Manifest: Codable, Equatable, Sendable {
         case absmean
         /// A float model made ternary after training (`--quantize ternary`): expect lower quality.
         case absmeanPostTraining = "absmean-post-training"
+        /// A float model kept as stored: its projections are F32, F16 or BF16 tensors, not linears.
+        case none
     }
 }
 
@@ -78,6 +81,9 @@ public enum TensorType: String, Codable, Sendable, CaseIterable {
             return count / 32 * 18
         }
     }
+
+    /// Whether elements are floats (as opposed to quantized blocks).
+    public var isFloat: Bool { self == .f32 || self == .f16 || self == .bf16 }
 
     /// Where a Q8_ROW tensor's row scales start.
     public static func q8ScalesOffset(rows: Int, cols: Int) -> Int { (rows * cols + 63) / 64 * 64 }

@@ -66,7 +66,7 @@ public struct Generator {
             return (stats, reason)
         }
         while true {
-            let token = sampler.next(UnsafeMutableBufferPointer(mutating: logits), history: history)
+            let token = logits.values.withUnsafeMutableBufferPointer { sampler.next($0, history: history) }
             history.append(token)
             stats.generatedTokens += 1
             let wanted = try onToken(token)

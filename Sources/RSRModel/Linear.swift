@@ -1,9 +1,19 @@
 import RSRCore
 import RSRFormat
 
+/// One of a block's projections: y[batch][rows] from x[batch][cols].
+protocol Projection: AnyObject {
+    var rows: Int { get }
+    var cols: Int { get }
+    func callAsFunction(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, scratch: Scratch,
+                        pool: ThreadPool) throws
+    /// Bytes of weights a single-vector product reads.
+    var decodeBytes: Int { get }
+}
+
 /// A ternary projection as BitNet's BitLinear computes it: each input row quantized to int8 with its own
 /// absmax scale, an exact integer product through the kernel library, then both scales applied.
-final class Linear {
+final class Linear: Projection {
     let rows: Int
     let cols: Int
     private let decode: Layout

@@ -17,7 +17,6 @@ final class Scratch {
     let quantized: UnsafeMutablePointer<Int8>    // [batch][max width]
     let scales: UnsafeMutablePointer<Float>      // [batch]
     let products: UnsafeMutablePointer<Int32>    // [batch][max rows]
-    let logits: UnsafeMutablePointer<Float>      // [vocab]
     let workspace = Workspace()
     // float baselines only: int8 inputs as floats, float products, and the matrix hf-unpack unpacks into
     let baselineInput: UnsafeMutablePointer<Float>   // [batch][max width]
@@ -49,7 +48,6 @@ final class Scratch {
         quantized = allocate(maxBatch * width).bindMemory(to: Int8.self, capacity: maxBatch * width)
         scales = floats(maxBatch)
         products = allocate(maxBatch * width * 4).bindMemory(to: Int32.self, capacity: maxBatch * width)
-        logits = floats(c.vocab)
         baselineInput = floats(floatBaseline ? maxBatch * width : 1)
         baselineOutput = floats(floatBaseline ? maxBatch * width : 1)
         owned = pointers
@@ -66,5 +64,5 @@ final class Scratch {
 
 /// The sizes the buffers depend on.
 struct ModelConfigView {
-    let hidden, intermediate, qWidth, kvWidth, vocab: Int
+    let hidden, intermediate, qWidth, kvWidth: Int
 }

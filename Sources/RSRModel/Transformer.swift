@@ -43,7 +43,7 @@ public final class Transformer {
         activation = config.activation == .relu2 ? .relu2 : .silu
         scratch = Scratch(config: ModelConfigView(hidden: config.hiddenSize, intermediate: config.intermediateSize,
                                                   qWidth: config.headCount * config.headDim,
-                                                  kvWidth: config.kvHeadCount * config.headDim, vocab: config.vocabSize),
+                                                  kvWidth: config.kvHeadCount * config.headDim),
                           maxBatch: maxBatch, floatBaseline: kernel == .hfUnpack || kernel == .openblasF32)
     }
 
@@ -52,10 +52,14 @@ public final class Transformer {
         KVCache(layers: config.layerCount, capacity: capacity, width: config.kvHeadCount * config.headDim)
     }
 
-    /// Runs `tokens` at the cache's next positions and returns the logits after the last one (valid until
-    /// the next call).
-    public func forward(_ tokens: [Int], cache: KVCache) throws -> UnsafeBufferPointer<Float> {
+    /// Runs `tokens` at the cache's next positions and returns the logits after each token at `positions`
+    /// (indices into `tokens`; the last one when nil).
+    public func forward(_ tokens: [Int], cache: KVCache, logitsAt positions: Range<Int>? = nil) throws -> Logits {
         guard !tokens.isEmpty else { throw ModelError("nothing to run: no tokens") }
+        let positions = positions ?? tokens.count - 1..<tokens.count
+        guard positions.lowerBound >= 0, positions.upperBound <= tokens.count else {
+            throw ModelError("logits asked for positions \(positions) of a run of \(tokens.count) tokens")
+        }
         guard cache.layers == config.layerCount, cache.width == config.kvHeadCount * config.headDim else {
             throw ModelError("the cache was made for another model (\(cache.layers) layers of width \(cache.width))")
         }
@@ -65,16 +69,26 @@ public final class Transformer {
         if let bad = tokens.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
             throw ModelError("token id \(bad) is outside the vocabulary of \(config.vocabSize)")
         }
+        let vocab = config.vocabSize
+        var values = [Float](repeating: 0, count: positions.count * vocab)
         var done = 0
         while done < tokens.count {
             let batch = min(maxBatch, tokens.count - done)
             try step(Array(tokens[done..<done + batch]), cache: cache)
+            let wanted = positions.clamped(to: done..<done + batch)
+            if !wanted.isEmpty {
+                let first = scratch.hidden + (wanted.lowerBound - done) * config.hiddenSize
+                Norms.rms(first, rows: wanted.count, cols: config.hiddenSize, weight: weights.finalNorm, eps: config.rmsNormEps,
+                          into: scratch.normed)
+                try values.withUnsafeMutableBufferPointer { out in
+                    try weights.head.multiply(scratch.normed, batch: wanted.count,
+                                              into: out.baseAddress! + (wanted.lowerBound - positions.lowerBound) * vocab,
+                                              workspace: scratch.workspace, pool: pool)
+                }
+            }
             done += batch
         }
-        let last = scratch.hidden + ((tokens.count - 1) % maxBatch) * config.hiddenSize
-        Norms.rms(last, rows: 1, cols: config.hiddenSize, weight: weights.finalNorm, eps: config.rmsNormEps, into: scratch.normed)
-        try weights.head.multiply(scratch.normed, into: scratch.logits, workspace: scratch.workspace, pool: pool)
-        return UnsafeBufferPointer(start: scratch.logits, count: config.vocabSize)
+        return Logits(vocabSize: vocab, positions: positions, values: values)
     }
 
     /// One batch of consecutive tokens through every block; leaves the residual stream in scratch.hidden.

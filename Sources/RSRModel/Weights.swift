@@ -22,7 +22,7 @@ struct BlockWeights {
     let postAttentionNorm: UnsafeBufferPointer<Float>
     let attentionSubNorm: UnsafeBufferPointer<Float>?
     let mlpSubNorm: UnsafeBufferPointer<Float>?
-    let q, k, v, o, gate, up, down: Linear
+    let q, k, v, o, gate, up, down: any Projection
 }
 
 /// Every weight of a model file, ready for the forward pass.
@@ -45,10 +45,17 @@ struct ModelWeights {
                       "o_proj": (c.hiddenSize, q), "gate_proj": (c.intermediateSize, c.hiddenSize),
                       "up_proj": (c.intermediateSize, c.hiddenSize), "down_proj": (c.hiddenSize, c.intermediateSize)]
         blocks = try (0..<c.layerCount).map { layer in
-            func linear(_ name: String) throws -> Linear {
+            func linear(_ name: String) throws -> any Projection {
                 let full = "layers.\(layer).\(name)"
-                guard let entry = file.manifest.linears[full] else { throw ModelError("\(file.path): linear \(full) is missing") }
                 let (rows, cols) = shapes[name]!
+                if file.manifest.linears[full] == nil, let stored = file.manifest.tensors[full], stored.type.isFloat {
+                    guard kernel == .index else {
+                        throw ModelError("\(file.path): \(full) is a float projection; --kernel \(kernel) applies to ternary ones only")
+                    }
+                    let bias = try file.manifest.tensors[full + ".bias"].map { _ in try vectors.vector(full + ".bias", length: rows) }
+                    return FloatLinear(try Self.dense(file, full, rows: rows, cols: cols), bias: bias)
+                }
+                guard let entry = file.manifest.linears[full] else { throw ModelError("\(file.path): linear \(full) is missing") }
                 guard entry.rows == rows, entry.cols == cols else {
                     throw ModelError("\(file.path): \(full) is \(entry.rows)x\(entry.cols); the config needs \(rows)x\(cols)")
                 }

@@ -18,7 +18,7 @@ import Testing
 
     func logits(maxBatch: Int, _ ids: [Int]) throws -> [Float] {
         let model = try Transformer(file: try ModelFile(path: Self.modelPath), threads: 2, maxBatch: maxBatch)
-        return Array(try model.forward(ids, cache: model.makeCache(capacity: ids.count + 8)))
+        return try model.forward(ids, cache: model.makeCache(capacity: ids.count + 8)).values
     }
 
     @Test(arguments: [1, 3, 7, 16])

@@ -13,7 +13,7 @@ import Testing
     }
 
     func logits(_ model: Transformer, _ ids: [Int]) throws -> [Float] {
-        Array(try model.forward(ids, cache: model.makeCache(capacity: ids.count)))
+        try model.forward(ids, cache: model.makeCache(capacity: ids.count)).values
     }
 
     func argmax(_ values: [Float]) -> Int { values.indices.max { values[$0] < values[$1] }! }
@@ -145,7 +145,7 @@ import Testing
         }
         let cache = base.makeCache(capacity: ref.inputIDs.count)
         var last: [Float] = []
-        for id in ref.inputIDs { last = Array(try base.forward([id], cache: cache)) }
+        for id in ref.inputIDs { last = try base.forward([id], cache: cache).values }
         #expect(last == expected, "token by token")
     }
 
@@ -161,7 +161,7 @@ import Testing
             #expect(try logits(model, ref.inputIDs) == expected, "\(kernel) prefill")
             let cache = model.makeCache(capacity: ref.inputIDs.count)
             var last: [Float] = []
-            for id in ref.inputIDs { last = Array(try model.forward([id], cache: cache)) }
+            for id in ref.inputIDs { last = try model.forward([id], cache: cache).values }
             #expect(last == expected, "\(kernel) token by token")
         }
     }
