@@ -43,10 +43,11 @@ let package = Package(
         .target(name: "ChatTemplate"),
         .target(name: "RSRModel", dependencies: ["RSRCore", "RSRFormat"], swiftSettings: weightLoopFlags),
         .target(name: "RSRConvert", dependencies: ["RSRFormat", "RSRCore", "RSRBench", "SafeTensors", "FileIO"], swiftSettings: weightLoopFlags),
+        .target(name: "RSREval", dependencies: ["RSRModel", "FileIO"]),
         .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels", "RSRFormat", "RSRModel"]),
         .target(
             name: "RSRCLI",
-            dependencies: ["RSRCore", "RSRBench", "RSRConvert", "RSRFormat", "RSRModel", "Tokenizers", "ChatTemplate", "Hub", "CUDABackend",
+            dependencies: ["RSRCore", "RSRBench", "RSRConvert", "RSRFormat", "RSRModel", "RSREval", "Tokenizers", "ChatTemplate", "Hub", "CUDABackend",
                            "SafeTensors", "Console", "FileIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
@@ -63,7 +64,9 @@ let package = Package(
         .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "FileIO", "TestSupport"]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "TestSupport"]),
-        .testTarget(name: "RSRModelTests", dependencies: ["RSRModel", "RSRConvert", "RSRFormat", "RSRCore", "FileIO", "TestSupport"]),
+        .testTarget(name: "RSRModelTests", dependencies: ["RSRModel", "RSRConvert", "RSRFormat", "RSRCore", "RSREval", "Tokenizers", "FileIO",
+                                                     "TestSupport"]),
+        .testTarget(name: "RSREvalTests", dependencies: ["RSREval", "RSRModel", "RSRFormat", "TestSupport"]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "RSRCore", "TestSupport"]),
         .testTarget(name: "RSRFormatTests", dependencies: ["RSRFormat", "RSRCore", "FileIO", "TestSupport"]),
         .testTarget(name: "RSRConvertTests", dependencies: ["RSRConvert", "RSRFormat", "RSRCore", "SafeTensors", "FileIO", "TestSupport"]),

@@ -20,6 +20,9 @@ public final class CUDAModel: LanguageModel {
     /// Checks the file; the weights go to the GPU when the first sequence begins, with its cache.
     public init(file: ModelFile, device: CUDADevice, kernel: CUDAKernel = .auto, maxBatch: Int = 128) throws {
         guard maxBatch >= 1 else { throw CUDAError(.invalidArgument, "maxBatch must be at least 1, not \(maxBatch)") }
+        guard file.manifest.source.quantization != .none else {
+            throw CUDAError(.unsupported, "\(file.path) keeps float projections; the CUDA backend runs ternary ones only")
+        }
         self.device = device
         self.file = file
         config = file.manifest.model

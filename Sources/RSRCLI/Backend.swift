@@ -13,8 +13,8 @@ enum Backend: String, ExpressibleByArgument, CaseIterable {
 
     /// The model on this backend, ready for a sequence of `capacity` positions, and a few words saying
     /// where it runs. `auto` falls back to the CPU when the machine has no usable CUDA (no library, driver
-    /// or device: quietly) or when the library is unusable or the model does not fit in GPU memory (saying
-    /// why on standard error unless quiet).
+    /// or device: quietly) or when the library is unusable, the model does not fit in GPU memory or has
+    /// float projections (saying why on standard error unless quiet).
     func load(_ file: ModelFile, threads: Int, capacity: Int, quiet: Bool) throws -> (model: any LanguageModel, description: String) {
         func cpu() throws -> (any LanguageModel, String) {
             let model = try Transformer(file: file, threads: threads)
@@ -27,7 +27,7 @@ enum Backend: String, ExpressibleByArgument, CaseIterable {
         case .auto:
             do {
                 return try Self.cuda(file, capacity: capacity)
-            } catch let error as CUDAError where error.meansNoCUDA || error.kind == .libraryUnusable || error.kind == .outOfMemory {
+            } catch let error as CUDAError where error.meansNoCUDA || [.libraryUnusable, .outOfMemory, .unsupported].contains(error.kind) {
                 if !quiet && !error.meansNoCUDA {
                     FileHandle.standardError.write(Data("rsr: running on the CPU: \(error)\n".utf8))
                 }

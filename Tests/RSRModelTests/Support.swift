@@ -46,15 +46,15 @@ final class ConvertedFixtures: @unchecked Sendable {
     private var files: [String: String] = [:]
 
     /// `directory`: where the fixture lives (Tests/Fixtures unless given). The float Llama is converted with
-    /// `--quantize ternary`.
-    func path(_ fixture: String, kernel: KernelPolicy = .auto, directory: String = fixturesDirectory) throws -> String {
+    /// `--quantize ternary` unless `keepFloat`; float fixtures elsewhere convert as stored.
+    func path(_ fixture: String, kernel: KernelPolicy = .auto, directory: String = fixturesDirectory, keepFloat: Bool = false) throws -> String {
         try lock.withLock {
-            let key = "\(directory == fixturesDirectory ? "" : "shared-")\(fixture)-\(kernel.rawValue)"
+            let key = "\(directory == fixturesDirectory ? "" : "shared-")\(fixture)-\(kernel.rawValue)\(keepFloat ? "-float" : "")"
             if let path = files[key] { return path }
             var options = ConvertOptions()
             options.kernel = kernel
             options.threads = 2
-            options.quantizeFloat = fixture == floatLlamaFixture
+            options.quantizeFloat = fixture == floatLlamaFixture && directory == fixturesDirectory && !keepFloat
             let path = scratch.file("\(key).rsr")
             _ = try Converter(directory: Path.join(directory, fixture), options: options).convert(to: path)
             files[key] = path
