@@ -15,6 +15,9 @@ public struct GenerationBenchmark: Sendable {
     public var rounds = 3
     public var kernels: [ProductKernel] = ProductKernel.allCases
     public var seed: UInt64 = 1
+    /// A float model the measured ones were converted from (rsr convert without --quantize), measured as one
+    /// more baseline of each.
+    public var reference: ModelFile?
 
     public init() {}
 
@@ -36,25 +39,47 @@ public struct GenerationBenchmark: Sendable {
                     continue
                 }
                 let decodeTokens = kernel == .index ? self.decodeTokens : min(self.decodeTokens, baselineDecodeTokens)
-                // first touch of the mapped weights (page faults) is not part of either speed
-                _ = try Generator(model: model).generate(prompt: Array(prompt.prefix(2)), maxTokens: 2) { _ in true }
-                var prefill: [Double] = [], decode: [Double] = []
-                for round in 0..<rounds {
-                    let (stats, _) = try Generator(model: model).generate(prompt: prompt, maxTokens: decodeTokens) { _ in true }
-                    prefill.append(stats.prefillTokensPerSecond)
-                    decode.append(stats.decodeTokensPerSecond)
-                    progress(String(format: "%@: %@, %d thread%@, round %d: prefill %.1f tok/s, decode %.2f tok/s", name, kernel.rawValue,
-                                    t, t == 1 ? "" : "s", round + 1, stats.prefillTokensPerSecond, stats.decodeTokensPerSecond))
+                rows.append(try measure(model, threads: t, prompt: prompt, decodeTokens: decodeTokens, name: name, kernel: kernel.rawValue,
+                                        bandwidth: bandwidth, progress: progress))
+            }
+            if let reference {
+                guard reference.manifest.model.vocabSize == config.vocabSize else {
+                    throw ModelError("the reference \(reference.path) has a vocabulary of \(reference.manifest.model.vocabSize), \(name) of \(config.vocabSize)")
                 }
-                rows.append(GenerationBenchRow(model: name, kernel: kernel.rawValue, threads: t, promptTokens: promptTokens,
-                                               decodeTokens: decodeTokens, prefillTokensPerSecond: Self.median(prefill),
-                                               decodeTokensPerSecond: Self.median(decode),
-                                               bytesPerToken: Self.bytesPerDecodedToken(weights: model.bytesPerToken, config: config,
-                                                                                        prompt: promptTokens, decoded: decodeTokens),
-                                               readBandwidth: bandwidth))
+                let model = try Transformer(file: reference, threads: t)
+                rows.append(try measure(model, threads: t, prompt: prompt, decodeTokens: min(decodeTokens, baselineDecodeTokens), name: name,
+                                        kernel: Self.referenceKernelName(reference), bandwidth: bandwidth, progress: progress))
             }
         }
         return Self.withSpeedups(rows)
+    }
+
+    /// One model's rows: the median prefill and decode speeds over `rounds` generations of the prompt.
+    private func measure(_ model: Transformer, threads: Int, prompt: [Int], decodeTokens: Int, name: String, kernel: String,
+                         bandwidth: Double, progress: (String) -> Void) throws -> GenerationBenchRow {
+        // first touch of the mapped weights (page faults) is not part of either speed
+        _ = try Generator(model: model).generate(prompt: Array(prompt.prefix(2)), maxTokens: 2) { _ in true }
+        var prefill: [Double] = [], decode: [Double] = []
+        for round in 0..<rounds {
+            let (stats, _) = try Generator(model: model).generate(prompt: prompt, maxTokens: decodeTokens) { _ in true }
+            prefill.append(stats.prefillTokensPerSecond)
+            decode.append(stats.decodeTokensPerSecond)
+            progress(String(format: "%@: %@, %d thread%@, round %d: prefill %.1f tok/s, decode %.2f tok/s", name, kernel,
+                            threads, threads == 1 ? "" : "s", round + 1, stats.prefillTokensPerSecond,
+                            stats.decodeTokensPerSecond))
+        }
+        return GenerationBenchRow(model: name, kernel: kernel, threads: threads, promptTokens: promptTokens,
+                                  decodeTokens: decodeTokens, prefillTokensPerSecond: Self.median(prefill),
+                                  decodeTokensPerSecond: Self.median(decode),
+                                  bytesPerToken: Self.bytesPerDecodedToken(weights: model.bytesPerToken, config: model.config,
+                                                                           prompt: promptTokens, decoded: decodeTokens),
+                                  readBandwidth: bandwidth)
+    }
+
+    /// The row label of a float reference: "float-" and the type its projections are stored in.
+    static func referenceKernelName(_ file: ModelFile) -> String {
+        let type = file.manifest.tensors["layers.0.q_proj"]?.type.rawValue.lowercased() ?? "f32"
+        return "float-\(type)"
     }
 
     /// Bytes a decoded token reads, on average over `decoded` tokens after a `prompt`-token prompt: the

@@ -12,7 +12,9 @@ struct BenchGenerate: ParsableCommand {
             Runs a random prompt of --prompt-tokens, then -n greedy tokens (end-of-sequence ignored), --rounds \
             times per thread count, and prints medians. "bound tok/s" is the read bandwidth measured first \
             divided by the bytes a decoded token reads (decode layouts, output head, one embedding row, the \
-            KV cache), so "decode of bound" is how close decoding comes to the memory bus's limit.
+            KV cache), so "decode of bound" is how close decoding comes to the memory bus's limit. With \
+            --reference, the float checkpoint a model was quantized from runs as one more baseline (kernel \
+            float-bf16, float-f16 or float-f32).
             """
     )
 
@@ -33,6 +35,9 @@ struct BenchGenerate: ParsableCommand {
 
     @Option(help: "Comma-separated kernels: index (rsr's layouts in the file), packed-i2, hf-unpack, openblas-f32.")
     var kernels = ListArgument<ProductKernel>(argument: ProductKernel.allCases.map(\.rawValue).joined(separator: ","))!
+
+    @Option(help: "A float model the others were converted from (rsr convert without --quantize): one more baseline row of each.")
+    var reference: String?
 
     @Option(help: "Runs per model, kernel and thread count.")
     var rounds = 3
@@ -74,6 +79,11 @@ struct BenchGenerate: ParsableCommand {
                 throw ValidationError("--prompt-tokens + -n is \(promptTokens + n); the context window of \(model) is \(file.manifest.model.contextLength).")
             }
             return (name: Self.name(of: model), file: file)
+        }
+        if let reference {
+            var source = ModelSource(argument: reference)
+            source.quiet = quiet
+            bench.reference = try source.open()
         }
         var rows: [GenerationBenchRow] = []
         for (name, file) in files {

@@ -40,6 +40,23 @@ import Testing
         #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 13 })
     }
 
+    /// The float checkpoint a ternarised model came from, as one more baseline row of it.
+    @Test func measuresTheFloatReferenceAsABaseline() throws {
+        let float = Path.join(fixturesDirectory, floatLlamaFixture), ternary = dir.file("ternary.rsr")
+        let environment = ProcessInfo.processInfo.environment.merging(["RSR_CACHE": dir.file("cache")]) { _, new in new }
+        let converted = try RSRProcess.run(["convert", float, "-o", ternary, "--quantize", "ternary", "--quiet"], environment: environment)
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let result = try RSRProcess.run(["bench", "generate", ternary, "--reference", float, "--kernels", "index", "--threads", "1",
+                                         "--prompt-tokens", "8", "-n", "4", "--baseline-tokens", "2", "--rounds", "1", "--quiet",
+                                         "--format", "json"], environment: environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.map { $0["kernel"] as? String } == ["index", "float-bf16"])
+        #expect(rows.allSatisfy { $0["model"] as? String == "ternary" && $0["rsr_decode_speedup"] is Double })
+        // bf16 projections read 8 times the bytes of 2-bit ones, and more than the 1.6-bit index layouts
+        #expect((rows[1]["bytes_per_token"] as? Double ?? 0) > (rows[0]["bytes_per_token"] as? Double ?? 0) * 2, "\(rows)")
+    }
+
     @Test func refusesUnknownKernels() throws {
         let result = try bench(["--kernels", "index,fast"])
         #expect(result.status != 0)
