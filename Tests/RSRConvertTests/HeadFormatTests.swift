@@ -97,4 +97,32 @@ import Testing
             }
         }
     }
+
+    /// A batch of inputs through one product (every position's logits, a float model's projections) gives
+    /// each vector exactly what the single-vector product gives it, in every format and instruction set,
+    /// for batches that split the rows into cache tiles and for one vector.
+    @Test(arguments: [EmbeddingFormat.stored, .f16, .int8, .q4])
+    func batchedProductIsTheSingleVectorProductOfEachInput(format: EmbeddingFormat) throws {
+        let (entry, bytes, _, file) = try head("llama-bitlinear-packed", format)
+        defer { withExtendedLifetime(file) {} }
+        let (rows, cols) = (entry.shape[0], entry.shape[1])
+        let tensor = try DenseTensor(try #require(DenseType(rawValue: entry.type.rawValue)), rows: rows, cols: cols, bytes: bytes, owner: file)
+        var rng = SplitMix64(seed: 11)
+        for batch in [1, 5, 33] {
+            let x = (0..<batch * cols).map { _ in Float.random(in: -2...2, using: &rng) }
+            for isa in ISA.supported {
+                let pool = try ThreadPool(threads: 2)
+                pool.limitISA(to: isa)
+                var batched = [Float](repeating: .nan, count: batch * rows)
+                try tensor.multiply(x, batch: batch, into: &batched, workspace: Workspace(), pool: pool)
+                for b in 0..<batch {
+                    var single = [Float](repeating: .nan, count: rows)
+                    try Array(x[b * cols..<(b + 1) * cols]).withUnsafeBufferPointer {
+                        try tensor.multiply($0.baseAddress!, into: &single, workspace: Workspace(), pool: pool)
+                    }
+                    #expect(Array(batched[b * rows..<(b + 1) * rows]) == single, "\(format) \(isa) batch \(batch) vector \(b)")
+                }
+            }
+        }
+    }
 }
