@@ -106,7 +106,8 @@ struct InspectReport: Encodable {
                 + "rms eps \(m.rmsNormEps)\(m.tiedEmbeddings ? ", tied embeddings" : "")\(m.subNorms ? ", sub-norms" : "")"
                 + "\(m.linearInputNormEps != nil ? ", BitLinear input norms" : "")",
             "source    \(manifest.source.repo.map { $0 + (manifest.source.revision.map { " @ \($0)" } ?? "") + ", " } ?? "")"
-                + "\(manifest.source.quantization.rawValue) ternary weights, written by \(manifest.producer)",
+                + "\(manifest.source.quantization == .none ? "float projections kept as stored" : manifest.source.quantization.rawValue + " ternary weights"), "
+                + "written by \(manifest.producer)",
             "files     " + manifest.files.keys.sorted().map { "\($0) (\(Format.bytes(Double(sections[manifest.files[$0]!].size))))" }.joined(separator: ", "),
         ]
         let matrices = manifest.tensors.filter { $0.value.shape.count == 2 }.sorted { $0.key < $1.key }

@@ -26,11 +26,15 @@ import Testing
         #expect((object["sections"] as? [[String: Any]])?.first?["crc32"] is String)
     }
 
-    /// A float Llama (trained on the KJV): `--quantize ternary` converts it, and the file generates text.
+    /// A float Llama (trained on the KJV): kept float without --quantize, ternarised with `--quantize ternary`,
+    /// and the file generates text.
     @Test func quantizeTernaryConvertsAFloatLlamaThatThenGenerates() throws {
         let source = Path.join(fixturesDirectory, floatLlamaFixture), output = dir.file("kjv.rsr")
-        let refused = try RSRProcess.run(["convert", source, "-o", output])
-        #expect(refused.status != 0 && refused.stderr.contains("--quantize ternary"), "\(refused.stderr)")
+        let float = try RSRProcess.run(["convert", source, "-o", dir.file("kjv-float.rsr")])
+        #expect(float.status == 0 && float.stdout.contains("float projection weights kept as stored"), "\(float.stdout)\(float.stderr)")
+        let floatInspect = try RSRProcess.run(["inspect", dir.file("kjv-float.rsr"), "--verify"])
+        #expect(floatInspect.stdout.contains("float projections kept as stored") && floatInspect.stdout.contains("layers.0.q_proj BF16"),
+                "\(floatInspect.stdout)")
         let convert = try RSRProcess.run(["convert", source, "-o", output, "--quantize", "ternary"])
         #expect(convert.status == 0, "\(convert.stderr)")
         let inspect = try RSRProcess.run(["inspect", output, "--verify"])

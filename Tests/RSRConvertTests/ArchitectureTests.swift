@@ -29,11 +29,17 @@ import Testing
         }
     }
 
-    @Test func aFloatLlamaNeedsQuantizeTernary() throws {
+    /// Without --quantize a float Llama stays float: every projection a tensor in the checkpoint's type.
+    @Test func aFloatLlamaStaysFloatUnlessQuantizeTernary() throws {
         try TinyCheckpoint.write(.floatLlama, to: dir.file("llama"))
-        let error = try #require(throws: ConvertError.self) { try convert(dir.file("llama"), to: dir.file("llama.rsr")) }
-        #expect(error.problem.contains("--quantize ternary"))
-        #expect(!Path.exists(dir.file("llama.rsr")))
+        let (float, floatSummary) = try convert(dir.file("llama"), to: dir.file("llama-float.rsr"))
+        try float.verify()
+        #expect(float.manifest.source.quantization == .none && float.manifest.linears.isEmpty)
+        #expect(floatSummary.ternaryWeights == 0 && floatSummary.floatWeights > 0 && !floatSummary.warnings.contains { $0.contains("quality") })
+        let checkpoint = try Checkpoint(directory: dir.file("llama"))
+        let q = try #require(float.tensor("layers.1.q_proj"))
+        #expect(q.entry.source == "model.layers.1.self_attn.q_proj.weight")
+        #expect(q.entry.type.rawValue == (try checkpoint.tensor("model.layers.1.self_attn.q_proj.weight")).info.dtype.rawValue)
         let (file, summary) = try convert(dir.file("llama"), to: dir.file("llama.rsr")) { $0.quantizeFloat = true }
         #expect(summary.warnings.contains { $0.contains("quality") })
         #expect(file.manifest.model.architecture == .llama && file.manifest.source.quantization == .absmeanPostTraining)
@@ -49,11 +55,9 @@ import Testing
         #expect(file.tensor("layers.0.attn_sub_norm")?.entry.source == "model.layers.0.self_attn.inner_attn_ln.weight")
     }
 
-    /// The float Llama trained on the KJV: refused without --quantize ternary, then every projection is its
-    /// absmean ternary matrix.
+    /// The float Llama trained on the KJV with --quantize ternary: every projection is its absmean ternary
+    /// matrix.
     @Test func floatLlamaFixtureConvertsWithQuantizeTernary() throws {
-        let error = try #require(throws: ConvertError.self) { try convert(fixture(floatLlamaFixture), to: dir.file("kjv.rsr")) }
-        #expect(error.problem.contains("--quantize ternary"))
         let (file, summary) = try convert(fixture(floatLlamaFixture), to: dir.file("kjv.rsr")) { $0.quantizeFloat = true }
         try file.verify()
         #expect(summary.warnings.contains { $0.contains("quality") })
