@@ -152,6 +152,7 @@ typedef struct matmul_ctx {
     uint8_t * quantized;   // integer types: one quantized_input_bytes(cols) record per vector
     uint32_t batch;
     dense_rows_fn fn;
+    dense_float_batch_fn float_batch; // float types with more than one vector, where the ISA has one
     uint32_t rows_per_task;
 } matmul_ctx;
 
@@ -159,6 +160,10 @@ static void matmul_task(void * raw, uint32_t task, int thread) {
     const matmul_ctx * c = raw;
     const uint32_t rows = c->shape.rows, cols = c->shape.cols;
     const uint32_t r0 = task * c->rows_per_task, r1 = rsr_min_u32(r0 + c->rows_per_task, rows);
+    if (c->float_batch) {
+        c->float_batch(&c->shape, c->x, c->y, c->batch, r0, r1);
+        return;
+    }
     // a tile of rows stays in L2 while every vector of the batch passes over it
     for (uint32_t b = 0; b < c->batch; ++b) {
         dense_matvec m = c->shape;
@@ -215,7 +220,10 @@ rsr_status rsr_dense_matmul(rsr_dtype type, const void * w, uint64_t bytes, uint
     }
     c.fn = dense_rows_generic;
 #if defined(__x86_64__)
-    if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) c.fn = dense_rows_avx512;
+    if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) {
+        c.fn = dense_rows_avx512;
+        if (batch > 1 && !integer_type(type)) c.float_batch = dense_float_batch_avx512;
+    }
 #endif
     const uint32_t tasks = rsr_min_u32(rows, (uint32_t)rsr_pool_n(pool) * 16);
     c.rows_per_task = rsr_div_up(rows, tasks);
