@@ -12,8 +12,6 @@ struct ModelUpload {
     let maxBatch: Int
     let capacity: Int
 
-    private static let projectionNames = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-
     func create(on device: CUDADevice) throws -> OpaquePointer {
         let c = file.manifest.model
         var weights: [UnsafeMutableBufferPointer<Int8>] = [] // freed once the upload returns
@@ -21,8 +19,8 @@ struct ModelUpload {
         var blocks: [rsr_cuda_block] = []
         for layer in 0..<c.layerCount {
             var projections: [rsr_cuda_projection] = []
-            for name in Self.projectionNames {
-                let full = "layers.\(layer).\(name)"
+            for kind in LayerSchema.Projection.allCases {
+                let full = LayerSchema.name(layer, kind)
                 guard let entry = file.manifest.linears[full] else { throw ModelError("\(file.path): linear \(full) is missing") }
                 guard let decode = entry.layout(for: .decode) else { throw ModelError("\(file.path): \(full) has no decode layout") }
                 let values = try file.layout(decode).unpack().values
@@ -37,10 +35,9 @@ struct ModelUpload {
             }
             let p = projections
             blocks.append(rsr_cuda_block(
-                input_norm: try vector("layers.\(layer).input_layernorm", length: c.hiddenSize),
-                post_attention_norm: try vector("layers.\(layer).post_attention_layernorm", length: c.hiddenSize),
-                attention_sub_norm: c.subNorms ? try vector("layers.\(layer).attn_sub_norm", length: c.headCount * c.headDim) : nil,
-                mlp_sub_norm: c.subNorms ? try vector("layers.\(layer).ffn_sub_norm", length: c.intermediateSize) : nil,
+                input_norm: try norm(layer, .input), post_attention_norm: try norm(layer, .postAttention),
+                attention_sub_norm: c.subNorms ? try norm(layer, .attentionSub) : nil,
+                mlp_sub_norm: c.subNorms ? try norm(layer, .mlpSub) : nil,
                 projections: (p[0], p[1], p[2], p[3], p[4], p[5], p[6])))
         }
         let embeddings = try dense("embed_tokens")
@@ -63,6 +60,10 @@ struct ModelUpload {
                 return model!
             }
         }
+    }
+
+    private func norm(_ layer: Int, _ kind: LayerSchema.Norm) throws -> UnsafePointer<Float> {
+        try vector(LayerSchema.name(layer, kind), length: kind.length(file.manifest.model))
     }
 
     private func vector(_ name: String, length: Int) throws -> UnsafePointer<Float> {

@@ -78,7 +78,7 @@ public struct GenerationBenchmark: Sendable {
 
     /// The row label of a float reference: "float-" and the type its projections are stored in.
     static func referenceKernelName(_ file: ModelFile) -> String {
-        let type = file.manifest.tensors["layers.0.q_proj"]?.type.rawValue.lowercased() ?? "f32"
+        let type = file.manifest.tensors[LayerSchema.name(0, .q)]?.type.rawValue.lowercased() ?? "f32"
         return "float-\(type)"
     }
 

@@ -119,7 +119,7 @@ struct InspectReport: Encodable {
         lines.append("")
         lines.append(pad("linear", 24) + pad("shape", 14) + pad("kernel", 11) + pad("k", 4) + pad("phases", 16)
                      + pad("bits/w", 8) + pad("bytes", 11) + pad("scale", 16) + "crc32")
-        for (name, linear) in manifest.linears.sorted(by: { LinearOrder.less($0.key, $1.key) }) {
+        for (name, linear) in manifest.linears.sorted(by: { LayerSchema.inModelOrder($0.key, $1.key) }) {
             for (i, layout) in linear.layouts.enumerated() {
                 let scale = i > 0 ? "" : (linear.scaleMode == .multiply ? "x " : "/ ") + String(format: "%.6g", linear.scale)
                 lines.append(pad(i == 0 ? name : "", 24) + pad(i == 0 ? "\(linear.rows)x\(linear.cols)" : "", 14) + pad(layout.kernel, 11)
@@ -141,16 +141,3 @@ struct InspectReport: Encodable {
     }
 }
 
-/// Linear names in model order: by layer number, then q, k, v, o, gate, up, down.
-enum LinearOrder {
-    static let projections = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-
-    static func less(_ a: String, _ b: String) -> Bool { key(a) < key(b) }
-
-    private static func key(_ name: String) -> (Int, Int, String) {
-        let parts = name.split(separator: ".")
-        let layer = parts.count > 1 ? Int(parts[1]) ?? Int.max : Int.max
-        let projection = parts.last.flatMap { projections.firstIndex(of: String($0)) } ?? projections.count
-        return (layer, projection, name)
-    }
-}

@@ -183,15 +183,11 @@ public final class Converter {
 
     /// Norm weights (widened to F32, which is exact) of one layer.
     private func writeLayerVectors(_ layer: Int, _ manifest: inout Manifest, _ writer: ModelFileWriter) throws {
-        let hidden = config.hiddenSize
-        for name in ["input_layernorm", "post_attention_layernorm"] {
-            manifest.tensors[LayerWeights.file(layer, name)] = try writeVector(LayerWeights.hf(layer, name + ".weight"), length: hidden, writer)
-        }
-        if let (attention, mlp) = source.subNormNames {
-            manifest.tensors[LayerWeights.file(layer, "attn_sub_norm")] =
-                try writeVector(LayerWeights.hf(layer, attention + ".weight"), length: config.headCount * config.headDim, writer)
-            manifest.tensors[LayerWeights.file(layer, "ffn_sub_norm")] =
-                try writeVector(LayerWeights.hf(layer, mlp + ".weight"), length: config.intermediateSize, writer)
+        var sources: [(LayerSchema.Norm, String)] = [(.input, "input_layernorm"), (.postAttention, "post_attention_layernorm")]
+        if let (attention, mlp) = source.subNormNames { sources += [(.attentionSub, attention), (.mlpSub, mlp)] }
+        for (norm, path) in sources {
+            manifest.tensors[LayerSchema.name(layer, norm)] =
+                try writeVector(LayerWeights.hf(layer, path + ".weight"), length: norm.length(config), writer)
         }
     }
 
@@ -226,8 +222,7 @@ public final class Converter {
         }
         var entry = LinearEntry(rows: projection.rows, cols: projection.cols, weights: .ternary, scale: weights.scale,
                                 scaleMode: weights.scaleMode, layouts: layouts, source: LayerWeights.hf(layer, projection.path + ".weight"))
-        let hasBias = projection.path.hasPrefix("self_attn") ? config.attentionBias : config.mlpBias
-        if hasBias {
+        if projection.kind.hasBias(config) {
             entry.bias = name + ".bias"
             manifest.tensors[name + ".bias"] = try writeVector(LayerWeights.hf(layer, projection.path + ".bias"), length: projection.rows, writer)
         }
@@ -250,7 +245,7 @@ public final class Converter {
         summary.floatWeights += projection.rows * projection.cols
         summary.layoutBytes += manifest.tensors[name]!.type.byteCount(shape: [projection.rows, projection.cols]) ?? 0
         summary.decodeLayoutBytes = summary.layoutBytes
-        if projection.path.hasPrefix("self_attn") ? config.attentionBias : config.mlpBias {
+        if projection.kind.hasBias(config) {
             manifest.tensors[name + ".bias"] = try writeVector(LayerWeights.hf(layer, projection.path + ".bias"), length: projection.rows, writer)
         }
     }

@@ -119,29 +119,25 @@ struct SourceModel {
     }
 }
 
-/// The checkpoint names of a layer's weights, and their names in the model file.
+/// The checkpoint names of a layer's weights, and their names in the model file (LayerSchema).
 struct LayerWeights {
     /// A projection: its name in the file, its path in the checkpoint layer, and its shape.
     struct Projection {
-        let name: String
-        let path: String
+        let kind: LayerSchema.Projection
         let rows: Int
         let cols: Int
+
+        var name: String { kind.rawValue }
+        var path: String { kind.checkpointPath }
     }
 
     static func projections(_ c: ModelConfig) -> [Projection] {
-        let q = c.headCount * c.headDim, kv = c.kvHeadCount * c.headDim
-        return [
-            Projection(name: "q_proj", path: "self_attn.q_proj", rows: q, cols: c.hiddenSize),
-            Projection(name: "k_proj", path: "self_attn.k_proj", rows: kv, cols: c.hiddenSize),
-            Projection(name: "v_proj", path: "self_attn.v_proj", rows: kv, cols: c.hiddenSize),
-            Projection(name: "o_proj", path: "self_attn.o_proj", rows: c.hiddenSize, cols: q),
-            Projection(name: "gate_proj", path: "mlp.gate_proj", rows: c.intermediateSize, cols: c.hiddenSize),
-            Projection(name: "up_proj", path: "mlp.up_proj", rows: c.intermediateSize, cols: c.hiddenSize),
-            Projection(name: "down_proj", path: "mlp.down_proj", rows: c.hiddenSize, cols: c.intermediateSize),
-        ]
+        LayerSchema.Projection.allCases.map { kind in
+            let (rows, cols) = kind.shape(c)
+            return Projection(kind: kind, rows: rows, cols: cols)
+        }
     }
 
-    static func hf(_ layer: Int, _ path: String) -> String { "model.layers.\(layer).\(path)" }
-    static func file(_ layer: Int, _ name: String) -> String { "layers.\(layer).\(name)" }
+    static func hf(_ layer: Int, _ path: String) -> String { LayerSchema.checkpointName(layer, path) }
+    static func file(_ layer: Int, _ name: String) -> String { LayerSchema.name(layer, name) }
 }

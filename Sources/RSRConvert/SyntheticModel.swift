@@ -1,6 +1,7 @@
 import FileIO
 import Foundation
 import RSRCore
+import RSRFormat
 import SafeTensors
 
 /// Writes a model directory in the Hub layout of a real ternary model, with its real shapes and random
@@ -103,9 +104,10 @@ public struct SyntheticModel: Sendable {
         var specs = [SafeTensorsWriter.TensorSpec(name: "model.embed_tokens.weight", dtype: floatType, shape: [vocab, hidden]),
                      .init(name: "model.norm.weight", dtype: floatType, shape: [hidden])]
         if !(c["tie_word_embeddings"] as! Bool) { specs.append(.init(name: "lm_head.weight", dtype: floatType, shape: [vocab, hidden])) }
-        let projections = [("self_attn.q_proj", heads * headDim, hidden), ("self_attn.k_proj", kv * headDim, hidden),
-                           ("self_attn.v_proj", kv * headDim, hidden), ("self_attn.o_proj", hidden, heads * headDim),
-                           ("mlp.gate_proj", inter, hidden), ("mlp.up_proj", inter, hidden), ("mlp.down_proj", hidden, inter)]
+        let projections = LayerSchema.Projection.allCases.map { kind in
+            let (rows, cols) = kind.shape(hidden: hidden, intermediate: inter, heads: heads, kvHeads: kv, headDim: headDim)
+            return (kind.checkpointPath, rows, cols)
+        }
         for layer in 0..<int("num_hidden_layers") {
             let prefix = "model.layers.\(layer)."
             specs += [.init(name: prefix + "input_layernorm.weight", dtype: floatType, shape: [hidden]),

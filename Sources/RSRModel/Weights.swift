@@ -40,14 +40,10 @@ struct ModelWeights {
         embeddings = try Self.dense(file, "embed_tokens", rows: c.vocabSize, cols: c.hiddenSize)
         head = c.tiedEmbeddings ? embeddings : try Self.dense(file, "lm_head", rows: c.vocabSize, cols: c.hiddenSize)
         finalNorm = try vectors.vector("norm", length: c.hiddenSize)
-        let q = c.headCount * c.headDim, kv = c.kvHeadCount * c.headDim
-        let shapes = ["q_proj": (q, c.hiddenSize), "k_proj": (kv, c.hiddenSize), "v_proj": (kv, c.hiddenSize),
-                      "o_proj": (c.hiddenSize, q), "gate_proj": (c.intermediateSize, c.hiddenSize),
-                      "up_proj": (c.intermediateSize, c.hiddenSize), "down_proj": (c.hiddenSize, c.intermediateSize)]
         blocks = try (0..<c.layerCount).map { layer in
-            func linear(_ name: String) throws -> any Projection {
-                let full = "layers.\(layer).\(name)"
-                let (rows, cols) = shapes[name]!
+            func linear(_ kind: LayerSchema.Projection) throws -> any Projection {
+                let full = LayerSchema.name(layer, kind)
+                let (rows, cols) = kind.shape(c)
                 if file.manifest.linears[full] == nil, let stored = file.manifest.tensors[full], stored.type.isFloat {
                     guard kernel == .index else {
                         throw ModelError("\(file.path): \(full) is a float projection; --kernel \(kernel) applies to ternary ones only")
@@ -61,13 +57,14 @@ struct ModelWeights {
                 }
                 return try Linear(entry, file: file, vectors: vectors, inputNormEps: c.linearInputNormEps, kernel: kernel)
             }
+            func norm(_ kind: LayerSchema.Norm) throws -> UnsafeBufferPointer<Float> {
+                try vectors.vector(LayerSchema.name(layer, kind), length: kind.length(c))
+            }
             return BlockWeights(
-                inputNorm: try vectors.vector("layers.\(layer).input_layernorm", length: c.hiddenSize),
-                postAttentionNorm: try vectors.vector("layers.\(layer).post_attention_layernorm", length: c.hiddenSize),
-                attentionSubNorm: c.subNorms ? try vectors.vector("layers.\(layer).attn_sub_norm", length: q) : nil,
-                mlpSubNorm: c.subNorms ? try vectors.vector("layers.\(layer).ffn_sub_norm", length: c.intermediateSize) : nil,
-                q: try linear("q_proj"), k: try linear("k_proj"), v: try linear("v_proj"), o: try linear("o_proj"),
-                gate: try linear("gate_proj"), up: try linear("up_proj"), down: try linear("down_proj"))
+                inputNorm: try norm(.input), postAttentionNorm: try norm(.postAttention),
+                attentionSubNorm: c.subNorms ? try norm(.attentionSub) : nil, mlpSubNorm: c.subNorms ? try norm(.mlpSub) : nil,
+                q: try linear(.q), k: try linear(.k), v: try linear(.v), o: try linear(.o),
+                gate: try linear(.gate), up: try linear(.up), down: try linear(.down))
         }
     }
 
