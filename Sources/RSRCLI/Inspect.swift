@@ -53,7 +53,8 @@ struct InspectReport: Encodable {
     }
 
     let path: String
-    let formatVersion: UInt32
+    let formatVersion: String
+    let features: [String]
     let fileBytes: UInt64
     /// Whether every section and layout was checked (--verify); small sections always are.
     let verified: Bool
@@ -64,14 +65,15 @@ struct InspectReport: Encodable {
     let manifest: Manifest
 
     enum CodingKeys: String, CodingKey {
-        case path, formatVersion = "format_version", fileBytes = "file_bytes", verified
+        case path, formatVersion = "format_version", features, fileBytes = "file_bytes", verified
         case ternaryWeights = "ternary_weights", decodeBitsPerWeight = "decode_bits_per_weight"
         case storedBitsPerWeight = "stored_bits_per_weight", sections, manifest
     }
 
     init(_ model: ModelFile, verified: Bool) {
         path = model.path
-        formatVersion = model.formatVersion
+        formatVersion = model.formatVersion.description
+        features = model.features.description.split(separator: ", ").map(String.init)
         fileBytes = model.sections.last.map { $0.offset + $0.size } ?? 0
         self.verified = verified
         manifest = model.manifest
@@ -98,7 +100,8 @@ struct InspectReport: Encodable {
         let m = manifest.model
         var lines = [
             "file      \(path)",
-            "format    version \(formatVersion), \(Format.bytes(Double(fileBytes))), \(sections.count) sections",
+            "format    version \(formatVersion)\(features.isEmpty ? "" : " (" + features.joined(separator: ", ") + ")"), "
+                + "\(Format.bytes(Double(fileBytes))), \(sections.count) sections",
             "model     \(m.architecture.rawValue) (\(manifest.source.architecture)), \(m.layerCount) layers, hidden \(m.hiddenSize), "
                 + "intermediate \(m.intermediateSize), heads \(m.headCount)/\(m.kvHeadCount) x \(m.headDim), vocab \(m.vocabSize), "
                 + "context \(m.contextLength)",

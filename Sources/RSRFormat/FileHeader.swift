@@ -1,8 +1,8 @@
 /// The fixed 64 bytes at the start of a model file (docs/FORMAT.md). Integers are little-endian.
 ///
 ///     0  magic "RSRMODEL"        8 bytes
-///     8  format version           u32
-///    12  flags (0)                u32
+///     8  format version           u16 major, u16 minor
+///    12  feature flags            u32
 ///    16  file size                u64
 ///    24  section table offset     u64
 ///    32  section count            u32
@@ -14,7 +14,8 @@ struct FileHeader: Equatable {
     static let size = 64
     static let magic = Array("RSRMODEL".utf8)
 
-    var version: UInt32
+    var version: FormatVersion
+    var features: FormatFeatures
     var fileSize: UInt64
     var tableOffset: UInt64
     var sectionCount: UInt32
@@ -24,8 +25,8 @@ struct FileHeader: Equatable {
     func encoded() -> [UInt8] {
         var bytes = ByteWriter()
         bytes.append(Self.magic)
-        bytes.append(version)
-        bytes.append(UInt32(0))
+        bytes.append(version.raw)
+        bytes.append(features.rawValue)
         bytes.append(fileSize)
         bytes.append(tableOffset)
         bytes.append(sectionCount)
@@ -38,33 +39,37 @@ struct FileHeader: Equatable {
 
     enum DecodeError: Error {
         case badMagic
-        case unsupportedVersion(UInt32)
+        case unsupportedVersion(FormatVersion)
         case badChecksum
+        case unknownFeatures(FormatFeatures)
         case nonzeroReserved
     }
 
     /// Decodes and checks the header in the order that gives the most useful error: a file that is not a
-    /// model file, then one from a newer format (whose header may differ), then corruption.
-    init(decoding bytes: UnsafeRawBufferPointer, supportedVersion: UInt32) throws(DecodeError) {
+    /// model file, then one of another major version (whose header may differ), then corruption, then
+    /// features this reader does not know.
+    init(decoding bytes: UnsafeRawBufferPointer, supported: FormatVersion) throws(DecodeError) {
         var reader = ByteReader(bytes)
         guard bytes.count >= Self.size, Array(bytes[0..<8]) == Self.magic else { throw .badMagic }
         reader.skip(8)
-        version = reader.u32()
-        guard version == supportedVersion else { throw .unsupportedVersion(version) }
+        version = FormatVersion(raw: reader.u32())
+        guard version.major == supported.major else { throw .unsupportedVersion(version) }
         guard CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<60])) == bytes.loadUnaligned(fromByteOffset: 60, as: UInt32.self).littleEndian else {
             throw .badChecksum
         }
-        let flags = reader.u32()
+        features = FormatFeatures(rawValue: reader.u32())
         fileSize = reader.u64()
         tableOffset = reader.u64()
         sectionCount = reader.u32()
         tableCRC = reader.u32()
         manifestSection = reader.u32()
-        guard flags == 0, bytes[44..<60].allSatisfy({ $0 == 0 }) else { throw .nonzeroReserved }
+        guard bytes[44..<60].allSatisfy({ $0 == 0 }) else { throw .nonzeroReserved }
+        guard features.isSubset(of: .known) else { throw .unknownFeatures(features) }
     }
 
-    init(version: UInt32, fileSize: UInt64, tableOffset: UInt64, sectionCount: UInt32, tableCRC: UInt32, manifestSection: UInt32) {
+    init(version: FormatVersion, features: FormatFeatures, fileSize: UInt64, tableOffset: UInt64, sectionCount: UInt32, tableCRC: UInt32, manifestSection: UInt32) {
         self.version = version
+        self.features = features
         self.fileSize = fileSize
         self.tableOffset = tableOffset
         self.sectionCount = sectionCount

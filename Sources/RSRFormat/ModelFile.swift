@@ -9,7 +9,9 @@ public final class ModelFile: @unchecked Sendable {
     public static let smallSectionBytes: UInt64 = 1 << 20
 
     public let path: String
-    public let formatVersion: UInt32
+    public let formatVersion: FormatVersion
+    /// What the file needs of its reader (header flags).
+    public let features: FormatFeatures
     public let sections: [Section]
     public let manifest: Manifest
     private let mapped: MappedFile
@@ -22,6 +24,7 @@ public final class ModelFile: @unchecked Sendable {
         let bytes = mapped.bytes
         let header = try Self.readHeader(bytes, path: path)
         formatVersion = header.version
+        features = header.features
         sections = try Self.readTable(bytes, header: header, path: path)
 
         let manifestIndex = Int(header.manifestSection)
@@ -37,6 +40,10 @@ public final class ModelFile: @unchecked Sendable {
             manifest = try JSONDecoder().decode(Manifest.self, from: Data(manifestBytes))
         } catch {
             throw ModelFileError(path: path, part: manifestPart, "not a valid manifest: \((error as? DecodingError)?.fieldDescription ?? "\(error)")")
+        }
+        let used = FormatFeatures(of: manifest)
+        guard used.isSubset(of: features) else {
+            throw ModelFileError(path: path, part: manifestPart, "uses \(used.subtracting(features)), which the header does not declare: the file is corrupt")
         }
         var names = try ManifestCheck(manifest: manifest, sections: sections, path: path).sectionNames()
         names[manifestIndex] = "manifest"
@@ -111,15 +118,17 @@ public final class ModelFile: @unchecked Sendable {
     private static func readHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws -> FileHeader {
         let header: FileHeader
         do {
-            header = try FileHeader(decoding: bytes, supportedVersion: ModelFileWriter.formatVersion)
+            header = try FileHeader(decoding: bytes, supported: .current)
         } catch {
             let problem = switch error {
             case .badMagic where bytes.count >= 8 && Array(bytes[0..<8]) == FileHeader.magic:
                 "the file is \(bytes.count) bytes, shorter than its 64-byte header: truncated"
             case .badMagic: "does not start with \"RSRMODEL\": not an rsr model file"
-            case .unsupportedVersion(let v) where v > ModelFileWriter.formatVersion:
-                "format version \(v) is newer than this rsr reads (\(ModelFileWriter.formatVersion)); update rsr"
-            case .unsupportedVersion(let v): "format version \(v) is not one this rsr reads (\(ModelFileWriter.formatVersion))"
+            case .unsupportedVersion(let v) where v > .current:
+                "format version \(v) is newer than this rsr reads (\(FormatVersion.current.major).x); update rsr"
+            case .unsupportedVersion(let v): "format version \(v) is not one this rsr reads (\(FormatVersion.current.major).x)"
+            case .unknownFeatures(let f):
+                "the file uses features this rsr does not know (\(f.subtracting(.known))): written by a newer rsr; update rsr"
             case .badChecksum: "checksum mismatch: the file is corrupt"
             case .nonzeroReserved: "reserved fields are not zero: the file is corrupt or from an incompatible writer"
             }

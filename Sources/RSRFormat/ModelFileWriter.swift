@@ -5,8 +5,6 @@ import Foundation
 /// finally the header at offset 0. The file appears at its destination only when `finish` succeeds;
 /// an error, an interruption or dropping the writer leaves nothing there.
 public final class ModelFileWriter {
-    public static let formatVersion: UInt32 = 1
-
     private let file: TemporaryFile
     private let replacing: Bool
     private var sections: [Section] = []
@@ -77,7 +75,7 @@ public final class ModelFileWriter {
         let tableOffset = offset
         try file.sink.write(table.bytes)
         offset += UInt64(table.bytes.count)
-        let header = FileHeader(version: Self.formatVersion, fileSize: offset, tableOffset: tableOffset,
+        let header = FileHeader(version: .current, features: FormatFeatures(of: manifest), fileSize: offset, tableOffset: tableOffset,
                                 sectionCount: UInt32(sections.count), tableCRC: CRC32.checksum(table.bytes),
                                 manifestSection: UInt32(manifestSection))
         try file.sink.write(header.encoded(), at: 0)

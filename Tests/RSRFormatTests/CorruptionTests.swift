@@ -67,11 +67,37 @@ import Testing
     @Test func aFutureVersionAsksForANewerRsr() throws {
         let path = try damaged { bytes, _ in
             bytes[8] = 2
-            let crc = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<60])) }
-            withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[60 + i] = $0[i] } }
+            bytes[10] = 0
+            Self.resealHeader(&bytes)
         }
         let error = try openError(path)
-        #expect(error.part == "header" && error.problem.contains("format version 2 is newer"), "\(error)")
+        #expect(error.part == "header" && error.problem.contains("format version 2.0 is newer"), "\(error)")
+    }
+
+    /// A newer minor version of the same major opens: what it adds is for readers that know it.
+    @Test func aNewerMinorVersionOpens() throws {
+        let path = try damaged { bytes, _ in
+            bytes[10] = 7
+            Self.resealHeader(&bytes)
+        }
+        let file = try ModelFile(path: path)
+        #expect(file.formatVersion == FormatVersion(major: 1, minor: 7))
+    }
+
+    /// A feature flag this reader does not know: refused, naming it, instead of misread.
+    @Test func anUnknownFeatureAsksForANewerRsr() throws {
+        let path = try damaged { bytes, _ in
+            bytes[15] = 0x80
+            Self.resealHeader(&bytes)
+        }
+        let error = try openError(path)
+        #expect(error.part == "header" && error.problem.contains("features this rsr does not know (0x80000000)"), "\(error)")
+    }
+
+    /// The header CRC over bytes 0..<60, after a deliberate change.
+    static func resealHeader(_ bytes: inout [UInt8]) {
+        let crc = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<60])) }
+        withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[60 + i] = $0[i] } }
     }
 
     /// Header fields near the top of their range must be refused, not overflow the checks that use them.

@@ -63,6 +63,21 @@ import Testing
         #expect(throws: ModelError.self) { try model.forward([1, 2, 3], cache: model.makeCache(capacity: 3), logitsAt: 2..<4) }
     }
 
+    /// The header declares float projections, so that a reader without them refuses the file; a header
+    /// that hides them from a manifest that uses them is corrupt.
+    @Test func theHeaderDeclaresFloatProjections() throws {
+        let path = try ConvertedFixtures.shared.path(floatLlamaFixture, keepFloat: true)
+        #expect(try ModelFile(path: path).features == .floatProjections)
+        var bytes = try #require(Path.read(path))
+        bytes[12] = 0
+        let crc = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<60])) }
+        withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { bytes[60 + i] = $0[i] } }
+        let hidden = ConvertedFixtures.shared.scratch.file("hidden-features.rsr")
+        try AtomicFile.write(bytes, to: hidden)
+        let error = try #require(throws: ModelFileError.self) { try ModelFile(path: hidden) }
+        #expect(error.problem.contains("float-projections, which the header does not declare"), "\(error)")
+    }
+
     @Test func ternaryKernelsAreRefusedForFloatProjections() throws {
         let file = try ModelFile(path: try ConvertedFixtures.shared.path(floatLlamaFixture, keepFloat: true))
         #expect(throws: ModelError.self) { try Transformer(file: file, threads: 1, kernel: .packedI2) }

@@ -1,0 +1,52 @@
+/// The model file format's version. A reader takes any minor version of its major one: a newer minor only
+/// adds what older readers may ignore (manifest fields, section contents they do not use), and whatever a
+/// reader must understand to run the file is a feature flag instead.
+public struct FormatVersion: Comparable, Sendable, CustomStringConvertible {
+    public let major: UInt16
+    public let minor: UInt16
+
+    /// 1.0: ternary and binary layouts. 1.1: feature flags in the header.
+    public static let current = FormatVersion(major: 1, minor: 1)
+
+    public init(major: UInt16, minor: UInt16) {
+        self.major = major
+        self.minor = minor
+    }
+
+    /// As the header stores it: major in the low half, so that 1.0 is the u32 1 that files began with.
+    init(raw: UInt32) { self.init(major: UInt16(raw & 0xffff), minor: UInt16(raw >> 16)) }
+    var raw: UInt32 { UInt32(minor) << 16 | UInt32(major) }
+
+    public static func < (a: Self, b: Self) -> Bool { (a.major, a.minor) < (b.major, b.minor) }
+
+    public var description: String { "\(major).\(minor)" }
+}
+
+/// What a reader must understand to run a file, as header flags. A reader refuses a file with a flag it
+/// does not know, saying so, rather than misreading it.
+public struct FormatFeatures: OptionSet, Sendable, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// Projections stored as float tensors (a float model kept as stored) instead of linears.
+    public static let floatProjections = FormatFeatures(rawValue: 1 << 0)
+
+    /// Every flag this rsr reads.
+    public static let known: FormatFeatures = [.floatProjections]
+
+    static let names: [(FormatFeatures, String)] = [(.floatProjections, "float-projections")]
+
+    /// The features a manifest uses.
+    public init(of manifest: Manifest) {
+        self = []
+        if manifest.tensors.keys.contains(where: { name in LayerSchema.Projection.allCases.contains { name.hasSuffix("." + $0.rawValue) } }) {
+            insert(.floatProjections)
+        }
+    }
+
+    public var description: String {
+        let named = Self.names.filter { contains($0.0) }.map(\.1)
+        let unknown = subtracting(Self.known).rawValue
+        return (named + (unknown == 0 ? [] : [String(format: "0x%x", unknown)])).joined(separator: ", ")
+    }
+}
