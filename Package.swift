@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["FileIO"], swiftSettings: weightLoopFlags),
         .target(name: "ChatTemplate"),
         .target(name: "RSRModel", dependencies: ["RSRCore", "RSRFormat"], swiftSettings: weightLoopFlags),
-        .target(name: "RSRConvert", dependencies: ["RSRFormat", "RSRCore", "RSRBench", "SafeTensors", "FileIO"], swiftSettings: weightLoopFlags),
+        .target(name: "RSRConvert", dependencies: ["RSRFormat", "RSRCore", "SafeTensors", "FileIO"], swiftSettings: weightLoopFlags),
         .target(name: "RSREval", dependencies: ["RSRModel", "FileIO"]),
         .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels", "RSRFormat", "RSRModel"]),
         .target(

@@ -70,7 +70,7 @@ struct Convert: ParsableCommand {
         options.embeddings = embeddings
         if let threads { options.threads = threads }
         options.overwrite = force
-        options.tune = tune
+        options.tune = tune ? Self.benchTimer : nil
         options.quantizeFloat = quantize == .ternary
         let directory = try resolveSource(&options)
         let converter = try Converter(directory: directory, options: options)
@@ -83,6 +83,21 @@ struct Convert: ParsableCommand {
         bar.finish(always: false)
         for warning in summary.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         print(ConvertReport.render(summary, config: converter.config, output: output))
+    }
+
+    /// rsr bench's kernel harness as the converter's `--tune` timer: cold weights, 0.1 s per case.
+    static let benchTimer: KernelTimer = { request, progress in
+        var bench = KernelBenchmark(shapes: request.shapes, threads: [request.threads], batches: request.batches,
+                                    kernels: request.kernels.compactMap(KernelName.init(rawValue:)))
+        bench.k = request.k
+        bench.isa = request.isa
+        bench.minSeconds = 0.1
+        bench.measuresBandwidth = false
+        var times: KernelTimes = [:]
+        for row in try bench.run(progress: progress).rows {
+            times[row.shape, default: [:]][row.batch, default: [:]][row.kernel.rawValue] = row.medianSeconds * 1e6
+        }
+        return times
     }
 
     /// A directory as given, or the snapshot of a repo id after downloading it.

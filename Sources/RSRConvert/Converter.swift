@@ -1,6 +1,5 @@
 import FileIO
 import Foundation
-import RSRBench
 import RSRCore
 import RSRFormat
 import SafeTensors
@@ -13,8 +12,8 @@ public struct ConvertOptions: Sendable {
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Replace an existing output file.
     public var overwrite = false
-    /// Measure the kernels on this model's shapes instead of reading the tuned table.
-    public var tune = false
+    /// Measure the kernels on this model's shapes instead of reading the tuned table, with this timer.
+    public var tune: KernelTimer?
     /// Ternarise a float model that was not trained ternary (`--quantize ternary`).
     public var quantizeFloat = false
     /// The Hub repo and commit the directory came from, recorded in the file.
@@ -93,9 +92,10 @@ public final class Converter {
         let pool = try ThreadPool(threads: options.threads)
         let planner = KernelPlanner(policy: options.kernel, k: options.k, isa: pool.isa)
         let projections = LayerWeights.projections(config)
-        if options.tune && options.kernel == .auto {
+        if let timer = options.tune, options.kernel == .auto {
             log("measuring kernels on this model's shapes")
-            try planner.measure(Array(Set(projections.map { MatrixShape(rows: $0.rows, cols: $0.cols) })), threads: options.threads, progress: log)
+            try planner.measure(Array(Set(projections.map { MatrixShape(rows: $0.rows, cols: $0.cols) })), threads: options.threads,
+                                timer: timer, progress: log)
         }
         summary.kernelBasis = planner.basis
 

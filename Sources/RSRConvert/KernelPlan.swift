@@ -1,5 +1,4 @@
 import Foundation
-import RSRBench
 import RSRCore
 
 /// Which kernels a converted model's layers are prepared for.
@@ -21,6 +20,23 @@ struct LayoutPlan: Equatable {
     let prefill: LayoutKind?
 }
 
+/// What `--tune` asks to be timed: every kernel a plan can choose, on each shape, at each batch size.
+public struct KernelTimingRequest: Sendable {
+    public let shapes: [MatrixShape]
+    public let batches: [Int]
+    /// As `rsr bench kernels --kernels` names them.
+    public let kernels: [String]
+    public let k: KChoice
+    public let isa: ISA
+    public let threads: Int
+}
+
+/// Median µs per product by shape, batch and kernel name ("rsr-t", "packed-i2", "rsr").
+public typealias KernelTimes = [MatrixShape: [Int: [String: Double]]]
+
+/// Times kernels for `--tune` (the command line passes rsr bench's harness); `progress` gets lines to show.
+public typealias KernelTimer = @Sendable (KernelTimingRequest, _ progress: @escaping (String) -> Void) throws -> KernelTimes
+
 /// Chooses layouts per shape under a policy, from the tuned table or from measurements made now.
 final class KernelPlanner {
     /// A second layout must make prefill at least this much faster to be worth its bytes.
@@ -31,7 +47,7 @@ final class KernelPlanner {
     let k: KChoice
     let isa: ISA
     /// Times measured by `measure`: shape → batch → kernel name → µs.
-    private(set) var measured: [MatrixShape: [Int: [String: Double]]] = [:]
+    private(set) var measured: KernelTimes = [:]
     /// Why auto chose as it did, for the convert report.
     private(set) var basis = "the tuned table"
 
@@ -41,16 +57,11 @@ final class KernelPlanner {
         self.isa = isa
     }
 
-    /// Times the candidate kernels on each shape with cold weights (for `--tune`).
-    func measure(_ shapes: [MatrixShape], threads: Int, progress: @escaping (String) -> Void) throws {
-        var bench = KernelBenchmark(shapes: shapes, threads: [threads], batches: Self.batchSizes, kernels: [.rsrT, .packedI2, .rsr])
-        bench.k = k
-        bench.isa = isa
-        bench.minSeconds = 0.1
-        bench.measuresBandwidth = false
-        for row in try bench.run(progress: progress).rows {
-            measured[row.shape, default: [:]][row.batch, default: [:]][row.kernel.rawValue] = row.medianSeconds * 1e6
-        }
+    /// Times the candidate kernels on each shape (for `--tune`) with `timer`.
+    func measure(_ shapes: [MatrixShape], threads: Int, timer: KernelTimer, progress: @escaping (String) -> Void) throws {
+        let request = KernelTimingRequest(shapes: shapes, batches: Self.batchSizes, kernels: ["rsr-t", "packed-i2", "rsr"], k: k,
+                                          isa: isa, threads: threads)
+        measured = try timer(request, progress)
         basis = "measured now"
     }
 

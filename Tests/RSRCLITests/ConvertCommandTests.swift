@@ -47,6 +47,14 @@ import Testing
         #expect((object["text"] as? String)?.isEmpty == false)
     }
 
+    /// `--tune` times the kernels on the model's shapes with rsr bench's harness and plans from that.
+    @Test func tuneMeasuresTheKernelsOnTheModelsShapes() throws {
+        let result = try RSRProcess.run(["convert", Path.join(fixturesDirectory, "llama-bitlinear-packed"), "-o", dir.file("tuned.rsr"),
+                                         "--tune", "--threads", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("kernel choice: measured now") && result.stderr.contains("measuring kernels"), "\(result.stdout)")
+    }
+
     @Test func refusesToOverwriteAndNamesBadSources() throws {
         let output = dir.file("exists.rsr")
         try AtomicFile.write([1, 2, 3], to: output)

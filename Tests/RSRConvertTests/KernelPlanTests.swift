@@ -1,4 +1,3 @@
-import RSRBench
 @testable import RSRConvert
 import RSRCore
 import Testing
@@ -20,21 +19,26 @@ import Testing
         #expect(plan == LayoutPlan(decode: .packedI2, prefill: .rsr(k: 4)))
     }
 
-    /// With --tune, the plan is the ranking of what was just measured.
-    @Test func autoFollowsMeasuredTimes() throws {
-        let small = MatrixShape(rows: 256, cols: 512)
+    /// With --tune, the planner asks its timer for every candidate kernel at batch 1 and 64 and ranks what
+    /// comes back: the fastest single-vector kernel decodes, and another one prefills only when it is at
+    /// least `prefillGain` faster on batches.
+    @Test func autoRanksWhatItsTimerMeasured() throws {
+        let small = MatrixShape(rows: 256, cols: 512), other = MatrixShape(rows: 512, cols: 256)
+        let times: KernelTimes = [
+            small: [1: ["rsr-t": 9, "packed-i2": 7, "rsr": 30], 64: ["rsr-t": 500, "packed-i2": 400, "rsr": 200]],
+            other: [1: ["rsr-t": 5, "packed-i2": 7, "rsr": 30], 64: ["rsr-t": 210, "packed-i2": 400, "rsr": 200]],
+        ]
         let planner = KernelPlanner(policy: .auto, k: .fixed(4), isa: .best)
-        try planner.measure([small], threads: 1) { _ in }
-        let single = try #require(planner.measured[small]?[1]), batched = try #require(planner.measured[small]?[64])
-        #expect(Set(single.keys) == ["rsr", "rsr-t", "packed-i2"])
-        let plan = planner.plan(small, weights: .ternary)
-        let decode = single["rsr-t"]! < single["packed-i2"]! ? "rsr-t" : "packed-i2"
-        #expect(plan.decode.name == decode)
-        if let prefill = plan.prefill {
-            #expect(batched[decode]! / batched[prefill.name]! >= KernelPlanner.prefillGain)
-        } else {
-            let best = batched.values.min()!
-            #expect(batched[decode]! / best < KernelPlanner.prefillGain)
-        }
+        let asked = Locked<[KernelTimingRequest]>([])
+        try planner.measure([small, other], threads: 2, timer: { request, _ in
+            asked.set(asked.value + [request])
+            return times
+        }, progress: { _ in })
+        let request = try #require(asked.value.first)
+        #expect(request.shapes == [small, other] && request.batches == [1, 64] && request.threads == 2)
+        #expect(Set(request.kernels) == ["rsr-t", "packed-i2", "rsr"] && request.k == .fixed(4))
+        #expect(planner.basis == "measured now")
+        #expect(planner.plan(small, weights: .ternary) == LayoutPlan(decode: .packedI2, prefill: .rsr(k: 4)))
+        #expect(planner.plan(other, weights: .ternary) == LayoutPlan(decode: .rsrT, prefill: nil))  // 210 / 200 < 1.15
     }
 }
