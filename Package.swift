@@ -84,6 +84,7 @@ let fuzzTargets: [(String, [Target.Dependency])] = [
     ("FuzzTokenizerText", ["Tokenizers"]),
     ("FuzzChatTemplate", ["ChatTemplate"]),
     ("FuzzHubInfo", ["Hub"]),
+    ("FuzzEvalText", ["RSREval"]),
 ]
 package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/Support"))
 for (name, dependencies) in fuzzTargets {

@@ -20,15 +20,15 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
 [[ $# -gt 0 ]] && shift
-all=(FuzzSafeTensors FuzzModelFile FuzzModelConfig FuzzTokenizer FuzzTokenizerText FuzzChatTemplate FuzzHubInfo)
+all=(FuzzSafeTensors FuzzModelFile FuzzModelConfig FuzzTokenizer FuzzTokenizerText FuzzChatTemplate FuzzHubInfo FuzzEvalText)
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
 
 # Per target: the longest input (bytes) and the slowest one (seconds) before it counts as a hang.
 declare -A max_len=([FuzzSafeTensors]=8192 [FuzzModelFile]=16384 [FuzzModelConfig]=4096 [FuzzTokenizer]=16384
-                    [FuzzTokenizerText]=4096 [FuzzChatTemplate]=4096 [FuzzHubInfo]=4096)
+                    [FuzzTokenizerText]=4096 [FuzzChatTemplate]=4096 [FuzzHubInfo]=4096 [FuzzEvalText]=4096)
 declare -A timeout=([FuzzSafeTensors]=10 [FuzzModelFile]=10 [FuzzModelConfig]=10 [FuzzTokenizer]=10
-                    [FuzzTokenizerText]=10 [FuzzChatTemplate]=10 [FuzzHubInfo]=10)
+                    [FuzzTokenizerText]=10 [FuzzChatTemplate]=10 [FuzzHubInfo]=10 [FuzzEvalText]=10)
 
 scratch=.build-fuzz
 for target in "${targets[@]}"; do

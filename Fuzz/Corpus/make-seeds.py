@@ -155,3 +155,8 @@ write("FuzzHubInfo", "model-info", json.dumps({"_id": "x", "id": "owner/model", 
                                                             "sub/dir/tokenizer.model")]}))
 write("FuzzHubInfo", "unsafe-path", json.dumps({"sha": sha, "siblings": [{"rfilename": "../escape.json"}, {"rfilename": "a//b.json"}]}))
 write("FuzzHubInfo", "etag", '"' + "ab" * 32 + '"')
+
+for name, text in (("rows", '{"text": "In the beginning God created the heaven and the earth."}\n{"text": "And the earth was without form", "id": 2}\n'),
+                   ("blank-and-crlf", '\n{"text": "a\\n\\nb \\u00e9 \\ud83d\\ude42"}\r\n\n{"text": ""}\n'),
+                   ("not-an-object", '[1, 2]\n{"text": "x"}\n'), ("missing-field", '{"body": "x"}\n')):
+    write("FuzzEvalText", name, text)

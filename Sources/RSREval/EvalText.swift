@@ -14,7 +14,12 @@ public enum EvalText {
     }
 
     public static func readJSONLines(_ path: String, field: String) throws -> String {
-        let text = try decode(try bytes(path), path)
+        try jsonLines(try bytes(path), named: path, field: field)
+    }
+
+    /// The rows' `field` strings of JSON-lines `data`, joined by blank lines; errors name `path` and the line.
+    public static func jsonLines(_ data: Data, named path: String, field: String) throws -> String {
+        let text = try decode(data, path)
         var rows: [String] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             guard !line.allSatisfy(\.isWhitespace) else { continue }
