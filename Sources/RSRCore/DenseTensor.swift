@@ -38,6 +38,15 @@ public struct DenseTensor: @unchecked Sendable {
         self.owner = owner
     }
 
+    /// Bytes a rows x cols tensor of `type` takes (the kernel library's rule), or nil when the type cannot
+    /// hold that shape or it is past the kernels' limits.
+    public static func byteCount(_ type: DenseType, rows: Int, cols: Int) -> Int? {
+        guard rows > 0, cols > 0, rows <= Int(UInt32.max), cols <= Int(UInt32.max) else { return nil }
+        var bytes: UInt64 = 0
+        guard rsr_dense_size(type.raw, UInt32(rows), UInt32(cols), &bytes) == RSR_OK else { return nil }
+        return Int(bytes)
+    }
+
     /// Row `row` as f32 into `out` (cols floats).
     public func row(_ row: Int, into out: UnsafeMutablePointer<Float>) throws {
         guard row >= 0, row < rows else { throw KernelError(operation: "row \(row) of \(rows)", status: RSR_ERR_SHAPE) }

@@ -70,15 +70,12 @@ public enum TensorType: String, Codable, Sendable, CaseIterable {
             return (m.partialValue, acc.1 || m.overflow)
         }
         guard !overflow, count <= 1 << 40 else { return nil }
+        // matrices by the kernel library's own rule, so that the file and the kernels agree on every type
+        if shape.count == 2, let dense = DenseType(rawValue: rawValue) { return DenseTensor.byteCount(dense, rows: shape[0], cols: shape[1]) }
         switch self {
         case .f32: return count * 4
         case .f16, .bf16: return count * 2
-        case .q8Row:
-            guard shape.count == 2 else { return nil }
-            return Self.q8ScalesOffset(rows: shape[0], cols: shape[1]) + shape[0] * 4
-        case .q4_32:
-            guard shape.count == 2, shape[1] % 32 == 0 else { return nil }
-            return count / 32 * 18
+        case .q8Row, .q4_32: return nil // matrices only
         }
     }
 
