@@ -66,21 +66,22 @@ static void float_row_x4(const dense_matvec * m, const uint8_t * row, const floa
     for (int v = 0; v < 4; ++v) out[v] = reduce4(acc[v]);
 }
 
+// Vectors outermost: four of them stay in L1 while the tile of rows (at most 128 KiB, dense.c) streams from
+// L2 past them; rows outermost re-read every vector of the batch from L3 for each row, 4x slower at batch 130.
 void dense_float_batch_avx512(const dense_matvec * m, const float * x, float * y, uint32_t n, uint32_t r0, uint32_t r1) {
     const uint32_t cols = m->cols, size = m->type == RSR_DTYPE_F32 ? 4 : 2;
-    for (uint32_t r = r0; r < r1; ++r) {
-        const uint8_t * row = m->w + (uint64_t)r * cols * size;
-        uint32_t v = 0;
-        for (; v + 4 <= n; v += 4) {
+    uint32_t v = 0;
+    for (; v + 4 <= n; v += 4) {
+        for (uint32_t r = r0; r < r1; ++r) {
             float out[4];
-            float_row_x4(m, row, x + (uint64_t)v * cols, out);
+            float_row_x4(m, m->w + (uint64_t)r * cols * size, x + (uint64_t)v * cols, out);
             for (int i = 0; i < 4; ++i) y[(uint64_t)(v + i) * m->rows + r] = out[i];
         }
-        for (; v < n; ++v) {
-            dense_matvec one = *m;
-            one.x = x + (uint64_t)v * cols;
-            y[(uint64_t)v * m->rows + r] = float_row(&one, row);
-        }
+    }
+    for (; v < n; ++v) {
+        dense_matvec one = *m;
+        one.x = x + (uint64_t)v * cols;
+        for (uint32_t r = r0; r < r1; ++r) y[(uint64_t)v * m->rows + r] = float_row(&one, m->w + (uint64_t)r * cols * size);
     }
 }
 
