@@ -45,7 +45,7 @@ static inline float dense_bf16_to_f32(uint16_t b) {
 }
 
 // Float types, several input vectors at once: y[v][rows] for rows [r0, r1) of every vector v < n of
-// x[n][cols], each sum exactly as the single-vector kernel adds it.
+// x[n][cols] (its sums may run in another order than the single-vector kernel's: a few ulps apart).
 typedef void (*dense_float_batch_fn)(const dense_matvec * m, const float * x, float * y, uint32_t n, uint32_t r0, uint32_t r1);
 
 void dense_rows_generic(const dense_matvec * m, uint32_t r0, uint32_t r1);

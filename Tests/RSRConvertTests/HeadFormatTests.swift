@@ -99,14 +99,17 @@ import Testing
     }
 
     /// A batch of inputs through one product (every position's logits, a float model's projections) gives
-    /// each vector exactly what the single-vector product gives it, in every format and instruction set,
-    /// for batches that split the rows into cache tiles and for one vector.
+    /// each vector what the single-vector product gives it, in every format and instruction set, for
+    /// batches that split the rows into cache tiles and for one vector: exactly for the integer formats,
+    /// whose products are integers; the float ones sum blocks of rows and vectors in another order, so
+    /// within 1e-6 of the sum of magnitudes (measured: at most 9e-8).
     @Test(arguments: [EmbeddingFormat.stored, .f16, .int8, .q4])
     func batchedProductIsTheSingleVectorProductOfEachInput(format: EmbeddingFormat) throws {
         let (entry, bytes, _, file) = try head("llama-bitlinear-packed", format)
         defer { withExtendedLifetime(file) {} }
         let (rows, cols) = (entry.shape[0], entry.shape[1])
         let tensor = try DenseTensor(try #require(DenseType(rawValue: entry.type.rawValue)), rows: rows, cols: cols, bytes: bytes, owner: file)
+        let integer = entry.type == .q8Row || entry.type == .q4_32
         var rng = SplitMix64(seed: 11)
         for batch in [1, 5, 33] {
             let x = (0..<batch * cols).map { _ in Float.random(in: -2...2, using: &rng) }
@@ -120,7 +123,14 @@ import Testing
                     try Array(x[b * cols..<(b + 1) * cols]).withUnsafeBufferPointer {
                         try tensor.multiply($0.baseAddress!, into: &single, workspace: Workspace(), pool: pool)
                     }
-                    #expect(Array(batched[b * rows..<(b + 1) * rows]) == single, "\(format) \(isa) batch \(batch) vector \(b)")
+                    let vector = Array(x[b * cols..<(b + 1) * cols])
+                    for r in 0..<rows where batched[b * rows + r] != single[r] {
+                        var row = [Float](repeating: 0, count: cols)
+                        try tensor.row(r, into: &row)
+                        let magnitude = zip(row, vector).reduce(Float(0)) { $0 + abs($1.0 * $1.1) }
+                        #expect(!integer && abs(batched[b * rows + r] - single[r]) <= 1e-6 * magnitude,
+                                "\(format) \(isa) batch \(batch) vector \(b) row \(r): \(batched[b * rows + r]) vs \(single[r])")
+                    }
                 }
             }
         }

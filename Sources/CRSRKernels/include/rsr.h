@@ -216,7 +216,8 @@ rsr_status rsr_dense_matvec(rsr_dtype type, const void * w, uint64_t bytes, uint
 // Scratch bytes rsr_dense_matmul needs for `batch` vectors (0 for the float types).
 rsr_status rsr_dense_batch_work_size(rsr_dtype type, uint32_t cols, uint32_t batch, uint64_t * bytes);
 // y[batch][rows] = W x[b] for each of `batch` f32 vectors x[batch][cols] (projections of float models, the
-// head at every position), each row of y as rsr_dense_matvec computes it.
+// head at every position). The integer types give each vector what rsr_dense_matvec gives it; the float
+// types may sum in another order, within a few ulps of it.
 rsr_status rsr_dense_matmul(rsr_dtype type, const void * w, uint64_t bytes, uint32_t rows, uint32_t cols,
                             const float * x, uint32_t batch, float * y, void * work, uint64_t work_bytes, rsr_pool * pool);
 
