@@ -26,7 +26,6 @@ public enum Comparison {
     /// Runs `model` and `reference` on every window of `windows` over `tokens`.
     public static func evaluate(_ model: any LanguageModel, reference: any LanguageModel, tokens: [Int], windows: SlidingWindows,
                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> ComparisonResult {
-        precondition(tokens.count == windows.tokens)
         let vocabulary = model.config.vocabSize
         guard reference.config.vocabSize == vocabulary else {
             throw EvalError("the reference has a vocabulary of \(reference.config.vocabSize) tokens and the model \(vocabulary); they must be the same")
@@ -36,26 +35,16 @@ public enum Comparison {
         divergences.reserveCapacity(windows.scoredTokens)
         var agreed = 0, nll = 0.0, referenceNLL = 0.0
         var p: [Double] = [], q: [Double] = []
-        for (index, window) in windows.windows.enumerated() {
-            let pass = WindowPass(window: window, rowsPerCall: WindowPass.rowsPerCall(vocabulary: vocabulary))
-            try pass.begin(reference)
-            try pass.begin(model)
-            for call in pass.calls {
-                let expected = try pass.run(reference, tokens, call), actual = try pass.run(model, tokens, call)
-                for position in call.logits {
-                    let target = tokens[window.begin + position + 1]
-                    let row = position - call.run.lowerBound
-                    LogSoftmax.apply(expected[position: row], into: &p)
-                    LogSoftmax.apply(actual[position: row], into: &q)
-                    var kl = 0.0
-                    for i in 0..<vocabulary where p[i] > -745 { kl += exp(p[i]) * (p[i] - q[i]) }
-                    divergences.append(max(kl, 0))
-                    referenceNLL -= p[target]
-                    nll -= q[target]
-                    if LogSoftmax.argmax(expected[position: row]) == LogSoftmax.argmax(actual[position: row]) { agreed += 1 }
-                }
-            }
-            progress(index + 1, windows.windows.count)
+        try WindowPass.forEachScoredToken([reference, model], tokens: tokens, windows: windows, progress: progress) { target, rows in
+            let (expected, actual) = (rows[0], rows[1])
+            LogSoftmax.apply(expected, into: &p)
+            LogSoftmax.apply(actual, into: &q)
+            var kl = 0.0
+            for i in 0..<vocabulary where p[i] > -745 { kl += exp(p[i]) * (p[i] - q[i]) }
+            divergences.append(max(kl, 0))
+            referenceNLL -= p[target]
+            nll -= q[target]
+            if LogSoftmax.argmax(expected) == LogSoftmax.argmax(actual) { agreed += 1 }
         }
         let n = Double(divergences.count)
         let sorted = divergences.sorted()

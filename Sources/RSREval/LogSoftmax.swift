@@ -4,19 +4,21 @@ enum LogSoftmax {
     /// log p[i] = x[i] - logsumexp(x), into `out` (resized to the row's length).
     static func apply(_ logits: ArraySlice<Float>, into out: inout [Double]) {
         out.removeAll(keepingCapacity: true)
-        let peak = Double(logits.max() ?? 0)
-        var sum = 0.0
-        for x in logits { sum += exp(Double(x) - peak) }
-        let norm = peak + log(sum)
+        let norm = logSumExp(logits)
         for x in logits { out.append(Double(x) - norm) }
     }
 
     /// -log p[target] of one row.
     static func nll(_ logits: ArraySlice<Float>, target: Int) -> Double {
+        logSumExp(logits) - Double(logits[logits.startIndex + target])
+    }
+
+    /// log Σ exp(x), shifted by the largest x so that no term overflows.
+    private static func logSumExp(_ logits: ArraySlice<Float>) -> Double {
         let peak = Double(logits.max() ?? 0)
         var sum = 0.0
         for x in logits { sum += exp(Double(x) - peak) }
-        return peak + log(sum) - Double(logits[logits.startIndex + target])
+        return peak + log(sum)
     }
 
     /// Index of the largest logit (the first of equals, as torch.argmax).

@@ -26,21 +26,11 @@ public enum Perplexity {
     /// `progress` gets (windows done, windows in all).
     public static func evaluate(_ model: any LanguageModel, tokens: [Int], windows: SlidingWindows,
                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> PerplexityResult {
-        precondition(tokens.count == windows.tokens)
         let start = Date()
         var nllSum = 0.0, scored = 0
-        for (index, window) in windows.windows.enumerated() {
-            let pass = WindowPass(window: window, rowsPerCall: WindowPass.rowsPerCall(vocabulary: model.config.vocabSize))
-            try pass.begin(model)
-            for call in pass.calls {
-                let logits = try pass.run(model, tokens, call)
-                for position in call.logits {
-                    let target = tokens[window.begin + position + 1]
-                    nllSum += LogSoftmax.nll(logits[position: position - call.run.lowerBound], target: target)
-                    scored += 1
-                }
-            }
-            progress(index + 1, windows.windows.count)
+        try WindowPass.forEachScoredToken([model], tokens: tokens, windows: windows, progress: progress) { target, rows in
+            nllSum += LogSoftmax.nll(rows[0], target: target)
+            scored += 1
         }
         let seconds = Date().timeIntervalSince(start)
         let mean = nllSum / Double(scored)
