@@ -77,16 +77,19 @@ static bool integer_type(rsr_dtype type) { return type == RSR_DTYPE_Q8_ROW || ty
 
 // ---- head product ----------------------------------------------------------------------------------------
 
-
-// Per input vector of the integer types: its int8 quantization, 8 x the sum of each 32-block of it, and
-// its scale and sum.
+// Per input vector of the integer types, one record in the work buffer: its int8 quantization, 8 x the sum
+// of each 32-block of it, then its scale and sum.
 typedef struct dense_quantized_input {
     float xs;
     int32_t xq_sum;
 } dense_quantized_input;
 
-static uint64_t quantized_input_bytes(uint32_t cols) {
-    return rsr_align_up(cols) + rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4) + rsr_align_up(sizeof(dense_quantized_input));
+static uint64_t record_sums_offset(uint32_t cols) { return rsr_align_up(cols); }
+static uint64_t record_input_offset(uint32_t cols) { return record_sums_offset(cols) + rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4); }
+static uint64_t quantized_input_bytes(uint32_t cols) { return record_input_offset(cols) + rsr_align_up(sizeof(dense_quantized_input)); }
+
+static uint8_t * record_at(uint8_t * records, uint32_t cols, uint32_t vector) {
+    return records + (uint64_t)vector * quantized_input_bytes(cols);
 }
 
 rsr_status rsr_dense_batch_work_size(rsr_dtype type, uint32_t cols, uint32_t batch, uint64_t * bytes) {
@@ -170,11 +173,10 @@ static void matmul_task(void * raw, uint32_t task, int thread) {
         m.x = c->x + (uint64_t)b * cols;
         m.y = c->y + (uint64_t)b * rows;
         if (c->quantized) {
-            const uint8_t * record = c->quantized + (uint64_t)b * quantized_input_bytes(cols);
-            const dense_quantized_input * input = (const dense_quantized_input *)(record + rsr_align_up(cols) +
-                                                                                  rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4));
+            const uint8_t * record = record_at(c->quantized, cols, b);
+            const dense_quantized_input * input = (const dense_quantized_input *)(record + record_input_offset(cols));
             m.xq = (const int8_t *)record;
-            m.block_sums = (const float *)(record + rsr_align_up(cols));
+            m.block_sums = (const float *)(record + record_sums_offset(cols));
             m.xs = input->xs;
             m.xq_sum = input->xq_sum;
         }
@@ -185,11 +187,10 @@ static void matmul_task(void * raw, uint32_t task, int thread) {
 // Symmetric int8 of each whole vector, as every projection's input (the head's are normalised rows).
 static rsr_status quantize_inputs(const float * x, uint32_t batch, uint32_t cols, uint8_t * records) {
     for (uint32_t v = 0; v < batch; ++v) {
-        uint8_t * record = records + (uint64_t)v * quantized_input_bytes(cols);
+        uint8_t * record = record_at(records, cols, v);
         int8_t * xq = (int8_t *)record;
-        float * sums = (float *)(record + rsr_align_up(cols));
-        dense_quantized_input * input = (dense_quantized_input *)(record + rsr_align_up(cols) +
-                                                                  rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4));
+        float * sums = (float *)(record + record_sums_offset(cols));
+        dense_quantized_input * input = (dense_quantized_input *)(record + record_input_offset(cols));
         const rsr_status s = rsr_quantize_i8(x + (uint64_t)v * cols, 1, cols, xq, &input->xs);
         if (s != RSR_OK) return s;
         input->xq_sum = 0;

@@ -18,11 +18,14 @@ static inline __m256 load8(rsr_dtype type, const uint8_t * row, uint32_t c, __mm
     }
 }
 
-static inline float reduce4(const __m256 acc[4]) {
-    const __m256 sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+static inline float reduce1(__m256 sum) {
     const __m128 half = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
     const __m128 quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
     return _mm_cvtss_f32(_mm_add_ss(quarter, _mm_movehdup_ps(quarter)));
+}
+
+static inline float reduce4(const __m256 acc[4]) {
+    return reduce1(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
 }
 
 // A float row streams from DRAM once per token (the output head is the biggest tensor a token reads).
@@ -82,21 +85,15 @@ static void float_rows4_x4(const dense_matvec * m, const uint8_t * rows, uint64_
             for (int v = 0; v < 4; ++v) acc[r][v] = _mm256_fmadd_ps(w, xv[v], acc[r][v]);
         }
     }
-    for (int r = 0; r < 4; ++r) {
-        for (int v = 0; v < 4; ++v) {
-            const __m128 half = _mm_add_ps(_mm256_castps256_ps128(acc[r][v]), _mm256_extractf128_ps(acc[r][v], 1));
-            const __m128 quarter = _mm_add_ps(half, _mm_movehl_ps(half, half));
-            out[r][v] = _mm_cvtss_f32(_mm_add_ss(quarter, _mm_movehdup_ps(quarter)));
-        }
-    }
+    for (int r = 0; r < 4; ++r) for (int v = 0; v < 4; ++v) out[r][v] = reduce1(acc[r][v]);
 }
 
 // Vectors outermost: four of them stay in L1 while the tile of rows (at most 128 KiB, dense.c) streams from
 // L2 past them; rows outermost re-read every vector of the batch from L3 for each row, 4x slower at batch 130.
 void dense_float_batch_avx512(const dense_matvec * m, const float * x, float * y, uint32_t n, uint32_t r0, uint32_t r1) {
-    const uint32_t cols = m->cols, size = m->type == RSR_DTYPE_F32 ? 4 : 2;
+    const uint32_t cols = m->cols;
+    const uint64_t row_bytes = (uint64_t)cols * (m->type == RSR_DTYPE_F32 ? 4 : 2);
     uint32_t v = 0;
-    const uint64_t row_bytes = (uint64_t)cols * size;
     for (; v + 4 <= n; v += 4) {
         uint32_t r = r0;
         for (; r + 4 <= r1; r += 4) {
@@ -106,14 +103,14 @@ void dense_float_batch_avx512(const dense_matvec * m, const float * x, float * y
         }
         for (; r < r1; ++r) {
             float out[4];
-            float_row_x4(m, m->w + (uint64_t)r * cols * size, x + (uint64_t)v * cols, out);
+            float_row_x4(m, m->w + r * row_bytes, x + (uint64_t)v * cols, out);
             for (int i = 0; i < 4; ++i) y[(uint64_t)(v + i) * m->rows + r] = out[i];
         }
     }
     for (; v < n; ++v) {
         dense_matvec one = *m;
         one.x = x + (uint64_t)v * cols;
-        for (uint32_t r = r0; r < r1; ++r) y[(uint64_t)v * m->rows + r] = float_row(&one, m->w + (uint64_t)r * cols * size);
+        for (uint32_t r = r0; r < r1; ++r) y[(uint64_t)v * m->rows + r] = float_row(&one, m->w + r * row_bytes);
     }
 }
 
