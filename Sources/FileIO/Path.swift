@@ -81,7 +81,6 @@ public enum Path {
         return ferror(file) == 0 ? out : nil
     }
 
-    /// Makes `link` a symbolic link to `target`, replacing whatever was at `link`.
     /// Makes `link` a symbolic link to `target`, replacing whatever is there in one step: the link is made
     /// under a temporary name and renamed into place, so two processes linking the same file at once (two
     /// downloads of one snapshot) both succeed.

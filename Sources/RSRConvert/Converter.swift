@@ -29,7 +29,8 @@ public struct ConvertSummary: Sendable {
     public var ternaryWeights = 0
     /// Projection weights kept in float (a float model converted without --quantize).
     public var floatWeights = 0
-    /// Bytes of all layouts, and of the decode layouts alone (what a token reads).
+    /// Bytes of all layouts (a float model: of its projection tensors), and of the decode layouts alone (what
+    /// a token reads).
     public var layoutBytes = 0
     public var decodeLayoutBytes = 0
     public var fileBytes: Int64 = 0
@@ -241,10 +242,12 @@ public final class Converter {
         let name = LayerWeights.file(layer, projection.name)
         let tensor = try matrixTensor(LayerWeights.hf(layer, projection.path + ".weight"), rows: projection.rows, cols: projection.cols,
                                   head: false)
-        manifest.tensors[name] = try TensorEncoding.write(tensor, as: EmbeddingFormat.stored.type(storing: tensor.info.dtype), to: writer)
+        let entry = try TensorEncoding.write(tensor, as: EmbeddingFormat.stored.type(storing: tensor.info.dtype), to: writer)
+        manifest.tensors[name] = entry
         summary.floatWeights += projection.rows * projection.cols
-        summary.layoutBytes += manifest.tensors[name]!.type.byteCount(shape: [projection.rows, projection.cols]) ?? 0
-        summary.decodeLayoutBytes = summary.layoutBytes
+        let bytes = entry.type.byteCount(shape: entry.shape) ?? 0
+        summary.layoutBytes += bytes
+        summary.decodeLayoutBytes += bytes // every token reads them
         if projection.kind.hasBias(config) {
             manifest.tensors[name + ".bias"] = try writeVector(LayerWeights.hf(layer, projection.path + ".bias"), length: projection.rows, writer)
         }
