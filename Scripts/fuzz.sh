@@ -24,11 +24,10 @@ all=(FuzzSafeTensors FuzzModelFile FuzzModelConfig FuzzTokenizer FuzzTokenizerTe
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
 
-# Per target: the longest input (bytes) and the slowest one (seconds) before it counts as a hang.
+# Per target, the longest input (bytes); for all, the slowest one (seconds) before it counts as a hang.
 declare -A max_len=([FuzzSafeTensors]=8192 [FuzzModelFile]=16384 [FuzzModelConfig]=4096 [FuzzTokenizer]=16384
                     [FuzzTokenizerText]=4096 [FuzzChatTemplate]=4096 [FuzzHubInfo]=4096 [FuzzEvalText]=4096)
-declare -A timeout=([FuzzSafeTensors]=10 [FuzzModelFile]=10 [FuzzModelConfig]=10 [FuzzTokenizer]=10
-                    [FuzzTokenizerText]=10 [FuzzChatTemplate]=10 [FuzzHubInfo]=10 [FuzzEvalText]=10)
+timeout=10
 
 scratch=.build-fuzz
 for target in "${targets[@]}"; do
@@ -74,7 +73,7 @@ for target in "${targets[@]}"; do
     # -fork runs the inputs in child processes and goes on after a finding, so one run reports them all.
     # shellcheck disable=SC2086
     "$scratch/debug/$target" "$corpus" "$seeds" \
-        -max_total_time="$seconds" -max_len="${max_len[$target]}" -timeout="${timeout[$target]}" -rss_limit_mb=2048 \
+        -max_total_time="$seconds" -max_len="${max_len[$target]}" -timeout="$timeout" -rss_limit_mb=2048 \
         -malloc_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$findings/" \
         -fork="${FUZZ_JOBS:-1}" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 ${FUZZ_ARGS:-} >"$log" 2>&1
     after=$(find "$findings" -type f | wc -l)

@@ -17,6 +17,19 @@ struct ListArgument<Element: ExpressibleByArgument>: ExpressibleByArgument, Cust
     }
 }
 
+/// `--threads N` of the commands that run or convert a model: 1 to 256, all cores when not given.
+struct ThreadsOption: ParsableArguments {
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads \(threads) is out of range; use 1 to 256.") }
+    }
+
+    /// The threads to run on.
+    var count: Int { threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 256) }
+}
+
 extension MatrixShape: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
 }

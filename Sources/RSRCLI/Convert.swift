@@ -36,8 +36,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Output head (and tied embeddings) format: stored, f16, int8 or q4.")
     var embeddings: EmbeddingFormat = .stored
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadsOption
 
     @Flag(help: "Replace the output file if it exists.")
     var force = false
@@ -57,7 +56,6 @@ struct Convert: ParsableCommand {
     enum QuantizeMode: String, ExpressibleByArgument, CaseIterable { case ternary }
 
     func validate() throws {
-        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads \(threads) is out of range; use 1 to 256.") }
         if case .fixed(let value) = k, !LayoutKind.rsrKRange(.ternary).contains(value) {
             throw ValidationError("--k \(value) is out of range for ternary weights; use auto or \(LayoutKind.rsrKRange(.ternary)).")
         }
@@ -68,7 +66,7 @@ struct Convert: ParsableCommand {
         options.kernel = kernel
         options.k = k
         options.embeddings = embeddings
-        if let threads { options.threads = threads }
+        if let threads = threads.threads { options.threads = threads }
         options.overwrite = force
         options.tune = tune ? Self.benchTimer : nil
         options.quantizeFloat = quantize == .ternary

@@ -22,8 +22,7 @@ struct EvalArguments: ParsableArguments {
     @Option(help: "Tokens between window starts (default: half the context).")
     var stride: Int?
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadsOption
 
     @Option(help: "Where to run: auto (CUDA when it loads and a device exists, else the CPU), cpu or cuda.")
     var backend: Backend = .cpu
@@ -38,10 +37,7 @@ struct EvalArguments: ParsableArguments {
         if (text == nil) == (jsonl == nil) { throw ValidationError("Give the text to evaluate with exactly one of --text or --jsonl.") }
         if let context, context < 2 { throw ValidationError("--context \(context) is too small; a window needs at least 2 tokens.") }
         if let stride, stride < 1 { throw ValidationError("--stride must be at least 1, not \(stride).") }
-        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads \(threads) is out of range; use 1 to 256.") }
     }
-
-    var threadCount: Int { threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 256) }
 
     func readText() throws -> String {
         if let jsonl { return try EvalText.readJSONLines(jsonl, field: field) }

@@ -34,7 +34,7 @@ struct EvalCompare: ParsableCommand {
         }
         let limit = min(file.manifest.model.contextLength, referenceFile.manifest.model.contextLength)
         let windows = try options.windows(tokens: tokens.count, limit: limit, model: model)
-        let threads = options.threadCount
+        let threads = options.threads.count
         let (loaded, backend) = try options.backend.load(file, threads: threads, capacity: windows.context, quiet: options.json)
         let (loadedReference, _) = try options.backend.load(referenceFile, threads: threads, capacity: windows.context, quiet: options.json)
         let bar = options.progressBar("Comparing")

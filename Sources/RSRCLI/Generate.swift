@@ -35,8 +35,7 @@ struct Generate: ParsableCommand {
     @Option(help: "System message for --chat.")
     var system: String?
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadsOption
 
     @Option(help: "Where to run: auto (CUDA when it loads and a device exists, else the CPU), cpu or cuda.")
     var backend: Backend = .auto
@@ -53,7 +52,6 @@ struct Generate: ParsableCommand {
     func validate() throws {
         try sampling.validate()
         if n < 0 { throw ValidationError("-n must be 0 or more.") }
-        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads \(threads) is out of range; use 1 to 256.") }
         if system != nil && !chat { throw ValidationError("--system needs --chat.") }
         if prompt.isEmpty { throw ValidationError("The prompt is empty; give some text with -p.") }
     }
@@ -67,7 +65,7 @@ struct Generate: ParsableCommand {
         let promptIDs = try chat ? session.chatPrompt(user: prompt, system: system) : session.tokenizer.encode(prompt)
         // the window is checked before a backend loads the weights
         let capacity = try Generator.capacity(prompt: promptIDs.count, maxTokens: n, context: file.manifest.model.contextLength)
-        let (model, backendDescription) = try backend.load(file, threads: threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 256),
+        let (model, backendDescription) = try backend.load(file, threads: threads.count,
                                                            capacity: capacity, quiet: json)
         var generator = Generator(model: model, options: sampling.options)
         generator.stopTokens = ignoreEos ? [] : session.stopTokens
