@@ -45,10 +45,10 @@ rsr_status rsr_dense_row(rsr_dtype type, const void * w, uint64_t bytes, uint32_
     switch (type) {
     case RSR_DTYPE_F32: memcpy(out, base + at * 4, (size_t)cols * 4); break;
     case RSR_DTYPE_F16:
-        for (uint32_t c = 0; c < cols; ++c) { uint16_t h; memcpy(&h, base + (at + c) * 2, 2); out[c] = dense_f16_to_f32(h); }
+        for (uint32_t c = 0; c < cols; ++c) { uint16_t h; memcpy(&h, base + (at + c) * 2, 2); out[c] = rsr_f16_to_f32(h); }
         break;
     case RSR_DTYPE_BF16:
-        for (uint32_t c = 0; c < cols; ++c) { uint16_t b; memcpy(&b, base + (at + c) * 2, 2); out[c] = dense_bf16_to_f32(b); }
+        for (uint32_t c = 0; c < cols; ++c) { uint16_t b; memcpy(&b, base + (at + c) * 2, 2); out[c] = rsr_bf16_to_f32(b); }
         break;
     case RSR_DTYPE_Q8_ROW: {
         float scale;
@@ -61,7 +61,7 @@ rsr_status rsr_dense_row(rsr_dtype type, const void * w, uint64_t bytes, uint32_
             const uint8_t * block = base + (at / Q4_BLOCK + b) * Q4_BLOCK_BYTES;
             uint16_t dh;
             memcpy(&dh, block, 2);
-            const float d = dense_f16_to_f32(dh);
+            const float d = rsr_f16_to_f32(dh);
             for (uint32_t j = 0; j < 16; ++j) {
                 out[b * Q4_BLOCK + j] = (float)((block[2 + j] & 15) - 8) * d;
                 out[b * Q4_BLOCK + j + 16] = (float)((block[2 + j] >> 4) - 8) * d;
@@ -117,8 +117,8 @@ void dense_rows_generic(const dense_matvec * m, uint32_t r0, uint32_t r1) {
         }
         case RSR_DTYPE_F16: case RSR_DTYPE_BF16: {
             const uint16_t * w = (const uint16_t *)m->w + at;
-            if (m->type == RSR_DTYPE_F16) for (uint32_t c = 0; c < cols; ++c) acc += dense_f16_to_f32(w[c]) * m->x[c];
-            else for (uint32_t c = 0; c < cols; ++c) acc += dense_bf16_to_f32(w[c]) * m->x[c];
+            if (m->type == RSR_DTYPE_F16) for (uint32_t c = 0; c < cols; ++c) acc += rsr_f16_to_f32(w[c]) * m->x[c];
+            else for (uint32_t c = 0; c < cols; ++c) acc += rsr_bf16_to_f32(w[c]) * m->x[c];
             break;
         }
         case RSR_DTYPE_Q8_ROW: {
@@ -138,7 +138,7 @@ void dense_rows_generic(const dense_matvec * m, uint32_t r0, uint32_t r1) {
                 memcpy(&dh, block, 2);
                 int32_t dot = 0;
                 for (uint32_t j = 0; j < 16; ++j) dot += (block[2 + j] & 15) * x[j] + (block[2 + j] >> 4) * x[j + 16];
-                acc += dense_f16_to_f32(dh) * ((float)dot - m->block_sums[b]);
+                acc += rsr_f16_to_f32(dh) * ((float)dot - m->block_sums[b]);
             }
             acc /= m->xs;
             break;

@@ -25,25 +25,6 @@ typedef void (*dense_rows_fn)(const dense_matvec * m, uint32_t r0, uint32_t r1);
 static inline uint64_t dense_q8_scales_offset(uint32_t rows, uint32_t cols) { return rsr_align_up((uint64_t)rows * cols); }
 enum { Q4_BLOCK = 32, Q4_BLOCK_BYTES = 18 };
 
-static inline float dense_f16_to_f32(uint16_t h) {
-    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-    union { uint32_t u; float f; } v;
-    if (exponent == 0x1f) {
-        v.u = sign | 0x7f800000u | (mantissa << 13);
-    } else if (exponent == 0) {
-        v.f = (float)mantissa * 0x1p-24f;
-        v.u |= sign;
-    } else {
-        v.u = sign | ((exponent + 112) << 23) | (mantissa << 13);
-    }
-    return v.f;
-}
-
-static inline float dense_bf16_to_f32(uint16_t b) {
-    union { uint32_t u; float f; } v = { .u = (uint32_t)b << 16 };
-    return v.f;
-}
-
 // Float types, several input vectors at once: y[v][rows] for rows [r0, r1) of every vector v < n of
 // x[n][cols] (its sums may run in another order than the single-vector kernel's: a few ulps apart).
 typedef void (*dense_float_batch_fn)(const dense_matvec * m, const float * x, float * y, uint32_t n, uint32_t r0, uint32_t r1);

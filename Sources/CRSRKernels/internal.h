@@ -42,6 +42,26 @@ static inline uint32_t rsr_ipow(uint32_t base, uint32_t e) {
     return r;
 }
 
+// IEEE half and bfloat16 to float (scales and float tensors stored in 16 bits).
+static inline float rsr_f16_to_f32(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+    union { uint32_t u; float f; } v;
+    if (exponent == 0x1f) {
+        v.u = sign | 0x7f800000u | (mantissa << 13);
+    } else if (exponent == 0) {
+        v.f = (float)mantissa * 0x1p-24f;
+        v.u |= sign;
+    } else {
+        v.u = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    }
+    return v.f;
+}
+
+static inline float rsr_bf16_to_f32(uint16_t b) {
+    union { uint32_t u; float f; } v = { .u = (uint32_t)b << 16 };
+    return v.f;
+}
+
 // Zero is a shape error; past RSR_MAX_DIM the int32 results (up to cols * 128) and sizes could overflow.
 static inline rsr_status rsr_check_dims(uint32_t rows, uint32_t cols) {
     if (rows < 1 || cols < 1) return RSR_ERR_SHAPE;

@@ -221,6 +221,51 @@ rsr_status rsr_dense_batch_work_size(rsr_dtype type, uint32_t cols, uint32_t bat
 rsr_status rsr_dense_matmul(rsr_dtype type, const void * w, uint64_t bytes, uint32_t rows, uint32_t cols,
                             const float * x, uint32_t batch, float * y, void * work, uint64_t work_bytes, rsr_pool * pool);
 
+// ---- Integer weights as bit-planes ----------------------------------------------------------------------
+//
+// W[r][c] = d[r][g] * (u[r][c] - z[r][g]) for n-bit codes u in 0 .. 2^n - 1 (n = 1..8), scale groups g of
+// `group` consecutive stored columns, scales d and zero points z (stored per group, or 2^(n-1) for every
+// group: signed codes). Each code is n planes of +-1 (bipolar-INT), and a product looks every plane of a row
+// up in one table of partial input sums per 8 columns, shared by all planes and rows.
+//
+// A permuted layout stores input column perm[j] as column j, so that a group may gather any columns
+// (GPTQ's act order); u, scales and zero points are given in stored column order.
+
+#define RSR_PLANES_ZERO_POINTS 1u // a zero point per row and group (otherwise 2^(bits-1))
+#define RSR_PLANES_PERMUTED    2u // columns stored in the order of a permutation
+
+typedef struct rsr_planes_params {
+    uint32_t  rows, cols;
+    uint32_t  bits;       // 1..8
+    uint32_t  group;      // columns per scale group: a multiple of 8, or >= cols for one scale per row
+    rsr_dtype scale_type; // F32, F16 or BF16
+    uint32_t  flags;      // RSR_PLANES_*
+} rsr_planes_params;
+
+// Bytes of the layout. RSR_ERR_OVERFLOW when a group's exact int32 sum could overflow: 2 * group * 128 *
+// (2^bits - 1) must stay below 2^31 (one scale per row of 8 bits allows 65535 columns).
+rsr_status rsr_planes_size(const rsr_planes_params * params, uint64_t * bytes);
+// Prepares codes u[rows][cols] (stored column order), scales [rows][groups] of scale_type (raw bytes, as
+// stored), zero points [rows][groups] (RSR_PLANES_ZERO_POINTS only, else NULL) and perm[cols] (RSR_PLANES_
+// PERMUTED only, else NULL). RSR_ERR_VALUE for a code or zero point past 2^bits - 1, or a perm that is not
+// a permutation.
+rsr_status rsr_planes_build(const rsr_planes_params * params, const uint8_t * u, const void * scales,
+                            const uint8_t * zeros, const uint32_t * perm, void * dst, uint64_t dst_bytes,
+                            rsr_pool * pool);
+// Reads and checks a layout's header (O(1)); rsr_planes_validate also checks its zero points and
+// permutation (O(size)). Products trust a layout that came from rsr_planes_build or passed validation.
+rsr_status rsr_planes_info(const void * layout, uint64_t bytes, rsr_planes_params * params);
+rsr_status rsr_planes_validate(const void * layout, uint64_t bytes, rsr_planes_params * params);
+// The inverse of rsr_planes_build (zeros and perm may be NULL when the layout has none).
+rsr_status rsr_planes_unpack(const void * layout, uint64_t bytes, uint8_t * u, void * scales, uint8_t * zeros,
+                             uint32_t * perm);
+// Scratch bytes of a product of `batch` vectors on n_threads threads.
+rsr_status rsr_planes_work_size(const void * layout, uint64_t bytes, uint32_t batch, int n_threads, uint64_t * work_bytes);
+// y[b][r] = sum_c W[r][c] x[b][c] for int8 x: each group's sum exact in int32, times its scale, summed in
+// f32 over the groups in order. Results do not depend on the thread count or the ISA.
+rsr_status rsr_planes_matmul_i8(const void * layout, uint64_t bytes, const int8_t * x, uint32_t batch, float * y,
+                                void * work, uint64_t work_bytes, rsr_pool * pool);
+
 // ---- Transformer helpers ---------------------------------------------------------------------------------
 
 // Per-row int8 quantization as BitNet's BitLinear does it: s = 127 / max(max|x|, 1e-5),

@@ -150,9 +150,9 @@ static float q4_row(const dense_matvec * m, const uint8_t * row) {
         uint16_t d0, d1;
         memcpy(&d0, b0, 2);
         memcpy(&d1, b1, 2);
-        const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(dense_f16_to_f32(d0)), _mm256_set1_ps(dense_f16_to_f32(d1)), 1);
+        const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(rsr_f16_to_f32(d0)), _mm256_set1_ps(rsr_f16_to_f32(d1)), 1);
         acc = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(dot), acc);
-        tail -= dense_f16_to_f32(d0) * m->block_sums[b] + dense_f16_to_f32(d1) * m->block_sums[b + 1];
+        tail -= rsr_f16_to_f32(d0) * m->block_sums[b] + rsr_f16_to_f32(d1) * m->block_sums[b + 1];
     }
     for (; b < blocks; ++b) {
         const uint8_t * block = row + (uint64_t)b * Q4_BLOCK_BYTES;
@@ -161,7 +161,7 @@ static float q4_row(const dense_matvec * m, const uint8_t * row) {
         memcpy(&dh, block, 2);
         int32_t dot = 0;
         for (uint32_t j = 0; j < 16; ++j) dot += (block[2 + j] & 15) * x[j] + (block[2 + j] >> 4) * x[j + 16];
-        tail += dense_f16_to_f32(dh) * ((float)dot - m->block_sums[b]);
+        tail += rsr_f16_to_f32(dh) * ((float)dot - m->block_sums[b]);
     }
     return _mm512_reduce_add_ps(acc) + tail;
 }

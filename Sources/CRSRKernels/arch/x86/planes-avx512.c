@@ -1,0 +1,188 @@
+// planes-avx512.c: the bit-plane product with AVX-512 VBMI.
+//
+// A table group's 128 int16 sums are stored as two byte planes (low and high bytes), two registers each, as
+// rsr-t stores its tables. A lookup indexes both planes with the low seven bits of 64 codes (vpermi2b),
+// interleaves them back into int16 in row order, and negates where bit 7 is set. Each plane of the weights
+// accumulates in int16 over at most 16 table groups (|sum| <= 16 * 1024), then widens into the int32 sum of
+// the scale group with its weight 2^i; the group's sum, halved, is converted to f32 and multiplied by its
+// scales. Planes are taken four at a time so that the accumulators and the table stay in registers.
+#if defined(__x86_64__)
+
+#include "../../planes-layout.h"
+#include "simd-x86.h"
+
+#include <pthread.h>
+
+#pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX512))), apply_to = function)
+
+typedef struct table_consts {
+    int16_t coef_a[4][32];   // +-1: bit j of pattern c (c < 16), columns 0..3
+    int16_t coef_b[3][32];   // +-1: bit j of pattern c (c < 8), columns 4..6
+    int16_t index_a[4][32];  // c % 16 for c = 32 z + lane
+    int16_t index_b[4][32];  // c / 16
+    uint8_t even[64], odd[64];
+    uint8_t join[2][64];
+} table_consts;
+
+static table_consts consts;
+static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
+
+static void init_consts(void) {
+    for (uint32_t c = 0; c < 32; ++c) {
+        for (uint32_t j = 0; j < 4; ++j) consts.coef_a[j][c] = c < 16 ? (int16_t)(c >> j & 1 ? 1 : -1) : 0;
+        for (uint32_t j = 0; j < 3; ++j) consts.coef_b[j][c] = c < 8 ? (int16_t)(c >> j & 1 ? 1 : -1) : 0;
+    }
+    for (uint32_t z = 0; z < 4; ++z) {
+        for (uint32_t l = 0; l < 32; ++l) {
+            consts.index_a[z][l] = (int16_t)((32 * z + l) % 16);
+            consts.index_b[z][l] = (int16_t)((32 * z + l) / 16);
+        }
+    }
+    for (uint32_t i = 0; i < 64; ++i) {
+        consts.even[i] = (uint8_t)(2 * i);
+        consts.odd[i] = (uint8_t)(2 * i + 1);
+        for (uint32_t half = 0; half < 2; ++half) consts.join[half][i] = (uint8_t)(i % 2 ? 64 + 32 * half + i / 2 : 32 * half + i / 2);
+    }
+}
+
+// Tables of all table groups of x into tables + t * 256: T[c] = A[c % 16] + B[c / 16], A over columns 0..3,
+// B over columns 4..6 minus column 7.
+static void build_tables(const int8_t * x, uint32_t n_tables, uint8_t * tables) {
+    const table_consts * k = &consts;
+    __m512i coef_a[4], coef_b[3], index_a[4], index_b[4];
+    for (int j = 0; j < 4; ++j) coef_a[j] = _mm512_loadu_si512(k->coef_a[j]);
+    for (int j = 0; j < 3; ++j) coef_b[j] = _mm512_loadu_si512(k->coef_b[j]);
+    for (int z = 0; z < 4; ++z) {
+        index_a[z] = _mm512_loadu_si512(k->index_a[z]);
+        index_b[z] = _mm512_loadu_si512(k->index_b[z]);
+    }
+    const __m512i even = _mm512_loadu_si512(k->even), odd = _mm512_loadu_si512(k->odd);
+    _Alignas(16) int16_t x16[8];
+    for (uint32_t t = 0; t < n_tables; ++t) {
+        _mm_store_si128((__m128i *)x16, _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(x + (uint64_t)t * 8))));
+        __m512i a = _mm512_mullo_epi16(coef_a[0], _mm512_set1_epi16(x16[0]));
+        for (int j = 1; j < 4; ++j) a = _mm512_add_epi16(a, _mm512_mullo_epi16(coef_a[j], _mm512_set1_epi16(x16[j])));
+        __m512i b = _mm512_sub_epi16(_mm512_mullo_epi16(coef_b[0], _mm512_set1_epi16(x16[4])), _mm512_set1_epi16(x16[7]));
+        for (int j = 1; j < 3; ++j) b = _mm512_add_epi16(b, _mm512_mullo_epi16(coef_b[j], _mm512_set1_epi16(x16[4 + j])));
+        uint8_t * planes = tables + (uint64_t)t * 256;
+        for (int m = 0; m < 2; ++m) {
+            const __m512i t0 = _mm512_add_epi16(_mm512_permutexvar_epi16(index_a[2 * m], a), _mm512_permutexvar_epi16(index_b[2 * m], b));
+            const __m512i t1 = _mm512_add_epi16(_mm512_permutexvar_epi16(index_a[2 * m + 1], a), _mm512_permutexvar_epi16(index_b[2 * m + 1], b));
+            _mm512_store_si512(planes + 64 * m, _mm512_permutex2var_epi8(t0, even, t1));
+            _mm512_store_si512(planes + 128 + 64 * m, _mm512_permutex2var_epi8(t0, odd, t1));
+        }
+    }
+}
+
+#define RUN_TABLES 16u // int16 sums of one plane over 16 table groups stay within 16 * 1024
+
+// Adds planes [first, first + NP) of table groups [0, n_tables) of one scale group into sum (int32, rows
+// 0..63 in four registers), each with its weight 2^i.
+static inline __attribute__((always_inline)) void sum_planes(
+        const uint8_t * codes, const uint8_t * tables, uint32_t n_tables, uint32_t bits, uint32_t first, const int NP,
+        __m512i sum[4]) {
+    const __m512i join0 = _mm512_loadu_si512(consts.join[0]), join1 = _mm512_loadu_si512(consts.join[1]);
+    const __m512i zero = _mm512_setzero_si512();
+    for (uint32_t start = 0; start < n_tables; start += RUN_TABLES) {
+        const uint32_t end = rsr_min_u32(start + RUN_TABLES, n_tables);
+        __m512i acc[4][2];
+        for (int i = 0; i < NP; ++i) acc[i][0] = acc[i][1] = zero;
+        for (uint32_t t = start; t < end; ++t) {
+            const uint8_t * planes = tables + (uint64_t)t * 256;
+            const __m512i l0 = _mm512_load_si512(planes), l1 = _mm512_load_si512(planes + 64);
+            const __m512i h0 = _mm512_load_si512(planes + 128), h1 = _mm512_load_si512(planes + 192);
+            const uint8_t * group_codes = codes + ((uint64_t)t * bits + first) * PLANES_TILE;
+            _mm_prefetch((const char *)(group_codes + 4096), _MM_HINT_T1);
+            for (int i = 0; i < NP; ++i) {
+                const __m512i code = _mm512_load_si512(group_codes + i * PLANES_TILE);
+                const __m512i lo = _mm512_permutex2var_epi8(l0, code, l1);
+                const __m512i hi = _mm512_permutex2var_epi8(h0, code, h1);
+                const __mmask64 neg = _mm512_movepi8_mask(code);
+                const __m512i v0 = _mm512_permutex2var_epi8(lo, join0, hi); // rows 0..31
+                const __m512i v1 = _mm512_permutex2var_epi8(lo, join1, hi); // rows 32..63
+                acc[i][0] = _mm512_mask_sub_epi16(_mm512_add_epi16(acc[i][0], v0), (__mmask32)neg, acc[i][0], v0);
+                acc[i][1] = _mm512_mask_sub_epi16(_mm512_add_epi16(acc[i][1], v1), (__mmask32)(neg >> 32), acc[i][1], v1);
+            }
+        }
+        for (int i = 0; i < NP; ++i) {
+            const __m128i shift = _mm_cvtsi32_si128((int)(first + (uint32_t)i));
+            for (int half = 0; half < 2; ++half) {
+                const __m512i w0 = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc[i][half]));
+                const __m512i w1 = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc[i][half], 1));
+                sum[2 * half] = _mm512_add_epi32(sum[2 * half], _mm512_sll_epi32(w0, shift));
+                sum[2 * half + 1] = _mm512_add_epi32(sum[2 * half + 1], _mm512_sll_epi32(w1, shift));
+            }
+        }
+    }
+}
+
+static inline __m512 load_scales(const planes_header * h, const uint8_t * scales, int q) {
+    switch (h->scale_type) {
+    case RSR_DTYPE_F32: return _mm512_load_ps(scales + 64 * q);
+    case RSR_DTYPE_F16: return _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(scales + 32 * q)));
+    default: return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_load_si256((const __m256i *)(scales + 32 * q))), 16));
+    }
+}
+
+typedef struct planes_ctx {
+    const planes_product * p;
+    uint32_t v;
+} planes_ctx;
+
+static void tiles_task(void * raw, uint32_t part, int thread) {
+    const planes_ctx * c = raw;
+    const planes_product * p = c->p;
+    const planes_header * h = p->h;
+    const uint32_t per_part = rsr_div_up(h->n_tiles, (uint32_t)p->n_threads);
+    const uint32_t t0 = part * per_part, t1 = rsr_min_u32(t0 + per_part, h->n_tiles);
+    if (t0 >= t1) return;
+    const planes_input in = planes_input_at(h, p->inputs + (uint64_t)c->v * planes_input_bytes(h));
+    uint8_t * tables = p->work + (uint64_t)part * p->thread_bytes;
+    build_tables(in.x, rsr_div_up(h->cols, PLANES_GROUP_COLS), tables);
+
+    const __m512i max = _mm512_set1_epi32((1 << h->bits) - 1);
+    const uint32_t bits = h->bits, ssize = planes_scale_size(h);
+    const bool zero_points = h->flags & RSR_PLANES_ZERO_POINTS;
+    for (uint32_t tile = t0; tile < t1; ++tile) {
+        const uint8_t * group = planes_tile(h, p->base, tile);
+        __m512 y[4] = { _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps() };
+        for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g), ++g) {
+            const uint32_t n_tables = planes_group_tables(h, g);
+            const uint8_t * group_tables = tables + (uint64_t)g * (h->group / PLANES_GROUP_COLS) * 256;
+            const uint8_t * scales = group + (uint64_t)n_tables * bits * PLANES_TILE;
+            // sum starts at (2^n - 1 - 2z) * sum(x) and ends at 2 sum (u - z) x
+            const __m512i xs = _mm512_set1_epi32(in.group_sums[g]);
+            __m512i sum[4];
+            for (int q = 0; q < 4; ++q) {
+                const __m512i z = zero_points ? _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(scales + PLANES_TILE * ssize + 16 * q)))
+                                              : _mm512_set1_epi32(1 << (bits - 1));
+                sum[q] = _mm512_mullo_epi32(_mm512_sub_epi32(max, _mm512_add_epi32(z, z)), xs);
+            }
+            for (uint32_t first = 0; first < bits; first += 4) {
+                switch (bits - first) {
+                case 1: sum_planes(group, group_tables, n_tables, bits, first, 1, sum); break;
+                case 2: sum_planes(group, group_tables, n_tables, bits, first, 2, sum); break;
+                case 3: sum_planes(group, group_tables, n_tables, bits, first, 3, sum); break;
+                default: sum_planes(group, group_tables, n_tables, bits, first, 4, sum); break;
+                }
+            }
+            for (int q = 0; q < 4; ++q) y[q] = _mm512_fmadd_ps(load_scales(h, scales, q), _mm512_cvtepi32_ps(_mm512_srai_epi32(sum[q], 1)), y[q]);
+        }
+        const uint32_t row0 = tile * PLANES_TILE, n = rsr_min_u32(PLANES_TILE, h->rows - row0);
+        float * out = p->y + (uint64_t)c->v * h->rows + row0;
+        for (int q = 0; q < 4; ++q) {
+            const uint32_t left = n > 16u * (uint32_t)q ? n - 16u * (uint32_t)q : 0;
+            _mm512_mask_storeu_ps(out + 16 * q, (__mmask16)(left >= 16 ? 0xffff : (1u << left) - 1), y[q]);
+        }
+    }
+}
+
+void planes_product_avx512(const planes_product * p) {
+    pthread_once(&consts_once, init_consts);
+    planes_ctx c = { .p = p };
+    for (c.v = 0; c.v < p->batch; ++c.v) rsr_pool_run(p->pool, tiles_task, &c, (uint32_t)p->n_threads);
+}
+
+#pragma clang attribute pop
+
+#endif

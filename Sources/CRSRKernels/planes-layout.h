@@ -1,0 +1,121 @@
+// planes-layout.h: integer weights as bipolar bit-planes, shared by the layout code and its kernels.
+//
+// An n-bit code u = sum_i 2^i b_i is, in bipolar form, v = 2u - (2^n - 1) = sum_i 2^i (2 b_i - 1): n planes
+// of +-1. With w = d (u - z), a row's sum over one scale group is
+//     sum_c w_c x_c = d/2 * (sum_i 2^i P_i + c_z * sum_c x_c),   P_i = sum_c (2 b_ic - 1) x_c,  c_z = 2^n - 1 - 2z,
+// and every P_i over 8 columns is one entry of the group's table of the 256 +-1 patterns: all planes of all
+// rows share the table. T[~p] = -T[p], so a row's 8 bits p are stored as one byte that indexes 128 entries
+// with its low seven bits and says in bit 7 whether to negate: p when p < 128, else p ^ 0x7f.
+//
+// Rows are stored in tiles of 64 (padded with zero rows), each tile one sequential stream. Per scale group
+// g of a tile: the codes [table group][plane][64 rows], then the 64 rows' scales (scale_type), then their
+// zero points (64 bytes, only with RSR_PLANES_ZERO_POINTS). A permuted layout ends with the input column of
+// each stored column (u32), so that groups may gather columns (GPTQ's act order).
+#ifndef PLANES_LAYOUT_H
+#define PLANES_LAYOUT_H
+
+#include "internal.h"
+
+#include <stdlib.h>
+
+#define PLANES_MAGIC 0x50525352u // "RSRP" little-endian
+#define PLANES_VERSION 1u
+#define PLANES_TILE 64u
+#define PLANES_GROUP_COLS 8u     // columns per table
+#define PLANES_TABLE 128u        // table entries by stored byte
+#define PLANES_SIGN 0x80u
+
+typedef struct planes_header {
+    uint32_t magic;
+    uint16_t version;
+    uint8_t  bits;
+    uint8_t  scale_type;  // rsr_dtype: F32, F16 or BF16
+    uint32_t rows;
+    uint32_t cols;
+    uint32_t group;       // stored columns per scale group (a multiple of 8); the last group may be shorter
+    uint32_t flags;       // RSR_PLANES_*
+    uint32_t n_tiles;
+    uint32_t n_groups;    // scale groups per row
+    uint64_t tile_bytes;  // one tile's stream
+    uint64_t off_perm;    // the permutation, or 0
+    uint64_t bytes;       // total size
+    uint8_t  reserved[8];
+} planes_header;
+
+_Static_assert(sizeof(planes_header) == 64, "planes header is one cache line");
+
+static inline uint32_t planes_scale_size(const planes_header * h) { return h->scale_type == RSR_DTYPE_F32 ? 4 : 2; }
+static inline uint32_t planes_group_cols(const planes_header * h, uint32_t g) {
+    return rsr_min_u32(h->group, h->cols - g * h->group);
+}
+// Table groups (8 columns each) of scale group g.
+static inline uint32_t planes_group_tables(const planes_header * h, uint32_t g) {
+    return rsr_div_up(planes_group_cols(h, g), PLANES_GROUP_COLS);
+}
+// Bytes of scale group g within a tile: codes, scales, zero points.
+static inline uint64_t planes_group_bytes(const planes_header * h, uint32_t g) {
+    return (uint64_t)planes_group_tables(h, g) * h->bits * PLANES_TILE + PLANES_TILE * planes_scale_size(h) +
+           (h->flags & RSR_PLANES_ZERO_POINTS ? PLANES_TILE : 0);
+}
+static inline const uint8_t * planes_tile(const planes_header * h, const uint8_t * base, uint32_t tile) {
+    return base + sizeof *h + (uint64_t)tile * h->tile_bytes;
+}
+static inline const uint32_t * planes_perm(const planes_header * h, const uint8_t * base) {
+    return h->off_perm ? (const uint32_t *)(base + h->off_perm) : NULL;
+}
+
+// Stored byte <-> +-1 pattern of 8 columns (bit j: column j is +1).
+static inline uint8_t planes_encode(uint32_t p) { return (uint8_t)(p & 0x80 ? p ^ 0x7f : p); }
+static inline uint32_t planes_decode(uint8_t b) { return b & PLANES_SIGN ? b ^ 0x7fu : b; }
+
+// Zero point of a row in a group: stored, or 2^(n-1) (signed codes).
+static inline uint32_t planes_zero(const planes_header * h, const uint8_t * zeros, uint32_t r) {
+    return zeros ? zeros[r] : 1u << (h->bits - 1);
+}
+
+static inline float planes_scale(const planes_header * h, const uint8_t * scales, uint32_t r) {
+    switch (h->scale_type) {
+    case RSR_DTYPE_F32: { float f; memcpy(&f, scales + 4 * r, 4); return f; }
+    case RSR_DTYPE_F16: { uint16_t v; memcpy(&v, scales + 2 * r, 2); return rsr_f16_to_f32(v); }
+    default:            { uint16_t v; memcpy(&v, scales + 2 * r, 2); return rsr_bf16_to_f32(v); }
+    }
+}
+
+// Per product, per vector: the int8 input as the tables see it (gathered when permuted), and the int32 sum
+// of each scale group of it.
+typedef struct planes_input {
+    const int8_t * x;   // cols values, stored column order, padded with zeros to a multiple of 8
+    const int32_t * group_sums;
+} planes_input;
+
+// Bytes of one vector's planes_input in work (x padded to 64, then the sums).
+static inline uint64_t planes_input_bytes(const planes_header * h) {
+    return rsr_align_up(rsr_align_up(h->cols + PLANES_GROUP_COLS) + (uint64_t)h->n_groups * 4);
+}
+// Fills an input record for vector x at rec.
+void planes_prepare_input(const planes_header * h, const uint8_t * base, const int8_t * x, uint8_t * rec);
+static inline planes_input planes_input_at(const planes_header * h, const uint8_t * rec) {
+    return (planes_input){ (const int8_t *)rec, (const int32_t *)(rec + rsr_align_up(h->cols + PLANES_GROUP_COLS)) };
+}
+
+// Everything a product kernel needs.
+typedef struct planes_product {
+    const planes_header * h;
+    const uint8_t * base;
+    const uint8_t * inputs; // batch records of planes_input_bytes
+    float * y;              // [batch][rows]
+    uint32_t batch;
+    uint8_t * work;         // per-thread scratch after the records
+    uint64_t thread_bytes;
+    rsr_pool * pool;
+    int n_threads;
+} planes_product;
+
+typedef void (*planes_product_fn)(const planes_product * p);
+
+void planes_product_generic(const planes_product * p);
+void planes_product_avx512(const planes_product * p);
+// Per-thread scratch bytes of the kernels (tables and unpacked tiles).
+uint64_t planes_thread_bytes(const planes_header * h, uint32_t batch);
+
+#endif // PLANES_LAYOUT_H

@@ -1,0 +1,83 @@
+import CRSRKernels
+
+/// An integer weight matrix in scale groups: W[r][c] = scale[r][g] * (code[r][c] - zero[r][g]) with n-bit
+/// codes, g = c / group over the stored column order (a permutation may gather columns, as GPTQ's act order
+/// does). Without zero points every group's is 2^(bits-1): signed codes.
+public struct IntegerMatrix: Equatable, Sendable {
+    public let rows: Int
+    public let cols: Int
+    public let bits: Int
+    /// Columns per scale group; `cols` for one scale per row.
+    public let group: Int
+    /// rows x cols codes in 0 ..< 2^bits, stored column order.
+    public let codes: [UInt8]
+    /// rows x groups, and the type they are stored as (F32, F16 or BF16; the values must be exact in it).
+    public let scales: [Float]
+    public let scaleType: DenseType
+    /// rows x groups zero points, or nil for 2^(bits-1).
+    public let zeros: [UInt8]?
+    /// The input column of each stored column, or nil for the identity.
+    public let permutation: [UInt32]?
+
+    public var groups: Int { (cols + group - 1) / group }
+
+    public init(rows: Int, cols: Int, bits: Int, group: Int, codes: [UInt8], scales: [Float], scaleType: DenseType = .f16,
+                zeros: [UInt8]? = nil, permutation: [UInt32]? = nil) throws {
+        let what = "a \(rows)x\(cols) \(bits)-bit matrix in groups of \(group)"
+        guard rows >= 1, cols >= 1, (1...8).contains(bits), group >= 1 else { throw KernelError(operation: what, status: RSR_ERR_SHAPE) }
+        self.rows = rows
+        self.cols = cols
+        self.bits = bits
+        self.group = min(group, cols)
+        self.codes = codes
+        self.scales = scales
+        self.scaleType = scaleType
+        self.zeros = zeros
+        self.permutation = permutation
+        guard codes.count == rows * cols, scales.count == rows * groups, zeros.map({ $0.count == rows * groups }) ?? true,
+              permutation.map({ $0.count == cols }) ?? true else {
+            throw KernelError(operation: "\(what) from \(codes.count) codes, \(scales.count) scales", status: RSR_ERR_SHAPE)
+        }
+        guard [.f32, .f16, .bf16].contains(scaleType) else { throw KernelError(operation: "\(what) with \(scaleType) scales", status: RSR_ERR_ARGUMENT) }
+    }
+
+    /// The weight at (row, stored column).
+    public func value(row: Int, storedColumn c: Int) -> Float {
+        let g = row * groups + c / group
+        let zero = zeros.map { Int($0[g]) } ?? 1 << (bits - 1)
+        return scales[g] * Float(Int(codes[row * cols + c]) - zero)
+    }
+
+    var params: rsr_planes_params {
+        var flags: UInt32 = 0
+        if zeros != nil { flags |= UInt32(RSR_PLANES_ZERO_POINTS) }
+        if permutation != nil { flags |= UInt32(RSR_PLANES_PERMUTED) }
+        return rsr_planes_params(rows: UInt32(rows), cols: UInt32(cols), bits: UInt32(bits), group: UInt32(group),
+                                 scale_type: scaleType.raw, flags: flags)
+    }
+
+    /// The scales as the layout stores them.
+    var scaleBytes: [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(scales.count * (scaleType == .f32 ? 4 : 2))
+        for s in scales {
+            switch scaleType {
+            case .f32: withUnsafeBytes(of: s.bitPattern.littleEndian) { out += $0 }
+            case .f16: withUnsafeBytes(of: Float16(s).bitPattern.littleEndian) { out += $0 }
+            default: withUnsafeBytes(of: s.roundedBFloat16Bits.littleEndian) { out += $0 }
+            }
+        }
+        return out
+    }
+}
+
+extension Float {
+    /// The nearest bfloat16 (ties to even), NaN kept NaN.
+    var roundedBFloat16Bits: UInt16 {
+        guard !isNaN else { return 0x7fc0 }
+        let bits = bitPattern
+        return UInt16(truncatingIfNeeded: (bits + 0x7fff + (bits >> 16 & 1)) >> 16)
+    }
+
+    init(bfloat16Bits b: UInt16) { self.init(bitPattern: UInt32(b) << 16) }
+}

@@ -1,0 +1,141 @@
+import CRSRKernels
+import RSRCore
+import Testing
+
+/// Bit-plane products against the plain definition: every group's integer sum exact, times its scale,
+/// added in f32 in group order. Every bit width, group size, zero-point and permutation choice, at every
+/// instruction-set level this CPU has.
+@Suite struct BitPlaneTests {
+    static let isas = ISA.supported
+
+    @Test(arguments: 1...8, isas)
+    func productsMatchIntegerReference(bits: Int, isa: ISA) throws {
+        var rng = SplitMix64(seed: UInt64(bits * 10) + UInt64(isa.rawValue))
+        let shapes = [(1, 1), (3, 7), (2, 9), (17, 33), (64, 130), (65, 257), (131, 1001), (70, 4099)]
+        for (i, (rows, cols)) in shapes.enumerated() {
+            let group = [8, 32, 64, 128, cols, 16, 40][(i + bits) % 7]
+            let matrix = try IntegerMatrix.random(rows: rows, cols: cols, bits: bits, group: group,
+                                                  zeroPoints: (i + bits) % 2 == 0, permuted: (i + bits) % 3 == 0,
+                                                  scaleType: [.f16, .bf16, .f32][i % 3], using: &rng)
+            let layout = try BitPlaneLayout(matrix)
+            let batch = [1, 2, 3, 5][i % 4]
+            let pool = try ThreadPool(threads: 1 + i % 3)
+            pool.limitISA(to: isa)
+            let x = randomInt8(batch * cols, using: &rng)
+            let y = try layout.multiply(x, batch: batch, pool: pool)
+            #expect(y == referenceProduct(matrix, x, batch: batch),
+                    "\(bits)-bit \(rows)x\(cols) group \(group) zeros \(matrix.zeros != nil) perm \(matrix.permutation != nil) \(isa)")
+        }
+    }
+
+    @Test func extremeCodesAndInputsStayExact() throws {
+        // all codes at one end, inputs at -128: the largest sums a group can reach
+        for bits in [4, 8] {
+            let max = UInt8((1 << bits) - 1)
+            for code in [0, max] {
+                let matrix = try IntegerMatrix(rows: 65, cols: 4096, bits: bits, group: 4096,
+                                               codes: .init(repeating: code, count: 65 * 4096), scales: .init(repeating: 1, count: 65),
+                                               zeros: .init(repeating: code == 0 ? max : 0, count: 65))
+                let x = [Int8](repeating: -128, count: 4096)
+                for isa in Self.isas {
+                    let pool = try ThreadPool(threads: 2)
+                    pool.limitISA(to: isa)
+                    #expect(try BitPlaneLayout(matrix).multiply(x, batch: 1, pool: pool) == referenceProduct(matrix, x, batch: 1), "\(bits) \(code) \(isa)")
+                }
+            }
+        }
+    }
+
+    @Test func unpackGivesBackTheMatrix() throws {
+        var rng = SplitMix64(seed: 5)
+        for bits in [1, 3, 4, 8] {
+            let matrix = try IntegerMatrix.random(rows: 70, cols: 200, bits: bits, group: 32, zeroPoints: bits % 2 == 0,
+                                                  permuted: bits == 3, scaleType: .bf16, using: &rng)
+            #expect(try BitPlaneLayout(matrix).unpack() == matrix)
+        }
+    }
+
+    @Test func badWeightsAreRefused() throws {
+        let codes = [UInt8](repeating: 3, count: 8 * 16)
+        let scales = [Float](repeating: 1, count: 8 * 2)
+        func status(_ body: () throws -> Void) -> rsr_status? {
+            do { try body(); return nil } catch let error as KernelError { return error.status } catch { return nil }
+        }
+        // a code past 2^bits - 1
+        #expect(status { _ = try BitPlaneLayout(IntegerMatrix(rows: 8, cols: 16, bits: 1, group: 8, codes: codes, scales: scales)) } == RSR_ERR_VALUE)
+        // a zero point past it
+        #expect(status { _ = try BitPlaneLayout(IntegerMatrix(rows: 8, cols: 16, bits: 2, group: 8, codes: codes, scales: scales,
+                                                               zeros: .init(repeating: 4, count: 16))) } == RSR_ERR_VALUE)
+        // a permutation that repeats a column
+        #expect(status { _ = try BitPlaneLayout(IntegerMatrix(rows: 8, cols: 16, bits: 2, group: 8, codes: codes, scales: scales,
+                                                               permutation: .init(repeating: 0, count: 16))) } == RSR_ERR_VALUE)
+        // groups that are not a multiple of the 8-column tables
+        #expect(status { _ = try BitPlaneLayout(IntegerMatrix(rows: 8, cols: 16, bits: 2, group: 12, codes: codes,
+                                                               scales: scales)) } == RSR_ERR_SHAPE)
+        // a group whose int32 sum could overflow
+        #expect(status { _ = try BitPlaneLayout(IntegerMatrix(rows: 1, cols: 70_000, bits: 8, group: 70_000, codes: .init(repeating: 0, count: 70_000),
+                                                               scales: [1])) } == RSR_ERR_OVERFLOW)
+    }
+
+    @Test func corruptedBytesFailValidation() throws {
+        var rng = SplitMix64(seed: 9)
+        let matrix = try IntegerMatrix.random(rows: 64, cols: 64, bits: 2, group: 32, zeroPoints: true, permuted: true,
+                                              scaleType: .f16, using: &rng)
+        let bytes = try BitPlaneLayout(matrix).withBytes { Array($0) }
+        func validates(_ b: [UInt8]) -> Bool {
+            let storage = AlignedBuffer(count: b.count)
+            b.withUnsafeBytes { storage.pointer.copyMemory(from: $0.baseAddress!, byteCount: b.count) }
+            return (try? BitPlaneLayout(borrowing: UnsafeRawBufferPointer(start: storage.pointer, count: b.count), owner: storage)) != nil
+        }
+        #expect(validates(bytes))
+        var header = bytes
+        header[4] ^= 1 // the version
+        #expect(!validates(header))
+        var zero = bytes
+        // first tile, first group: 4 tables x 2 planes x 64 codes, 128 bytes of f16 scales, then the zero points
+        zero[64 + 4 * 2 * 64 + 128] = 4
+        #expect(!validates(zero))
+        var perm = bytes
+        perm[bytes.count - 64 * 4 + 0] = perm[bytes.count - 64 * 4 + 4] // two columns the same
+        perm[bytes.count - 64 * 4 + 1] = perm[bytes.count - 64 * 4 + 5]
+        #expect(!validates(perm))
+        #expect(!validates(Array(bytes.dropLast(64))))
+    }
+}
+
+/// y[v][r] = sum over groups g, in order, of scale * (sum_c (code - zero) * x[perm c]) in f32, the sums exact.
+func referenceProduct(_ w: IntegerMatrix, _ x: [Int8], batch: Int) -> [Float] {
+    var y = [Float](repeating: 0, count: w.rows * batch)
+    for v in 0..<batch {
+        for r in 0..<w.rows {
+            var acc: Float = 0
+            for g in 0..<w.groups {
+                let zero = w.zeros.map { Int($0[r * w.groups + g]) } ?? 1 << (w.bits - 1)
+                var sum = 0
+                for c in g * w.group..<min((g + 1) * w.group, w.cols) {
+                    let input = w.permutation.map { Int($0[c]) } ?? c
+                    sum += (Int(w.codes[r * w.cols + c]) - zero) * Int(x[v * w.cols + input])
+                }
+                acc = acc.addingProduct(w.scales[r * w.groups + g], Float(sum))
+            }
+            y[v * w.rows + r] = acc
+        }
+    }
+    return y
+}
+
+extension IntegerMatrix {
+    /// Random codes, zero points and permutation; scales of a few bits of mantissa, exact in every type.
+    static func random(rows: Int, cols: Int, bits: Int, group: Int, zeroPoints: Bool, permuted: Bool, scaleType: DenseType,
+                       using rng: inout SplitMix64) throws -> IntegerMatrix {
+        let groups = (cols + min(group, cols) - 1) / min(group, cols)
+        let max = UInt8((1 << bits) - 1)
+        return try IntegerMatrix(
+            rows: rows, cols: cols, bits: bits, group: group,
+            codes: (0..<rows * cols).map { _ in UInt8.random(in: 0...max, using: &rng) },
+            scales: (0..<rows * groups).map { _ in Float(Int.random(in: -15...15, using: &rng)) * Float(sign: .plus, exponent: Int.random(in: -12...2, using: &rng), significand: 1) },
+            scaleType: scaleType,
+            zeros: zeroPoints ? (0..<rows * groups).map { _ in UInt8.random(in: 0...max, using: &rng) } : nil,
+            permutation: permuted ? (0..<UInt32(cols)).shuffled(using: &rng) : nil)
+    }
+}
