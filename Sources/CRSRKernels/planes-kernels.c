@@ -1,4 +1,4 @@
-// planes-kernels.c: the portable bit-plane product. Threads split the 64-row tiles; each builds the tables
+// planes-kernels.c: the portable bit-plane product. Threads split the quads of 64-row tiles; each builds the tables
 // of the current vector itself, then sums every plane of its rows through them, group by group.
 #include "planes-layout.h"
 
@@ -26,46 +26,48 @@ typedef struct planes_ctx {
     uint32_t v; // the current vector
 } planes_ctx;
 
-static void tiles_task(void * raw, uint32_t part, int thread) {
+static void quads_task(void * raw, uint32_t part, int thread) {
     const planes_ctx * c = raw;
     const planes_product * p = c->p;
     const planes_header * h = p->h;
-    const uint32_t per_part = rsr_div_up(h->n_tiles, (uint32_t)p->n_threads);
-    const uint32_t t0 = part * per_part, t1 = rsr_min_u32(t0 + per_part, h->n_tiles);
-    if (t0 >= t1) return;
+    const uint32_t per_part = rsr_div_up(planes_quads(h), (uint32_t)p->n_threads);
+    const uint32_t q0 = part * per_part, q1 = rsr_min_u32(q0 + per_part, planes_quads(h));
+    if (q0 >= q1) return;
     const planes_input in = planes_input_at(h, p->inputs + (uint64_t)c->v * planes_input_bytes(h));
     int32_t * tables = (int32_t *)(p->work + (uint64_t)part * p->thread_bytes);
     for (uint32_t t = 0; t < rsr_div_up(h->cols, PLANES_GROUP_COLS); ++t) build_table(in.x, t, tables + (uint64_t)t * PLANES_TABLE);
 
     const int32_t max = (1 << h->bits) - 1;
-    for (uint32_t tile = t0; tile < t1; ++tile) {
-        const uint8_t * group = planes_tile(h, p->base, tile);
-        float y[PLANES_TILE] = { 0 };
-        for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g), ++g) {
-            const uint32_t n_tables = planes_group_tables(h, g);
-            const uint8_t * scales = group + (uint64_t)n_tables * h->bits * PLANES_TILE;
-            const uint8_t * zeros = h->flags & RSR_PLANES_ZERO_POINTS ? scales + PLANES_TILE * planes_scale_size(h) : NULL;
-            int32_t sum[PLANES_TILE];
-            for (uint32_t r = 0; r < PLANES_TILE; ++r) sum[r] = (max - 2 * (int32_t)planes_zero(h, zeros, r)) * in.group_sums[g];
-            for (uint32_t t = 0; t < n_tables; ++t) {
-                const int32_t * table = tables + ((uint64_t)g * h->group / PLANES_GROUP_COLS + t) * PLANES_TABLE;
-                for (uint32_t i = 0; i < h->bits; ++i) {
-                    const uint8_t * codes = group + ((uint64_t)t * h->bits + i) * PLANES_TILE;
-                    for (uint32_t r = 0; r < PLANES_TILE; ++r) {
-                        const int32_t v = table[codes[r] & 0x7f];
-                        sum[r] += (codes[r] & PLANES_SIGN ? -v : v) * (1 << i);
+    for (uint32_t q = q0; q < q1; ++q) {
+        const uint32_t nt = planes_quad_tiles(h, q);
+        for (uint32_t k = 0; k < nt; ++k) {
+            const uint8_t * group = planes_quad(h, p->base, q);
+            float y[PLANES_TILE] = { 0 };
+            for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, nt), ++g) {
+                const uint8_t * scales = group + planes_scales_offset(h, g, nt, k);
+                const uint8_t * zeros = h->flags & RSR_PLANES_ZERO_POINTS ? group + planes_zeros_offset(h, g, nt, k) : NULL;
+                int32_t sum[PLANES_TILE];
+                for (uint32_t r = 0; r < PLANES_TILE; ++r) sum[r] = (max - 2 * (int32_t)planes_zero(h, zeros, r)) * in.group_sums[g];
+                for (uint32_t t = 0; t < planes_group_tables(h, g); ++t) {
+                    const int32_t * table = tables + ((uint64_t)g * h->group / PLANES_GROUP_COLS + t) * PLANES_TABLE;
+                    for (uint32_t i = 0; i < h->bits; ++i) {
+                        const uint8_t * codes = group + planes_code_offset(h, nt, t, i, k);
+                        for (uint32_t r = 0; r < PLANES_TILE; ++r) {
+                            const int32_t v = table[codes[r] & 0x7f];
+                            sum[r] += (codes[r] & PLANES_SIGN ? -v : v) * (1 << i);
+                        }
                     }
                 }
+                // sum is 2 sum (u - z) x: even
+                for (uint32_t r = 0; r < PLANES_TILE; ++r) y[r] = fmaf(planes_scale(h, scales, r), (float)(sum[r] / 2), y[r]);
             }
-            // sum is 2 sum (u - z) x: even
-            for (uint32_t r = 0; r < PLANES_TILE; ++r) y[r] = fmaf(planes_scale(h, scales, r), (float)(sum[r] / 2), y[r]);
+            const uint32_t row0 = (q * PLANES_QUAD + k) * PLANES_TILE;
+            if (row0 < h->rows) memcpy(p->y + (uint64_t)c->v * h->rows + row0, y, rsr_min_u32(PLANES_TILE, h->rows - row0) * sizeof *y);
         }
-        const uint32_t row0 = tile * PLANES_TILE, n = rsr_min_u32(PLANES_TILE, h->rows - row0);
-        memcpy(p->y + (uint64_t)c->v * h->rows + row0, y, n * sizeof *y);
     }
 }
 
 void planes_product_generic(const planes_product * p) {
     planes_ctx c = { .p = p };
-    for (c.v = 0; c.v < p->batch; ++c.v) rsr_pool_run(p->pool, tiles_task, &c, (uint32_t)p->n_threads);
+    for (c.v = 0; c.v < p->batch; ++c.v) rsr_pool_run(p->pool, quads_task, &c, (uint32_t)p->n_threads);
 }

@@ -27,8 +27,13 @@ static rsr_status plan(const rsr_planes_params * p, planes_header * h) {
     h->flags = p->flags;
     h->n_tiles = rsr_div_up(p->rows, PLANES_TILE);
     h->n_groups = rsr_div_up(p->cols, group);
-    for (uint32_t g = 0; g < h->n_groups; ++g) h->tile_bytes += planes_group_bytes(h, g);
-    const uint64_t codes = sizeof *h + (uint64_t)h->n_tiles * h->tile_bytes;
+    uint64_t codes = sizeof *h;
+    const uint32_t last = planes_quad_tiles(h, planes_quads(h) - 1);
+    for (uint32_t g = 0; g < h->n_groups; ++g) {
+        h->quad_bytes += planes_group_bytes(h, g, PLANES_QUAD);
+        codes += planes_group_bytes(h, g, last);
+    }
+    codes += (uint64_t)(planes_quads(h) - 1) * h->quad_bytes;
     h->off_perm = p->flags & RSR_PLANES_PERMUTED ? codes : 0;
     h->bytes = rsr_align_up(codes + (h->off_perm ? (uint64_t)p->cols * 4 : 0));
     return RSR_OK;
@@ -59,32 +64,33 @@ typedef struct build_ctx {
     uint8_t * base;
 } build_ctx;
 
-static void build_tile(void * raw, uint32_t tile, int thread) {
+static void build_quad(void * raw, uint32_t q, int thread) {
     const build_ctx * c = raw;
     const planes_header * h = c->h;
-    const uint32_t ssize = planes_scale_size(h);
-    uint8_t * out = (uint8_t *)planes_tile(h, c->base, tile);
-    for (uint32_t g = 0; g < h->n_groups; ++g) {
+    const uint32_t ssize = planes_scale_size(h), nt = planes_quad_tiles(h, q);
+    uint8_t * group = (uint8_t *)planes_quad(h, c->base, q);
+    for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, nt), ++g) {
         const uint32_t tables = planes_group_tables(h, g);
-        for (uint32_t r = 0; r < PLANES_TILE; ++r) {
-            const uint32_t row = tile * PLANES_TILE + r;
-            if (row >= h->rows) break; // padding rows stay zero: all-minus codes times a zero scale
-            const uint8_t * u = c->u + (uint64_t)row * h->cols;
-            for (uint32_t t = 0; t < tables; ++t) {
-                for (uint32_t i = 0; i < h->bits; ++i) {
-                    uint32_t p = 0;
-                    for (uint32_t j = 0; j < PLANES_GROUP_COLS; ++j) {
-                        const uint32_t col = g * h->group + t * PLANES_GROUP_COLS + j;
-                        if (col < h->cols && col < (g + 1) * h->group) p |= (uint32_t)(u[col] >> i & 1) << j;
+        for (uint32_t k = 0; k < nt; ++k) {
+            for (uint32_t r = 0; r < PLANES_TILE; ++r) {
+                const uint32_t row = (q * PLANES_QUAD + k) * PLANES_TILE + r;
+                if (row >= h->rows) break; // padding rows stay zero: all-minus codes times a zero scale
+                const uint8_t * u = c->u + (uint64_t)row * h->cols;
+                for (uint32_t t = 0; t < tables; ++t) {
+                    for (uint32_t i = 0; i < h->bits; ++i) {
+                        uint32_t p = 0;
+                        for (uint32_t j = 0; j < PLANES_GROUP_COLS; ++j) {
+                            const uint32_t col = g * h->group + t * PLANES_GROUP_COLS + j;
+                            if (col < h->cols) p |= (uint32_t)(u[col] >> i & 1) << j;
+                        }
+                        group[planes_code_offset(h, nt, t, i, k) + r] = planes_encode(p);
                     }
-                    out[((uint64_t)t * h->bits + i) * PLANES_TILE + r] = planes_encode(p);
                 }
+                const uint64_t at = (uint64_t)row * h->n_groups + g;
+                memcpy(group + planes_scales_offset(h, g, nt, k) + r * ssize, c->scales + at * ssize, ssize);
+                if (c->zeros) group[planes_zeros_offset(h, g, nt, k) + r] = c->zeros[at];
             }
-            const uint64_t at = (uint64_t)row * h->n_groups + g;
-            memcpy(out + (uint64_t)tables * h->bits * PLANES_TILE + r * ssize, c->scales + at * ssize, ssize);
-            if (c->zeros) out[(uint64_t)tables * h->bits * PLANES_TILE + PLANES_TILE * ssize + r] = c->zeros[at];
         }
-        out += planes_group_bytes(h, g);
     }
 }
 
@@ -120,7 +126,7 @@ rsr_status rsr_planes_build(const rsr_planes_params * params, const uint8_t * u,
     }
     memcpy(base, &h, sizeof h);
     build_ctx c = { .h = &h, .u = u, .scales = scales, .zeros = zeros, .base = base };
-    rsr_pool_run(pool, build_tile, &c, h.n_tiles);
+    rsr_pool_run(pool, build_quad, &c, planes_quads(&h));
     return RSR_OK;
 }
 
@@ -146,11 +152,12 @@ rsr_status rsr_planes_validate(const void * layout, uint64_t bytes, rsr_planes_p
     const planes_header * h = layout;
     const uint8_t * base = layout;
     const uint32_t max = (1u << h->bits) - 1;
-    for (uint32_t t = 0; (h->flags & RSR_PLANES_ZERO_POINTS) && t < h->n_tiles; ++t) {
-        const uint8_t * group = planes_tile(h, base, t);
-        for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g), ++g) {
-            const uint8_t * zeros = group + planes_group_bytes(h, g) - PLANES_TILE;
-            for (uint32_t r = 0; r < PLANES_TILE; ++r) if (zeros[r] > max) return RSR_ERR_LAYOUT;
+    for (uint32_t q = 0; (h->flags & RSR_PLANES_ZERO_POINTS) && q < planes_quads(h); ++q) {
+        const uint32_t nt = planes_quad_tiles(h, q);
+        const uint8_t * group = planes_quad(h, base, q);
+        for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, nt), ++g) {
+            const uint8_t * zeros = group + planes_zeros_offset(h, g, nt, 0);
+            for (uint32_t r = 0; r < nt * PLANES_TILE; ++r) if (zeros[r] > max) return RSR_ERR_LAYOUT;
         }
     }
     if (h->off_perm) {
@@ -174,22 +181,21 @@ rsr_status rsr_planes_unpack(const void * layout, uint64_t bytes, uint8_t * u, v
     if ((zeros && !(h->flags & RSR_PLANES_ZERO_POINTS)) || (perm && !h->off_perm)) return RSR_ERR_ARGUMENT;
     const uint32_t ssize = planes_scale_size(h);
     for (uint32_t row = 0; row < h->rows; ++row) {
-        const uint8_t * group = planes_tile(h, layout, row / PLANES_TILE);
-        const uint32_t r = row % PLANES_TILE;
-        for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g), ++g) {
-            const uint32_t tables = planes_group_tables(h, g), n = planes_group_cols(h, g);
-            for (uint32_t c = 0; c < n; ++c) {
+        const uint32_t tile = row / PLANES_TILE, q = tile / PLANES_QUAD, k = tile % PLANES_QUAD, r = row % PLANES_TILE;
+        const uint32_t nt = planes_quad_tiles(h, q);
+        const uint8_t * group = planes_quad(h, layout, q);
+        for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, nt), ++g) {
+            for (uint32_t c = 0; c < planes_group_cols(h, g); ++c) {
                 uint32_t v = 0;
                 for (uint32_t i = 0; i < h->bits; ++i) {
-                    const uint32_t pattern = planes_decode(group[((uint64_t)(c / 8) * h->bits + i) * PLANES_TILE + r]);
+                    const uint32_t pattern = planes_decode(group[planes_code_offset(h, nt, c / 8, i, k) + r]);
                     v |= (pattern >> c % 8 & 1) << i;
                 }
                 u[(uint64_t)row * h->cols + g * h->group + c] = (uint8_t)v;
             }
             const uint64_t at = (uint64_t)row * h->n_groups + g;
-            const uint8_t * stored = group + (uint64_t)tables * h->bits * PLANES_TILE;
-            memcpy((uint8_t *)scales + at * ssize, stored + r * ssize, ssize);
-            if (zeros) zeros[at] = stored[PLANES_TILE * ssize + r];
+            memcpy((uint8_t *)scales + at * ssize, group + planes_scales_offset(h, g, nt, k) + r * ssize, ssize);
+            if (zeros) zeros[at] = group[planes_zeros_offset(h, g, nt, k) + r];
         }
     }
     if (perm) memcpy(perm, planes_perm(h, layout), (size_t)h->cols * 4);

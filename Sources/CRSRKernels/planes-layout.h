@@ -7,10 +7,11 @@
 // rows share the table. T[~p] = -T[p], so a row's 8 bits p are stored as one byte that indexes 128 entries
 // with its low seven bits and says in bit 7 whether to negate: p when p < 128, else p ^ 0x7f.
 //
-// Rows are stored in tiles of 64 (padded with zero rows), each tile one sequential stream. Per scale group
-// g of a tile: the codes [table group][plane][64 rows], then the 64 rows' scales (scale_type), then their
-// zero points (64 bytes, only with RSR_PLANES_ZERO_POINTS). A permuted layout ends with the input column of
-// each stored column (u32), so that groups may gather columns (GPTQ's act order).
+// Rows are stored in tiles of 64 (padded with zero rows) and tiles in quads of four (the last may hold
+// fewer), each quad one sequential stream, so that one table load serves four tiles. Per scale group g of a
+// quad: the codes [table group][plane][tile][64 rows], then the scales [tile][64] (scale_type), then the
+// zero points [tile][64] (bytes, only with RSR_PLANES_ZERO_POINTS). A permuted layout ends with the input
+// column of each stored column (u32), so that groups may gather columns (GPTQ's act order).
 #ifndef PLANES_LAYOUT_H
 #define PLANES_LAYOUT_H
 
@@ -21,6 +22,7 @@
 #define PLANES_MAGIC 0x50525352u // "RSRP" little-endian
 #define PLANES_VERSION 1u
 #define PLANES_TILE 64u
+#define PLANES_QUAD 4u
 #define PLANES_GROUP_COLS 8u     // columns per table
 #define PLANES_TABLE 128u        // table entries by stored byte
 #define PLANES_SIGN 0x80u
@@ -36,7 +38,7 @@ typedef struct planes_header {
     uint32_t flags;       // RSR_PLANES_*
     uint32_t n_tiles;
     uint32_t n_groups;    // scale groups per row
-    uint64_t tile_bytes;  // one tile's stream
+    uint64_t quad_bytes;  // one full quad's stream
     uint64_t off_perm;    // the permutation, or 0
     uint64_t bytes;       // total size
     uint8_t  reserved[8];
@@ -52,13 +54,28 @@ static inline uint32_t planes_group_cols(const planes_header * h, uint32_t g) {
 static inline uint32_t planes_group_tables(const planes_header * h, uint32_t g) {
     return rsr_div_up(planes_group_cols(h, g), PLANES_GROUP_COLS);
 }
-// Bytes of scale group g within a tile: codes, scales, zero points.
-static inline uint64_t planes_group_bytes(const planes_header * h, uint32_t g) {
-    return (uint64_t)planes_group_tables(h, g) * h->bits * PLANES_TILE + PLANES_TILE * planes_scale_size(h) +
-           (h->flags & RSR_PLANES_ZERO_POINTS ? PLANES_TILE : 0);
+static inline uint32_t planes_quads(const planes_header * h) { return rsr_div_up(h->n_tiles, PLANES_QUAD); }
+static inline uint32_t planes_quad_tiles(const planes_header * h, uint32_t q) {
+    return rsr_min_u32(PLANES_QUAD, h->n_tiles - q * PLANES_QUAD);
 }
-static inline const uint8_t * planes_tile(const planes_header * h, const uint8_t * base, uint32_t tile) {
-    return base + sizeof *h + (uint64_t)tile * h->tile_bytes;
+// Bytes of scale group g within a quad of nt tiles: codes, scales, zero points.
+static inline uint64_t planes_group_bytes(const planes_header * h, uint32_t g, uint32_t nt) {
+    return ((uint64_t)planes_group_tables(h, g) * h->bits * PLANES_TILE + PLANES_TILE * planes_scale_size(h) +
+            (h->flags & RSR_PLANES_ZERO_POINTS ? PLANES_TILE : 0)) * nt;
+}
+static inline const uint8_t * planes_quad(const planes_header * h, const uint8_t * base, uint32_t q) {
+    return base + sizeof *h + (uint64_t)q * h->quad_bytes;
+}
+// Within a group of a quad of nt tiles: the codes of (table group t, plane i, tile k), the scales and the
+// zero points of tile k.
+static inline uint64_t planes_code_offset(const planes_header * h, uint32_t nt, uint32_t t, uint32_t i, uint32_t k) {
+    return (((uint64_t)t * h->bits + i) * nt + k) * PLANES_TILE;
+}
+static inline uint64_t planes_scales_offset(const planes_header * h, uint32_t g, uint32_t nt, uint32_t k) {
+    return (uint64_t)planes_group_tables(h, g) * h->bits * PLANES_TILE * nt + (uint64_t)k * PLANES_TILE * planes_scale_size(h);
+}
+static inline uint64_t planes_zeros_offset(const planes_header * h, uint32_t g, uint32_t nt, uint32_t k) {
+    return planes_scales_offset(h, g, nt, nt) + (uint64_t)k * PLANES_TILE;
 }
 static inline const uint32_t * planes_perm(const planes_header * h, const uint8_t * base) {
     return h->off_perm ? (const uint32_t *)(base + h->off_perm) : NULL;

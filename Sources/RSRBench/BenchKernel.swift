@@ -75,6 +75,40 @@ final class BenchKernel {
                     }
                 }
             }
+        case .q4_0:
+            // random nibbles under an f16 scale of 1: the product's speed does not depend on the values
+            let bytes = DenseTensor.byteCount(.q4_32, rows: matrix.rows, cols: matrix.cols)!
+            let first = AlignedBuffer(count: bytes)
+            var rng = SplitMix64(seed: UInt64(bytes))
+            for block in 0..<bytes / 18 {
+                first.pointer.storeBytes(of: UInt16(0x3c00).littleEndian, toByteOffset: block * 18, as: UInt16.self)
+                for i in 2..<18 { first.pointer.storeBytes(of: UInt8.random(in: 0...255, using: &rng), toByteOffset: block * 18 + i, as: UInt8.self) }
+            }
+            let buffers = [first] + (1..<copyCount(bytes)).map { _ in
+                let copy = AlignedBuffer(count: bytes)
+                copy.pointer.copyMemory(from: first.pointer, byteCount: bytes)
+                return copy
+            }
+            let copies = try buffers.map {
+                try DenseTensor(.q4_32, rows: matrix.rows, cols: matrix.cols, bytes: UnsafeRawBufferPointer(start: $0.pointer, count: bytes), owner: $0)
+            }
+            return BenchKernel(name: name, weightBytes: bytes, k: nil, copies: copies.count) { copy, b, pool in
+                try b.floatInput.withUnsafeBufferPointer { x in
+                    try b.floatOutput.withUnsafeMutableBufferPointer { y in
+                        try copies[copy].multiply(x.baseAddress!, batch: b.batch, into: y.baseAddress!, workspace: b.workspace, pool: pool)
+                    }
+                }
+            }
+        case .bitPlanes2, .bitPlanes3, .bitPlanes4, .bitPlanes8:
+            let first = try BitPlaneLayout(IntegerMatrix.random(rows: matrix.rows, cols: matrix.cols, bits: name.bits!, group: 128), pool: pool)
+            let copies = [first] + (1..<copyCount(first.byteCount)).map { _ in first.copy() }
+            return BenchKernel(name: name, weightBytes: first.byteCount, k: nil, copies: copies.count) { copy, b, pool in
+                try b.int8Input.withUnsafeBufferPointer { x in
+                    try b.floatOutput.withUnsafeMutableBufferPointer { y in
+                        try copies[copy].multiply(x.baseAddress!, batch: b.batch, into: y.baseAddress!, workspace: b.workspace, pool: pool)
+                    }
+                }
+            }
         case .packedI2, .rsr, .rsrF32, .rsrT:
             let kind: LayoutKind = switch name {
                 case .packedI2: .packedI2
@@ -99,5 +133,16 @@ final class BenchKernel {
                 }
             }
         }
+    }
+}
+
+extension IntegerMatrix {
+    /// Random symmetric codes with f16 scales, for timing.
+    static func random(rows: Int, cols: Int, bits: Int, group: Int) throws -> IntegerMatrix {
+        var rng = SplitMix64(seed: UInt64(rows * 31 + cols * 7 + bits))
+        let groups = (cols + group - 1) / group
+        return try IntegerMatrix(rows: rows, cols: cols, bits: bits, group: group,
+                                 codes: (0..<rows * cols).map { _ in UInt8.random(in: 0...UInt8((1 << bits) - 1), using: &rng) },
+                                 scales: (0..<rows * groups).map { _ in Float.random(in: 0.001...0.01, using: &rng) })
     }
 }

@@ -9,9 +9,14 @@ public enum KernelName: String, CaseIterable, Sendable, Codable {
     case rsr = "rsr"
     case rsrF32 = "rsr-f32"
     case rsrT = "rsr-t"
+    case q4_0 = "q4-0"
+    case bitPlanes2 = "bit-planes-2"
+    case bitPlanes3 = "bit-planes-3"
+    case bitPlanes4 = "bit-planes-4"
+    case bitPlanes8 = "bit-planes-8"
 
     /// The kernels every row's speedups are computed against.
-    public static let baselines: [KernelName] = [.denseF32, .openblasF32, .hfUnpack, .packedI2]
+    public static let baselines: [KernelName] = [.denseF32, .openblasF32, .hfUnpack, .packedI2, .q4_0]
 
     public var summary: String {
         switch self {
@@ -22,6 +27,20 @@ public enum KernelName: String, CaseIterable, Sendable, Codable {
         case .rsr: "classical RSR, int8 activations: segmented sums per k-row block, then the fold"
         case .rsrF32: "classical RSR, f32 activations"
         case .rsrT: "transposed RSR, int8 activations: per-group pattern tables and byte-permute lookups"
+        case .q4_0: "ggml's Q4_0 (4-bit weights in blocks of 32 with an f16 scale), int8 activations, VNNI dot products"
+        case .bitPlanes2, .bitPlanes3, .bitPlanes4, .bitPlanes8:
+            "\(bits!)-bit weights in groups of 128 as bipolar bit-planes, int8 activations: one +-1 pattern table per 8 columns shared by every plane"
+        }
+    }
+
+    /// Bits per weight of the bit-plane kernels.
+    public var bits: Int? {
+        switch self {
+        case .bitPlanes2: 2
+        case .bitPlanes3: 3
+        case .bitPlanes4: 4
+        case .bitPlanes8: 8
+        default: nil
         }
     }
 

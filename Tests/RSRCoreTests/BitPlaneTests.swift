@@ -11,7 +11,7 @@ import Testing
     @Test(arguments: 1...8, isas)
     func productsMatchIntegerReference(bits: Int, isa: ISA) throws {
         var rng = SplitMix64(seed: UInt64(bits * 10) + UInt64(isa.rawValue))
-        let shapes = [(1, 1), (3, 7), (2, 9), (17, 33), (64, 130), (65, 257), (131, 1001), (70, 4099)]
+        let shapes = [(1, 1), (3, 7), (2, 9), (17, 33), (64, 130), (65, 257), (131, 1001), (70, 4099), (300, 136)]
         for (i, (rows, cols)) in shapes.enumerated() {
             let group = [8, 32, 64, 128, cols, 16, 40][(i + bits) % 7]
             let matrix = try IntegerMatrix.random(rows: rows, cols: cols, bits: bits, group: group,

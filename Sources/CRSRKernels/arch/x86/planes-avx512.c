@@ -5,7 +5,8 @@
 // interleaves them back into int16 in row order, and negates where bit 7 is set. Each plane of the weights
 // accumulates in int16 over at most 16 table groups (|sum| <= 16 * 1024), then widens into the int32 sum of
 // the scale group with its weight 2^i; the group's sum, halved, is converted to f32 and multiplied by its
-// scales. Planes are taken four at a time so that the accumulators and the table stay in registers.
+// scales. One table load serves two planes of the four tiles of a quad, whose 16 accumulators stay in
+// registers with the table.
 #if defined(__x86_64__)
 
 #include "../../planes-layout.h"
@@ -74,43 +75,50 @@ static void build_tables(const int8_t * x, uint32_t n_tables, uint8_t * tables) 
     }
 }
 
+#define PREFETCH_AHEAD 8192
 #define RUN_TABLES 16u // int16 sums of one plane over 16 table groups stay within 16 * 1024
 
-// Adds planes [first, first + NP) of table groups [0, n_tables) of one scale group into sum (int32, rows
-// 0..63 in four registers), each with its weight 2^i.
+// Adds planes [first, first + NP) of table groups [0, n_tables) of one scale group of a quad of NT tiles into
+// sum (int32, [tile][64 rows]), each with its weight 2^i. NP * NT * 2 accumulators stay in registers.
 static inline __attribute__((always_inline)) void sum_planes(
         const uint8_t * codes, const uint8_t * tables, uint32_t n_tables, uint32_t bits, uint32_t first, const int NP,
-        __m512i sum[4]) {
+        const int NT, int32_t * sum) {
     const __m512i join0 = _mm512_loadu_si512(consts.join[0]), join1 = _mm512_loadu_si512(consts.join[1]);
-    const __m512i zero = _mm512_setzero_si512();
     for (uint32_t start = 0; start < n_tables; start += RUN_TABLES) {
         const uint32_t end = rsr_min_u32(start + RUN_TABLES, n_tables);
-        __m512i acc[4][2];
-        for (int i = 0; i < NP; ++i) acc[i][0] = acc[i][1] = zero;
+        __m512i acc[2][PLANES_QUAD][2];
+        for (int i = 0; i < NP; ++i) for (int k = 0; k < NT; ++k) acc[i][k][0] = acc[i][k][1] = _mm512_setzero_si512();
         for (uint32_t t = start; t < end; ++t) {
             const uint8_t * planes = tables + (uint64_t)t * 256;
             const __m512i l0 = _mm512_load_si512(planes), l1 = _mm512_load_si512(planes + 64);
             const __m512i h0 = _mm512_load_si512(planes + 128), h1 = _mm512_load_si512(planes + 192);
-            const uint8_t * group_codes = codes + ((uint64_t)t * bits + first) * PLANES_TILE;
-            _mm_prefetch((const char *)(group_codes + 4096), _MM_HINT_T1);
+            const uint8_t * group_codes = codes + ((uint64_t)t * bits + first) * NT * PLANES_TILE;
             for (int i = 0; i < NP; ++i) {
-                const __m512i code = _mm512_load_si512(group_codes + i * PLANES_TILE);
-                const __m512i lo = _mm512_permutex2var_epi8(l0, code, l1);
-                const __m512i hi = _mm512_permutex2var_epi8(h0, code, h1);
-                const __mmask64 neg = _mm512_movepi8_mask(code);
-                const __m512i v0 = _mm512_permutex2var_epi8(lo, join0, hi); // rows 0..31
-                const __m512i v1 = _mm512_permutex2var_epi8(lo, join1, hi); // rows 32..63
-                acc[i][0] = _mm512_mask_sub_epi16(_mm512_add_epi16(acc[i][0], v0), (__mmask32)neg, acc[i][0], v0);
-                acc[i][1] = _mm512_mask_sub_epi16(_mm512_add_epi16(acc[i][1], v1), (__mmask32)(neg >> 32), acc[i][1], v1);
+                for (int k = 0; k < NT; ++k) {
+                    const uint8_t * at = group_codes + (i * NT + k) * PLANES_TILE;
+                    // the hardware prefetcher alone falls behind on this stream (as in rsr-t)
+                    _mm_prefetch((const char *)(at + PREFETCH_AHEAD), _MM_HINT_T1);
+                    const __m512i code = _mm512_load_si512(at);
+                    const __m512i lo = _mm512_permutex2var_epi8(l0, code, l1);
+                    const __m512i hi = _mm512_permutex2var_epi8(h0, code, h1);
+                    const __mmask64 neg = _mm512_movepi8_mask(code);
+                    const __m512i v0 = _mm512_permutex2var_epi8(lo, join0, hi); // rows 0..31
+                    const __m512i v1 = _mm512_permutex2var_epi8(lo, join1, hi); // rows 32..63
+                    acc[i][k][0] = _mm512_mask_sub_epi16(_mm512_add_epi16(acc[i][k][0], v0), (__mmask32)neg, acc[i][k][0], v0);
+                    acc[i][k][1] = _mm512_mask_sub_epi16(_mm512_add_epi16(acc[i][k][1], v1), (__mmask32)(neg >> 32), acc[i][k][1], v1);
+                }
             }
         }
         for (int i = 0; i < NP; ++i) {
             const __m128i shift = _mm_cvtsi32_si128((int)(first + (uint32_t)i));
-            for (int half = 0; half < 2; ++half) {
-                const __m512i w0 = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc[i][half]));
-                const __m512i w1 = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc[i][half], 1));
-                sum[2 * half] = _mm512_add_epi32(sum[2 * half], _mm512_sll_epi32(w0, shift));
-                sum[2 * half + 1] = _mm512_add_epi32(sum[2 * half + 1], _mm512_sll_epi32(w1, shift));
+            for (int k = 0; k < NT; ++k) {
+                int32_t * s = sum + k * PLANES_TILE;
+                for (int half = 0; half < 2; ++half) {
+                    const __m512i w0 = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc[i][k][half]));
+                    const __m512i w1 = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc[i][k][half], 1));
+                    _mm512_store_si512(s + 32 * half, _mm512_add_epi32(_mm512_load_si512(s + 32 * half), _mm512_sll_epi32(w0, shift)));
+                    _mm512_store_si512(s + 32 * half + 16, _mm512_add_epi32(_mm512_load_si512(s + 32 * half + 16), _mm512_sll_epi32(w1, shift)));
+                }
             }
         }
     }
@@ -124,63 +132,77 @@ static inline __m512 load_scales(const planes_header * h, const uint8_t * scales
     }
 }
 
+// y (f32, [tile][64]) of one quad of NT tiles over all scale groups.
+static inline __attribute__((always_inline)) void quad_product(
+        const planes_header * h, const uint8_t * group, const uint8_t * tables, const int32_t * group_sums, const int NT,
+        float * y) {
+    _Alignas(64) int32_t sum[PLANES_QUAD * PLANES_TILE];
+    const __m512i max = _mm512_set1_epi32((1 << h->bits) - 1);
+    const uint32_t bits = h->bits;
+    const bool zero_points = h->flags & RSR_PLANES_ZERO_POINTS;
+    for (int k = 0; k < NT * 4; ++k) _mm512_store_ps(y + 16 * k, _mm512_setzero_ps());
+    for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, (uint32_t)NT), ++g) {
+        const uint32_t n_tables = planes_group_tables(h, g);
+        const uint8_t * group_tables = tables + (uint64_t)g * (h->group / PLANES_GROUP_COLS) * 256;
+        // sum starts at (2^n - 1 - 2z) * sum(x) and ends at 2 sum (u - z) x
+        const __m512i xs = _mm512_set1_epi32(group_sums[g]);
+        for (int k = 0; k < NT; ++k) {
+            const uint8_t * zeros = group + planes_zeros_offset(h, g, (uint32_t)NT, (uint32_t)k);
+            for (int q = 0; q < 4; ++q) {
+                const __m512i z = zero_points ? _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(zeros + 16 * q)))
+                                              : _mm512_set1_epi32(1 << (bits - 1));
+                _mm512_store_si512(sum + k * PLANES_TILE + 16 * q, _mm512_mullo_epi32(_mm512_sub_epi32(max, _mm512_add_epi32(z, z)), xs));
+            }
+        }
+        for (uint32_t first = 0; first < bits; first += 2) {
+            if (bits - first == 1) sum_planes(group, group_tables, n_tables, bits, first, 1, NT, sum);
+            else sum_planes(group, group_tables, n_tables, bits, first, 2, NT, sum);
+        }
+        for (int k = 0; k < NT; ++k) {
+            const uint8_t * scales = group + planes_scales_offset(h, g, (uint32_t)NT, (uint32_t)k);
+            for (int q = 0; q < 4; ++q) {
+                float * out = y + k * PLANES_TILE + 16 * q;
+                const __m512 j = _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_load_si512(sum + k * PLANES_TILE + 16 * q), 1));
+                _mm512_store_ps(out, _mm512_fmadd_ps(load_scales(h, scales, q), j, _mm512_load_ps(out)));
+            }
+        }
+    }
+}
+
 typedef struct planes_ctx {
     const planes_product * p;
     uint32_t v;
 } planes_ctx;
 
-static void tiles_task(void * raw, uint32_t part, int thread) {
+static void quads_task(void * raw, uint32_t part, int thread) {
     const planes_ctx * c = raw;
     const planes_product * p = c->p;
     const planes_header * h = p->h;
-    const uint32_t per_part = rsr_div_up(h->n_tiles, (uint32_t)p->n_threads);
-    const uint32_t t0 = part * per_part, t1 = rsr_min_u32(t0 + per_part, h->n_tiles);
-    if (t0 >= t1) return;
+    const uint32_t per_part = rsr_div_up(planes_quads(h), (uint32_t)p->n_threads);
+    const uint32_t q0 = part * per_part, q1 = rsr_min_u32(q0 + per_part, planes_quads(h));
+    if (q0 >= q1) return;
     const planes_input in = planes_input_at(h, p->inputs + (uint64_t)c->v * planes_input_bytes(h));
     uint8_t * tables = p->work + (uint64_t)part * p->thread_bytes;
     build_tables(in.x, rsr_div_up(h->cols, PLANES_GROUP_COLS), tables);
-
-    const __m512i max = _mm512_set1_epi32((1 << h->bits) - 1);
-    const uint32_t bits = h->bits, ssize = planes_scale_size(h);
-    const bool zero_points = h->flags & RSR_PLANES_ZERO_POINTS;
-    for (uint32_t tile = t0; tile < t1; ++tile) {
-        const uint8_t * group = planes_tile(h, p->base, tile);
-        __m512 y[4] = { _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps() };
-        for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g), ++g) {
-            const uint32_t n_tables = planes_group_tables(h, g);
-            const uint8_t * group_tables = tables + (uint64_t)g * (h->group / PLANES_GROUP_COLS) * 256;
-            const uint8_t * scales = group + (uint64_t)n_tables * bits * PLANES_TILE;
-            // sum starts at (2^n - 1 - 2z) * sum(x) and ends at 2 sum (u - z) x
-            const __m512i xs = _mm512_set1_epi32(in.group_sums[g]);
-            __m512i sum[4];
-            for (int q = 0; q < 4; ++q) {
-                const __m512i z = zero_points ? _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(scales + PLANES_TILE * ssize + 16 * q)))
-                                              : _mm512_set1_epi32(1 << (bits - 1));
-                sum[q] = _mm512_mullo_epi32(_mm512_sub_epi32(max, _mm512_add_epi32(z, z)), xs);
-            }
-            for (uint32_t first = 0; first < bits; first += 4) {
-                switch (bits - first) {
-                case 1: sum_planes(group, group_tables, n_tables, bits, first, 1, sum); break;
-                case 2: sum_planes(group, group_tables, n_tables, bits, first, 2, sum); break;
-                case 3: sum_planes(group, group_tables, n_tables, bits, first, 3, sum); break;
-                default: sum_planes(group, group_tables, n_tables, bits, first, 4, sum); break;
-                }
-            }
-            for (int q = 0; q < 4; ++q) y[q] = _mm512_fmadd_ps(load_scales(h, scales, q), _mm512_cvtepi32_ps(_mm512_srai_epi32(sum[q], 1)), y[q]);
+    _Alignas(64) float y[PLANES_QUAD * PLANES_TILE];
+    for (uint32_t q = q0; q < q1; ++q) {
+        const uint8_t * quad = planes_quad(h, p->base, q);
+        const uint32_t nt = planes_quad_tiles(h, q);
+        switch (nt) {
+        case 4: quad_product(h, quad, tables, in.group_sums, 4, y); break;
+        case 3: quad_product(h, quad, tables, in.group_sums, 3, y); break;
+        case 2: quad_product(h, quad, tables, in.group_sums, 2, y); break;
+        default: quad_product(h, quad, tables, in.group_sums, 1, y); break;
         }
-        const uint32_t row0 = tile * PLANES_TILE, n = rsr_min_u32(PLANES_TILE, h->rows - row0);
-        float * out = p->y + (uint64_t)c->v * h->rows + row0;
-        for (int q = 0; q < 4; ++q) {
-            const uint32_t left = n > 16u * (uint32_t)q ? n - 16u * (uint32_t)q : 0;
-            _mm512_mask_storeu_ps(out + 16 * q, (__mmask16)(left >= 16 ? 0xffff : (1u << left) - 1), y[q]);
-        }
+        const uint32_t row0 = q * PLANES_QUAD * PLANES_TILE;
+        memcpy(p->y + (uint64_t)c->v * h->rows + row0, y, rsr_min_u32(nt * PLANES_TILE, h->rows - row0) * sizeof *y);
     }
 }
 
 void planes_product_avx512(const planes_product * p) {
     pthread_once(&consts_once, init_consts);
     planes_ctx c = { .p = p };
-    for (c.v = 0; c.v < p->batch; ++c.v) rsr_pool_run(p->pool, tiles_task, &c, (uint32_t)p->n_threads);
+    for (c.v = 0; c.v < p->batch; ++c.v) rsr_pool_run(p->pool, quads_task, &c, (uint32_t)p->n_threads);
 }
 
 #pragma clang attribute pop
