@@ -23,6 +23,9 @@ public final class CUDAModel: LanguageModel {
         guard file.manifest.source.quantization != .none else {
             throw CUDAError(.unsupported, "\(file.path) keeps float projections; the CUDA backend runs ternary ones only")
         }
+        guard (file.manifest.integerLinears ?? [:]).isEmpty else {
+            throw CUDAError(.unsupported, "\(file.path) has integer weights (bit-planes); the CUDA backend runs ternary ones only so far")
+        }
         self.device = device
         self.file = file
         config = file.manifest.model

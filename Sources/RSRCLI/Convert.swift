@@ -44,8 +44,14 @@ struct Convert: ParsableCommand {
     @Flag(help: "Measure the kernels on this model's shapes instead of using the tuned table (with --kernel auto).")
     var tune = false
 
-    @Option(help: "Quantize a float model after training: ternary (quality will suffer). Without it a float model stays float.")
+    @Option(help: "Quantize a float model: int2 ... int8 (round to nearest per group of input columns, as bit-planes) or ternary (quality will suffer). Without it a float model stays float.")
     var quantize: QuantizeMode?
+
+    @Option(help: "Input columns per scale group with --quantize intN: a multiple of 8, or channel for one scale per row.")
+    var groupSize: GroupSize = .columns(128)
+
+    @Flag(help: "With --quantize intN: a zero point per group (codes over [min, max]) instead of symmetric codes.")
+    var asymmetric = false
 
     @Option(help: "Branch, tag or commit when SOURCE is a repo id.")
     var revision = "main"
@@ -53,9 +59,28 @@ struct Convert: ParsableCommand {
     @Flag(help: "Print only the summary.")
     var quiet = false
 
-    enum QuantizeMode: String, ExpressibleByArgument, CaseIterable { case ternary }
+    enum QuantizeMode: String, ExpressibleByArgument, CaseIterable {
+        case ternary, int2, int3, int4, int5, int6, int7, int8
+
+        var bits: Int? { rawValue.hasPrefix("int") ? Int(rawValue.dropFirst(3)) : nil }
+    }
+
+    enum GroupSize: ExpressibleByArgument, Equatable {
+        case columns(Int), channel
+
+        init?(argument: String) {
+            if argument == "channel" { self = .channel; return }
+            guard let n = Int(argument), n >= 8, n % 8 == 0, n <= 1 << 22 else { return nil }
+            self = .columns(n)
+        }
+
+        var defaultValueDescription: String { if case .columns(let n) = self { "\(n)" } else { "channel" } }
+    }
 
     func validate() throws {
+        if quantize?.bits == nil && (asymmetric || groupSize != .columns(128)) {
+            throw ValidationError("--group-size and --asymmetric apply to --quantize int2 ... int8.")
+        }
         if case .fixed(let value) = k, !LayoutKind.rsrKRange(.ternary).contains(value) {
             throw ValidationError("--k \(value) is out of range for ternary weights; use auto or \(LayoutKind.rsrKRange(.ternary)).")
         }
@@ -70,6 +95,10 @@ struct Convert: ParsableCommand {
         options.overwrite = force
         options.tune = tune ? Self.benchTimer : nil
         options.quantizeFloat = quantize == .ternary
+        if let bits = quantize?.bits {
+            let group: Int? = if case .columns(let n) = groupSize { n } else { nil }
+            options.integer = IntegerQuantization(bits: bits, group: group, asymmetric: asymmetric)
+        }
         let directory = try resolveSource(&options)
         let converter = try Converter(directory: directory, options: options)
         let bar = ProgressBar(enabled: !quiet, label: "Converting", unit: .items("steps"))
@@ -123,6 +152,15 @@ extension EmbeddingFormat: ExpressibleByArgument {}
 
 enum ConvertReport {
     static func render(_ s: ConvertSummary, config: ModelConfig, output: String) -> String {
+        if s.integerWeights > 0 {
+            let bits = s.integerBits.sorted().map(String.init).joined(separator: "/")
+            return """
+                wrote \(output): \(Format.bytes(Double(s.fileBytes))), \(config.architecture.rawValue), \(s.layers) layers, \
+                \(Format.count(Double(s.integerWeights))) \(bits)-bit integer weights as bit-planes
+                bits per weight, scales included: \(String(format: "%.3f", Double(s.layoutBytes * 8) / Double(s.integerWeights)))
+                converted in \(String(format: "%.1f", s.seconds)) s
+                """
+        }
         if s.ternaryWeights == 0 {
             return """
                 wrote \(output): \(Format.bytes(Double(s.fileBytes))), \(config.architecture.rawValue), \(s.layers) layers, \

@@ -1,3 +1,4 @@
+import CRSRKernels
 import FileIO
 import Foundation
 import RSRCore
@@ -16,6 +17,8 @@ public struct ConvertOptions: Sendable {
     public var tune: KernelTimer?
     /// Ternarise a float model that was not trained ternary (`--quantize ternary`).
     public var quantizeFloat = false
+    /// Quantize a float model's projections to n-bit integers (`--quantize intN`).
+    public var integer: IntegerQuantization?
     /// The Hub repo and commit the directory came from, recorded in the file.
     public var repo: String?
     public var revision: String?
@@ -27,6 +30,9 @@ public struct ConvertOptions: Sendable {
 public struct ConvertSummary: Sendable {
     public var layers = 0
     public var ternaryWeights = 0
+    /// Projection weights stored as n-bit integers, and their bits.
+    public var integerWeights = 0
+    public var integerBits: Set<Int> = []
     /// Projection weights kept in float (a float model converted without --quantize).
     public var floatWeights = 0
     /// Bytes of all layouts (a float model: of its projection tensors), and of the decode layouts alone (what
@@ -71,7 +77,7 @@ public final class Converter {
             }
         }
         source = try SourceModel.detect(try HFConfig.read(configPath), generation: generation, configPath: configPath,
-                                        quantizeFloat: options.quantizeFloat)
+                                        quantizeFloat: options.quantizeFloat, integer: options.integer)
         checkpoint = try Checkpoint(directory: directory)
     }
 
@@ -206,6 +212,9 @@ public final class Converter {
         if source.floatQuantization == .none {
             return try writeFloatLinear(projection, layer: layer, &manifest, writer)
         }
+        if let integer = options.integer {
+            return try writeIntegerLinear(projection, layer: layer, integer, &manifest, writer, pool: pool)
+        }
         let weights = try TernaryWeights.decode(projection, layer: layer, from: checkpoint, source: source, pool: pool)
         used.insert(LayerWeights.hf(layer, projection.path + ".weight"))
         used.insert(LayerWeights.hf(layer, projection.path + ".weight_scale"))
@@ -234,6 +243,42 @@ public final class Converter {
         }
         manifest.linears[name] = entry
         summary.ternaryWeights += projection.rows * projection.cols
+    }
+
+    /// A float model's projection quantized to n-bit integers and written as bit-planes, with its bias.
+    private func writeIntegerLinear(_ projection: LayerWeights.Projection, layer: Int, _ integer: IntegerQuantization,
+                                    _ manifest: inout Manifest, _ writer: ModelFileWriter, pool: ThreadPool) throws {
+        let name = LayerWeights.file(layer, projection.name)
+        let source = LayerWeights.hf(layer, projection.path + ".weight")
+        let tensor = try matrixTensor(source, rows: projection.rows, cols: projection.cols, head: false)
+        let matrix: IntegerMatrix
+        do {
+            matrix = try IntegerMatrix.quantizing(try tensor.floats(), rows: projection.rows, cols: projection.cols, bits: integer.bits,
+                                                  group: integer.group ?? projection.cols, asymmetric: integer.asymmetric, pool: pool)
+        } catch let error as KernelError where error.status == RSR_ERR_VALUE {
+            throw ConvertError(tensor.file, "tensor \(source) holds NaN or infinite values")
+        }
+        try addIntegerLinear(matrix, name: name, source: source, projection: projection, layer: layer, &manifest, writer, pool: pool)
+    }
+
+    func addIntegerLinear(_ matrix: IntegerMatrix, name: String, source: String, projection: LayerWeights.Projection, layer: Int,
+                          _ manifest: inout Manifest, _ writer: ModelFileWriter, pool: ThreadPool) throws {
+        let planes = try BitPlaneLayout(matrix, pool: pool)
+        let section = try planes.withBytes { try writer.addSection(.layout, $0) }
+        var entry = IntegerLinearEntry(section: section, rows: matrix.rows, cols: matrix.cols, bits: matrix.bits, group: matrix.group,
+                                       zeroPoints: matrix.zeros != nil, permuted: matrix.permutation != nil,
+                                       scaleType: TensorType(rawValue: matrix.scaleType.rawValue)!, bitsPerWeight: planes.bitsPerWeight,
+                                       source: source)
+        if projection.kind.hasBias(config) {
+            entry.bias = name + ".bias"
+            manifest.tensors[name + ".bias"] = try writeVector(LayerWeights.hf(layer, projection.path + ".bias"), length: projection.rows, writer)
+        }
+        manifest.integerLinears = (manifest.integerLinears ?? [:]).merging([name: entry]) { $1 }
+        summary.integerWeights += matrix.rows * matrix.cols
+        summary.integerBits.insert(matrix.bits)
+        summary.layoutBytes += planes.byteCount
+        summary.decodeLayoutBytes += planes.byteCount
+        summary.kernels["bit-planes", default: 0] += 1
     }
 
     /// A float model's projection kept as stored (F32, F16 or BF16) under the linear's name, with its bias.

@@ -22,7 +22,7 @@ struct SourceModel {
         """
 
     static func detect(_ hf: HFConfig, generation: HFConfig.Generation?, configPath: String,
-                       quantizeFloat: Bool) throws -> SourceModel {
+                       quantizeFloat: Bool, integer: IntegerQuantization? = nil) throws -> SourceModel {
         let fail = { (problem: String) in ConvertError(configPath, problem) }
         let architecture = hf.architectures?.first ?? ""
         let quantization = hf.quantizationConfig
@@ -50,10 +50,14 @@ struct SourceModel {
             let name = architecture.isEmpty ? "no architectures entry" : "architecture \(architecture)"
             throw fail("\(name) (model_type \(hf.modelType ?? "missing")) is not supported; \(supported)")
         }
+        if integer != nil && family != .llama {
+            throw fail("--quantize int* applies to float models; \(architecture) is already quantized")
+        }
         let config = try normalise(hf, family: family, generation: generation, fail: fail)
         return SourceModel(config: config, hfArchitecture: architecture,
                            packedScaleMode: quantization?.linearClass == "autobitlinear" ? .multiply : .divide,
-                           floatQuantization: family != .llama ? .absmean : quantizeFloat ? .absmeanPostTraining : .none,
+                           floatQuantization: family != .llama ? .absmean : integer != nil ? .roundToNearest
+                               : quantizeFloat ? .absmeanPostTraining : .none,
                            subNormNames: subNorms)
     }
 

@@ -135,12 +135,12 @@ public final class BitPlaneLayout: @unchecked Sendable {
     }
 }
 
-private func withOptionalBuffer<T, R>(_ array: [T]?, _ body: (UnsafePointer<T>?) throws -> R) rethrows -> R {
+func withOptionalBuffer<T, R>(_ array: [T]?, _ body: (UnsafePointer<T>?) throws -> R) rethrows -> R {
     guard let array else { return try body(nil) }
     return try array.withUnsafeBufferPointer { try body($0.baseAddress) }
 }
 
-private func withOptionalMutableBuffer<T, R>(_ array: inout [T]?, _ body: (UnsafeMutablePointer<T>?) throws -> R) rethrows -> R {
+func withOptionalMutableBuffer<T, R>(_ array: inout [T]?, _ body: (UnsafeMutablePointer<T>?) throws -> R) rethrows -> R {
     guard array != nil else { return try body(nil) }
     return try array!.withUnsafeMutableBufferPointer { try body($0.baseAddress) }
 }

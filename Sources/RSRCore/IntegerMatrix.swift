@@ -81,3 +81,36 @@ extension Float {
 
     init(bfloat16Bits b: UInt16) { self.init(bitPattern: UInt32(b) << 16) }
 }
+
+extension IntegerMatrix {
+    /// Round-to-nearest quantization of float weights (rows x cols) with a clipping search per group
+    /// (`rsr_quantize_groups`). Scales are F16 unless one falls outside F16's normal range, then F32.
+    public static func quantizing(_ w: [Float], rows: Int, cols: Int, bits: Int, group: Int, asymmetric: Bool,
+                                  pool: ThreadPool? = nil) throws -> IntegerMatrix {
+        let what = "quantizing a \(rows)x\(cols) matrix to \(bits) bits in groups of \(group)"
+        guard w.count == rows * cols, group >= 1 else { throw KernelError(operation: what, status: RSR_ERR_SHAPE) }
+        let groups = (cols + min(group, cols) - 1) / min(group, cols)
+        var codes = [UInt8](repeating: 0, count: rows * cols)
+        var scales = [Float](repeating: 0, count: rows * groups)
+        var zeros: [UInt8]? = asymmetric ? [UInt8](repeating: 0, count: rows * groups) : nil
+        func run(_ type: DenseType) throws {
+            try w.withUnsafeBufferPointer { wp in
+                try codes.withUnsafeMutableBufferPointer { u in
+                    try scales.withUnsafeMutableBufferPointer { s in
+                        try withOptionalMutableBuffer(&zeros) { z in
+                            try check(rsr_quantize_groups(wp.baseAddress, UInt32(rows), UInt32(cols), UInt32(bits), UInt32(group),
+                                                          asymmetric ? 1 : 0, type.raw, u.baseAddress, s.baseAddress, z, pool?.raw), what)
+                        }
+                    }
+                }
+            }
+        }
+        var type = DenseType.f16
+        try run(type)
+        if scales.contains(where: { $0 != 0 && !(Float(Float16.leastNormalMagnitude)...Float(Float16.greatestFiniteMagnitude)).contains(abs($0)) }) {
+            type = .f32
+            try run(type)
+        }
+        return try IntegerMatrix(rows: rows, cols: cols, bits: bits, group: group, codes: codes, scales: scales, scaleType: type, zeros: zeros)
+    }
+}

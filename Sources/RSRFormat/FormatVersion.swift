@@ -5,8 +5,8 @@ public struct FormatVersion: Comparable, Sendable, CustomStringConvertible {
     public let major: UInt16
     public let minor: UInt16
 
-    /// 1.0: ternary and binary layouts. 1.1: feature flags in the header.
-    public static let current = FormatVersion(major: 1, minor: 1)
+    /// 1.0: ternary and binary layouts. 1.1: feature flags in the header. 1.2: integer linears.
+    public static let current = FormatVersion(major: 1, minor: 2)
 
     public init(major: UInt16, minor: UInt16) {
         self.major = major
@@ -31,10 +31,13 @@ public struct FormatFeatures: OptionSet, Sendable, CustomStringConvertible {
     /// Projections stored as float tensors (a float model kept as stored) instead of linears.
     public static let floatProjections = FormatFeatures(rawValue: 1 << 0)
 
-    /// Every flag this rsr reads.
-    public static let known: FormatFeatures = [.floatProjections]
+    /// Projections of n-bit integer weights as bit-plane layouts (`integer_linears`).
+    public static let integerWeights = FormatFeatures(rawValue: 1 << 1)
 
-    static let names: [(FormatFeatures, String)] = [(.floatProjections, "float-projections")]
+    /// Every flag this rsr reads.
+    public static let known: FormatFeatures = [.floatProjections, .integerWeights]
+
+    static let names: [(FormatFeatures, String)] = [(.floatProjections, "float-projections"), (.integerWeights, "integer-weights")]
 
     /// The features a manifest uses.
     public init(of manifest: Manifest) {
@@ -42,6 +45,7 @@ public struct FormatFeatures: OptionSet, Sendable, CustomStringConvertible {
         if manifest.tensors.keys.contains(where: { name in LayerSchema.Projection.allCases.contains { name.hasSuffix("." + $0.rawValue) } }) {
             insert(.floatProjections)
         }
+        if !(manifest.integerLinears ?? [:]).isEmpty { insert(.integerWeights) }
     }
 
     public var description: String {

@@ -14,6 +14,8 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var tensors: [String: TensorEntry]
     /// Ternary or binary projections by normalised name ("layers.0.q_proj", ...).
     public var linears: [String: LinearEntry]
+    /// Projections of 1- to 8-bit integer weights in scale groups, as bit-planes (absent in files without).
+    public var integerLinears: [String: IntegerLinearEntry]?
 
     public init(producer: String, source: Source, model: ModelConfig, files: [String: Int] = [:],
                 tensors: [String: TensorEntry] = [:], linears: [String: LinearEntry] = [:]) {
@@ -51,6 +53,17 @@ public struct Manifest: Codable, Equatable, Sendable {
         case absmeanPostTraining = "absmean-post-training"
         /// A float model kept as stored: its projections are F32, F16 or BF16 tensors, not linears.
         case none
+        /// A float model quantized to n-bit integers here (`--quantize intN`): round to nearest per group.
+        case roundToNearest = "rtn"
+        /// Integer weights as llm-compressor stores them (compressed-tensors `pack-quantized`).
+        case compressedTensors = "compressed-tensors"
+        /// Integer weights as GPTQ stores them (`qweight`, `qzeros`, `scales`, `g_idx`).
+        case gptq
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case producer, source, model, files, tensors, linears
+        case integerLinears = "integer_linears"
     }
 }
 
@@ -175,5 +188,51 @@ public struct LayoutEntry: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case section, kernel, k, phases
         case bitsPerWeight = "bits_per_weight"
+    }
+}
+
+/// A projection of n-bit integer weights, w = scale * (code - zero) per group of input columns, stored as
+/// one bit-plane layout that carries its codes, scales, zero points and column permutation (FORMAT.md).
+public struct IntegerLinearEntry: Codable, Equatable, Sendable {
+    public var section: Int
+    public var rows: Int
+    public var cols: Int
+    public var bits: Int
+    /// Input columns per scale group; `cols` for one scale per row.
+    public var group: Int
+    /// Whether each group stores its zero point (else it is 2^(bits-1): signed codes).
+    public var zeroPoints: Bool
+    /// Whether the columns are stored in the order of a permutation (GPTQ's act order).
+    public var permuted: Bool
+    public var scaleType: TensorType
+    /// Layout bytes per weight, scales and zero points included.
+    public var bitsPerWeight: Double
+    /// Tensor name of the bias, if any.
+    public var bias: String?
+    /// The checkpoint tensor (or tensors' common prefix) it came from.
+    public var source: String
+
+    public init(section: Int, rows: Int, cols: Int, bits: Int, group: Int, zeroPoints: Bool, permuted: Bool,
+                scaleType: TensorType, bitsPerWeight: Double, bias: String? = nil, source: String) {
+        self.section = section
+        self.rows = rows
+        self.cols = cols
+        self.bits = bits
+        self.group = group
+        self.zeroPoints = zeroPoints
+        self.permuted = permuted
+        self.scaleType = scaleType
+        self.bitsPerWeight = bitsPerWeight
+        self.bias = bias
+        self.source = source
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case section, rows, cols, bits, group
+        case zeroPoints = "zero_points"
+        case permuted
+        case scaleType = "scale_dtype"
+        case bitsPerWeight = "bits_per_weight"
+        case bias, source
     }
 }

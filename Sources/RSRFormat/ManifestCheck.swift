@@ -42,6 +42,14 @@ struct ManifestCheck {
             if let bias = linear.bias { try checkVector(bias, length: linear.rows, of: name) }
             if let norm = linear.inputNorm { try checkVector(norm, length: linear.cols, of: name) }
         }
+        for (name, linear) in (manifest.integerLinears ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard linear.rows > 0, linear.cols > 0, (1...8).contains(linear.bits), linear.group > 0, linear.scaleType.isFloat else {
+                throw fail("integer linear \(name) is \(linear.rows)x\(linear.cols), \(linear.bits) bits in groups of \(linear.group) with \(linear.scaleType.rawValue) scales; expected positive sizes, 1 to 8 bits and float scales")
+            }
+            if manifest.linears[name] != nil { throw fail("\(name) is both a linear and an integer linear") }
+            try claim(linear.section, .layout, "layout of \(name) (bit-planes)")
+            if let bias = linear.bias { try checkVector(bias, length: linear.rows, of: name) }
+        }
         return names
     }
 

@@ -62,6 +62,15 @@ public final class ModelFile: @unchecked Sendable {
                 }
             }
         }
+        for (name, entry) in manifest.integerLinears ?? [:] {
+            let header = try? BitPlaneLayout(borrowing: self.bytes(entry.section), owner: mapped, validate: false)
+            guard let header, header.rows == entry.rows, header.cols == entry.cols, header.bits == entry.bits,
+                  header.group == min(entry.group, entry.cols), header.hasZeroPoints == entry.zeroPoints, header.isPermuted == entry.permuted,
+                  header.scaleType.rawValue == entry.scaleType.rawValue else {
+                throw ModelFileError(path: path, part: part(entry.section),
+                                     "its bit-plane header does not match \(name) in the manifest (\(entry.rows)x\(entry.cols), \(entry.bits) bits, groups of \(entry.group))")
+            }
+        }
     }
 
     /// The bytes of a section, in place.
@@ -102,6 +111,17 @@ public final class ModelFile: @unchecked Sendable {
         }
         for entry in manifest.linears.values {
             for layout in entry.layouts { _ = try self.layout(layout, validate: true) }
+        }
+        for entry in (manifest.integerLinears ?? [:]).values { _ = try bitPlanes(entry, validate: true) }
+    }
+
+    /// An integer linear's bit-planes, used in place. `validate` checks its zero points and permutation
+    /// (O(size)); a section that passed `verify()` may skip it.
+    public func bitPlanes(_ entry: IntegerLinearEntry, validate: Bool = true) throws -> BitPlaneLayout {
+        do {
+            return try BitPlaneLayout(borrowing: bytes(entry.section), owner: mapped, validate: validate)
+        } catch let error as KernelError {
+            throw ModelFileError(path: path, part: part(entry.section), "not a valid bit-plane layout: \(error)")
         }
     }
 

@@ -51,6 +51,15 @@ struct ModelWeights {
                     let bias = try file.manifest.tensors[full + ".bias"].map { _ in try vectors.vector(full + ".bias", length: rows) }
                     return FloatLinear(try Self.dense(file, full, rows: rows, cols: cols), bias: bias)
                 }
+                if let entry = file.manifest.integerLinears?[full] {
+                    guard kernel == .index else {
+                        throw ModelError("\(file.path): \(full) has integer weights; --kernel \(kernel) applies to ternary ones only")
+                    }
+                    guard entry.rows == rows, entry.cols == cols else {
+                        throw ModelError("\(file.path): \(full) is \(entry.rows)x\(entry.cols); the config needs \(rows)x\(cols)")
+                    }
+                    return try IntegerLinear(entry, file: file, vectors: vectors)
+                }
                 guard let entry = file.manifest.linears[full] else { throw ModelError("\(file.path): linear \(full) is missing") }
                 guard entry.rows == rows, entry.cols == cols else {
                     throw ModelError("\(file.path): \(full) is \(entry.rows)x\(entry.cols); the config needs \(rows)x\(cols)")

@@ -266,6 +266,16 @@ rsr_status rsr_planes_work_size(const void * layout, uint64_t bytes, uint32_t ba
 rsr_status rsr_planes_matmul_i8(const void * layout, uint64_t bytes, const int8_t * x, uint32_t batch, float * y,
                                 void * work, uint64_t work_bytes, rsr_pool * pool);
 
+// Round-to-nearest quantization of float w[rows][cols] to bits-bit codes (2..8) in groups of `group`
+// columns (>= cols: one group per row). Each group tries 16 clippings r of its range and keeps the one of least
+// squared error weighted by w^2. Symmetric: z = 2^(bits-1), d = r * absmax / (2^(bits-1) - 0.5) (llm-compressor's
+// RTN at r = 1). Asymmetric: codes over r * [min(w, 0), max(w, 0)] with a
+// zero point in zeros[rows][groups]. Scales (scales[rows][groups]) are rounded to scale_type (F32, F16 or
+// BF16) before the codes are chosen. RSR_ERR_VALUE when w holds NaN or infinity.
+rsr_status rsr_quantize_groups(const float * w, uint32_t rows, uint32_t cols, uint32_t bits, uint32_t group,
+                               int asymmetric, rsr_dtype scale_type, uint8_t * codes, float * scales, uint8_t * zeros,
+                               rsr_pool * pool);
+
 // ---- Transformer helpers ---------------------------------------------------------------------------------
 
 // Per-row int8 quantization as BitNet's BitLinear does it: s = 127 / max(max|x|, 1e-5),

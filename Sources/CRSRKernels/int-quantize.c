@@ -1,0 +1,121 @@
+// int-quantize.c: round-to-nearest quantization of float weights to n-bit codes in scale groups, with a
+// search per group over how far to clip its range (rsr_quantize_groups).
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#define CLIP_STEPS 16
+#define WEIGHT(x) ((double)(x) * (x))
+
+static float round_scale(float d, rsr_dtype type) {
+    switch (type) {
+    case RSR_DTYPE_F16: return (float)(_Float16)d;
+    case RSR_DTYPE_BF16: {
+        union { float f; uint32_t u; } v = { .f = d };
+        v.u = (v.u + 0x7fff + (v.u >> 16 & 1)) & 0xffff0000u;
+        return v.f;
+    }
+    default: return d;
+    }
+}
+
+typedef struct quantize_ctx {
+    const float * w;
+    uint32_t rows, cols, bits, group, n_groups;
+    bool asymmetric;
+    rsr_dtype scale_type;
+    uint8_t * codes;
+    float * scales;
+    uint8_t * zeros;
+    uint8_t * trial; // [thread][group] codes under trial
+    int bad;         // a non-finite weight
+} quantize_ctx;
+
+// Codes of w[0..n) for scale d and zero z, and their squared error.
+static double encode(const float * w, uint32_t n, float d, int z, int top, uint8_t * u) {
+    double err = 0;
+    const float inv = d != 0 ? 1.0f / d : 0;
+    for (uint32_t i = 0; i < n; ++i) {
+        int q = (int)nearbyintf(w[i] * inv) + z;
+        q = q < 0 ? 0 : q > top ? top : q;
+        const float e = w[i] - d * (float)(q - z);
+        err += (double)e * e * WEIGHT(w[i]);
+        u[i] = (uint8_t)q;
+    }
+    return err;
+}
+
+// The best of the clipped ranges for one group: symmetric codes around z = 2^(n-1) with scale
+// r * absmax / (2^(n-1) - 0.5) (llm-compressor's RTN at r = 1); asymmetric codes over r * [min(w, 0), max(w, 0)].
+static void quantize_group(const quantize_ctx * c, const float * w, uint32_t n, uint8_t * trial, uint8_t * u, float * scale,
+                           uint8_t * zero) {
+    const int top = (1 << c->bits) - 1, half = 1 << (c->bits - 1);
+    float lo = 0, hi = 0;
+    for (uint32_t i = 0; i < n; ++i) { lo = w[i] < lo ? w[i] : lo; hi = w[i] > hi ? w[i] : hi; }
+    double best = INFINITY;
+    *scale = 0;
+    *zero = (uint8_t)(c->asymmetric ? 0 : half);
+    if (hi == lo) { // all zero
+        memset(u, *zero, n);
+        return;
+    }
+    for (int step = 0; step < CLIP_STEPS; ++step) {
+        const float r = 1.0f - 0.03f * (float)step;
+        float d;
+        int z;
+        if (c->asymmetric) {
+            d = round_scale(r * (hi - lo) / (float)top, c->scale_type);
+            if (d == 0) continue;
+            z = (int)nearbyintf(-r * lo / d);
+            z = z < 0 ? 0 : z > top ? top : z;
+        } else {
+            const float amax = -lo > hi ? -lo : hi;
+            d = round_scale(r * amax / ((float)half - 0.5f), c->scale_type);
+            if (d == 0) continue;
+            z = half;
+        }
+        double err = encode(w, n, d, z, top, trial);
+        if (err < best) {
+            best = err;
+            *scale = d;
+            *zero = (uint8_t)z;
+            memcpy(u, trial, n);
+        }
+    }
+}
+
+static void quantize_row(void * raw, uint32_t row, int thread) {
+    quantize_ctx * c = raw;
+    const float * w = c->w + (uint64_t)row * c->cols;
+    for (uint32_t i = 0; i < c->cols; ++i) {
+        if (!isfinite(w[i])) { c->bad = 1; return; }
+    }
+    for (uint32_t g = 0; g < c->n_groups; ++g) {
+        const uint32_t c0 = g * c->group, n = rsr_min_u32(c->group, c->cols - c0);
+        const uint64_t at = (uint64_t)row * c->n_groups + g;
+        uint8_t zero;
+        quantize_group(c, w + c0, n, c->trial + (uint64_t)thread * c->group, c->codes + (uint64_t)row * c->cols + c0, &c->scales[at], &zero);
+        if (c->zeros) c->zeros[at] = zero;
+    }
+}
+
+rsr_status rsr_quantize_groups(const float * w, uint32_t rows, uint32_t cols, uint32_t bits, uint32_t group,
+                               int asymmetric, rsr_dtype scale_type, uint8_t * codes, float * scales, uint8_t * zeros,
+                               rsr_pool * pool) {
+    if (!w || !codes || !scales || (asymmetric && !zeros)) return RSR_ERR_NULL;
+    const rsr_status s = rsr_check_dims(rows, cols);
+    if (s != RSR_OK) return s;
+    if (bits < 2 || bits > 8 || (scale_type != RSR_DTYPE_F32 && scale_type != RSR_DTYPE_F16 && scale_type != RSR_DTYPE_BF16)) return RSR_ERR_ARGUMENT;
+    if (group == 0) return RSR_ERR_SHAPE;
+    quantize_ctx c = {
+        .w = w, .rows = rows, .cols = cols, .bits = bits, .group = group < cols ? group : cols,
+        .asymmetric = asymmetric != 0, .scale_type = scale_type, .codes = codes, .scales = scales,
+        .zeros = asymmetric ? zeros : NULL,
+    };
+    c.n_groups = rsr_div_up(cols, c.group);
+    if (!(c.trial = malloc((size_t)rsr_pool_n(pool) * c.group))) return RSR_ERR_NO_MEMORY;
+    rsr_pool_run(pool, quantize_row, &c, rows);
+    free(c.trial);
+    return c.bad ? RSR_ERR_VALUE : RSR_OK;
+}
