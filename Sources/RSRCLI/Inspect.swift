@@ -109,7 +109,7 @@ struct InspectReport: Encodable {
                 + "rms eps \(m.rmsNormEps)\(m.tiedEmbeddings ? ", tied embeddings" : "")\(m.subNorms ? ", sub-norms" : "")"
                 + "\(m.linearInputNormEps != nil ? ", BitLinear input norms" : "")",
             "source    \(manifest.source.repo.map { $0 + (manifest.source.revision.map { " @ \($0)" } ?? "") + ", " } ?? "")"
-                + "\(manifest.source.quantization == .none ? "float projections kept as stored" : manifest.source.quantization.rawValue + " ternary weights"), "
+                + "\(sourceWeights), "
                 + "written by \(manifest.producer)",
             "files     " + manifest.files.keys.sorted().map { "\($0) (\(Format.bytes(Double(sections[manifest.files[$0]!].size))))" }.joined(separator: ", "),
         ]
@@ -119,9 +119,11 @@ struct InspectReport: Encodable {
         }
         let vectors = manifest.tensors.values.filter { $0.shape.count == 1 }
         lines.append("vectors   \(vectors.count) norm/bias vectors, \(Format.bytes(Double(vectors.reduce(0) { $0 + sections[$1.section].size }))) F32")
-        lines.append("")
-        lines.append(pad("linear", 24) + pad("shape", 14) + pad("kernel", 11) + pad("k", 4) + pad("phases", 16)
-                     + pad("bits/w", 8) + pad("bytes", 11) + pad("scale", 16) + "crc32")
+        if !manifest.linears.isEmpty {
+            lines.append("")
+            lines.append(pad("linear", 24) + pad("shape", 14) + pad("kernel", 11) + pad("k", 4) + pad("phases", 16)
+                         + pad("bits/w", 8) + pad("bytes", 11) + pad("scale", 16) + "crc32")
+        }
         for (name, linear) in manifest.linears.sorted(by: { LayerSchema.inModelOrder($0.key, $1.key) }) {
             for (i, layout) in linear.layouts.enumerated() {
                 let scale = i > 0 ? "" : (linear.scaleMode == .multiply ? "x " : "/ ") + String(format: "%.6g", linear.scale)
@@ -131,12 +133,40 @@ struct InspectReport: Encodable {
                              + pad(scale, 16) + sections[layout.section].crc32)
             }
         }
+        let integers = (manifest.integerLinears ?? [:]).sorted(by: { LayerSchema.inModelOrder($0.key, $1.key) })
+        if !integers.isEmpty {
+            lines.append("")
+            lines.append(pad("integer linear", 24) + pad("shape", 14) + pad("bits", 6) + pad("group", 8) + pad("zero points", 13)
+                         + pad("scales", 8) + pad("bits/w", 8) + pad("bytes", 11) + "crc32")
+            for (name, linear) in integers {
+                lines.append(pad(name, 24) + pad("\(linear.rows)x\(linear.cols)", 14) + pad("\(linear.bits)", 6)
+                             + pad(linear.group >= linear.cols ? "row" : "\(linear.group)", 8)
+                             + pad(linear.zeroPoints ? "per group" : "symmetric", 13) + pad(linear.scaleType.rawValue, 8)
+                             + pad(String(format: "%.3f", linear.bitsPerWeight), 8) + pad(Format.bytes(Double(sections[linear.section].size)), 11)
+                             + sections[linear.section].crc32 + (linear.permuted ? "  act order" : ""))
+            }
+        }
         lines.append("")
-        lines.append("ternary   \(ternaryWeights) weights; \(String(format: "%.3f", decodeBitsPerWeight)) bits/weight read per token, "
-                     + "\(String(format: "%.3f", storedBitsPerWeight)) stored")
+        if !manifest.linears.isEmpty || integers.isEmpty {
+            lines.append("ternary   \(ternaryWeights) weights; \(String(format: "%.3f", decodeBitsPerWeight)) bits/weight read per token, "
+                         + "\(String(format: "%.3f", storedBitsPerWeight)) stored")
+        }
+        if !integers.isEmpty {
+            let weights = integers.reduce(0) { $0 + $1.value.rows * $1.value.cols }
+            let bytes = integers.reduce(0) { $0 + sections[$1.value.section].size }
+            lines.append("integer   \(weights) weights; \(String(format: "%.3f", Double(bytes * 8) / Double(weights))) bits/weight, scales included")
+        }
         lines.append("checksums " + (verified ? "all \(sections.count) sections and every layout index verified"
                                               : "header, section table, manifest and small sections verified on open; --verify checks all"))
         return lines.joined(separator: "\n")
+    }
+
+    private var sourceWeights: String {
+        switch manifest.source.quantization {
+        case .none: "float projections kept as stored"
+        case .roundToNearest, .compressedTensors, .gptq: manifest.source.quantization.rawValue + " integer weights"
+        default: manifest.source.quantization.rawValue + " ternary weights"
+        }
     }
 
     private func pad(_ s: String, _ width: Int) -> String {

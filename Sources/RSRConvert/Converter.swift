@@ -209,6 +209,15 @@ public final class Converter {
 
     private func writeLinear(_ projection: LayerWeights.Projection, layer: Int, _ manifest: inout Manifest,
                              _ writer: ModelFileWriter, planner: KernelPlanner, pool: ThreadPool) throws {
+        if let imported = source.integerCheckpoint {
+            let path = LayerWeights.hf(layer, projection.path)
+            guard let (matrix, tensors) = try imported.decode(path, rows: projection.rows, cols: projection.cols, from: checkpoint) else {
+                return try writeFloatLinear(projection, layer: layer, &manifest, writer) // left in float by the quantizer
+            }
+            used.formUnion(tensors)
+            return try addIntegerLinear(matrix, name: LayerWeights.file(layer, projection.name), source: path, projection: projection,
+                                        layer: layer, &manifest, writer, pool: pool)
+        }
         if source.floatQuantization == .none {
             return try writeFloatLinear(projection, layer: layer, &manifest, writer)
         }

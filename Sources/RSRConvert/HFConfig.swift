@@ -53,11 +53,48 @@ struct HFConfig: Decodable {
         var useRmsNorm: Bool?
         var rmsNormEps: Double?
         var modulesToNotConvert: [String]?
+        // compressed-tensors
+        var format: String?
+        var configGroups: [String: CompressedTensorsGroup]?
+        var ignore: [String]?
+        // GPTQ
+        var bits: Int?
+        var groupSize: Int?
+        var sym: Bool?
+        var checkpointFormat: String?
+        var lmHead: Bool?
 
         enum CodingKeys: String, CodingKey {
             case quantMethod = "quant_method", linearClass = "linear_class", quantizationMode = "quantization_mode"
             case useRmsNorm = "use_rms_norm", rmsNormEps = "rms_norm_eps", modulesToNotConvert = "modules_to_not_convert"
+            case format, configGroups = "config_groups", ignore
+            case bits, groupSize = "group_size", sym, checkpointFormat = "checkpoint_format", lmHead = "lm_head"
         }
+    }
+
+    /// One of compressed-tensors' `config_groups`: which modules, and how their weights are quantized.
+    struct CompressedTensorsGroup: Decodable {
+        var targets: [String]?
+        var format: String?
+        var weights: Weights?
+        var inputActivations: Ignored?
+
+        struct Weights: Decodable {
+            var numBits: Int?
+            var type: String?
+            var symmetric: Bool?
+            var strategy: String?
+            var groupSize: Int?
+
+            enum CodingKeys: String, CodingKey {
+                case numBits = "num_bits", type, symmetric, strategy, groupSize = "group_size"
+            }
+        }
+
+        /// Present or null: only whether it is set matters.
+        struct Ignored: Decodable {}
+
+        enum CodingKeys: String, CodingKey { case targets, format, weights, inputActivations = "input_activations" }
     }
 
     /// A token id field: a number, a list of numbers, or null.

@@ -13,12 +13,15 @@ struct SourceModel {
     let floatQuantization: Manifest.Quantization
     /// Checkpoint names of the sub-norms within a layer (attention output, GLU output), if any.
     let subNormNames: (attention: String, mlp: String)?
+    /// How the checkpoint stores integer projections (compressed-tensors, GPTQ), if it does.
+    let integerCheckpoint: IntegerCheckpoint?
 
     static let supported = """
         supported checkpoints: BitNetForCausalLM (model_type bitnet: microsoft/bitnet-b1.58-2B-4T and -bf16); \
         LlamaForCausalLM with quantization_config.quant_method "bitnet" (HF1BitLLM/Llama3-8B-1.58-100B-tokens, \
-        tiiuae/Falcon3-*-1.58bit); BitnetForCausalLM (1bitLLM/bitnet_b1_58-large, -3B); and float \
-        LlamaForCausalLM or MistralForCausalLM, kept as stored or, with --quantize ternary, ternarised
+        tiiuae/Falcon3-*-1.58bit); BitnetForCausalLM (1bitLLM/bitnet_b1_58-large, -3B); LlamaForCausalLM or \
+        MistralForCausalLM quantized to integers by llm-compressor (compressed-tensors pack-quantized) or GPTQ; and \
+        float LlamaForCausalLM or MistralForCausalLM, kept as stored or quantized with --quantize (int2 ... int8, ternary)
         """
 
     static func detect(_ hf: HFConfig, generation: HFConfig.Generation?, configPath: String,
@@ -26,8 +29,9 @@ struct SourceModel {
         let fail = { (problem: String) in ConvertError(configPath, problem) }
         let architecture = hf.architectures?.first ?? ""
         let quantization = hf.quantizationConfig
-        if let method = quantization?.quantMethod, method != "bitnet" {
-            throw fail("quantization_config.quant_method \"\(method)\" is not supported (only \"bitnet\"); \(supported)")
+        let imported = try IntegerCheckpoint.detect(quantization, fail: fail)
+        if let method = quantization?.quantMethod, method != "bitnet", imported == nil {
+            throw fail("quantization_config.quant_method \"\(method)\" is not supported (bitnet, compressed-tensors, gptq); \(supported)")
         }
         let bitnetQuantized = quantization?.quantMethod == "bitnet"
         let family: ModelConfig.Architecture
@@ -50,15 +54,18 @@ struct SourceModel {
             let name = architecture.isEmpty ? "no architectures entry" : "architecture \(architecture)"
             throw fail("\(name) (model_type \(hf.modelType ?? "missing")) is not supported; \(supported)")
         }
-        if integer != nil && family != .llama {
-            throw fail("--quantize int* applies to float models; \(architecture) is already quantized")
+        if imported != nil && family != .llama {
+            throw fail("\(architecture) with quant_method \"\(quantization?.quantMethod ?? "")\" is not supported (integer checkpoints of LlamaForCausalLM and MistralForCausalLM are)")
+        }
+        if (integer != nil || quantizeFloat) && (family != .llama || imported != nil) {
+            throw fail("--quantize applies to float models; \(architecture) is already quantized")
         }
         let config = try normalise(hf, family: family, generation: generation, fail: fail)
         return SourceModel(config: config, hfArchitecture: architecture,
                            packedScaleMode: quantization?.linearClass == "autobitlinear" ? .multiply : .divide,
-                           floatQuantization: family != .llama ? .absmean : integer != nil ? .roundToNearest
-                               : quantizeFloat ? .absmeanPostTraining : .none,
-                           subNormNames: subNorms)
+                           floatQuantization: family != .llama ? .absmean : imported?.quantization ?? (integer != nil ? .roundToNearest
+                               : quantizeFloat ? .absmeanPostTraining : .none),
+                           subNormNames: subNorms, integerCheckpoint: imported)
     }
 
     private static func normalise(_ hf: HFConfig, family: ModelConfig.Architecture, generation: HFConfig.Generation?,

@@ -47,14 +47,18 @@ final class ConvertedFixtures: @unchecked Sendable {
 
     /// `directory`: where the fixture lives (Tests/Fixtures unless given). The float Llama is converted with
     /// `--quantize ternary` unless `keepFloat`; float fixtures elsewhere convert as stored.
-    func path(_ fixture: String, kernel: KernelPolicy = .auto, directory: String = fixturesDirectory, keepFloat: Bool = false) throws -> String {
+    /// `integer`: a float model quantized to n-bit integers instead.
+    func path(_ fixture: String, kernel: KernelPolicy = .auto, directory: String = fixturesDirectory, keepFloat: Bool = false,
+              integer: IntegerQuantization? = nil) throws -> String {
         try lock.withLock {
-            let key = "\(directory == fixturesDirectory ? "" : "shared-")\(fixture)-\(kernel.rawValue)\(keepFloat ? "-float" : "")"
+            let quantized = integer.map { "-int\($0.bits)-g\($0.group ?? 0)\($0.asymmetric ? "-asym" : "")" } ?? ""
+            let key = "\(directory == fixturesDirectory ? "" : "shared-")\(fixture)-\(kernel.rawValue)\(keepFloat ? "-float" : "")\(quantized)"
             if let path = files[key] { return path }
             var options = ConvertOptions()
             options.kernel = kernel
             options.threads = 2
-            options.quantizeFloat = fixture == floatLlamaFixture && directory == fixturesDirectory && !keepFloat
+            options.quantizeFloat = fixture == floatLlamaFixture && directory == fixturesDirectory && !keepFloat && integer == nil
+            options.integer = integer
             let path = scratch.file("\(key).rsr")
             _ = try Converter(directory: Path.join(directory, fixture), options: options).convert(to: path)
             files[key] = path

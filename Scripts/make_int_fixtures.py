@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Make the integer-checkpoint fixtures in Tests/Fixtures from llama-float-kjv: its projections quantized by
+round to nearest and stored the way llm-compressor and GPTQ store them, with what transformers computes on
+the dequantized weights (refs.json).
+
+  llama-kjv-ct-w4g32-asym      compressed-tensors pack-quantized: 4 bits, groups of 32, asymmetric (packed int
+                               zero points down the output dimension), bf16 scales
+  llama-kjv-gptq-w3g32-act     GPTQ v1 (checkpoint_format gptq): 3 bits (values cross int32 words), groups of
+                               32 in act order (g_idx from a fixed permutation), asymmetric, fp16 scales
+
+Quantization follows the round-to-nearest formulas of ../shared/fixtures/README-lowbit.md (llm-compressor's
+minmax observer); the packing follows the same document: a little-endian bit stream of b-bit values in
+int32 words, stream bit k being bit k % 32 of word k / 32. refs.json is what transformers computes in float32
+with every projection replaced by its exact f32 dequantization, w = scale * (q - zero), the same recipe and
+fields as the other fixtures (greedy ids, top-10 logits, step gaps, the eval.txt perplexity).
+
+Run after make_fixtures.py has made llama-float-kjv (a minute on 2 cores):
+
+    python3 Scripts/make_int_fixtures.py            # writes Tests/Fixtures/llama-kjv-*
+"""
+import json, os, shutil, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_fixtures as mf  # noqa: E402  (installs what is missing, as make_fixtures.py does)
+
+torch = mf.torch
+FIXTURES = os.path.join(mf.ROOT, "Tests", "Fixtures")
+FLOAT = os.path.join(FIXTURES, "llama-float-kjv")
+PROJECTIONS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj",
+               "mlp.down_proj"]
+PROMPTS = ["The LORD is my shepherd;", "In the beginning God created", "And he said unto them,", "Hello, world!",
+           "For God so loved the world,"]
+
+
+def pack_rows(values, bits):
+    """Each row of unsigned b-bit values as a little-endian bit stream in int32 words."""
+    rows, n = values.shape
+    stream = ((values.to(torch.int64)[..., None] >> torch.arange(bits)) & 1).reshape(rows, n * bits)
+    words = (n * bits + 31) // 32
+    stream = torch.cat([stream, torch.zeros(rows, words * 32 - n * bits, dtype=torch.int64)], 1).reshape(rows, words, 32)
+    packed = (stream << torch.arange(32)).sum(-1)
+    return torch.where(packed >= 2**31, packed - 2**32, packed).to(torch.int32)
+
+
+def minmax_asymmetric(w, bits, group, scale_dtype):
+    """llm-compressor's asymmetric minmax RTN per group of `group` columns (in the given column order):
+    unsigned codes q in [0, 2^b - 1], zero points z, and w' = (q - z) * scale."""
+    out, cols = w.shape
+    wg = w.float().reshape(out, cols // group, group)
+    lo, hi = wg.amin(-1).clamp(max=0), wg.amax(-1).clamp(min=0)
+    scale = ((hi - lo) / (2**bits - 1)).to(scale_dtype)
+    s = torch.where(scale.float() == 0, torch.ones_like(lo), scale.float())
+    zero = torch.clamp(torch.round(-lo / s), 0, 2**bits - 1)
+    q = torch.clamp(torch.round(wg / s[..., None]) + zero[..., None], 0, 2**bits - 1)
+    return q.reshape(out, cols).to(torch.int64), scale, zero.to(torch.int64)
+
+
+def dequantize(q, scale, zero, group_of):
+    """w[o, i] = scale[o, g(i)] * (q[o, i] - zero[o, g(i)]) in float32, exactly."""
+    return scale.float()[:, group_of] * (q - zero[:, group_of]).float()
+
+
+def make_ct(out, tensors, config):
+    bits, group = 4, 32
+    new, dequant = {}, {}
+    for name, w in tensors.items():
+        prefix = name[: -len(".weight")]
+        if not any(prefix.endswith(p) for p in PROJECTIONS):
+            new[name] = w
+            continue
+        q, scale, zero = minmax_asymmetric(w, bits, group, torch.bfloat16)
+        half = 2 ** (bits - 1)
+        new[prefix + ".weight_packed"] = pack_rows(q, bits)          # stored = signed code + 2^(b-1) = q
+        new[prefix + ".weight_scale"] = scale
+        new[prefix + ".weight_zero_point"] = pack_rows(zero.T.contiguous(), bits).T.contiguous()  # down the output dim
+        new[prefix + ".weight_shape"] = torch.tensor(list(w.shape), dtype=torch.int64)
+        dequant[name] = dequantize(q - half, scale, zero - half, torch.arange(w.shape[1]) // group)
+    config = dict(config, quantization_config={
+        "config_groups": {"group_0": {"format": "pack-quantized", "input_activations": None, "output_activations": None,
+                                      "targets": ["Linear"],
+                                      "weights": {"actorder": "static", "block_structure": None, "dynamic": False,
+                                                  "group_size": group, "num_bits": bits, "observer": "memoryless_minmax",
+                                                  "observer_kwargs": {}, "scale_dtype": None, "strategy": "group",
+                                                  "symmetric": False, "type": "int", "zp_dtype": "torch.int8"}}},
+        "format": "pack-quantized", "global_compression_ratio": None, "ignore": ["lm_head"], "kv_cache_scheme": None,
+        "quant_method": "compressed-tensors", "quantization_status": "compressed", "sparsity_config": {},
+        "transform_config": {}, "version": "0.19.0"})
+    return new, config, dequant
+
+
+def make_gptq(out, tensors, config):
+    bits, group = 3, 32
+    new, dequant = {}, {}
+    g = torch.Generator().manual_seed(3)
+    for name, w in tensors.items():
+        prefix = name[: -len(".weight")]
+        if not any(prefix.endswith(p) for p in PROJECTIONS):
+            new[name] = w
+            continue
+        cols = w.shape[1]
+        order = torch.randperm(cols, generator=g)                      # act order: columns in this order form the groups
+        g_idx = torch.empty(cols, dtype=torch.int64)
+        g_idx[order] = torch.arange(cols) // group
+        q_ordered, scale, zero = minmax_asymmetric(w[:, order], bits, group, torch.float16)
+        q = torch.empty_like(q_ordered)
+        q[:, order] = q_ordered                                        # back to input order
+        new[prefix + ".qweight"] = pack_rows(q, bits).T.contiguous()  # one stream per output column, along the input
+        new[prefix + ".qzeros"] = pack_rows((zero.T - 1) & (2**bits - 1), bits)  # v1: zero - 1, one stream per group
+        new[prefix + ".scales"] = scale.T.contiguous()
+        new[prefix + ".g_idx"] = g_idx.to(torch.int32)
+        dequant[name] = dequantize(q, scale, zero, g_idx)
+    config = dict(config, quantization_config={
+        "bits": bits, "checkpoint_format": "gptq", "desc_act": True, "format": "gptq", "group_size": group,
+        "lm_head": False, "method": "gptq", "pack_dtype": "int32", "quant_method": "gptq", "sym": False})
+    return new, config, dequant
+
+
+def main():
+    torch.set_num_threads(2)
+    from safetensors.torch import load_file
+    tensors = load_file(os.path.join(FLOAT, "model.safetensors"))
+    with open(os.path.join(FLOAT, "config.json")) as f:
+        config = json.load(f)
+    for name, make, how in [("llama-kjv-ct-w4g32-asym", make_ct, "compressed-tensors pack-quantized W4 group 32 asymmetric"),
+                            ("llama-kjv-gptq-w3g32-act", make_gptq, "GPTQ v1 W3 group 32 asymmetric, act order")]:
+        out = os.path.join(FIXTURES, name)
+        shutil.rmtree(out, ignore_errors=True)
+        os.makedirs(out)
+        for f in ["generation_config.json", "tokenizer.json", "tokenizer_config.json", "eval.txt"]:
+            shutil.copy(os.path.join(FLOAT, f), out)
+        new, cfg, dequant = make(out, tensors, config)
+        mf.save_model(out, new, cfg, json.load(open(os.path.join(FLOAT, "generation_config.json"))))
+        model = mf.load_f32(FLOAT)
+        state = model.state_dict()
+        for k, w in dequant.items():
+            state[k].copy_(w)
+        tok = mf.AutoTokenizer.from_pretrained(out)
+        print(f"{name}:")
+        refs = mf.references(model, tok, PROMPTS)
+        text = open(os.path.join(out, "eval.txt"), encoding="utf-8").read()
+        ppl = mf.perplexity(model, tok, text, window=256, stride=128)
+        print(f"  eval.txt perplexity {ppl['ppl']:.4f}")
+        mf.write_refs(out, name, refs, "HF transformers on CPU, float32: llama-float-kjv loaded with from_pretrained, each "
+                      f"decoder projection replaced by the exact f32 dequantization of this checkpoint ({how}): "
+                      "w = scale * (q - zero)", eval_perplexity=ppl)
+
+
+if __name__ == "__main__":
+    main()
