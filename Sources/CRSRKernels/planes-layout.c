@@ -251,7 +251,8 @@ rsr_status rsr_planes_matmul_i8(const void * layout, uint64_t bytes, const int8_
     };
 #if defined(__x86_64__)
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) {
-        planes_product_avx512(&p);
+        if (planes_use_batch(h, batch)) planes_batch_avx512(&p);
+        else planes_product_avx512(&p);
         return RSR_OK;
     }
 #endif

@@ -18,7 +18,7 @@ import Testing
                                                   zeroPoints: (i + bits) % 2 == 0, permuted: (i + bits) % 3 == 0,
                                                   scaleType: [.f16, .bf16, .f32][i % 3], using: &rng)
             let layout = try BitPlaneLayout(matrix)
-            let batch = [1, 2, 3, 5][i % 4]
+            let batch = [1, 2, 3, 5, 16, 17][(i + bits) % 6] // the batch kernel from batch * bits >= 16
             let pool = try ThreadPool(threads: 1 + i % 3)
             pool.limitISA(to: isa)
             let x = randomInt8(batch * cols, using: &rng)
