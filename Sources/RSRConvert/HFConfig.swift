@@ -26,6 +26,7 @@ struct HFConfig: Decodable {
     var eosTokenId: TokenIDs?
     var padTokenId: TokenIDs?
     var slidingWindow: Int?
+    var useSlidingWindow: Bool?
     var quantizationConfig: QuantizationConfig?
 
     /// transformers 5 keeps rope_theta and the scaling in `rope_parameters`; older configs use top-level
@@ -121,7 +122,7 @@ struct HFConfig: Decodable {
         case ropeParameters = "rope_parameters", ropeScaling = "rope_scaling", hiddenAct = "hidden_act"
         case tieWordEmbeddings = "tie_word_embeddings", attentionBias = "attention_bias", mlpBias = "mlp_bias"
         case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id", padTokenId = "pad_token_id"
-        case slidingWindow = "sliding_window", quantizationConfig = "quantization_config"
+        case slidingWindow = "sliding_window", useSlidingWindow = "use_sliding_window", quantizationConfig = "quantization_config"
     }
 
     static func read(_ path: String) throws -> HFConfig {

@@ -21,7 +21,8 @@ struct SourceModel {
         LlamaForCausalLM with quantization_config.quant_method "bitnet" (HF1BitLLM/Llama3-8B-1.58-100B-tokens, \
         tiiuae/Falcon3-*-1.58bit); BitnetForCausalLM (1bitLLM/bitnet_b1_58-large, -3B); LlamaForCausalLM or \
         MistralForCausalLM quantized to integers by llm-compressor (compressed-tensors pack-quantized) or GPTQ; and \
-        float LlamaForCausalLM or MistralForCausalLM, kept as stored or quantized with --quantize (int2 ... int8, ternary)
+        float LlamaForCausalLM, MistralForCausalLM or Qwen2ForCausalLM, kept as stored or quantized with --quantize \
+        (int2 ... int8, ternary)
         """
 
     static func detect(_ hf: HFConfig, generation: HFConfig.Generation?, configPath: String,
@@ -36,7 +37,8 @@ struct SourceModel {
         let bitnetQuantized = quantization?.quantMethod == "bitnet"
         let family: ModelConfig.Architecture
         var subNorms: (String, String)?
-        let llamaFamily = architecture == "LlamaForCausalLM" || architecture == "MistralForCausalLM"
+        let qwen2 = architecture == "Qwen2ForCausalLM"
+        let llamaFamily = architecture == "LlamaForCausalLM" || architecture == "MistralForCausalLM" || qwen2
         if architecture == "BitNetForCausalLM" {
             family = .bitnet
             subNorms = ("self_attn.attn_sub_norm", "mlp.ffn_sub_norm")
@@ -46,7 +48,7 @@ struct SourceModel {
         } else if llamaFamily && bitnetQuantized {
             family = .llamaBitLinear
         } else if llamaFamily {
-            if let window = hf.slidingWindow, window < (hf.maxPositionEmbeddings ?? 2048) {
+            if let window = hf.slidingWindow, window < (hf.maxPositionEmbeddings ?? 2048), hf.useSlidingWindow ?? !qwen2 {
                 throw fail("sliding_window \(window) is not supported (attention here is over the whole context)")
             }
             family = .llama
@@ -60,7 +62,8 @@ struct SourceModel {
         if (integer != nil || quantizeFloat) && (family != .llama || imported != nil) {
             throw fail("--quantize applies to float models; \(architecture) is already quantized")
         }
-        let config = try normalise(hf, family: family, generation: generation, fail: fail)
+        var config = try normalise(hf, family: family, generation: generation, fail: fail)
+        if qwen2 { config.qkvBias = true } // Qwen2's q, k and v always have biases; o has none
         return SourceModel(config: config, hfArchitecture: architecture,
                            packedScaleMode: quantization?.linearClass == "autobitlinear" ? .multiply : .divide,
                            floatQuantization: family != .llama ? .absmean : imported?.quantization ?? (integer != nil ? .roundToNearest

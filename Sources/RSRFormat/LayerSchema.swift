@@ -25,7 +25,9 @@ public enum LayerSchema {
         }
 
         /// Whether the config gives it a bias.
-        public func hasBias(_ c: ModelConfig) -> Bool { isAttention ? c.attentionBias : c.mlpBias }
+        public func hasBias(_ c: ModelConfig) -> Bool {
+            isAttention ? c.attentionBias || (c.qkvBias == true && self != .o) : c.mlpBias
+        }
     }
 
     /// A layer's RMSNorm weights, F32 vectors in the file. The sub-norms exist where `sub_norms` says so.

@@ -62,6 +62,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Epsilon of the RMSNorm each BitLinear applies to its own input (`use_rms_norm`), nil when off.
     public var linearInputNormEps: Float?
     public var attentionBias: Bool
+    /// Biases on q, k and v but not o (Qwen2); absent in files that predate it.
+    public var qkvBias: Bool?
     public var mlpBias: Bool
     public var bosTokenId: Int?
     public var eosTokenIds: [Int]
@@ -113,6 +115,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case subNorms = "sub_norms"
         case linearInputNormEps = "linear_input_norm_eps"
         case attentionBias = "attention_bias"
+        case qkvBias = "qkv_bias"
         case mlpBias = "mlp_bias"
         case bosTokenId = "bos_token_id"
         case eosTokenIds = "eos_token_ids"

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Make the integer-checkpoint fixtures in Tests/Fixtures from llama-float-kjv: its projections quantized by
-round to nearest and stored the way llm-compressor and GPTQ store them, with what transformers computes on
-the dequantized weights (refs.json).
+"""Make the fixtures in Tests/Fixtures that derive from llama-float-kjv: its projections quantized by round to
+nearest and stored the way llm-compressor and GPTQ store them, and the same model as a Qwen2, with what
+transformers computes on them (refs.json).
 
+  qwen2-kjv-float              Qwen2ForCausalLM: llama-float-kjv's weights plus seeded random biases on q, k and v
+                               (Qwen2 has them, and none on o), bf16
   llama-kjv-ct-w4g32-asym      compressed-tensors pack-quantized: 4 bits, groups of 32, asymmetric (packed int
                                zero points down the output dimension), bf16 scales
   llama-kjv-gptq-w3g32-act     GPTQ v1 (checkpoint_format gptq): 3 bits (values cross int32 words), groups of
@@ -16,7 +18,7 @@ fields as the other fixtures (greedy ids, top-10 logits, step gaps, the eval.txt
 
 Run after make_fixtures.py has made llama-float-kjv (a minute on 2 cores):
 
-    python3 Scripts/make_int_fixtures.py            # writes Tests/Fixtures/llama-kjv-*
+    python3 Scripts/make_derived_fixtures.py        # writes Tests/Fixtures/llama-kjv-*, qwen2-kjv-float
 """
 import json, os, shutil, sys
 
@@ -115,12 +117,38 @@ def make_gptq(out, tensors, config):
     return new, config, dequant
 
 
+def make_qwen2(out, tensors, config):
+    g = torch.Generator().manual_seed(5)
+    new = dict(tensors)
+    for name, w in tensors.items():
+        if any(name.endswith(p + ".weight") for p in PROJECTIONS[:3]):
+            new[name[: -len("weight")] + "bias"] = (torch.randn(w.shape[0], generator=g) * 0.05).to(torch.bfloat16)
+    config = {k: v for k, v in config.items() if k not in ("attention_bias", "mlp_bias", "pretraining_tp", "head_dim")}
+    config.update(architectures=["Qwen2ForCausalLM"], model_type="qwen2", use_sliding_window=False, sliding_window=None,
+                  max_window_layers=config["num_hidden_layers"])
+    return new, config
+
+
 def main():
     torch.set_num_threads(2)
     from safetensors.torch import load_file
     tensors = load_file(os.path.join(FLOAT, "model.safetensors"))
     with open(os.path.join(FLOAT, "config.json")) as f:
         config = json.load(f)
+    out = os.path.join(FIXTURES, "qwen2-kjv-float")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    for f in ["generation_config.json", "tokenizer.json", "tokenizer_config.json", "eval.txt"]:
+        shutil.copy(os.path.join(FLOAT, f), out)
+    new, cfg = make_qwen2(out, tensors, config)
+    mf.save_model(out, new, cfg, json.load(open(os.path.join(FLOAT, "generation_config.json"))))
+    model, tok = mf.load_f32(out), mf.AutoTokenizer.from_pretrained(out)
+    assert type(model).__name__ == "Qwen2ForCausalLM" and model.model.layers[0].self_attn.o_proj.bias is None
+    print("qwen2-kjv-float:")
+    ppl = mf.perplexity(model, tok, open(os.path.join(out, "eval.txt"), encoding="utf-8").read(), window=256, stride=128)
+    print(f"  eval.txt perplexity {ppl['ppl']:.4f}")
+    mf.write_refs(out, "qwen2-kjv-float", mf.references(model, tok, PROMPTS), mf.FROM_PRETRAINED, eval_perplexity=ppl)
+
     for name, make, how in [("llama-kjv-ct-w4g32-asym", make_ct, "compressed-tensors pack-quantized W4 group 32 asymmetric"),
                             ("llama-kjv-gptq-w3g32-act", make_gptq, "GPTQ v1 W3 group 32 asymmetric, act order")]:
         out = os.path.join(FIXTURES, name)
