@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The quality of every format rsr makes of a float Llama-family checkpoint, as a markdown table: the
-# checkpoint kept as stored (the reference), each output-head format, and --quantize ternary with the
-# stored and the q4 head; perplexity by `rsr eval ppl` and drift from the reference by `rsr eval compare`.
+# checkpoint kept as stored (the reference), each output-head format, --quantize int8 ... int2 (bit-planes)
+# and --quantize ternary with the stored and the q4 head; perplexity by `rsr eval ppl` and drift from the
+# reference by `rsr eval compare`.
 #   Scripts/quality.sh MODEL_DIR TEXT [CONTEXT [STRIDE]]
 # CONTEXT defaults to 256, STRIDE to half of it. Converted files go to $RSR_QUALITY_DIR (default a
 # temporary folder, removed at the end).
@@ -23,6 +24,12 @@ formats=(
     "float, f16 head|--embeddings f16"
     "float, int8 head|--embeddings int8"
     "float, q4 head|--embeddings q4"
+    "int8, per row|--quantize int8 --group-size channel"
+    "int4, groups of 32|--quantize int4 --group-size 32"
+    "int4, groups of 128|--quantize int4 --group-size 128"
+    "int4, groups of 128, zero points|--quantize int4 --group-size 128 --asymmetric"
+    "int3, groups of 64|--quantize int3 --group-size 64"
+    "int2, groups of 32, zero points|--quantize int2 --group-size 32 --asymmetric"
     "ternary|--quantize ternary"
     "ternary, q4 head|--quantize ternary --embeddings q4"
 )

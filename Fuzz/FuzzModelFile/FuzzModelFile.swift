@@ -6,7 +6,7 @@ import RSRFormat
 
 /// An rsr model file: opened (header, section table, manifest, small sections' checksums, layout headers),
 /// verified (every checksum, every layout validated), then every file, tensor and layout read through the
-/// public API, and each layout that validated unpacked and multiplied.
+/// public API, and each layout (ternary, binary or bit-planes) that validated unpacked and multiplied.
 ///
 /// Input: one mode byte, then the file. With the mode byte's low bit set, the target first repairs the
 /// file size and every checksum it can find (header, table, sections), so that mutations reach the
@@ -39,6 +39,14 @@ import RSRFormat
                     // Not every layout has a kernel for float activations; those say so.
                     _ = try? layout.multiply(x.map(Float.init), batch: 1)
                 }
+            }
+            for entry in (file.manifest.integerLinears ?? [:]).values {
+                let planes = try file.bitPlanes(entry, validate: true)
+                guard planes.rows * planes.cols <= 1 << 20 else { continue }
+                _ = try planes.unpack()
+                let x = (0..<planes.cols).map { Int8(truncatingIfNeeded: $0 * 37) }
+                _ = try planes.multiply(x, batch: 1)
+                _ = try planes.multiply(x + x + x + x, batch: 4)
             }
         }
     }
@@ -109,5 +117,22 @@ import RSRFormat
             try Data([1] + written).write(to: URL(fileURLWithPath: "\(directory)/\(name)-repaired"))
             unlink(path)
         }
+        // an integer linear: 3-bit codes in groups of 16 with zero points and a column permutation
+        let codes = (0..<16 * 40).map { _ in UInt8.random(in: 0...7, using: &rng) }
+        let matrix = try IntegerMatrix(rows: 16, cols: 40, bits: 3, group: 16, codes: codes, scales: (0..<48).map { Float($0 + 1) / 64 },
+                                       zeros: (0..<48).map { UInt8($0 % 8) }, permutation: (0..<40).reversed().map(UInt32.init))
+        let planes = try BitPlaneLayout(matrix)
+        let path = "\(directory)/int3.rsr"
+        let writer = try ModelFileWriter(destination: path)
+        let section = try planes.withBytes { try writer.addSection(.layout, $0) }
+        var manifest = Manifest(producer: "fuzz seed", source: .init(architecture: "LlamaForCausalLM", quantization: .gptq), model: config)
+        manifest.integerLinears = ["layers.0.q_proj": IntegerLinearEntry(section: section, rows: 16, cols: 40, bits: 3, group: 16,
+                                                                         zeroPoints: true, permuted: true, scaleType: .f16,
+                                                                         bitsPerWeight: planes.bitsPerWeight, source: "model.layers.0.self_attn.q_proj")]
+        try writer.finish(manifest: manifest)
+        let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        try Data([0] + written).write(to: URL(fileURLWithPath: "\(directory)/int3-as-is"))
+        try Data([1] + written).write(to: URL(fileURLWithPath: "\(directory)/int3-repaired"))
+        unlink(path)
     }
 }

@@ -24,14 +24,27 @@ struct Synth: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 1
 
+    @Option(help: "Float presets: write integer projections of this many bits (2 to 8) as llm-compressor stores them (compressed-tensors pack-quantized, symmetric).")
+    var bits: Int?
+
+    @Option(help: "Input columns per scale group with --bits (a multiple of 8).")
+    var groupSize = 128
+
     func validate() throws {
         if let layers, layers < 1 { throw ValidationError("--layers must be at least 1.") }
+        if let bits {
+            guard preset.isFloat else { throw ValidationError("--bits applies to the float presets, not \(preset.rawValue).") }
+            guard (2...8).contains(bits) else { throw ValidationError("--bits must be 2 to 8, not \(bits).") }
+        }
+        guard groupSize >= 8, groupSize % 8 == 0 else { throw ValidationError("--group-size must be a positive multiple of 8, not \(groupSize).") }
     }
 
     func run() throws {
         var model = SyntheticModel(preset: preset)
         model.layers = layers
         model.seed = seed
+        model.bits = bits
+        model.group = groupSize
         try model.write(to: output)
         print(output)
     }

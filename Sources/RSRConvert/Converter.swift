@@ -272,7 +272,12 @@ public final class Converter {
 
     func addIntegerLinear(_ matrix: IntegerMatrix, name: String, source: String, projection: LayerWeights.Projection, layer: Int,
                           _ manifest: inout Manifest, _ writer: ModelFileWriter, pool: ThreadPool) throws {
-        let planes = try BitPlaneLayout(matrix, pool: pool)
+        let planes: BitPlaneLayout
+        do {
+            planes = try BitPlaneLayout(matrix, pool: pool)
+        } catch let error as KernelError where error.status == RSR_ERR_OVERFLOW {
+            throw ConvertError(source, "\(matrix.bits)-bit weights in groups of \(matrix.group) columns could overflow the kernels' int32 sums; use smaller groups")
+        }
         let section = try planes.withBytes { try writer.addSection(.layout, $0) }
         var entry = IntegerLinearEntry(section: section, rows: matrix.rows, cols: matrix.cols, bits: matrix.bits, group: matrix.group,
                                        zeroPoints: matrix.zeros != nil, permuted: matrix.permutation != nil,

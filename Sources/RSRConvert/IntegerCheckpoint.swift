@@ -41,7 +41,9 @@ struct IntegerCheckpoint {
             switch weights.strategy {
             case "channel": return IntegerCheckpoint(scheme: .compressedTensors, bits: bits, group: nil)
             case "group":
-                guard let size = weights.groupSize, size > 0 else { throw fail("compressed-tensors strategy \"group\" needs a positive group_size") }
+                guard let size = weights.groupSize, size > 0, size % 8 == 0 else {
+                    throw fail("compressed-tensors group_size \(weights.groupSize.map(String.init) ?? "missing") is not supported (a positive multiple of 8)")
+                }
                 return IntegerCheckpoint(scheme: .compressedTensors, bits: bits, group: size)
             default:
                 throw fail("compressed-tensors weight strategy \"\(weights.strategy ?? "missing")\" is not supported (group, channel)")
@@ -58,7 +60,9 @@ struct IntegerCheckpoint {
             case let other: throw fail("GPTQ checkpoint_format \"\(other)\" is not supported (gptq, gptq_v2)")
             }
             let size = q.groupSize ?? -1
-            guard size == -1 || size > 0 else { throw fail("quantization_config.group_size \(size) must be positive or -1") }
+            guard size == -1 || (size > 0 && size % 8 == 0) else {
+                throw fail("quantization_config.group_size \(size) is not supported (a positive multiple of 8, or -1)")
+            }
             return IntegerCheckpoint(scheme: .gptq(zeroOffset: offset), bits: bits, group: size == -1 ? nil : size)
         default:
             return nil

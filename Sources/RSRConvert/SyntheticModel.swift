@@ -4,8 +4,10 @@ import RSRCore
 import RSRFormat
 import SafeTensors
 
-/// Writes a model directory in the Hub layout of a real ternary model, with its real shapes and random
-/// weights: for timing conversion and generation at full scale without downloading gigabytes.
+/// Writes a model directory in the Hub layout of a real model, with its real shapes and random weights: for
+/// timing conversion and generation at full scale without downloading gigabytes. Ternary presets follow
+/// their repos' packing; float presets write BF16 projections, or with `bits` integer ones as llm-compressor
+/// stores them (compressed-tensors pack-quantized, symmetric, groups of `group` columns).
 public struct SyntheticModel: Sendable {
     public enum Preset: String, CaseIterable, Sendable {
         case bitnet2B4T = "bitnet-2b4t"
@@ -16,6 +18,14 @@ public struct SyntheticModel: Sendable {
         case falcon3_3B = "falcon3-3b-1.58"
         case falcon3_7B = "falcon3-7b-1.58"
         case falcon3_10B = "falcon3-10b-1.58"
+        case llama32_1B = "llama3.2-1b"
+        case llama32_3B = "llama3.2-3b"
+        case llama3_8BFloat = "llama3-8b"
+        case qwen25_1_5B = "qwen2.5-1.5b"
+        case qwen25_7B = "qwen2.5-7b"
+
+        /// Whether the preset is a float model (quantized by `bits`, or by rsr convert --quantize).
+        public var isFloat: Bool { [.llama32_1B, .llama32_3B, .llama3_8BFloat, .qwen25_1_5B, .qwen25_7B].contains(self) }
 
         /// The repo whose config.json the preset follows.
         public var repo: String {
@@ -28,6 +38,11 @@ public struct SyntheticModel: Sendable {
             case .falcon3_3B: "tiiuae/Falcon3-3B-Instruct-1.58bit"
             case .falcon3_7B: "tiiuae/Falcon3-7B-Instruct-1.58bit"
             case .falcon3_10B: "tiiuae/Falcon3-10B-Instruct-1.58bit"
+            case .llama32_1B: "meta-llama/Llama-3.2-1B"
+            case .llama32_3B: "meta-llama/Llama-3.2-3B"
+            case .llama3_8BFloat: "meta-llama/Meta-Llama-3-8B"
+            case .qwen25_1_5B: "Qwen/Qwen2.5-1.5B"
+            case .qwen25_7B: "Qwen/Qwen2.5-7B"
             }
         }
     }
@@ -36,6 +51,9 @@ public struct SyntheticModel: Sendable {
     /// Fewer layers than the real model, for quick runs.
     public var layers: Int?
     public var seed: UInt64 = 1
+    /// Float presets: integer projections of this many bits (2 to 8) in groups of `group` columns.
+    public var bits: Int?
+    public var group = 128
 
     public init(preset: Preset) { self.preset = preset }
 
@@ -76,8 +94,35 @@ public struct SyntheticModel: Sendable {
                  "num_key_value_heads": 4, "head_dim": 256, "hidden_act": "silu", "max_position_embeddings": 8192,
                  "rms_norm_eps": 1e-6, "rope_theta": 1000042.0, "tie_word_embeddings": false, "bos_token_id": 11,
                  "eos_token_id": 11, "torch_dtype": "bfloat16", "quantization_config": ["quant_method": "bitnet"]]
+        case .llama32_1B, .llama32_3B, .llama3_8BFloat:
+            let (hidden, intermediate, layers, heads, tied) = switch preset {
+            case .llama32_1B: (2048, 8192, 16, 32, true)
+            case .llama32_3B: (3072, 8192, 28, 24, true)
+            default: (4096, 14336, 32, 32, false)
+            }
+            c = ["architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 128256, "hidden_size": hidden,
+                 "intermediate_size": intermediate, "num_hidden_layers": layers, "num_attention_heads": heads,
+                 "num_key_value_heads": 8, "head_dim": 128 * hidden / (heads * 128), "hidden_act": "silu",
+                 "max_position_embeddings": 8192, "rms_norm_eps": 1e-5, "rope_theta": 500000.0, "tie_word_embeddings": tied,
+                 "bos_token_id": 128000, "eos_token_id": 128001, "torch_dtype": "bfloat16"]
+        case .qwen25_1_5B, .qwen25_7B:
+            let small = preset == .qwen25_1_5B
+            c = ["architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": small ? 151936 : 152064,
+                 "hidden_size": small ? 1536 : 3584, "intermediate_size": small ? 8960 : 18944, "num_hidden_layers": 28,
+                 "num_attention_heads": small ? 12 : 28, "num_key_value_heads": small ? 2 : 4, "hidden_act": "silu",
+                 "max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "tie_word_embeddings": small,
+                 "use_sliding_window": false, "bos_token_id": 151643, "eos_token_id": 151643, "torch_dtype": "bfloat16"]
         }
         if let layers { c["num_hidden_layers"] = layers }
+        if let bits, preset.isFloat {
+            c["quantization_config"] = [
+                "quant_method": "compressed-tensors", "format": "pack-quantized", "quantization_status": "compressed",
+                "ignore": ["lm_head"],
+                "config_groups": ["group_0": ["targets": ["Linear"], "format": "pack-quantized",
+                                              "weights": ["num_bits": bits, "type": "int", "symmetric": true, "strategy": "group",
+                                                          "group_size": group]]],
+            ] as [String: Any]
+        }
         return c
     }
 
@@ -99,7 +144,7 @@ public struct SyntheticModel: Sendable {
         let int = { (key: String) in c[key] as! Int }
         let hidden = int("hidden_size"), heads = int("num_attention_heads"), kv = int("num_key_value_heads")
         let headDim = c["head_dim"] as? Int ?? hidden / heads, inter = int("intermediate_size"), vocab = int("vocab_size")
-        let packed = preset != .bitnetLarge && preset != .bitnet3B
+        let packed = preset != .bitnetLarge && preset != .bitnet3B && !preset.isFloat
         let floatType: DType = preset == .bitnetLarge || preset == .bitnet3B ? .f16 : .bf16
         var specs = [SafeTensorsWriter.TensorSpec(name: "model.embed_tokens.weight", dtype: floatType, shape: [vocab, hidden]),
                      .init(name: "model.norm.weight", dtype: floatType, shape: [hidden])]
@@ -108,6 +153,7 @@ public struct SyntheticModel: Sendable {
             let (rows, cols) = kind.shape(hidden: hidden, intermediate: inter, heads: heads, kvHeads: kv, headDim: headDim)
             return (kind.checkpointPath, rows, cols)
         }
+        var shapes: [String: (rows: Int, cols: Int)] = [:] // of packed projections, by name prefix
         for layer in 0..<int("num_hidden_layers") {
             let prefix = "model.layers.\(layer)."
             specs += [.init(name: prefix + "input_layernorm.weight", dtype: floatType, shape: [hidden]),
@@ -119,11 +165,19 @@ public struct SyntheticModel: Sendable {
             case .bitnetLarge, .bitnet3B:
                 specs += [.init(name: prefix + "self_attn.inner_attn_ln.weight", dtype: floatType, shape: [hidden]),
                           .init(name: prefix + "mlp.ffn_layernorm.weight", dtype: floatType, shape: [inter])]
-            case .llama3_8B, .falcon3_1B, .falcon3_3B, .falcon3_7B, .falcon3_10B:
+            default:
                 break
             }
             for (path, rows, cols) in projections {
-                if packed {
+                if preset.isFloat, c["model_type"] as? String == "qwen2", path.hasSuffix("q_proj") || path.hasSuffix("k_proj") || path.hasSuffix("v_proj") {
+                    specs.append(.init(name: prefix + path + ".bias", dtype: floatType, shape: [rows]))
+                }
+                if preset.isFloat, let bits {
+                    shapes[prefix + path + "."] = (rows, cols)
+                    specs += [.init(name: prefix + path + ".weight_packed", dtype: .i32, shape: [rows, (cols * bits + 31) / 32]),
+                              .init(name: prefix + path + ".weight_scale", dtype: floatType, shape: [rows, (cols + group - 1) / group]),
+                              .init(name: prefix + path + ".weight_shape", dtype: .i64, shape: [2])]
+                } else if packed {
                     specs += [.init(name: prefix + path + ".weight", dtype: .u8, shape: [rows / 4, cols]),
                               .init(name: prefix + path + ".weight_scale", dtype: floatType, shape: [1])]
                 } else {
@@ -134,6 +188,14 @@ public struct SyntheticModel: Sendable {
         try SafeTensorsWriter.write(specs, metadata: ["format": "pt"], to: path) { spec in
             let seed = seed &+ Self.stableHash(spec.name)
             if spec.dtype == .u8 { return RandomTensor.packedTernary(count: spec.byteCount, seed: seed) }
+            if spec.dtype == .i32 { return RandomTensor.bytes(count: spec.byteCount, seed: seed) } // any bits are valid codes
+            if spec.dtype == .i64 { // weight_shape: [rows, cols]
+                let shape = shapes[String(spec.name.dropLast("weight_shape".count))]!
+                return [Int64(shape.rows), Int64(shape.cols)].flatMap { v in withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+            }
+            if spec.name.hasSuffix("weight_scale") && spec.shape.count == 2 {
+                return RandomTensor.uniform(count: spec.byteCount / 2, around: 0.004, spread: 0.002, seed: seed, as: spec.dtype)
+            }
             let count = spec.byteCount / 2
             if spec.name.hasSuffix("weight_scale") { return RandomTensor.floats([Float(0.5 + Double(seed % 1000) / 1000)], as: spec.dtype) }
             if spec.shape.count == 1 { return RandomTensor.uniform(count: count, around: 1, spread: 0.1, seed: seed, as: spec.dtype) }
@@ -156,6 +218,13 @@ enum RandomTensor {
         let valid = (0..<256).map(UInt8.init).filter { b in (0..<4).allSatisfy { (b >> (2 * $0)) & 3 != 3 } }
         return generate(count: count, elementSize: 1, seed: seed) { rng, out in
             for i in 0..<out.count { out[i] = valid[Int(rng.next() % UInt64(valid.count))] }
+        }
+    }
+
+    /// Random bytes.
+    static func bytes(count: Int, seed: UInt64) -> [UInt8] {
+        generate(count: count, elementSize: 1, seed: seed) { rng, out in
+            for i in 0..<out.count { out[i] = UInt8(truncatingIfNeeded: rng.next() >> 24) }
         }
     }
 
