@@ -255,6 +255,10 @@ rsr_status rsr_planes_matmul_i8(const void * layout, uint64_t bytes, const int8_
         else planes_product_avx512(&p);
         return RSR_OK;
     }
+    if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) {
+        planes_product_avx2(&p);
+        return RSR_OK;
+    }
 #endif
     planes_product_generic(&p);
     return RSR_OK;

@@ -133,6 +133,7 @@ typedef void (*planes_product_fn)(const planes_product * p);
 void planes_product_generic(const planes_product * p);
 void planes_product_avx512(const planes_product * p);
 void planes_batch_avx512(const planes_product * p);
+void planes_product_avx2(const planes_product * p);
 // Whether a batch takes the batch kernel: its unpacking costs about what decoding 16 / bits vectors does
 // (rsr bench kernels, 4096x4096, 2 threads: the batch kernel wins from batch 2 at 8 bits, 4 at 4 bits, 8 at 2).
 static inline bool planes_use_batch(const planes_header * h, uint32_t batch) { return batch * h->bits >= 16; }
