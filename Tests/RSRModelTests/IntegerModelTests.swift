@@ -9,14 +9,14 @@ import Testing
 /// Float Llamas quantized to n-bit integers by `rsr convert --quantize intN` and run as bit-planes: their
 /// perplexity on the fixture's held-out text against the float model's.
 @Suite struct IntegerModelTests {
-    /// Measured on llama-float-kjv (float 26.5655): int8 +0.04%, int4 g32 +0.37%, int4 g128 asymmetric +0.49%,
-    /// int3 g64 +2.3%, int2 g32 asymmetric +4.4%. The bounds are about twice that.
+    /// Measured on llama-float-kjv (float 26.5655): int8 +0.04%, int4 g32 +0.29%, int4 g128 asymmetric +0.53%,
+    /// int3 g64 +2.6%, int2 g32 asymmetric +5.0%. The bounds are about twice that.
     static let cases: [(IntegerQuantization, Double)] = [
         (.init(bits: 8, group: nil, asymmetric: false), 0.002),
         (.init(bits: 4, group: 32, asymmetric: false), 0.01),
         (.init(bits: 4, group: 128, asymmetric: true), 0.01),
         (.init(bits: 3, group: 64, asymmetric: false), 0.05),
-        (.init(bits: 2, group: 32, asymmetric: true), 0.09),
+        (.init(bits: 2, group: 32, asymmetric: true), 0.10),
     ]
 
     @Test(arguments: cases.indices)

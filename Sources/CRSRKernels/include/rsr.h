@@ -267,11 +267,12 @@ rsr_status rsr_planes_matmul_i8(const void * layout, uint64_t bytes, const int8_
                                 void * work, uint64_t work_bytes, rsr_pool * pool);
 
 // Round-to-nearest quantization of float w[rows][cols] to bits-bit codes (2..8) in groups of `group`
-// columns (>= cols: one group per row). Each group tries 16 clippings r of its range and keeps the one of least
-// squared error weighted by w^2. Symmetric: z = 2^(bits-1), d = r * absmax / (2^(bits-1) - 0.5) (llm-compressor's
-// RTN at r = 1). Asymmetric: codes over r * [min(w, 0), max(w, 0)] with a
-// zero point in zeros[rows][groups]. Scales (scales[rows][groups]) are rounded to scale_type (F32, F16 or
-// BF16) before the codes are chosen. RSR_ERR_VALUE when w holds NaN or infinity.
+// columns (>= cols: one group per row), searching clipped ranges per group for the least squared error
+// (weighted by w^2 + mean(w^2) with zero points). Symmetric: z = 2^(bits-1), d = r * absmax / (2^(bits-1) -
+// 0.5) (llm-compressor's RTN at r = 1) or d = -r * extreme / 2^(bits-1) (ggml's Q4_0 at r = 1), r = 1, 0.97,
+// ..., 0.55. Asymmetric: codes over r * [min(w, 0), max(w, 0)] with a zero point in zeros[rows][groups].
+// Scales (scales[rows][groups]) are rounded to scale_type (F32, F16 or BF16) before the codes are chosen.
+// RSR_ERR_VALUE when w holds NaN or infinity.
 rsr_status rsr_quantize_groups(const float * w, uint32_t rows, uint32_t cols, uint32_t bits, uint32_t group,
                                int asymmetric, rsr_dtype scale_type, uint8_t * codes, float * scales, uint8_t * zeros,
                                rsr_pool * pool);
