@@ -130,6 +130,30 @@ typedef struct planes_product {
 
 typedef void (*planes_product_fn)(const planes_product * p);
 
+// The decode kernels run one vector at a time, each thread over its own range of quads.
+typedef struct planes_vector_task {
+    const planes_product * p;
+    uint32_t v;         // the current vector
+    planes_input in;    // its input
+} planes_vector_task;
+
+// The quads [*q0, *q1) of task `part`; false when it has none.
+static inline bool planes_part_quads(const planes_product * p, uint32_t part, uint32_t * q0, uint32_t * q1) {
+    const uint32_t quads = planes_quads(p->h), per_part = rsr_div_up(quads, (uint32_t)p->n_threads);
+    *q0 = part * per_part;
+    *q1 = rsr_min_u32(*q0 + per_part, quads);
+    return *q0 < *q1;
+}
+
+// Runs fn(task, part, thread) on every thread of the pool, vector after vector.
+static inline void planes_for_each_vector(const planes_product * p, rsr_task_fn fn) {
+    planes_vector_task task = { .p = p };
+    for (task.v = 0; task.v < p->batch; ++task.v) {
+        task.in = planes_input_at(p->h, p->inputs + (uint64_t)task.v * planes_input_bytes(p->h));
+        rsr_pool_run(p->pool, fn, &task, (uint32_t)p->n_threads);
+    }
+}
+
 void planes_product_generic(const planes_product * p);
 void planes_product_avx512(const planes_product * p);
 void planes_batch_avx512(const planes_product * p);

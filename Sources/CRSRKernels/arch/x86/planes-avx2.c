@@ -74,19 +74,13 @@ static void sum_plane(const planes_header * h, const uint8_t * group, const uint
     }
 }
 
-typedef struct planes_ctx {
-    const planes_product * p;
-    uint32_t v;
-} planes_ctx;
-
 static void quads_task(void * raw, uint32_t part, int thread) {
-    const planes_ctx * c = raw;
+    const planes_vector_task * c = raw;
     const planes_product * p = c->p;
     const planes_header * h = p->h;
-    const uint32_t per_part = rsr_div_up(planes_quads(h), (uint32_t)p->n_threads);
-    const uint32_t q0 = part * per_part, q1 = rsr_min_u32(q0 + per_part, planes_quads(h));
-    if (q0 >= q1) return;
-    const planes_input in = planes_input_at(h, p->inputs + (uint64_t)c->v * planes_input_bytes(h));
+    const planes_input in = c->in;
+    uint32_t q0, q1;
+    if (!planes_part_quads(p, part, &q0, &q1)) return;
     uint8_t * tables = p->work + (uint64_t)part * p->thread_bytes;
     build_tables(in.x, rsr_div_up(h->cols, PLANES_GROUP_COLS), tables);
     const int32_t max = (1 << h->bits) - 1;
@@ -120,8 +114,7 @@ static void quads_task(void * raw, uint32_t part, int thread) {
 }
 
 void planes_product_avx2(const planes_product * p) {
-    planes_ctx c = { .p = p };
-    for (c.v = 0; c.v < p->batch; ++c.v) rsr_pool_run(p->pool, quads_task, &c, (uint32_t)p->n_threads);
+    planes_for_each_vector(p, quads_task);
 }
 
 #pragma clang attribute pop
