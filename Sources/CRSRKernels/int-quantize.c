@@ -39,12 +39,20 @@ typedef struct quantize_ctx {
     int bad;         // a non-finite weight
 } quantize_ctx;
 
+// x rounded half to even, as nearbyintf does in the default mode, for |x| <= 512 (values beyond are clamped
+// to codes anyway): adding and subtracting 1.5 * 2^23 leaves no fraction bits. Inline, unlike nearbyintf
+// without SSE4.1, so that the loop below vectorises.
+static inline int round_even(float x) {
+    x = x < -512.0f ? -512.0f : x > 512.0f ? 512.0f : x;
+    return (int)((x + 0x1.8p23f) - 0x1.8p23f);
+}
+
 // Codes of w[0..n) for scale d and zero z, and their squared error.
 static double encode(const float * w, uint32_t n, float d, int z, int top, bool weighted, double sigma2, uint8_t * u) {
     double err = 0;
     const float inv = d != 0 ? 1.0f / d : 0;
     for (uint32_t i = 0; i < n; ++i) {
-        int q = (int)nearbyintf(w[i] * inv) + z;
+        int q = round_even(w[i] * inv) + z;
         q = q < 0 ? 0 : q > top ? top : q;
         const float e = w[i] - d * (float)(q - z);
         err += (double)e * e * WEIGHT(w[i]);
@@ -81,7 +89,7 @@ static void quantize_group(const quantize_ctx * c, const float * w, uint32_t n, 
         if (c->asymmetric) {
             d = round_scale(r * (hi - lo) / (float)top, c->scale_type);
             if (d == 0) continue;
-            z = (int)nearbyintf(-r * lo / d);
+            z = round_even(-r * lo / d);
             z = z < 0 ? 0 : z > top ? top : z;
         } else {
             d = round_scale(step < CLIP_STEPS ? r * fabsf(extreme) / ((float)half - 0.5f) : -r * extreme / (float)half, c->scale_type);
