@@ -48,7 +48,8 @@ static inline int round_even(float x) {
 }
 
 // Codes of w[0..n) for scale d and zero z, and their (weighted) squared error: f32 terms summed in blocks of
-// eight, so that the loop vectorises, and the blocks in f64.
+// eight, the blocks in f64. (The compiler keeps this loop scalar; a 16-layer 8B-shaped model quantizes in
+// about 4 minutes on 2 cores.)
 static double encode(const float * w, uint32_t n, float d, int z, int top, bool weighted, float sigma2, uint8_t * u) {
     double err = 0;
     const float inv = d != 0 ? 1.0f / d : 0;
