@@ -7,6 +7,8 @@ transformers computes on them (refs.json).
                                (Qwen2 has them, and none on o), bf16
   llama-kjv-ct-w4g32-asym      compressed-tensors pack-quantized: 4 bits, groups of 32, asymmetric (packed int
                                zero points down the output dimension), bf16 scales
+  llama-kjv-ct-w8-channel      compressed-tensors pack-quantized: 8 bits, one scale per row (strategy channel),
+                               symmetric (no zero points stored), bf16 scales
   llama-kjv-gptq-w3g32-act     GPTQ v1 (checkpoint_format gptq): 3 bits (values cross int32 words), groups of
                                32 in act order (g_idx from a fixed permutation), asymmetric, fp16 scales
 
@@ -57,6 +59,15 @@ def minmax_asymmetric(w, bits, group, scale_dtype):
     return q.reshape(out, cols).to(torch.int64), scale, zero.to(torch.int64)
 
 
+def absmax_symmetric(w, bits, scale_dtype):
+    """llm-compressor's symmetric minmax RTN per row: signed codes q in [-2^(b-1), 2^(b-1) - 1],
+    scale = absmax / (2^(b-1) - 0.5), w' = q * scale."""
+    scale = (w.float().abs().amax(-1, keepdim=True) / (2 ** (bits - 1) - 0.5)).to(scale_dtype)
+    s = torch.where(scale.float() == 0, torch.ones_like(scale.float()), scale.float())
+    q = torch.clamp(torch.round(w.float() / s), -2 ** (bits - 1), 2 ** (bits - 1) - 1)
+    return q.to(torch.int64), scale
+
+
 def dequantize(q, scale, zero, group_of):
     """w[o, i] = scale[o, g(i)] * (q[o, i] - zero[o, g(i)]) in float32, exactly."""
     return scale.float()[:, group_of] * (q - zero[:, group_of]).float()
@@ -84,6 +95,32 @@ def make_ct(out, tensors, config):
                                                   "group_size": group, "num_bits": bits, "observer": "memoryless_minmax",
                                                   "observer_kwargs": {}, "scale_dtype": None, "strategy": "group",
                                                   "symmetric": False, "type": "int", "zp_dtype": "torch.int8"}}},
+        "format": "pack-quantized", "global_compression_ratio": None, "ignore": ["lm_head"], "kv_cache_scheme": None,
+        "quant_method": "compressed-tensors", "quantization_status": "compressed", "sparsity_config": {},
+        "transform_config": {}, "version": "0.19.0"})
+    return new, config, dequant
+
+
+def make_ct_channel(out, tensors, config):
+    bits = 8
+    new, dequant = {}, {}
+    for name, w in tensors.items():
+        prefix = name[: -len(".weight")]
+        if not any(prefix.endswith(p) for p in PROJECTIONS):
+            new[name] = w
+            continue
+        q, scale = absmax_symmetric(w, bits, torch.bfloat16)
+        new[prefix + ".weight_packed"] = pack_rows(q + 2 ** (bits - 1), bits)  # stored = signed code + 2^(b-1)
+        new[prefix + ".weight_scale"] = scale
+        new[prefix + ".weight_shape"] = torch.tensor(list(w.shape), dtype=torch.int64)
+        dequant[name] = scale.float() * q.float()
+    config = dict(config, quantization_config={
+        "config_groups": {"group_0": {"format": "pack-quantized", "input_activations": None, "output_activations": None,
+                                      "targets": ["Linear"],
+                                      "weights": {"actorder": None, "block_structure": None, "dynamic": False,
+                                                  "group_size": None, "num_bits": bits, "observer": "memoryless_minmax",
+                                                  "observer_kwargs": {}, "scale_dtype": None, "strategy": "channel",
+                                                  "symmetric": True, "type": "int", "zp_dtype": None}}},
         "format": "pack-quantized", "global_compression_ratio": None, "ignore": ["lm_head"], "kv_cache_scheme": None,
         "quant_method": "compressed-tensors", "quantization_status": "compressed", "sparsity_config": {},
         "transform_config": {}, "version": "0.19.0"})
@@ -150,6 +187,7 @@ def main():
     mf.write_refs(out, "qwen2-kjv-float", mf.references(model, tok, PROMPTS), mf.FROM_PRETRAINED, eval_perplexity=ppl)
 
     for name, make, how in [("llama-kjv-ct-w4g32-asym", make_ct, "compressed-tensors pack-quantized W4 group 32 asymmetric"),
+                            ("llama-kjv-ct-w8-channel", make_ct_channel, "compressed-tensors pack-quantized W8 per channel symmetric"),
                             ("llama-kjv-gptq-w3g32-act", make_gptq, "GPTQ v1 W3 group 32 asymmetric, act order")]:
         out = os.path.join(FIXTURES, name)
         shutil.rmtree(out, ignore_errors=True)
