@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Speedup tables for every `rsr synth` preset: synthesizes each model at its real shapes, converts it once,
+# Speedup tables for every ternary `rsr synth` preset: synthesizes each model at its real shapes, converts it once,
 # then runs `rsr bench generate` on all of them (rsr's layouts and every baseline, 1 and 2 threads).
 #   Scripts/bench-presets.sh [OUT_DIR] [extra rsr bench generate options...]
 # Writes OUT_DIR/generate.md and OUT_DIR/speedup.svg. Needs about 30 GB of disk for the converted models.

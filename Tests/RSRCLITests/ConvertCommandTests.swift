@@ -124,4 +124,19 @@ import Testing
         #expect(convert.status == 0, "\(convert.stderr)")
         #expect(convert.stdout.contains("rsr-t x7"))
     }
+
+    /// A float preset with `--bits` is a compressed-tensors checkpoint at the real shapes, which converts
+    /// as an import; `--bits` means nothing to a ternary preset.
+    @Test func synthWritesIntegerCheckpointsOfFloatPresets() throws {
+        let model = dir.file("llama-int3")
+        let synth = try RSRProcess.run(["synth", "--preset", "llama3.2-1b", "--layers", "1", "--bits", "3", "--group-size", "64", "-o", model])
+        #expect(synth.status == 0, "\(synth.stderr)")
+        let convert = try RSRProcess.run(["convert", model, "-o", dir.file("llama-int3.rsr")])
+        #expect(convert.status == 0 && convert.stdout.contains("3-bit integer weights as bit-planes"), "\(convert.stdout)\(convert.stderr)")
+        let inspect = try RSRProcess.run(["inspect", dir.file("llama-int3.rsr")])
+        #expect(inspect.stdout.contains("compressed-tensors integer weights") && inspect.stdout.contains("layers.0.gate_proj      8192x2048     3     64"),
+                "\(inspect.stdout)")
+        let refused = try RSRProcess.run(["synth", "--preset", "bitnet-2b4t", "--bits", "4", "-o", dir.file("refused")])
+        #expect(refused.status != 0 && refused.stderr.contains("--bits applies to the float presets"), "\(refused.stderr)")
+    }
 }
