@@ -16,14 +16,21 @@ public enum BenchReport {
         }
     }
 
-    static let columns = ["kernel", "shape", "threads", "batch", "k", "median_us", "bits_per_weight", "gbps", "bw_fraction"]
-        + KernelName.baselines.map { "vs_\($0.rawValue)" }
+    /// The baselines measured in a result: one speedup column each.
+    static func baselines(_ result: BenchResult) -> [KernelName] {
+        KernelName.baselines.filter { base in result.rows.contains { $0.kernel == base } }
+    }
 
-    static func cells(_ row: BenchRow) -> [String] {
+    static func columns(_ result: BenchResult) -> [String] {
+        ["kernel", "shape", "threads", "batch", "k", "median_us", "bits_per_weight", "gbps", "bw_fraction"]
+            + baselines(result).map { "vs_\($0.rawValue)" }
+    }
+
+    static func cells(_ row: BenchRow, baselines: [KernelName]) -> [String] {
         [row.kernel.rawValue, row.shape.description, "\(row.threads)", "\(row.batch)", row.k.map(String.init) ?? "-",
          String(format: "%.1f", row.medianSeconds * 1e6), String(format: "%.3f", row.bitsPerWeight),
          String(format: "%.2f", row.throughput / 1e9), String(format: "%.2f", row.bandwidthFraction)]
-            + KernelName.baselines.map { base in row.speedup[base].map { String(format: "%.2f", $0) } ?? "" }
+            + baselines.map { base in row.speedup[base].map { String(format: "%.2f", $0) } ?? "" }
     }
 
     static func machineLine(_ result: BenchResult) -> String {
@@ -36,12 +43,12 @@ public enum BenchReport {
 
     static func markdown(_ result: BenchResult) -> String {
         let header = ["kernel", "shape", "threads", "batch", "k", "median µs", "bits/w", "GB/s", "of BW"]
-            + KernelName.baselines.map { "vs \($0.rawValue)" }
+            + baselines(result).map { "vs \($0.rawValue)" }
         var lines = ["Machine: " + machineLine(result), "",
                      "| " + header.joined(separator: " | ") + " |",
                      "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
         for row in result.rows {
-            var c = cells(row)
+            var c = cells(row, baselines: baselines(result))
             c[8] = String(format: "%.0f%%", row.bandwidthFraction * 100)
             for i in 9..<c.count where !c[i].isEmpty { c[i] += "x" }
             lines.append("| " + c.joined(separator: " | ") + " |")
@@ -50,7 +57,7 @@ public enum BenchReport {
     }
 
     static func csv(_ result: BenchResult) -> String {
-        ([columns.joined(separator: ",")] + result.rows.map { cells($0).joined(separator: ",") }).joined(separator: "\n") + "\n"
+        ([columns(result).joined(separator: ",")] + result.rows.map { cells($0, baselines: baselines(result)).joined(separator: ",") }).joined(separator: "\n") + "\n"
     }
 
     struct JSONRow: Encodable {

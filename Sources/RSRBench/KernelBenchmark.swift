@@ -59,7 +59,7 @@ public struct KernelBenchmark: Sendable {
                     case .auto: KTuner.tunedK(for: shape, batch: batch, weights: weights)
                     case .fixed(let value): value
                 }
-                let prepared = try kernels.map {
+                let prepared = try kernels.filter { $0.supports(shape) }.map {
                     try BenchKernel.prepare($0, matrix: matrix, k: kValue, coldBytes: coldBytes, pool: pools[threads[0]]!)
                 }
                 let buffers = BenchBuffers(shape: shape, batch: batch, seed: seed &+ UInt64(batch))

@@ -33,6 +33,9 @@ public enum KernelName: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// Whether the kernel takes matrices of this shape (ggml's Q4_0 blocks need whole blocks of 32 columns).
+    public func supports(_ shape: MatrixShape) -> Bool { self != .q4_0 || shape.cols % 32 == 0 }
+
     /// Bits per weight of the bit-plane kernels.
     public var bits: Int? {
         switch self {

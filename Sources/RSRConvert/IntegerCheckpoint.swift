@@ -82,10 +82,11 @@ struct IntegerCheckpoint {
         }
     }
 
-    private var groups: (Int) -> Int { { cols in group.map { (cols + $0 - 1) / $0 } ?? 1 } }
+    /// Scale groups of a row of `cols` columns.
+    private func groupCount(_ cols: Int) -> Int { group.map { (cols + $0 - 1) / $0 } ?? 1 }
 
     private func decodeCompressedTensors(_ path: String, rows: Int, cols: Int, from checkpoint: Checkpoint) throws -> (IntegerMatrix, [String]) {
-        let n = groups(cols)
+        let n = groupCount(cols)
         let packed = try Self.tensor(path + ".weight_packed", in: checkpoint, dtype: .i32, shape: [rows, (cols * bits + 31) / 32])
         let scale = try Self.floatTensor(path + ".weight_scale", in: checkpoint, shape: [rows, n])
         var names = [packed.info.name, scale.tensor.info.name]
@@ -124,7 +125,7 @@ struct IntegerCheckpoint {
     }
 
     private func decodeGPTQ(_ path: String, rows: Int, cols: Int, zeroOffset: Int, from checkpoint: Checkpoint) throws -> (IntegerMatrix, [String]) {
-        let n = groups(cols)
+        let n = groupCount(cols)
         let qweight = try Self.tensor(path + ".qweight", in: checkpoint, dtype: .i32, shape: [(cols * bits + 31) / 32, rows])
         let qzeros = try Self.tensor(path + ".qzeros", in: checkpoint, dtype: .i32, shape: [n, (rows * bits + 31) / 32])
         let scales = try Self.floatTensor(path + ".scales", in: checkpoint, shape: [n, rows])

@@ -21,21 +21,22 @@ import Testing
         }
     }
 
-    /// A real run on a small shape: every kernel, every case, times measured and speedups relative.
+    /// A real run on a small shape: every kernel, every case, times measured and speedups relative. (130
+    /// columns are not whole Q4_0 blocks: q4-0 is left out of that shape, measured on the other.)
     @Test func smallRunMeasuresEveryKernel() throws {
-        var bench = KernelBenchmark(shapes: [MatrixShape(rows: 96, cols: 130)], threads: [1, 2], batches: [1, 3])
+        var bench = KernelBenchmark(shapes: [MatrixShape(rows: 96, cols: 130), MatrixShape(rows: 70, cols: 64)], threads: [1, 2], batches: [1, 3])
         bench.cold = false
         bench.minSeconds = 0.005
         bench.k = .fixed(3)
         var progress: [String] = []
         let result = try bench.run { progress.append($0) }
-        #expect(result.rows.count == KernelName.allCases.count * 2 * 2)
+        #expect(result.rows.count == (2 * KernelName.allCases.count - 1) * 2 * 2)
         for row in result.rows {
             #expect(row.medianSeconds > 0)
             #expect(row.bitsPerWeight > 0)
             if row.kernel.usesK { #expect(row.k == 3) }
             if KernelName.baselines.contains(row.kernel) { #expect(row.speedup[row.kernel] == 1) }
-            #expect(row.speedup.count == KernelName.baselines.count)
+            #expect(row.speedup.count == KernelName.baselines.count - (row.shape.cols % 32 == 0 ? 0 : 1))
         }
         #expect(result.machine.readBandwidth[1]! > 1e8)
         #expect(progress.contains { $0.hasPrefix("read bandwidth, 2 threads") })

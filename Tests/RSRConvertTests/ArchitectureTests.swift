@@ -114,7 +114,9 @@ import Testing
     @Test(arguments: [
         (#"{"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"}"#,
          "architecture GPT2LMHeadModel (model_type gpt2) is not supported; supported checkpoints: BitNetForCausalLM"),
-        (#"{"quantization_config": {"quant_method": "gptq"}}"#, "quant_method \"gptq\" is not supported"),
+        (#"{"quantization_config": {"quant_method": "awq"}}"#, "quant_method \"awq\" is not supported"),
+        (#"{"quantization_config": {"quant_method": "gptq"}}"#, "quantization_config.bits is missing"),
+        (#"{"quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 12}}"#, "group_size 12 is not supported"),
         (#"{"hidden_act": "gelu"}"#, "hidden_act \"gelu\" is not supported"),
         (#"{"rope_scaling": {"rope_type": "yarn", "factor": 4.0}}"#, "rope scaling \"yarn\" is not supported"),
         (#"{"num_key_value_heads": 3}"#, "not a multiple of num_key_value_heads"),
