@@ -73,6 +73,21 @@ def dequantize(q, scale, zero, group_of):
     return scale.float()[:, group_of] * (q - zero[:, group_of]).float()
 
 
+def ct_config(config, bits, group, symmetric):
+    """config.json with the quantization_config llm-compressor writes for pack-quantized weights (group None:
+    strategy channel)."""
+    weights = {"actorder": "static" if group else None, "block_structure": None, "dynamic": False, "group_size": group,
+               "num_bits": bits, "observer": "memoryless_minmax", "observer_kwargs": {}, "scale_dtype": None,
+               "strategy": "group" if group else "channel", "symmetric": symmetric, "type": "int",
+               "zp_dtype": None if symmetric else "torch.int8"}
+    return dict(config, quantization_config={
+        "config_groups": {"group_0": {"format": "pack-quantized", "input_activations": None, "output_activations": None,
+                                      "targets": ["Linear"], "weights": weights}},
+        "format": "pack-quantized", "global_compression_ratio": None, "ignore": ["lm_head"], "kv_cache_scheme": None,
+        "quant_method": "compressed-tensors", "quantization_status": "compressed", "sparsity_config": {},
+        "transform_config": {}, "version": "0.19.0"})
+
+
 def make_ct(out, tensors, config):
     bits, group = 4, 32
     new, dequant = {}, {}
@@ -88,17 +103,7 @@ def make_ct(out, tensors, config):
         new[prefix + ".weight_zero_point"] = pack_rows(zero.T.contiguous(), bits).T.contiguous()  # down the output dim
         new[prefix + ".weight_shape"] = torch.tensor(list(w.shape), dtype=torch.int64)
         dequant[name] = dequantize(q - half, scale, zero - half, torch.arange(w.shape[1]) // group)
-    config = dict(config, quantization_config={
-        "config_groups": {"group_0": {"format": "pack-quantized", "input_activations": None, "output_activations": None,
-                                      "targets": ["Linear"],
-                                      "weights": {"actorder": "static", "block_structure": None, "dynamic": False,
-                                                  "group_size": group, "num_bits": bits, "observer": "memoryless_minmax",
-                                                  "observer_kwargs": {}, "scale_dtype": None, "strategy": "group",
-                                                  "symmetric": False, "type": "int", "zp_dtype": "torch.int8"}}},
-        "format": "pack-quantized", "global_compression_ratio": None, "ignore": ["lm_head"], "kv_cache_scheme": None,
-        "quant_method": "compressed-tensors", "quantization_status": "compressed", "sparsity_config": {},
-        "transform_config": {}, "version": "0.19.0"})
-    return new, config, dequant
+    return new, ct_config(config, bits, group, symmetric=False), dequant
 
 
 def make_ct_channel(out, tensors, config):
@@ -114,17 +119,7 @@ def make_ct_channel(out, tensors, config):
         new[prefix + ".weight_scale"] = scale
         new[prefix + ".weight_shape"] = torch.tensor(list(w.shape), dtype=torch.int64)
         dequant[name] = scale.float() * q.float()
-    config = dict(config, quantization_config={
-        "config_groups": {"group_0": {"format": "pack-quantized", "input_activations": None, "output_activations": None,
-                                      "targets": ["Linear"],
-                                      "weights": {"actorder": None, "block_structure": None, "dynamic": False,
-                                                  "group_size": None, "num_bits": bits, "observer": "memoryless_minmax",
-                                                  "observer_kwargs": {}, "scale_dtype": None, "strategy": "channel",
-                                                  "symmetric": True, "type": "int", "zp_dtype": None}}},
-        "format": "pack-quantized", "global_compression_ratio": None, "ignore": ["lm_head"], "kv_cache_scheme": None,
-        "quant_method": "compressed-tensors", "quantization_status": "compressed", "sparsity_config": {},
-        "transform_config": {}, "version": "0.19.0"})
-    return new, config, dequant
+    return new, ct_config(config, bits, None, symmetric=True), dequant
 
 
 def make_gptq(out, tensors, config):
