@@ -4,11 +4,6 @@
 
 #include <math.h>
 
-uint64_t planes_thread_bytes(const planes_header * h, uint32_t batch) {
-    (void)batch;
-    return rsr_align_up((uint64_t)rsr_div_up(h->cols, PLANES_GROUP_COLS) * PLANES_TABLE * 4);
-}
-
 // T[p] = sum_j (2 p_j - 1) x_j over the 8 columns of table group t, for the patterns p < 128 (column 7 is
 // -1 in all of them; the others are their negations).
 static void build_table(const int8_t * x, uint32_t t, int32_t * table) {

@@ -227,7 +227,7 @@ rsr_status rsr_planes_work_size(const void * layout, uint64_t bytes, uint32_t ba
     if (s != RSR_OK) return s;
     if ((s = rsr_planes_info(layout, bytes, NULL)) != RSR_OK) return s;
     const planes_header * h = layout;
-    *work_bytes = (uint64_t)batch * planes_input_bytes(h) + (uint64_t)n_threads * planes_thread_bytes(h, batch) + RSR_ALIGN;
+    *work_bytes = (uint64_t)batch * planes_input_bytes(h) + (uint64_t)n_threads * planes_thread_bytes(h) + RSR_ALIGN;
     return RSR_OK;
 }
 
@@ -246,7 +246,7 @@ rsr_status rsr_planes_matmul_i8(const void * layout, uint64_t bytes, const int8_
     }
     const planes_product p = {
         .h = h, .base = layout, .inputs = aligned, .y = y, .batch = batch,
-        .work = aligned + (uint64_t)batch * planes_input_bytes(h), .thread_bytes = planes_thread_bytes(h, batch),
+        .work = aligned + (uint64_t)batch * planes_input_bytes(h), .thread_bytes = planes_thread_bytes(h),
         .pool = pool, .n_threads = n_threads,
     };
 #if defined(__x86_64__)

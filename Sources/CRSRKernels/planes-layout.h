@@ -128,8 +128,6 @@ typedef struct planes_product {
     int n_threads;
 } planes_product;
 
-typedef void (*planes_product_fn)(const planes_product * p);
-
 // The decode kernels run one vector at a time, each thread over its own range of quads.
 typedef struct planes_vector_task {
     const planes_product * p;
@@ -161,7 +159,10 @@ void planes_product_avx2(const planes_product * p);
 // Whether a batch takes the batch kernel: its unpacking costs about what decoding 16 / bits vectors does
 // (rsr bench kernels, 4096x4096, 2 threads: the batch kernel wins from batch 2 at 8 bits, 4 at 4 bits, 8 at 2).
 static inline bool planes_use_batch(const planes_header * h, uint32_t batch) { return batch * h->bits >= 16; }
-// Per-thread scratch bytes of the kernels (tables and unpacked tiles).
-uint64_t planes_thread_bytes(const planes_header * h, uint32_t batch);
+// Per-thread scratch bytes: the largest of the kernels' tables (portable: 128 int32 per table group) and
+// the batch kernel's unpacked codes of one scale group (64 bytes per column, never more).
+static inline uint64_t planes_thread_bytes(const planes_header * h) {
+    return rsr_align_up((uint64_t)rsr_div_up(h->cols, PLANES_GROUP_COLS) * PLANES_TABLE * 4);
+}
 
 #endif // PLANES_LAYOUT_H

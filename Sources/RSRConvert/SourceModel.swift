@@ -19,8 +19,9 @@ struct SourceModel {
     static let supported = """
         supported checkpoints: BitNetForCausalLM (model_type bitnet: microsoft/bitnet-b1.58-2B-4T and -bf16); \
         LlamaForCausalLM with quantization_config.quant_method "bitnet" (HF1BitLLM/Llama3-8B-1.58-100B-tokens, \
-        tiiuae/Falcon3-*-1.58bit); BitnetForCausalLM (1bitLLM/bitnet_b1_58-large, -3B); LlamaForCausalLM or \
-        MistralForCausalLM quantized to integers by llm-compressor (compressed-tensors pack-quantized) or GPTQ; and \
+        tiiuae/Falcon3-*-1.58bit); BitnetForCausalLM (1bitLLM/bitnet_b1_58-large, -3B); LlamaForCausalLM, \
+        MistralForCausalLM or Qwen2ForCausalLM quantized to integers by llm-compressor (compressed-tensors \
+        pack-quantized) or GPTQ; and \
         float LlamaForCausalLM, MistralForCausalLM or Qwen2ForCausalLM, kept as stored or quantized with --quantize \
         (int2 ... int8, ternary)
         """
@@ -57,7 +58,7 @@ struct SourceModel {
             throw fail("\(name) (model_type \(hf.modelType ?? "missing")) is not supported; \(supported)")
         }
         if imported != nil && family != .llama {
-            throw fail("\(architecture) with quant_method \"\(quantization?.quantMethod ?? "")\" is not supported (integer checkpoints of LlamaForCausalLM and MistralForCausalLM are)")
+            throw fail("\(architecture) with quant_method \"\(quantization?.quantMethod ?? "")\" is not supported (integer checkpoints of LlamaForCausalLM, MistralForCausalLM and Qwen2ForCausalLM are)")
         }
         if (integer != nil || quantizeFloat) && (family != .llama || imported != nil) {
             throw fail("--quantize applies to float models; \(architecture) is already quantized")

@@ -41,13 +41,6 @@ public struct IntegerMatrix: Equatable, Sendable {
         guard [.f32, .f16, .bf16].contains(scaleType) else { throw KernelError(operation: "\(what) with \(scaleType) scales", status: RSR_ERR_ARGUMENT) }
     }
 
-    /// The weight at (row, stored column).
-    public func value(row: Int, storedColumn c: Int) -> Float {
-        let g = row * groups + c / group
-        let zero = zeros.map { Int($0[g]) } ?? 1 << (bits - 1)
-        return scales[g] * Float(Int(codes[row * cols + c]) - zero)
-    }
-
     var params: rsr_planes_params {
         var flags: UInt32 = 0
         if zeros != nil { flags |= UInt32(RSR_PLANES_ZERO_POINTS) }

@@ -76,13 +76,34 @@ import Testing
         let type = try #require(DenseType(rawValue: entry.type.rawValue))
         let tensor = try DenseTensor(type, rows: rows, cols: cols, bytes: bytes, owner: file)
         var rng = SplitMix64(seed: 7)
-        let x = (0..<cols).map { _ in Float.random(in: -1...1, using: &rng) }
-        let integer = type == .q8Row || type == .q4_32
+        try expectProductMatchesRows(tensor, x: (0..<cols).map { _ in Float.random(in: -1...1, using: &rng) }, "\(format)")
+    }
+
+    /// ggml's Q4_0 blocks on column counts that take the kernels' 4-block steps, the 1-block tail, and both.
+    @Test(arguments: [96, 128, 160, 352, 4096 + 96])
+    func q4ProductMatchesItsRowsAcrossBlockTails(cols: Int) throws {
+        let rows = 37
+        var rng = SplitMix64(seed: UInt64(cols))
+        let bytes = DenseTensor.byteCount(.q4_32, rows: rows, cols: cols)!
+        let storage = AlignedBuffer(count: bytes)
+        for block in 0..<bytes / 18 {
+            let d = Float16(Float.random(in: -0.02...0.02, using: &rng))
+            storage.pointer.storeBytes(of: d.bitPattern.littleEndian, toByteOffset: block * 18, as: UInt16.self)
+            for i in 2..<18 { storage.pointer.storeBytes(of: UInt8.random(in: 0...255, using: &rng), toByteOffset: block * 18 + i, as: UInt8.self) }
+        }
+        let tensor = try DenseTensor(.q4_32, rows: rows, cols: cols, bytes: UnsafeRawBufferPointer(start: storage.pointer, count: bytes), owner: storage)
+        try expectProductMatchesRows(tensor, x: (0..<cols).map { _ in Float.random(in: -1...1, using: &rng) }, "\(cols) columns")
+    }
+
+    /// The tensor's product at every instruction-set level against the rows it decodes to: the integer types
+    /// multiply int8 inputs (x quantized by absmax), the float types the inputs themselves.
+    private func expectProductMatchesRows(_ tensor: DenseTensor, x: [Float], _ label: String) throws {
+        let integer = tensor.type == .q8Row || tensor.type == .q4_32
         let xs = 127 / x.map(abs).max()!
         let input = integer ? x.map { Double(($0 * xs).rounded(.toNearestOrEven)) / Double(xs) } : x.map(Double.init)
-        var row = [Float](repeating: 0, count: cols)
+        var row = [Float](repeating: 0, count: tensor.cols)
         var expected: [Double] = [], bound: [Double] = []
-        for r in 0..<rows {
+        for r in 0..<tensor.rows {
             try tensor.row(r, into: &row)
             expected.append(zip(row, input).reduce(0) { $0 + Double($1.0) * $1.1 })
             bound.append(zip(row, input).reduce(0) { $0 + abs(Double($1.0) * $1.1) })
@@ -90,10 +111,10 @@ import Testing
         for isa in ISA.supported {
             let pool = try ThreadPool(threads: 2)
             pool.limitISA(to: isa)
-            var y = [Float](repeating: .nan, count: rows)
+            var y = [Float](repeating: .nan, count: tensor.rows)
             try tensor.multiply(x, into: &y, workspace: Workspace(), pool: pool)
-            for r in 0..<rows {
-                #expect(abs(Double(y[r]) - expected[r]) <= 1e-5 * bound[r] + 1e-6, "\(format) \(isa) row \(r)")
+            for r in 0..<tensor.rows {
+                #expect(abs(Double(y[r]) - expected[r]) <= 1e-5 * bound[r] + 1e-6, "\(label) \(isa) row \(r)")
             }
         }
     }

@@ -9,8 +9,7 @@
 // registers with the table.
 #if defined(__x86_64__)
 
-#include "../../planes-layout.h"
-#include "simd-x86.h"
+#include "planes-avx512.h"
 
 #include <pthread.h>
 
@@ -124,14 +123,6 @@ static inline __attribute__((always_inline)) void sum_planes(
     }
 }
 
-static inline __m512 load_scales(const planes_header * h, const uint8_t * scales, int q) {
-    switch (h->scale_type) {
-    case RSR_DTYPE_F32: return _mm512_load_ps(scales + 64 * q);
-    case RSR_DTYPE_F16: return _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(scales + 32 * q)));
-    default: return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_load_si256((const __m256i *)(scales + 32 * q))), 16));
-    }
-}
-
 // y (f32, [tile][64]) of one quad of NT tiles over all scale groups.
 static inline __attribute__((always_inline)) void quad_product(
         const planes_header * h, const uint8_t * group, const uint8_t * tables, const int32_t * group_sums, const int NT,
@@ -139,7 +130,6 @@ static inline __attribute__((always_inline)) void quad_product(
     _Alignas(64) int32_t sum[PLANES_QUAD * PLANES_TILE];
     const __m512i max = _mm512_set1_epi32((1 << h->bits) - 1);
     const uint32_t bits = h->bits;
-    const bool zero_points = h->flags & RSR_PLANES_ZERO_POINTS;
     for (int k = 0; k < NT * 4; ++k) _mm512_store_ps(y + 16 * k, _mm512_setzero_ps());
     for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, (uint32_t)NT), ++g) {
         const uint32_t n_tables = planes_group_tables(h, g);
@@ -149,8 +139,7 @@ static inline __attribute__((always_inline)) void quad_product(
         for (int k = 0; k < NT; ++k) {
             const uint8_t * zeros = group + planes_zeros_offset(h, g, (uint32_t)NT, (uint32_t)k);
             for (int q = 0; q < 4; ++q) {
-                const __m512i z = zero_points ? _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(zeros + 16 * q)))
-                                              : _mm512_set1_epi32(1 << (bits - 1));
+                const __m512i z = planes_zeros16(h, zeros, q);
                 _mm512_store_si512(sum + k * PLANES_TILE + 16 * q, _mm512_mullo_epi32(_mm512_sub_epi32(max, _mm512_add_epi32(z, z)), xs));
             }
         }
@@ -163,7 +152,7 @@ static inline __attribute__((always_inline)) void quad_product(
             for (int q = 0; q < 4; ++q) {
                 float * out = y + k * PLANES_TILE + 16 * q;
                 const __m512 j = _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_load_si512(sum + k * PLANES_TILE + 16 * q), 1));
-                _mm512_store_ps(out, _mm512_fmadd_ps(load_scales(h, scales, q), j, _mm512_load_ps(out)));
+                _mm512_store_ps(out, _mm512_fmadd_ps(planes_scales16(h, scales, q), j, _mm512_load_ps(out)));
             }
         }
     }

@@ -10,8 +10,7 @@
 // rounding (one f32 fma per group), so a batch gives each vector what the decode kernel gives it.
 #if defined(__x86_64__)
 
-#include "../../planes-layout.h"
-#include "simd-x86.h"
+#include "planes-avx512.h"
 
 #include <pthread.h>
 
@@ -70,14 +69,6 @@ static inline void unpack_table_group(const planes_header * h, const uint8_t * g
     }
 }
 
-static inline __m512 load_scales(const planes_header * h, const uint8_t * scales, int q) {
-    switch (h->scale_type) {
-    case RSR_DTYPE_F32: return _mm512_load_ps(scales + 64 * q);
-    case RSR_DTYPE_F16: return _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(scales + 32 * q)));
-    default: return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_load_si256((const __m256i *)(scales + 32 * q))), 16));
-    }
-}
-
 typedef struct batch_ctx {
     const planes_product * p;
     uint32_t per_part; // tiles per task
@@ -123,7 +114,6 @@ static void tiles_task(void * raw, uint32_t part, int thread) {
     const planes_header * h = p->h;
     const uint32_t t0 = part * c->per_part, t1 = rsr_min_u32(t0 + c->per_part, h->n_tiles);
     __m512i * codes = (__m512i *)(p->work + (uint64_t)part * p->thread_bytes);
-    const bool zero_points = h->flags & RSR_PLANES_ZERO_POINTS;
     for (uint32_t tile = t0; tile < t1; ++tile) {
         const uint32_t q = tile / PLANES_QUAD, k = tile % PLANES_QUAD, nt = planes_quad_tiles(h, q);
         const uint32_t row0 = tile * PLANES_TILE, rows = rsr_min_u32(PLANES_TILE, h->rows - row0);
@@ -142,9 +132,8 @@ static void tiles_task(void * raw, uint32_t part, int thread) {
             const uint8_t * scales = group + planes_scales_offset(h, g, nt, k);
             const uint8_t * zeros = group + planes_zeros_offset(h, g, nt, k);
             for (int i = 0; i < 4; ++i) {
-                d[i] = load_scales(h, scales, i);
-                z[i] = zero_points ? _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(zeros + 16 * i)))
-                                   : _mm512_set1_epi32(1 << (h->bits - 1));
+                d[i] = planes_scales16(h, scales, i);
+                z[i] = planes_zeros16(h, zeros, i);
             }
             for (uint32_t v0 = 0; v0 < p->batch; v0 += VECTORS) {
                 const uint32_t nv = rsr_min_u32(VECTORS, p->batch - v0);
