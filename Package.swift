@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "RSRModelTests", dependencies: ["RSRModel", "RSRConvert", "RSRFormat", "RSRCore", "RSREval", "Tokenizers", "FileIO",
                                                      "TestSupport"]),
         .testTarget(name: "RSREvalTests", dependencies: ["RSREval", "RSRModel", "RSRFormat", "TestSupport"]),
-        .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "RSRCore", "TestSupport"]),
+        .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "CRSRCuda", "RSRCore", "TestSupport"]),
         .testTarget(name: "RSRFormatTests", dependencies: ["RSRFormat", "RSRCore", "FileIO", "TestSupport"]),
         .testTarget(name: "RSRConvertTests", dependencies: ["RSRConvert", "RSRFormat", "RSRCore", "SafeTensors", "FileIO", "TestSupport"]),
     ]

@@ -46,6 +46,9 @@ flags=(-std=c++17 -O3 --fmad=false -DRSR_CUDA_BUILD -Icuda/include -Xcompiler -f
        --expt-relaxed-constexpr "${gencode[@]}")
 
 echo "build-cuda: $("$nvcc" --version | tail -n 1) for sm_${archs// /, sm_}" >&2
+# objects built for other architectures are built again
+if [[ "$(cat "$out/archs" 2>/dev/null)" != "${gencode[*]}" ]]; then rm -f "$out"/*.o; fi
+echo "${gencode[*]}" > "$out/archs"
 objects=()
 pids=()
 for src in cuda/src/*.cu; do
@@ -60,5 +63,5 @@ for pid in "${pids[@]}"; do wait "$pid"; done
 "$nvcc" -shared -cudart static "${gencode[@]}" -o "$out/librsr_cuda.so.tmp" "${objects[@]}"
 mv "$out/librsr_cuda.so.tmp" "$out/librsr_cuda.so"
 # The layouts and the kernels' arithmetic, checked on the host (Tests/CUDABackendTests runs it).
-"$nvcc" "${flags[@]}" -o "$out/host-check" cuda/tests/host-check.cu "$out/ternary-layouts.o" "$out/context.o"
+"$nvcc" "${flags[@]}" -o "$out/host-check" cuda/tests/host-check.cu "$out/ternary-layouts.o" "$out/planes-layouts.o" "$out/context.o"
 echo "build-cuda: $out/librsr_cuda.so" >&2

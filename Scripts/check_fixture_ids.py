@@ -14,10 +14,15 @@ import subprocess
 import sys
 
 
+FLOAT_PROJECTIONS = "keeps float projections"  # what the CUDA backend says of a model it does not run
+
+
 def generate(rsr, model, prompt, n, backend):
     out = subprocess.run([rsr, "generate", model, "-p", prompt, "-n", str(n), "--ignore-eos", "--json", "--backend", backend],
                          capture_output=True, text=True)
     if out.returncode != 0:
+        if FLOAT_PROJECTIONS in out.stderr:
+            return None
         sys.exit(f"rsr generate --backend {backend} failed on {model}: {out.stderr.strip()}")
     return json.loads(out.stdout)
 
@@ -35,6 +40,9 @@ def main():
         for ref in body["transformers_reference"]:
             n = len(ref["greedy_ids"])
             cuda = generate(rsr, os.path.join(fixtures, name), ref["prompt"], n, "cuda")
+            if cuda is None:
+                print(f"skip {name}: float projections run on the CPU only")
+                break
             cpu = generate(rsr, os.path.join(fixtures, name), ref["prompt"], n, "cpu")
             same = cuda["generated_ids"] == cpu["generated_ids"]
             cpu_ref = cpu["generated_ids"] == ref["greedy_ids"]

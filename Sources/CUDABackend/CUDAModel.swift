@@ -20,11 +20,10 @@ public final class CUDAModel: LanguageModel {
     /// Checks the file; the weights go to the GPU when the first sequence begins, with its cache.
     public init(file: ModelFile, device: CUDADevice, kernel: CUDAKernel = .auto, maxBatch: Int = 128) throws {
         guard maxBatch >= 1 else { throw CUDAError(.invalidArgument, "maxBatch must be at least 1, not \(maxBatch)") }
-        guard file.manifest.source.quantization != .none else {
-            throw CUDAError(.unsupported, "\(file.path) keeps float projections; the CUDA backend runs ternary ones only")
-        }
-        guard (file.manifest.integerLinears ?? [:]).isEmpty else {
-            throw CUDAError(.unsupported, "\(file.path) has integer weights (bit-planes); the CUDA backend runs ternary ones only so far")
+        let c = file.manifest.model
+        let names = (0..<c.layerCount).flatMap { layer in LayerSchema.Projection.allCases.map { LayerSchema.name(layer, $0) } }
+        if let float = names.first(where: { file.manifest.linears[$0] == nil && file.manifest.integerLinears?[$0] == nil }) {
+            throw CUDAError(.unsupported, "\(file.path) keeps float projections (\(float)); the CUDA backend runs ternary and integer ones only")
         }
         self.device = device
         self.file = file
@@ -87,10 +86,8 @@ public final class CUDAModel: LanguageModel {
     /// How many projections run on each kernel (after the first sequence began).
     public var kernelCounts: [CUDAKernel: Int] {
         guard let model else { return [:] }
-        var counts: (UInt32, UInt32, UInt32) = (0, 0, 0)
-        withUnsafeMutablePointer(to: &counts) {
-            $0.withMemoryRebound(to: UInt32.self, capacity: 3) { device.library.api.model_kernel_counts(model, $0) }
-        }
-        return [.rsrT: Int(counts.1), .packedI2: Int(counts.2)]
+        var counts = [UInt32](repeating: 0, count: Int(RSR_CUDA_KERNELS.rawValue))
+        device.library.api.model_kernel_counts(model, &counts)
+        return [.rsrT: Int(counts[1]), .packedI2: Int(counts[2]), .bitPlanes: Int(counts[3])]
     }
 }

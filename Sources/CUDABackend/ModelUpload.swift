@@ -4,8 +4,8 @@ import RSRFormat
 import RSRModel
 
 /// The description of a model file that rsr_cuda_model_create reads: pointers into the mapped file for
-/// float tensors, and each projection's ternary values unpacked from its decode layout (the GPU builds its
-/// own layouts from them). Holds that memory until the upload is done.
+/// float tensors, and each projection's ternary values or integer codes unpacked from its layout (the GPU
+/// builds its own layouts from them). Holds that memory until the upload is done.
 struct ModelUpload {
     let file: ModelFile
     let kernel: CUDAKernel
@@ -14,22 +14,27 @@ struct ModelUpload {
 
     func create(on device: CUDADevice) throws -> OpaquePointer {
         let c = file.manifest.model
-        var weights: [UnsafeMutableBufferPointer<Int8>] = [] // freed once the upload returns
-        defer { weights.forEach { $0.deallocate() } }
+        let held = HostCopies() // freed once the upload returns
         var blocks: [rsr_cuda_block] = []
         for layer in 0..<c.layerCount {
             var projections: [rsr_cuda_projection] = []
             for kind in LayerSchema.Projection.allCases {
                 let full = LayerSchema.name(layer, kind)
+                if let entry = file.manifest.integerLinears?[full] {
+                    let m = try file.bitPlanes(entry).unpack()
+                    let integer = held.copy(rsr_cuda_integer(
+                        codes: held.copy(m.codes), bits: UInt32(m.bits), group: UInt32(m.group), scales: held.copy(m.scales),
+                        zeros: m.zeros.map(held.copy), perm: m.permutation.map(held.copy)))
+                    projections.append(rsr_cuda_projection(
+                        weights: nil, integer: integer, rows: UInt32(entry.rows), cols: UInt32(entry.cols), scale: 1, divide: 0,
+                        bias: try entry.bias.map { try vector($0, length: entry.rows) }, input_norm: nil))
+                    continue
+                }
                 guard let entry = file.manifest.linears[full] else { throw ModelError("\(file.path): linear \(full) is missing") }
                 guard let decode = entry.layout(for: .decode) else { throw ModelError("\(file.path): \(full) has no decode layout") }
-                let values = try file.layout(decode).unpack().values
-                let copy = UnsafeMutableBufferPointer<Int8>.allocate(capacity: values.count)
-                _ = copy.initialize(from: values)
-                weights.append(copy)
                 projections.append(rsr_cuda_projection(
-                    weights: UnsafePointer(copy.baseAddress), rows: UInt32(entry.rows), cols: UInt32(entry.cols), scale: entry.scale,
-                    divide: entry.scaleMode == .divide ? 1 : 0,
+                    weights: held.copy(try file.layout(decode).unpack().values), integer: nil, rows: UInt32(entry.rows),
+                    cols: UInt32(entry.cols), scale: entry.scale, divide: entry.scaleMode == .divide ? 1 : 0,
                     bias: try entry.bias.map { try vector($0, length: entry.rows) },
                     input_norm: try entry.inputNorm.map { try vector($0, length: entry.cols) }))
             }
@@ -45,7 +50,7 @@ struct ModelUpload {
         let inverseFrequencies = RoPE(config: c).inverseFrequencies
         let finalNorm = try vector("norm", length: c.hiddenSize)
 
-        return try inverseFrequencies.withUnsafeBufferPointer { inv in
+        return try withExtendedLifetime(held) { try inverseFrequencies.withUnsafeBufferPointer { inv in
             try blocks.withUnsafeBufferPointer { blockPointer in
                 var desc = rsr_cuda_model_desc(
                     vocab: UInt32(c.vocabSize), hidden: UInt32(c.hiddenSize), intermediate: UInt32(c.intermediateSize),
@@ -59,7 +64,7 @@ struct ModelUpload {
                 try device.library.check(device.library.api.model_create(device.context, &desc, &model))
                 return model!
             }
-        }
+        } }
     }
 
     private func norm(_ layer: Int, _ kind: LayerSchema.Norm) throws -> UnsafePointer<Float> {
@@ -83,5 +88,28 @@ struct ModelUpload {
         }
         return rsr_cuda_tensor(type: type, rows: UInt32(c.vocabSize), cols: UInt32(c.hiddenSize), data: bytes.baseAddress,
                                bytes: UInt64(bytes.count))
+    }
+}
+
+/// Host copies that live as long as this object: what the C description points at during an upload.
+private final class HostCopies {
+    private var buffers: [UnsafeMutableRawBufferPointer] = []
+
+    deinit { buffers.forEach { $0.deallocate() } }
+
+    func copy<T>(_ values: [T]) -> UnsafePointer<T> {
+        copy(values, count: values.count)
+    }
+
+    func copy<T>(_ value: T) -> UnsafePointer<T> {
+        copy([value], count: 1)
+    }
+
+    private func copy<T>(_ values: [T], count: Int) -> UnsafePointer<T> {
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, count * MemoryLayout<T>.stride), alignment: MemoryLayout<T>.alignment)
+        buffers.append(raw)
+        let typed = raw.bindMemory(to: T.self)
+        _ = typed.initialize(from: values)
+        return UnsafePointer(typed.baseAddress!)
     }
 }

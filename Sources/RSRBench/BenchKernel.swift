@@ -100,7 +100,9 @@ final class BenchKernel {
                 }
             }
         case .bitPlanes2, .bitPlanes3, .bitPlanes4, .bitPlanes8:
-            let first = try BitPlaneLayout(IntegerMatrix.random(rows: matrix.rows, cols: matrix.cols, bits: name.bits!, group: 128), pool: pool)
+            var rng = SplitMix64(seed: UInt64(matrix.rows * 31 + matrix.cols * 7 + name.bits!))
+            let first = try BitPlaneLayout(IntegerMatrix.random(rows: matrix.rows, cols: matrix.cols, bits: name.bits!, group: 128, using: &rng),
+                                           pool: pool)
             let copies = [first] + (1..<copyCount(first.byteCount)).map { _ in first.copy() }
             return BenchKernel(name: name, weightBytes: first.byteCount, k: nil, copies: copies.count) { copy, b, pool in
                 try b.int8Input.withUnsafeBufferPointer { x in
@@ -133,16 +135,5 @@ final class BenchKernel {
                 }
             }
         }
-    }
-}
-
-extension IntegerMatrix {
-    /// Random symmetric codes with f16 scales, for timing.
-    static func random(rows: Int, cols: Int, bits: Int, group: Int) throws -> IntegerMatrix {
-        var rng = SplitMix64(seed: UInt64(rows * 31 + cols * 7 + bits))
-        let groups = (cols + group - 1) / group
-        return try IntegerMatrix(rows: rows, cols: cols, bits: bits, group: group,
-                                 codes: (0..<rows * cols).map { _ in UInt8.random(in: 0...UInt8((1 << bits) - 1), using: &rng) },
-                                 scales: (0..<rows * groups).map { _ in Float.random(in: 0.001...0.01, using: &rng) })
     }
 }

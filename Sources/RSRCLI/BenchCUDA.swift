@@ -11,11 +11,12 @@ struct BenchCUDA: ParsableCommand {
         commandName: "cuda",
         abstract: "Check the CUDA kernels against the CPU kernels, then time them on weight-matrix shapes.",
         discussion: """
-            First every GPU kernel multiplies random ternary matrices of awkward shapes by random int8 batches \
-            and must give exactly the CPU kernel library's int32 results (the command fails otherwise). Then \
-            each kernel is timed on each shape and batch: the median of device-resident products, the GB/s of \
-            weights read and that rate as a fraction of the GPU's peak memory bandwidth (memory clock x bus \
-            width, as the driver reports them).
+            First every GPU kernel multiplies random ternary and integer matrices of awkward shapes by random \
+            int8 batches and must give exactly the CPU kernel library's results, int32 and float (the command \
+            fails otherwise). Then each kernel is timed on each shape and batch, the bit-plane kernels on 2- and \
+            4-bit weights in groups of 128: the median of device-resident products, the GB/s of weights read \
+            and that rate as a fraction of the GPU's peak memory bandwidth (memory clock x bus width, as the \
+            driver reports them).
             """
     )
 
@@ -63,14 +64,18 @@ struct BenchCUDA: ParsableCommand {
         var rng = SplitMix64(seed: 2)
         for shape in shapes.values {
             let matrix = try LowBitMatrix.random(rows: shape.rows, cols: shape.cols, kind: .ternary, using: &rng)
-            let linears = try [CUDAKernel.packedI2, .rsrT].map {
-                try CUDALinear(device: device, kernel: $0, rows: shape.rows, cols: shape.cols, values: matrix.values)
+            var linears = try [CUDAKernel.packedI2, .rsrT].map {
+                (name: $0.rawValue, linear: try CUDALinear(device: device, kernel: $0, rows: shape.rows, cols: shape.cols, values: matrix.values))
+            }
+            for bits in [2, 4] {
+                let integer = try IntegerMatrix.random(rows: shape.rows, cols: shape.cols, bits: bits, group: 128, using: &rng)
+                linears.append((name: "bit-planes-\(bits)", linear: try CUDALinear(device: device, integer: integer)))
             }
             for b in batch.values {
-                let times = try linears.map { try $0.time(batch: b, runs: runs) }
-                for (linear, seconds) in zip(linears, times) {
+                let times = try linears.map { try $0.linear.time(batch: b, runs: runs) }
+                for ((name, linear), seconds) in zip(linears, times) {
                     let rate = Double(linear.bytes) / seconds
-                    print(String(format: "| %@ | %@ | %d | %.1f | %.0f | %.0f%% | %.2fx |", linear.kernel.rawValue, shape.description, b,
+                    print(String(format: "| %@ | %@ | %d | %.1f | %.0f | %.0f%% | %.2fx |", name, shape.description, b,
                                  seconds * 1e6, rate / 1e9, info.memoryBandwidth > 0 ? 100 * rate / info.memoryBandwidth : 0,
                                  times[0] / seconds))
                 }
@@ -88,15 +93,17 @@ struct BenchCUDA: ParsableCommand {
         print("\n\(path): \(prompt)-token prompt, \(n) decoded tokens, median of 3")
         print("| kernel | prefill tok/s | decode tok/s | MB per token | of bandwidth bound |")
         print("|---|---:|---:|---:|---:|")
-        for kernel in CUDAKernel.allCases {
+        // integer weights run on bit-planes whatever the ternary choice
+        let integer = !(file.manifest.integerLinears ?? [:]).isEmpty
+        for kernel in integer ? [.auto] : CUDAKernel.ternary {
             let model = try CUDAModel(file: file, device: device, kernel: kernel)
             _ = try Generator(model: model).generate(prompt: Array(ids.prefix(2)), maxTokens: 2) { _ in true } // upload, graph
             let runs = try (0..<3).map { _ in try Generator(model: model).generate(prompt: ids, maxTokens: n) { _ in true }.stats }
             let prefill = runs.map(\.prefillTokensPerSecond).sorted()[1], decode = runs.map(\.decodeTokensPerSecond).sorted()[1]
             let bytes = GenerationBenchmark.bytesPerDecodedToken(weights: model.weightBytesPerToken, config: config, prompt: prompt, decoded: n)
             let bound = bandwidth > 0 ? bandwidth / bytes : 0
-            print(String(format: "| %@ | %.0f | %.1f | %.1f | %.0f%% |", kernel.rawValue, prefill, decode, bytes / 1e6,
-                         bound > 0 ? 100 * decode / bound : 0))
+            print(String(format: "| %@ | %.0f | %.1f | %.1f | %.0f%% |", (integer ? CUDAKernel.bitPlanes : kernel).rawValue, prefill, decode,
+                         bytes / 1e6, bound > 0 ? 100 * decode / bound : 0))
         }
     }
 }

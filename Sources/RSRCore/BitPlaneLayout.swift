@@ -135,7 +135,8 @@ public final class BitPlaneLayout: @unchecked Sendable {
     }
 }
 
-func withOptionalBuffer<T, R>(_ array: [T]?, _ body: (UnsafePointer<T>?) throws -> R) rethrows -> R {
+/// Calls body with the array's elements, or with nil for no array.
+public func withOptionalBuffer<T, R>(_ array: [T]?, _ body: (UnsafePointer<T>?) throws -> R) rethrows -> R {
     guard let array else { return try body(nil) }
     return try array.withUnsafeBufferPointer { try body($0.baseAddress) }
 }

@@ -107,3 +107,20 @@ extension IntegerMatrix {
         return try IntegerMatrix(rows: rows, cols: cols, bits: bits, group: group, codes: codes, scales: scales, scaleType: type, zeros: zeros)
     }
 }
+
+extension IntegerMatrix {
+    /// Random codes, zero points and permutation; scales of a few bits of mantissa, exact in every type.
+    public static func random<G: RandomNumberGenerator>(rows: Int, cols: Int, bits: Int, group: Int, zeroPoints: Bool = false,
+                                                        permuted: Bool = false, scaleType: DenseType = .f16,
+                                                        using rng: inout G) throws -> IntegerMatrix {
+        let groups = (cols + min(group, cols) - 1) / min(group, cols)
+        let max = UInt8((1 << bits) - 1)
+        return try IntegerMatrix(
+            rows: rows, cols: cols, bits: bits, group: group,
+            codes: (0..<rows * cols).map { _ in UInt8.random(in: 0...max, using: &rng) },
+            scales: (0..<rows * groups).map { _ in Float(Int.random(in: -15...15, using: &rng)) * Float(sign: .plus, exponent: Int.random(in: -12...2, using: &rng), significand: 1) },
+            scaleType: scaleType,
+            zeros: zeroPoints ? (0..<rows * groups).map { _ in UInt8.random(in: 0...max, using: &rng) } : nil,
+            permutation: permuted ? (0..<UInt32(cols)).shuffled(using: &rng) : nil)
+    }
+}

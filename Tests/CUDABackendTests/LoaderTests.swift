@@ -1,3 +1,4 @@
+import CRSRCuda
 import CUDABackend
 import Foundation
 import TestSupport
@@ -46,7 +47,7 @@ final class LoaderTests: XCTestCase {
     /// Loading runs a library's constructors, so one that other users could have written is refused unopened.
     func testLibraryOthersCanWriteIsRefusedUnopened() throws {
         let marker = scratch.appendingPathComponent("constructor-ran").path
-        let library = try buildLibrary(source: constructorWriting(marker) + "int rsr_cuda_abi_version(void) { return 1; }\n")
+        let library = try buildLibrary(source: constructorWriting(marker) + "int rsr_cuda_abi_version(void) { return \(RSR_CUDA_ABI_VERSION); }\n")
         XCTAssertEqual(chmod(library, 0o666), 0)
         XCTAssertThrowsError(try CUDALibrary(searching: [library])) { error in
             let e = error as! CUDAError
@@ -70,7 +71,7 @@ final class LoaderTests: XCTestCase {
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent(".build/cuda"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: rsrExecutable, toPath: bin.appendingPathComponent("rsr").path)
-        let library = try buildLibrary(source: constructorWriting(marker) + "int rsr_cuda_abi_version(void) { return 1; }\n")
+        let library = try buildLibrary(source: constructorWriting(marker) + "int rsr_cuda_abi_version(void) { return \(RSR_CUDA_ABI_VERSION); }\n")
         try FileManager.default.moveItem(atPath: library, toPath: folder.appendingPathComponent(".build/cuda/librsr_cuda.so").path)
 
         let rsr = Process()
@@ -109,7 +110,7 @@ final class LoaderTests: XCTestCase {
 
     /// A library of the right version that lacks the other functions.
     func testMissingFunctionIsRefused() throws {
-        let e = try loadingFails(source: "int rsr_cuda_abi_version(void) { return 1; }\n")
+        let e = try loadingFails(source: "int rsr_cuda_abi_version(void) { return \(RSR_CUDA_ABI_VERSION); }\n")
         XCTAssertEqual(e.kind, .libraryUnusable)
         XCTAssertTrue(e.message.contains("has no function rsr_cuda_last_error"), e.message)
     }
@@ -133,7 +134,8 @@ final class LoaderTests: XCTestCase {
         }
     }
 
-    /// The GPU layouts and the kernels' arithmetic, run on the host by the program build-cuda.sh builds.
+    /// The GPU layouts and the kernels' arithmetic (ternary, and both bit-plane kernels), run on the host by the
+    /// program build-cuda.sh builds.
     func testLayoutsAndKernelArithmeticOnTheHost() throws {
         let check = Process()
         check.executableURL = URL(fileURLWithPath: try builtFile("host-check"))
@@ -143,7 +145,8 @@ final class LoaderTests: XCTestCase {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         check.waitUntilExit()
         XCTAssertEqual(check.terminationStatus, 0, text)
-        XCTAssertTrue(text.contains("16 of 16 layout cases exact"), text)
+        XCTAssertTrue(text.contains("16 of 16 ternary layout cases exact"), text)
+        XCTAssertTrue(text.contains("12 integer cases of both bit-plane kernels exact, bit for bit"), text)
     }
 
     /// A file Scripts/build-cuda.sh writes to .build/cuda; skips when it is not built, unless

@@ -123,19 +123,3 @@ func referenceProduct(_ w: IntegerMatrix, _ x: [Int8], batch: Int) -> [Float] {
     }
     return y
 }
-
-extension IntegerMatrix {
-    /// Random codes, zero points and permutation; scales of a few bits of mantissa, exact in every type.
-    static func random(rows: Int, cols: Int, bits: Int, group: Int, zeroPoints: Bool, permuted: Bool, scaleType: DenseType,
-                       using rng: inout SplitMix64) throws -> IntegerMatrix {
-        let groups = (cols + min(group, cols) - 1) / min(group, cols)
-        let max = UInt8((1 << bits) - 1)
-        return try IntegerMatrix(
-            rows: rows, cols: cols, bits: bits, group: group,
-            codes: (0..<rows * cols).map { _ in UInt8.random(in: 0...max, using: &rng) },
-            scales: (0..<rows * groups).map { _ in Float(Int.random(in: -15...15, using: &rng)) * Float(sign: .plus, exponent: Int.random(in: -12...2, using: &rng), significand: 1) },
-            scaleType: scaleType,
-            zeros: zeroPoints ? (0..<rows * groups).map { _ in UInt8.random(in: 0...max, using: &rng) } : nil,
-            permutation: permuted ? (0..<UInt32(cols)).shuffled(using: &rng) : nil)
-    }
-}

@@ -2,7 +2,7 @@
 // at run time with dlopen, so that rsr itself never links CUDA.
 //
 // A context owns one device. A model is uploaded once from host memory (the mmap'd model file's tensors
-// and each projection's ternary values); from then on prefill and decode keep everything on the GPU
+// and each projection's ternary values or integer codes); from then on prefill and decode keep everything on the GPU
 // (weights, activations, KV cache) and only token ids go in and logits come out. The decode step is
 // captured in a CUDA graph the first time it runs.
 //
@@ -12,6 +12,13 @@
 //                              input's pattern sums built in shared memory, rows add up table entries;
 //   RSR_CUDA_KERNEL_PACKED_I2  2 bits per weight, decoded with shifts and masks into dp4a operands.
 // Both produce the exact int32 W x of int8 activations, as the CPU kernels do.
+//
+// Integer projections (2- to 8-bit codes with group scales, rsr.h's bit-planes) run as bipolar bit-planes:
+//   RSR_CUDA_KERNEL_BIT_PLANES per-chunk tables of the input's +-1 pattern sums in shared memory, looked up
+//                              for every plane of every row (decode), or the planes unpacked in registers
+//                              into u8 codes for Tensor Core mma (batches).
+// Each scale group's sum is exact in int32 and the scales are applied in group order as on the CPU, so the
+// floats are the CPU kernels' bit for bit.
 //
 // Every function returns an rsr_cuda_status; on an error rsr_cuda_last_error() tells what failed in a
 // sentence (per thread, valid until the next call on that thread).
@@ -25,7 +32,7 @@
 extern "C" {
 #endif
 
-#define RSR_CUDA_ABI_VERSION 1
+#define RSR_CUDA_ABI_VERSION 2
 
 #if defined(RSR_CUDA_BUILD)
 #define RSR_CUDA_API __attribute__((visibility("default")))
@@ -74,6 +81,8 @@ typedef enum rsr_cuda_kernel {
     RSR_CUDA_KERNEL_AUTO      = 0, // time both at creation and keep the faster for batch 1
     RSR_CUDA_KERNEL_RSRT      = 1,
     RSR_CUDA_KERNEL_PACKED_I2 = 2,
+    RSR_CUDA_KERNEL_BIT_PLANES = 3, // integer projections (never chosen for ternary ones)
+    RSR_CUDA_KERNELS = 4,
 } rsr_cuda_kernel;
 
 typedef struct rsr_cuda_linear rsr_cuda_linear;
@@ -88,6 +97,23 @@ RSR_CUDA_API rsr_cuda_kernel rsr_cuda_linear_kernel(const rsr_cuda_linear * line
 RSR_CUDA_API uint64_t        rsr_cuda_linear_bytes(const rsr_cuda_linear * linear);
 // y[batch][rows] = W x for host x[batch][cols] int8; y is the exact int32 product, copied back to the host.
 RSR_CUDA_API rsr_cuda_status rsr_cuda_linear_matmul(rsr_cuda_linear * linear, const int8_t * x, uint32_t batch, int32_t * y);
+// Integer weights: W[r][c] = scales[r][g] * (codes[r][c] - z[r][g]) over scale groups g of `group` consecutive
+// stored columns, z the zero points or 2^(bits-1); stored column j is input column perm[j] (GPTQ's act order).
+typedef struct rsr_cuda_integer {
+    const uint8_t *  codes;  // rows x cols codes 0 .. 2^bits - 1, stored column order
+    uint32_t         bits;   // 1..8
+    uint32_t         group;  // a multiple of 8, or >= cols: one scale per row
+    const float *    scales; // rows x groups
+    const uint8_t *  zeros;  // rows x groups, or NULL
+    const uint32_t * perm;   // cols, or NULL
+} rsr_cuda_integer;
+
+// Uploads integer weights as bit-planes (rsr_cuda_linear_kernel says RSR_CUDA_KERNEL_BIT_PLANES).
+RSR_CUDA_API rsr_cuda_status rsr_cuda_integer_linear_create(rsr_cuda_context * ctx, const rsr_cuda_integer * w, uint32_t rows,
+                                                            uint32_t cols, rsr_cuda_linear ** out);
+// y[batch][rows] = W x for host x[batch][cols] int8: each group's exact sum times its scale, summed over the
+// groups in order in f32, as rsr_planes_matmul_i8 computes it.
+RSR_CUDA_API rsr_cuda_status rsr_cuda_integer_linear_matmul(rsr_cuda_linear * linear, const int8_t * x, uint32_t batch, float * y);
 // Median time in seconds of `runs` products of a device-resident random batch (after a warm-up).
 RSR_CUDA_API rsr_cuda_status rsr_cuda_linear_time(rsr_cuda_linear * linear, uint32_t batch, uint32_t runs, double * seconds);
 
@@ -106,7 +132,8 @@ typedef struct rsr_cuda_tensor {
 } rsr_cuda_tensor;
 
 typedef struct rsr_cuda_projection {
-    const int8_t * weights;     // rows x cols ternary values, host memory
+    const int8_t * weights;     // rows x cols ternary values, host memory (NULL for integer weights)
+    const rsr_cuda_integer * integer; // or integer weights: y = (W q) / s_x (+ bias); scale and divide unused
     uint32_t       rows, cols;
     float          scale;
     int            divide;      // 0: y = (W q) / s_x * scale; 1: y = (W q) / (scale * s_x)
@@ -138,8 +165,8 @@ typedef struct rsr_cuda_model_desc {
     rsr_cuda_tensor head;         // the output head (the embeddings again when tied)
     const float * final_norm;     // hidden
     const rsr_cuda_block * blocks; // layers entries
-    rsr_cuda_kernel kernel;       // AUTO: per shape, the faster of the two for decode; prefill then runs on
-                                  // packed-i2 (a second copy) where rsr-t won
+    rsr_cuda_kernel kernel;       // for ternary projections. AUTO: per shape, the faster of the two for decode;
+                                  // prefill then runs on packed-i2 (a second copy) where rsr-t won
 } rsr_cuda_model_desc;
 
 typedef struct rsr_cuda_model rsr_cuda_model;
@@ -153,8 +180,8 @@ RSR_CUDA_API void            rsr_cuda_model_free(rsr_cuda_model * model);
 RSR_CUDA_API void            rsr_cuda_model_reset(rsr_cuda_model * model);
 // Positions filled so far.
 RSR_CUDA_API uint32_t        rsr_cuda_model_positions(const rsr_cuda_model * model);
-// How many projections of the model run on each kernel (counts[RSR_CUDA_KERNEL_RSRT], ...: 3 entries).
-RSR_CUDA_API void            rsr_cuda_model_kernel_counts(const rsr_cuda_model * model, uint32_t counts[3]);
+// How many projections of the model run on each kernel (counts[RSR_CUDA_KERNEL_RSRT], ...: RSR_CUDA_KERNELS entries).
+RSR_CUDA_API void            rsr_cuda_model_kernel_counts(const rsr_cuda_model * model, uint32_t counts[RSR_CUDA_KERNELS]);
 // Bytes of weights one decoded token reads on the GPU: every projection's layout, the head, one embedding row.
 RSR_CUDA_API uint64_t        rsr_cuda_model_weight_bytes_per_token(const rsr_cuda_model * model);
 // Runs n_tokens tokens at the next positions (a prompt in max_batch steps, or one decoded token) and copies

@@ -24,12 +24,15 @@ typedef struct rsr_cuda_api {
     uint64_t          (*linear_bytes)(const rsr_cuda_linear * linear);
     rsr_cuda_status   (*linear_matmul)(rsr_cuda_linear * linear, const int8_t * x, uint32_t batch, int32_t * y);
     rsr_cuda_status   (*linear_time)(rsr_cuda_linear * linear, uint32_t batch, uint32_t runs, double * seconds);
+    rsr_cuda_status   (*integer_linear_create)(rsr_cuda_context * ctx, const rsr_cuda_integer * w, uint32_t rows, uint32_t cols,
+                                               rsr_cuda_linear ** out);
+    rsr_cuda_status   (*integer_linear_matmul)(rsr_cuda_linear * linear, const int8_t * x, uint32_t batch, float * y);
     rsr_cuda_status   (*model_size)(const rsr_cuda_model_desc * desc, uint64_t * bytes);
     rsr_cuda_status   (*model_create)(rsr_cuda_context * ctx, const rsr_cuda_model_desc * desc, rsr_cuda_model ** out);
     void              (*model_free)(rsr_cuda_model * model);
     void              (*model_reset)(rsr_cuda_model * model);
     uint32_t          (*model_positions)(const rsr_cuda_model * model);
-    void              (*model_kernel_counts)(const rsr_cuda_model * model, uint32_t counts[3]);
+    void              (*model_kernel_counts)(const rsr_cuda_model * model, uint32_t counts[RSR_CUDA_KERNELS]);
     uint64_t          (*model_weight_bytes_per_token)(const rsr_cuda_model * model);
     rsr_cuda_status   (*model_forward)(rsr_cuda_model * model, const int32_t * tokens, uint32_t n_tokens, float * logits);
 } rsr_cuda_api;

@@ -43,6 +43,8 @@ rsr_cuda_load_status rsr_cuda_api_open(const char * path, rsr_cuda_api * api, ch
     RESOLVE(linear_bytes, rsr_cuda_linear_bytes);
     RESOLVE(linear_matmul, rsr_cuda_linear_matmul);
     RESOLVE(linear_time, rsr_cuda_linear_time);
+    RESOLVE(integer_linear_create, rsr_cuda_integer_linear_create);
+    RESOLVE(integer_linear_matmul, rsr_cuda_integer_linear_matmul);
     RESOLVE(model_size, rsr_cuda_model_size);
     RESOLVE(model_create, rsr_cuda_model_create);
     RESOLVE(model_free, rsr_cuda_model_free);

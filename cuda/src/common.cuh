@@ -24,8 +24,8 @@ void rsr_cuda_clear_error(void);
         if (s_ != RSR_CUDA_OK) return s_;                              \
     } while (0)
 
-static inline uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
-static inline uint64_t align_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
+__host__ __device__ static inline uint32_t div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+__host__ __device__ static inline uint64_t align_up(uint64_t n, uint64_t to) { return (n + to - 1) / to * to; }
 
 struct rsr_cuda_context {
     int device;
@@ -50,4 +50,4 @@ struct gpu_quantized {
     uint32_t stride; // bytes per row
 };
 
-static inline uint32_t quantized_stride(uint32_t cols) { return (uint32_t)align_up(cols, 64); }
+__host__ __device__ static inline uint32_t quantized_stride(uint32_t cols) { return (uint32_t)align_up(cols, 64); }

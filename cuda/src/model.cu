@@ -1,6 +1,7 @@
 // model.cu: a whole model on the GPU: upload, the forward pass of a batch of tokens, and the decode step
 // captured in a CUDA graph.
 #include "ops.cuh"
+#include "planes.cuh"
 #include "ternary.cuh"
 
 #include <math.h>
@@ -12,6 +13,7 @@
 struct gpu_linear {
     gpu_projection p;     // decode (one token)
     gpu_projection batch; // prefill, when AUTO picked rsr-t for decode: packed-i2, which reuses weight loads across tokens
+    gpu_planes planes;    // integer weights instead (codes not NULL)
     float scale;
     int divide;
     float * bias;       // device or NULL
@@ -35,12 +37,13 @@ struct rsr_cuda_model {
     float * hidden, * normed, * linear_input, * q, * k, * v, * attention, * gate, * up, * scores, * logits;
     gpu_quantized x;
     int32_t * products;
+    void * planes_scratch;              // the largest bit-plane product's, for max_batch rows
     int32_t * tokens, * pos;            // device
     int32_t * host_tokens, * host_pos;  // pinned
     float * host_logits;                // pinned
     uint32_t positions;
     cudaGraphExec_t decode_graph;
-    uint32_t kernel_counts[3];
+    uint32_t kernel_counts[RSR_CUDA_KERNELS];
     uint64_t weight_bytes_per_token;
 };
 
@@ -111,10 +114,12 @@ static rsr_cuda_status check_desc(const rsr_cuda_model_desc * d) {
             uint32_t rows, cols;
             projection_shape(*d, i, &rows, &cols);
             const rsr_cuda_projection & p = b.projections[i];
-            if (!p.weights || p.rows != rows || p.cols != cols) {
-                return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "layer %u projection %d is %ux%u; the model needs %ux%u", l, i, p.rows,
-                                     p.cols, rows, cols);
+            if (!p.weights == !p.integer || p.rows != rows || p.cols != cols) {
+                return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "layer %u projection %d is %ux%u with %s; the model needs %ux%u and one kind of weights",
+                                     l, i, p.rows, p.cols, p.weights && p.integer ? "two kinds of weights" : p.weights || p.integer ? "weights" : "no weights",
+                                     rows, cols);
             }
+            if (p.integer) RSR_TRY(planes_check(p.integer, rows, cols));
         }
     }
     return RSR_CUDA_OK;
@@ -132,13 +137,27 @@ extern "C" rsr_cuda_status rsr_cuda_model_size(const rsr_cuda_model_desc * d, ui
         total += t;
     }
     const uint64_t q = (uint64_t)d->heads * d->head_dim, kv = (uint64_t)d->kv_heads * d->head_dim, n = d->max_batch;
-    for (int i = 0; i < RSR_CUDA_PROJECTIONS; ++i) { // AUTO may keep both layouts
-        uint32_t rows, cols;
-        projection_shape(*d, i, &rows, &cols);
-        const uint64_t i2 = ternary_layout_bytes(RSR_CUDA_KERNEL_PACKED_I2, rows, cols);
-        const uint64_t rsrt = ternary_layout_bytes(RSR_CUDA_KERNEL_RSRT, rows, cols);
-        total += (d->kernel == RSR_CUDA_KERNEL_AUTO ? i2 + rsrt : d->kernel == RSR_CUDA_KERNEL_RSRT ? rsrt : i2) * d->layers;
+    uint64_t scratch = 0;
+    for (uint32_t l = 0; l < d->layers; ++l) {
+        for (int i = 0; i < RSR_CUDA_PROJECTIONS; ++i) {
+            const rsr_cuda_projection & p = d->blocks[l].projections[i];
+            if (p.integer) {
+                gpu_planes shape = {};
+                shape.rows = p.rows;
+                shape.cols = p.cols;
+                shape.n_groups = div_up(p.cols, p.integer->group < p.cols ? p.integer->group : p.cols);
+                shape.perm = (uint32_t *)p.integer->perm; // only whether there is one
+                const uint64_t s = planes_scratch_bytes(shape, d->max_batch);
+                scratch = s > scratch ? s : scratch;
+                total += planes_codes_bytes(p.rows, p.cols, p.integer->bits) + (uint64_t)p.rows * shape.n_groups * 5 + (uint64_t)p.cols * 4;
+                continue;
+            }
+            const uint64_t i2 = ternary_layout_bytes(RSR_CUDA_KERNEL_PACKED_I2, p.rows, p.cols); // AUTO may keep both layouts
+            const uint64_t rsrt = ternary_layout_bytes(RSR_CUDA_KERNEL_RSRT, p.rows, p.cols);
+            total += d->kernel == RSR_CUDA_KERNEL_AUTO ? i2 + rsrt : d->kernel == RSR_CUDA_KERNEL_RSRT ? rsrt : i2;
+        }
     }
+    total += scratch;
     total += (uint64_t)d->layers * (2 * kv * d->capacity * 4 + (4 * d->hidden + q + 2 * d->intermediate) * 4);
     total += (uint64_t)d->capacity * d->head_dim * 4; // rope tables
     total += n * (2 * d->hidden + 2 * max_cols(*d) + q + 2 * kv + q + 2 * d->intermediate) * 4; // activations
@@ -183,6 +202,7 @@ extern "C" void rsr_cuda_model_free(rsr_cuda_model * m) {
             for (gpu_linear & lin : b.linears) {
                 gpu_projection_free(&lin.p);
                 gpu_projection_free(&lin.batch);
+                gpu_planes_free(&lin.planes);
                 cudaFree(lin.bias);
                 cudaFree(lin.input_norm);
             }
@@ -193,7 +213,7 @@ extern "C" void rsr_cuda_model_free(rsr_cuda_model * m) {
     for (void * p : { m->embeddings_data, (void *)m->final_norm, (void *)m->cos_table, (void *)m->sin_table, (void *)m->hidden,
                       (void *)m->normed, (void *)m->linear_input, (void *)m->q, (void *)m->k, (void *)m->v,
                       (void *)m->attention, (void *)m->gate, (void *)m->up, (void *)m->scores, (void *)m->logits,
-                      (void *)m->x.q, (void *)m->x.scales, (void *)m->x.sums, (void *)m->products, (void *)m->tokens,
+                      (void *)m->x.q, (void *)m->x.scales, (void *)m->x.sums, (void *)m->products, m->planes_scratch, (void *)m->tokens,
                       (void *)m->pos }) {
         cudaFree(p);
     }
@@ -203,7 +223,8 @@ extern "C" void rsr_cuda_model_free(rsr_cuda_model * m) {
     free(m);
 }
 
-static rsr_cuda_status upload_blocks(rsr_cuda_model * m, const rsr_cuda_model_desc * d) {
+// Uploads every layer; *scratch_bytes: the largest bit-plane product's scratch.
+static rsr_cuda_status upload_blocks(rsr_cuda_model * m, const rsr_cuda_model_desc * d, uint64_t * scratch_bytes) {
     m->blocks = (gpu_block *)calloc(d->layers, sizeof(gpu_block));
     if (!m->blocks) return rsr_cuda_fail(RSR_CUDA_ERR_OUT_OF_MEMORY, "out of host memory");
     const uint64_t q = (uint64_t)d->heads * d->head_dim, kv = (uint64_t)d->kv_heads * d->head_dim;
@@ -222,6 +243,16 @@ static rsr_cuda_status upload_blocks(rsr_cuda_model * m, const rsr_cuda_model_de
             gpu_linear & lin = b.linears[i];
             lin.scale = p.scale;
             lin.divide = p.divide;
+            RSR_TRY(upload(&lin.bias, p.bias, (uint64_t)p.rows * 4, "uploading a bias"));
+            RSR_TRY(upload(&lin.input_norm, p.input_norm, (uint64_t)p.cols * 4, "uploading an input norm"));
+            if (p.integer) {
+                RSR_TRY(gpu_planes_create(p.integer, p.rows, p.cols, &lin.planes));
+                m->kernel_counts[RSR_CUDA_KERNEL_BIT_PLANES] += 1;
+                m->weight_bytes_per_token += lin.planes.bytes;
+                const uint64_t scratch = planes_scratch_bytes(lin.planes, d->max_batch);
+                if (scratch > *scratch_bytes) *scratch_bytes = scratch;
+                continue;
+            }
             rsr_cuda_kernel kernel = d->kernel;
             if (kernel == RSR_CUDA_KERNEL_AUTO) {
                 auto found = picked.find({ p.rows, p.cols });
@@ -238,8 +269,6 @@ static rsr_cuda_status upload_blocks(rsr_cuda_model * m, const rsr_cuda_model_de
             if (d->kernel == RSR_CUDA_KERNEL_AUTO && kernel == RSR_CUDA_KERNEL_RSRT) {
                 RSR_TRY(gpu_projection_create(RSR_CUDA_KERNEL_PACKED_I2, p.weights, p.rows, p.cols, &lin.batch));
             }
-            RSR_TRY(upload(&lin.bias, p.bias, (uint64_t)p.rows * 4, "uploading a bias"));
-            RSR_TRY(upload(&lin.input_norm, p.input_norm, (uint64_t)p.cols * 4, "uploading an input norm"));
         }
     }
     return RSR_CUDA_OK;
@@ -275,7 +304,9 @@ static rsr_cuda_status upload_model(rsr_cuda_model * m, const rsr_cuda_model_des
     free(table);
     RSR_TRY(s);
 
-    RSR_TRY(upload_blocks(m, d));
+    uint64_t scratch_bytes = 0;
+    RSR_TRY(upload_blocks(m, d, &scratch_bytes));
+    if (scratch_bytes) CUDA_TRY(cudaMalloc(&m->planes_scratch, scratch_bytes), "allocating bit-plane scratch");
 
     const uint64_t n = d->max_batch, q = (uint64_t)d->heads * d->head_dim, kv = (uint64_t)d->kv_heads * d->head_dim;
     const uint64_t wide = max_cols(*d);
@@ -341,8 +372,8 @@ extern "C" void rsr_cuda_model_reset(rsr_cuda_model * m) {
 
 extern "C" uint32_t rsr_cuda_model_positions(const rsr_cuda_model * m) { return m ? m->positions : 0; }
 
-extern "C" void rsr_cuda_model_kernel_counts(const rsr_cuda_model * m, uint32_t counts[3]) {
-    for (int i = 0; i < 3; ++i) counts[i] = m ? m->kernel_counts[i] : 0;
+extern "C" void rsr_cuda_model_kernel_counts(const rsr_cuda_model * m, uint32_t counts[RSR_CUDA_KERNELS]) {
+    for (int i = 0; i < RSR_CUDA_KERNELS; ++i) counts[i] = m ? m->kernel_counts[i] : 0;
 }
 
 extern "C" uint64_t rsr_cuda_model_weight_bytes_per_token(const rsr_cuda_model * m) { return m ? m->weight_bytes_per_token : 0; }
@@ -353,12 +384,19 @@ extern "C" uint64_t rsr_cuda_model_weight_bytes_per_token(const rsr_cuda_model *
 static void project(rsr_cuda_model * m, const gpu_linear & lin, const float * input, uint32_t n, float * out, bool accumulate,
                     bool quantized) {
     cudaStream_t stream = m->ctx->stream;
+    const bool integer = lin.planes.codes != nullptr;
+    const uint32_t cols = integer ? lin.planes.cols : lin.p.cols;
     if (lin.input_norm) {
-        launch_rms_norm(input, n, lin.p.cols, lin.input_norm, m->d.input_norm_eps, m->linear_input, stream);
+        launch_rms_norm(input, n, cols, lin.input_norm, m->d.input_norm_eps, m->linear_input, stream);
         input = m->linear_input;
         quantized = false;
     }
-    if (!quantized) launch_quantize(input, n, lin.p.cols, m->x, stream);
+    if (!quantized) launch_quantize(input, n, cols, m->x, stream);
+    if (integer) {
+        planes_product(lin.planes, m->x, n, planes_scratch_at(lin.planes, n, m->planes_scratch), m->x.scales, lin.bias, out,
+                       accumulate, stream);
+        return;
+    }
     ternary_product(n > 1 && lin.batch.weights ? lin.batch : lin.p, m->x, n, m->products, stream);
     launch_dequantize(m->products, m->x.scales, n, lin.p.rows, lin.scale, lin.divide, lin.bias, out, accumulate, stream);
 }

@@ -1,11 +1,18 @@
 // host-check.cu: the GPU layouts and the kernels' arithmetic, run on the host (no GPU needed): for random
 // ternary matrices of awkward shapes, both layouts evaluated through the same functions the kernels call
-// must give the exact W x. The kernels' thread indexing is checked on a GPU by `rsr bench cuda`.
+// must give the exact W x; for random integer matrices of every bit width, both bit-plane kernels' per-group
+// sums (the mma one through an emulation of the instruction's documented fragments) and the fold must give
+// the floats of the CPU kernels' arithmetic bit for bit. The kernels' thread indexing is checked on a GPU by
+// `rsr bench cuda`.
+#include "../src/planes.cuh"
 #include "../src/ternary.cuh"
 
+#include <algorithm>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utility>
 #include <vector>
 
 static uint64_t state = 42;
@@ -41,6 +48,205 @@ static void rsrt_rows(const uint8_t * layout, uint32_t rows, uint32_t cols, cons
             y[row] += rsrt_chunk_row(word, table);
         }
     }
+}
+
+// ---- bit-planes -----------------------------------------------------------------------------------------
+
+struct integer_case {
+    uint32_t rows, cols, bits, group;
+    bool zeros, perm;
+};
+
+// The CPU kernels' definition: each group's exact sum of (u - z) x, times its scale, in group order.
+static float planes_reference(const rsr_cuda_integer & w, uint32_t cols, uint32_t n_groups, uint32_t group, uint32_t r,
+                              const int8_t * x) {
+    float y = 0.0f;
+    for (uint32_t g = 0; g < n_groups; ++g) {
+        const int z = w.zeros ? w.zeros[(uint64_t)r * n_groups + g] : 1 << (w.bits - 1);
+        int sum = 0;
+        for (uint32_t c = g * group; c < cols && c < (g + 1) * group; ++c) {
+            sum += ((int)w.codes[(uint64_t)r * cols + c] - z) * x[w.perm ? w.perm[c] : c];
+        }
+        y = fmaf(w.scales[(uint64_t)r * n_groups + g], (float)sum, y);
+    }
+    return y;
+}
+
+template <int BITS>
+static void lookup_q(const uint8_t * codes, uint32_t rows, uint32_t cols, uint32_t group, uint32_t n_groups, const int8_t * x,
+                     int32_t * q) {
+    static int table[PLANES_CHUNK_TABLES][PLANES_PATTERNS];
+    memset(q, 0, (size_t)rows * n_groups * sizeof *q);
+    for (uint32_t chunk = 0; chunk < planes_chunks(cols); ++chunk) {
+        const uint32_t first = chunk * PLANES_CHUNK_COLS;
+        const uint32_t count = std::min(PLANES_CHUNK_TABLES, div_up(cols - first, PLANES_TABLE_COLS));
+        for (uint32_t t = 0; t < PLANES_CHUNK_TABLES; ++t) {
+            const uint32_t c = t * PLANES_TABLE_COLS, valid = first + c < cols ? std::min(PLANES_TABLE_COLS, cols - first - c) : 0;
+            for (uint32_t p = 0; p < PLANES_PATTERNS; ++p) table[t][p] = planes_table_entry(p, x + first + c, valid);
+        }
+        for (uint32_t row = 0; row < rows; ++row) {
+            planes_row_chunk<BITS>(codes + ((uint64_t)chunk * rows + row) * planes_row_bytes(BITS), first, count, group, table,
+                                   planes_q_sink{ q + (uint64_t)row * n_groups });
+        }
+    }
+}
+
+// mma.m16n8k32 u8 x s8 from the lanes' fragments, as the PTX ISA lays them out.
+static void emulate_mma(const uint32_t a[32][4], const uint32_t b[32][2], int32_t c[32][4]) {
+    uint8_t A[16][32];
+    int8_t B[32][8];
+    for (uint32_t lane = 0; lane < 32; ++lane) {
+        const uint32_t g = lane / 4, t = lane % 4;
+        for (uint32_t j = 0; j < 4; ++j) {
+            A[g][4 * t + j] = (uint8_t)(a[lane][0] >> 8 * j);
+            A[g + 8][4 * t + j] = (uint8_t)(a[lane][1] >> 8 * j);
+            A[g][16 + 4 * t + j] = (uint8_t)(a[lane][2] >> 8 * j);
+            A[g + 8][16 + 4 * t + j] = (uint8_t)(a[lane][3] >> 8 * j);
+            B[4 * t + j][g] = (int8_t)(b[lane][0] >> 8 * j);
+            B[16 + 4 * t + j][g] = (int8_t)(b[lane][1] >> 8 * j);
+        }
+    }
+    for (uint32_t lane = 0; lane < 32; ++lane) {
+        const uint32_t g = lane / 4, t = lane % 4;
+        for (uint32_t e = 0; e < 4; ++e) {
+            const uint32_t row = g + 8 * (e / 2), col = 2 * t + e % 2;
+            for (uint32_t k = 0; k < 32; ++k) c[lane][e] += A[row][k] * B[k][col];
+        }
+    }
+}
+
+template <int BITS>
+static void mma_q(const uint8_t * codes, uint32_t rows, uint32_t cols, uint32_t group, uint32_t n_groups, const int8_t * x,
+                  uint32_t stride, uint32_t batch, const int32_t * x_sums, int32_t * q) {
+    const int max = (1 << BITS) - 1;
+    for (uint32_t r0 = 0; r0 < rows; r0 += 16) {
+        for (uint32_t v0 = 0; v0 < batch; v0 += 8) {
+            for (uint32_t g = 0; g < n_groups; ++g) {
+                const uint32_t s0 = g * group / PLANES_TABLE_COLS, t_end = div_up(std::min(cols, (g + 1) * group), PLANES_TABLE_COLS);
+                int32_t acc[32][4] = {};
+                for (uint32_t s = s0; s < t_end; s += 4) {
+                    uint32_t a[32][4], b[32][2];
+                    for (uint32_t lane = 0; lane < 32; ++lane) {
+                        planes_a_fragment<BITS>(codes, rows, r0, s, t_end, lane, a[lane]);
+                        planes_b_fragment(x, stride, batch, v0, s, t_end, lane, b[lane]);
+                    }
+                    emulate_mma(a, b, acc);
+                }
+                for (uint32_t lane = 0; lane < 32; ++lane) {
+                    for (int e = 0; e < 4; ++e) {
+                        const uint32_t row = r0 + planes_c_row(lane, e), v = v0 + planes_c_vector(lane, e);
+                        if (row < rows && v < batch) {
+                            q[((uint64_t)v * rows + row) * n_groups + g] = 2 * acc[lane][e] - max * x_sums[(uint64_t)v * n_groups + g];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+template <int BITS>
+static void planes_q(bool mma, const uint8_t * codes, uint32_t rows, uint32_t cols, uint32_t group, uint32_t n_groups,
+                     const int8_t * x, uint32_t stride, uint32_t batch, const int32_t * x_sums, int32_t * q) {
+    if (mma) {
+        mma_q<BITS>(codes, rows, cols, group, n_groups, x, stride, batch, x_sums, q);
+    } else {
+        for (uint32_t v = 0; v < batch; ++v) lookup_q<BITS>(codes, rows, cols, group, n_groups, x + (uint64_t)v * stride, q + (uint64_t)v * rows * n_groups);
+    }
+}
+
+// Both kernels' arithmetic on one random case; returns the number of wrong outputs (0 or 1 per kernel).
+static int check_integer_case(const integer_case & k) {
+    const uint32_t batch = 11, group = k.group < k.cols ? k.group : k.cols, n_groups = div_up(k.cols, group);
+    const uint32_t stride = quantized_stride(k.cols);
+    std::vector<uint8_t> codes((size_t)k.rows * k.cols), zeros(k.zeros ? (size_t)k.rows * n_groups : 0);
+    std::vector<float> scales((size_t)k.rows * n_groups);
+    std::vector<uint32_t> perm(k.perm ? k.cols : 0);
+    for (uint8_t & u : codes) u = (uint8_t)(next_random() >> (32 - k.bits));
+    for (size_t i = 0; i < codes.size(); i += 7) codes[i] = (uint8_t)((1u << k.bits) - 1); // the extreme codes too
+    for (uint8_t & z : zeros) z = (uint8_t)(next_random() >> (32 - k.bits));
+    for (float & s : scales) s = (float)(next_random() % 20001) * 1e-6f - 0.01f;
+    for (uint32_t c = 0; c < perm.size(); ++c) perm[c] = c;
+    for (uint32_t c = (uint32_t)perm.size(); c > 1; --c) std::swap(perm[c - 1], perm[next_random() % c]);
+    const rsr_cuda_integer w = { codes.data(), k.bits, k.group, scales.data(), k.zeros ? zeros.data() : nullptr,
+                                 k.perm ? perm.data() : nullptr };
+
+    std::vector<int8_t> x((size_t)batch * k.cols), stored((size_t)batch * stride, 0);
+    for (int8_t & v : x) v = (int8_t)next_random();
+    x[0] = -128;
+    std::vector<int32_t> x_sums((size_t)batch * n_groups, 0);
+    for (uint32_t v = 0; v < batch; ++v) {
+        for (uint32_t c = 0; c < k.cols; ++c) {
+            stored[(uint64_t)v * stride + c] = x[(uint64_t)v * k.cols + (k.perm ? perm[c] : c)];
+            x_sums[(uint64_t)v * n_groups + c / group] += stored[(uint64_t)v * stride + c];
+        }
+    }
+
+    std::vector<uint8_t> layout(planes_codes_bytes(k.rows, k.cols, k.bits));
+    if (planes_codes_build(&w, k.rows, k.cols, layout.data()) != RSR_CUDA_OK) {
+        printf("FAIL %u-bit %ux%u group %u: building the codes: %s\n", k.bits, k.rows, k.cols, k.group, rsr_cuda_last_error());
+        return 1;
+    }
+    int failures = 0;
+    for (bool mma : { false, true }) {
+        std::vector<int32_t> q((size_t)batch * k.rows * n_groups);
+        switch (k.bits) {
+#define CASE(n) case n: planes_q<n>(mma, layout.data(), k.rows, k.cols, group, n_groups, stored.data(), stride, batch, x_sums.data(), q.data()); break;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+        }
+        for (uint32_t v = 0; v < batch && !failures; ++v) {
+            for (uint32_t r = 0; r < k.rows; ++r) {
+                const float got = planes_fold(q.data() + ((uint64_t)v * k.rows + r) * n_groups, x_sums.data() + (uint64_t)v * n_groups,
+                                              scales.data() + (uint64_t)r * n_groups,
+                                              k.zeros ? zeros.data() + (uint64_t)r * n_groups : nullptr, k.bits, n_groups);
+                const float expected = planes_reference(w, k.cols, n_groups, group, r, x.data() + (uint64_t)v * k.cols);
+                if (memcmp(&got, &expected, sizeof got) != 0) {
+                    printf("FAIL %s %u-bit %ux%u group %u%s%s: vector %u row %u is %.9g, expected %.9g\n", mma ? "mma" : "lookup", k.bits,
+                           k.rows, k.cols, k.group, k.zeros ? " zero points" : "", k.perm ? " permuted" : "", v, r, got, expected);
+                    ++failures;
+                    break;
+                }
+            }
+        }
+    }
+    return failures;
+}
+
+// Integer weights the layout must refuse, each with a message naming what is wrong.
+static int check_integer_refusals(void) {
+    int failures = 0;
+    uint8_t codes[16] = { 0 }, zeros[2] = { 0 }, out[4096];
+    float scales[2] = { 1, 1 };
+    uint32_t perm[16];
+    for (uint32_t c = 0; c < 16; ++c) perm[c] = c;
+    struct refusal { rsr_cuda_integer w; uint32_t cols; const char * says; };
+    codes[5] = 16;
+    const refusal cases[] = {
+        { { codes, 4, 8, scales, nullptr, nullptr }, 16, "(0, 5) is 16" },
+        { { codes, 9, 8, scales, nullptr, nullptr }, 16, "9 bits" },
+        { { codes, 8, 12, scales, nullptr, nullptr }, 16, "groups of 12" },
+    };
+    for (const refusal & c : cases) {
+        if (planes_codes_build(&c.w, 1, c.cols, out) != RSR_CUDA_ERR_ARGUMENT || !strstr(rsr_cuda_last_error(), c.says)) {
+            printf("FAIL: integer weights with %s were not refused clearly (%s)\n", c.says, rsr_cuda_last_error());
+            ++failures;
+        }
+    }
+    codes[5] = 0;
+    zeros[1] = 200;
+    const rsr_cuda_integer bad_zero = { codes, 4, 8, scales, zeros, nullptr };
+    if (planes_check(&bad_zero, 1, 16) != RSR_CUDA_ERR_ARGUMENT || !strstr(rsr_cuda_last_error(), "zero point 1 is 200")) {
+        printf("FAIL: a zero point of 200 for 4-bit codes was not refused clearly (%s)\n", rsr_cuda_last_error());
+        ++failures;
+    }
+    perm[3] = 2;
+    const rsr_cuda_integer bad_perm = { codes, 4, 8, scales, nullptr, perm };
+    if (planes_check(&bad_perm, 1, 16) != RSR_CUDA_ERR_ARGUMENT || !strstr(rsr_cuda_last_error(), "not a permutation")) {
+        printf("FAIL: a repeated column was not refused clearly (%s)\n", rsr_cuda_last_error());
+        ++failures;
+    }
+    return failures;
 }
 
 int main(void) {
@@ -94,6 +300,20 @@ int main(void) {
         printf("FAIL: a weight of 2 was not refused clearly (%s)\n", rsr_cuda_last_error());
         ++failures;
     }
-    printf("host-check: %d of %d layout cases exact\n", cases - (failures > cases ? cases : failures), cases);
-    return failures ? 1 : 0;
+    printf("host-check: %d of %d ternary layout cases exact\n", cases - (failures > cases ? cases : failures), cases);
+
+    // every bit width; groups that straddle chunks, end mid-slice, or cover the row; odd shapes
+    const integer_case integer_cases[] = {
+        { 1, 1, 1, 8, false, false },     { 3, 7, 2, 8, true, false },      { 17, 40, 3, 8, false, true },
+        { 33, 100, 4, 32, true, false },  { 16, 264, 5, 40, false, false }, { 50, 300, 6, 128, true, true },
+        { 65, 777, 7, 777, false, false },{ 20, 1000, 8, 64, true, false }, { 40, 513, 4, 128, false, true },
+        { 24, 4096, 2, 128, false, false },{ 9, 520, 3, 4096, true, true },  { 31, 96, 8, 24, false, false },
+    };
+    int integer_failures = 0;
+    for (const integer_case & k : integer_cases) integer_failures += check_integer_case(k);
+    integer_failures += check_integer_refusals();
+    const int integer_count = (int)(sizeof integer_cases / sizeof integer_cases[0]);
+    printf("host-check: %d integer cases of both bit-plane kernels%s\n", integer_count,
+           integer_failures ? " FAILED" : " exact, bit for bit");
+    return failures || integer_failures ? 1 : 0;
 }
