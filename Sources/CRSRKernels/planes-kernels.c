@@ -23,8 +23,11 @@ static void quads_task(void * raw, uint32_t part, int thread) {
     const planes_input in = c->in;
     uint32_t q0, q1;
     if (!planes_part_quads(p, part, &q0, &q1)) return;
-    int32_t * tables = (int32_t *)(p->work + (uint64_t)part * p->thread_bytes);
-    for (uint32_t t = 0; t < rsr_div_up(h->cols, PLANES_GROUP_COLS); ++t) build_table(in.x, t, tables + (uint64_t)t * PLANES_TABLE);
+    bool build;
+    int32_t * tables = (int32_t *)planes_thread_tables(c, thread, &build);
+    if (build) {
+        for (uint32_t t = 0; t < rsr_div_up(h->cols, PLANES_GROUP_COLS); ++t) build_table(in.x, t, tables + (uint64_t)t * PLANES_TABLE);
+    }
 
     const int32_t max = (1 << h->bits) - 1;
     for (uint32_t q = q0; q < q1; ++q) {

@@ -128,27 +128,44 @@ typedef struct planes_product {
     int n_threads;
 } planes_product;
 
-// The decode kernels run one vector at a time, each thread over its own range of quads.
+// The decode kernels run one vector at a time over parts of the quads, several per thread so that a
+// thread that starts late or runs slower (another process on its core) takes fewer; each thread builds a
+// vector's tables once, in its own scratch, before its first part of that vector.
 typedef struct planes_vector_task {
     const planes_product * p;
     uint32_t v;         // the current vector
     planes_input in;    // its input
+    uint32_t * built;   // per thread: 1 + the vector its tables hold (0: none)
 } planes_vector_task;
 
-// The quads [*q0, *q1) of task `part`; false when it has none.
+#define PLANES_PARTS_PER_THREAD 4u
+
+static inline uint32_t planes_parts(const planes_product * p) {
+    return rsr_min_u32(planes_quads(p->h), (uint32_t)p->n_threads * PLANES_PARTS_PER_THREAD);
+}
+
+// The quads [*q0, *q1) of part `part`; false when it has none.
 static inline bool planes_part_quads(const planes_product * p, uint32_t part, uint32_t * q0, uint32_t * q1) {
-    const uint32_t quads = planes_quads(p->h), per_part = rsr_div_up(quads, (uint32_t)p->n_threads);
-    *q0 = part * per_part;
-    *q1 = rsr_min_u32(*q0 + per_part, quads);
+    const uint64_t quads = planes_quads(p->h), parts = planes_parts(p);
+    *q0 = (uint32_t)(part * quads / parts);
+    *q1 = (uint32_t)((part + 1) * quads / parts);
     return *q0 < *q1;
 }
 
-// Runs fn(task, part, thread) on every thread of the pool, vector after vector.
+// The tables of the task's vector in this thread's scratch; *build says they still have to be built.
+static inline uint8_t * planes_thread_tables(const planes_vector_task * c, int thread, bool * build) {
+    *build = c->built[thread] != c->v + 1;
+    c->built[thread] = c->v + 1;
+    return c->p->work + (uint64_t)thread * c->p->thread_bytes;
+}
+
+// Runs fn(task, part, thread) over the parts on the pool's threads, vector after vector.
 static inline void planes_for_each_vector(const planes_product * p, rsr_task_fn fn) {
-    planes_vector_task task = { .p = p };
+    uint32_t built[256] = { 0 }; // rsr_pool has at most 256 threads
+    planes_vector_task task = { .p = p, .built = built };
     for (task.v = 0; task.v < p->batch; ++task.v) {
         task.in = planes_input_at(p->h, p->inputs + (uint64_t)task.v * planes_input_bytes(p->h));
-        rsr_pool_run(p->pool, fn, &task, (uint32_t)p->n_threads);
+        rsr_pool_run(p->pool, fn, &task, planes_parts(p));
     }
 }
 

@@ -165,8 +165,9 @@ static void quads_task(void * raw, uint32_t part, int thread) {
     const planes_input in = c->in;
     uint32_t q0, q1;
     if (!planes_part_quads(p, part, &q0, &q1)) return;
-    uint8_t * tables = p->work + (uint64_t)part * p->thread_bytes;
-    build_tables(in.x, rsr_div_up(h->cols, PLANES_GROUP_COLS), tables);
+    bool build;
+    uint8_t * tables = planes_thread_tables(c, thread, &build);
+    if (build) build_tables(in.x, rsr_div_up(h->cols, PLANES_GROUP_COLS), tables);
     _Alignas(64) float y[PLANES_QUAD * PLANES_TILE];
     for (uint32_t q = q0; q < q1; ++q) {
         const uint8_t * quad = planes_quad(h, p->base, q);
