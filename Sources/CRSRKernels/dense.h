@@ -6,7 +6,7 @@
 #include "internal.h"
 
 // A head product in flight: W is rows x cols of `type`; x the f32 input, and for the integer types its
-// int8 quantization (xq, scale xs: x ≈ xq / xs) and, for Q4_32, 8 x the sum of each 32-block of xq.
+// int8 quantization (xq, scale xs: x ≈ xq / xs) and the sums the block formats subtract their code offsets with.
 typedef struct dense_matvec {
     rsr_dtype type;
     const uint8_t * w;
@@ -16,6 +16,7 @@ typedef struct dense_matvec {
     float xs;
     int32_t xq_sum;          // sum of all of xq (Q8_ROW's unsigned-operand correction)
     const float * block_sums; // Q4_32: 8 * sum of xq over each 32-block
+    const int32_t * quad_sums; // Q6_256: 32 * sum of xq over each 4 values
     float * y;
 } dense_matvec;
 
@@ -24,6 +25,23 @@ typedef void (*dense_rows_fn)(const dense_matvec * m, uint32_t r0, uint32_t r1);
 
 static inline uint64_t dense_q8_scales_offset(uint32_t rows, uint32_t cols) { return rsr_align_up((uint64_t)rows * cols); }
 enum { Q4_BLOCK = 32, Q4_BLOCK_BYTES = 18 };
+// Q6_256: f16 d, 16 int8 scales, 128 bytes of nibbles, 64 of bit pairs.
+enum { Q6_BLOCK = 256, Q6_BLOCK_BYTES = 210, Q6_SUB = 16, Q6_NIBBLES = 18, Q6_PAIRS = 146 };
+
+// Value j (0..255) of a Q6_256 block, as its code 0..63 (w = d * s[j / 16] * (code - 32)).
+static inline uint32_t dense_q6_code(const uint8_t * block, uint32_t j) {
+    const uint32_t low = block[Q6_NIBBLES + j % 128] >> (4 * (j / 128)) & 15u;
+    const uint32_t high = block[Q6_PAIRS + j % 64] >> (2 * (j / 64)) & 3u;
+    return low | high << 4;
+}
+
+static inline float dense_q6_d(const uint8_t * block) {
+    uint16_t h;
+    memcpy(&h, block, 2);
+    return rsr_f16_to_f32(h);
+}
+
+static inline int32_t dense_q6_sub_scale(const uint8_t * block, uint32_t sub) { return (int8_t)block[2 + sub]; }
 
 // Float types, several input vectors at once: y[v][rows] for rows [r0, r1) of every vector v < n of
 // x[n][cols] (its sums may run in another order than the single-vector kernel's: a few ulps apart).

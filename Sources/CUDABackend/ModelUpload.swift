@@ -82,7 +82,7 @@ struct ModelUpload {
         let c = file.manifest.model
         guard let (entry, bytes) = file.tensor(name) else { throw ModelError("\(file.path): tensor \(name) is missing") }
         let types: [TensorType: rsr_cuda_dtype] = [.f32: RSR_CUDA_DTYPE_F32, .f16: RSR_CUDA_DTYPE_F16, .bf16: RSR_CUDA_DTYPE_BF16,
-                                                    .q8Row: RSR_CUDA_DTYPE_Q8_ROW, .q4_32: RSR_CUDA_DTYPE_Q4_32]
+                                                    .q8Row: RSR_CUDA_DTYPE_Q8_ROW, .q4_32: RSR_CUDA_DTYPE_Q4_32, .q6_256: RSR_CUDA_DTYPE_Q6_256]
         guard let type = types[entry.type], entry.shape == [c.vocabSize, c.hiddenSize] else {
             throw ModelError("\(file.path): tensor \(name) is \(entry.type.rawValue) \(entry.shape); expected [\(c.vocabSize), \(c.hiddenSize)]")
         }

@@ -75,14 +75,17 @@ final class BenchKernel {
                     }
                 }
             }
-        case .q4_0:
-            // random nibbles under an f16 scale of 1: the product's speed does not depend on the values
-            let bytes = DenseTensor.byteCount(.q4_32, rows: matrix.rows, cols: matrix.cols)!
+        case .q4_0, .q6K:
+            // random bytes under an f16 block scale of 1 (first in both formats): the speed does not depend on the values
+            let (type, blockBytes): (DenseType, Int) = name == .q4_0 ? (.q4_32, 18) : (.q6_256, 210)
+            let bytes = DenseTensor.byteCount(type, rows: matrix.rows, cols: matrix.cols)!
             let first = AlignedBuffer(count: bytes)
             var rng = SplitMix64(seed: UInt64(bytes))
-            for block in 0..<bytes / 18 {
-                first.pointer.storeBytes(of: UInt16(0x3c00).littleEndian, toByteOffset: block * 18, as: UInt16.self)
-                for i in 2..<18 { first.pointer.storeBytes(of: UInt8.random(in: 0...255, using: &rng), toByteOffset: block * 18 + i, as: UInt8.self) }
+            for block in 0..<bytes / blockBytes {
+                first.pointer.storeBytes(of: UInt16(0x3c00).littleEndian, toByteOffset: block * blockBytes, as: UInt16.self)
+                for i in 2..<blockBytes {
+                    first.pointer.storeBytes(of: UInt8.random(in: 0...255, using: &rng), toByteOffset: block * blockBytes + i, as: UInt8.self)
+                }
             }
             let buffers = [first] + (1..<copyCount(bytes)).map { _ in
                 let copy = AlignedBuffer(count: bytes)
@@ -90,7 +93,7 @@ final class BenchKernel {
                 return copy
             }
             let copies = try buffers.map {
-                try DenseTensor(.q4_32, rows: matrix.rows, cols: matrix.cols, bytes: UnsafeRawBufferPointer(start: $0.pointer, count: bytes), owner: $0)
+                try DenseTensor(type, rows: matrix.rows, cols: matrix.cols, bytes: UnsafeRawBufferPointer(start: $0.pointer, count: bytes), owner: $0)
             }
             return BenchKernel(name: name, weightBytes: bytes, k: nil, copies: copies.count) { copy, b, pool in
                 try b.floatInput.withUnsafeBufferPointer { x in

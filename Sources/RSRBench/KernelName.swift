@@ -10,6 +10,7 @@ public enum KernelName: String, CaseIterable, Sendable, Codable {
     case rsrF32 = "rsr-f32"
     case rsrT = "rsr-t"
     case q4_0 = "q4-0"
+    case q6K = "q6-k"
     case bitPlanes2 = "bit-planes-2"
     case bitPlanes3 = "bit-planes-3"
     case bitPlanes4 = "bit-planes-4"
@@ -28,13 +29,20 @@ public enum KernelName: String, CaseIterable, Sendable, Codable {
         case .rsrF32: "classical RSR, f32 activations"
         case .rsrT: "transposed RSR, int8 activations: per-group pattern tables and byte-permute lookups"
         case .q4_0: "ggml's Q4_0 (4-bit weights in blocks of 32 with an f16 scale), int8 activations, VNNI dot products"
+        case .q6K: "the Q6_256 head format (ggml's Q6_K reordered: 6-bit weights, int8 scales per 16), int8 activations, VNNI dot products"
         case .bitPlanes2, .bitPlanes3, .bitPlanes4, .bitPlanes8:
             "\(bits!)-bit weights in groups of 128 as bipolar bit-planes, int8 activations: one +-1 pattern table per 8 columns shared by every plane"
         }
     }
 
-    /// Whether the kernel takes matrices of this shape (ggml's Q4_0 blocks need whole blocks of 32 columns).
-    public func supports(_ shape: MatrixShape) -> Bool { self != .q4_0 || shape.cols % 32 == 0 }
+    /// Whether the kernel takes matrices of this shape (the blocked formats need whole blocks of columns).
+    public func supports(_ shape: MatrixShape) -> Bool {
+        switch self {
+        case .q4_0: shape.cols % 32 == 0
+        case .q6K: shape.cols % 256 == 0
+        default: true
+        }
+    }
 
     /// Bits per weight of the bit-plane kernels.
     public var bits: Int? {

@@ -33,7 +33,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Rows per block of classical RSR layouts: auto (the tuned table) or a number.")
     var k: KChoice = .auto
 
-    @Option(help: "Output head (and tied embeddings) format: stored, f16, int8 or q4.")
+    @Option(help: "Output head (and tied embeddings) format: stored, f16, int8, q6 (6.5 bits per weight) or q4.")
     var embeddings: EmbeddingFormat = .stored
 
     @OptionGroup var threads: ThreadsOption

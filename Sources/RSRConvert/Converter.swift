@@ -181,8 +181,8 @@ public final class Converter {
         guard tensor.info.dtype.isFloat, tensor.info.shape == [rows, cols] else {
             throw ConvertError(tensor.file, "tensor \(name) is \(tensor.info.dtype.rawValue) \(tensor.info.shape); expected a float [\(rows), \(cols)]")
         }
-        if head && options.embeddings == .q4 && cols % 32 != 0 {
-            throw ConvertError(tensor.file, "tensor \(name) has \(cols) columns; --embeddings q4 needs a multiple of 32")
+        if head, let multiple = options.embeddings.columnMultiple, cols % multiple != 0 {
+            throw ConvertError(tensor.file, "tensor \(name) has \(cols) columns; --embeddings \(options.embeddings.rawValue) needs a multiple of \(multiple)")
         }
         used.insert(name)
         return tensor

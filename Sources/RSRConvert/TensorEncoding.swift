@@ -1,4 +1,5 @@
 import Foundation
+import RSRCore
 import RSRFormat
 import SafeTensors
 
@@ -11,6 +12,9 @@ public enum EmbeddingFormat: String, CaseIterable, Sendable {
     case int8
     /// Q4_32 (ggml's Q4_0): 4 bits per value, one f16 scale per 32.
     case q4
+    /// Q6_256: 6 bits per value with an int8 scale per 16 and an f16 one per 256 (6.5625 bits per value;
+    /// llama.cpp's Q6_K, whose scales it chooses the same way).
+    case q6
 
     func type(storing dtype: DType) -> TensorType {
         switch self {
@@ -18,6 +22,16 @@ public enum EmbeddingFormat: String, CaseIterable, Sendable {
         case .f16: .f16
         case .int8: .q8Row
         case .q4: .q4_32
+        case .q6: .q6_256
+        }
+    }
+
+    /// The blocked formats' row length rule.
+    var columnMultiple: Int? {
+        switch self {
+        case .q4: 32
+        case .q6: 256
+        default: nil
         }
     }
 }
@@ -54,8 +68,15 @@ enum TensorEncoding {
             let r0 = task * rowsPerTask, r1 = min(rows, r0 + rowsPerTask)
             do {
                 let values = try tensor.floats(in: r0 * cols..<r1 * cols)
-                if type == .q8Row || type == .q4_32, let bad = values.firstIndex(where: { !$0.isFinite }) {
+                if !type.isFloat, let bad = values.firstIndex(where: { !$0.isFinite }) {
                     throw ConvertError(tensor.file, "tensor \(tensor.info.name) holds \(values[bad]) at row \(r0 + bad / cols); it cannot be quantized")
+                }
+                if type == .q6_256 {
+                    let rowBytes = cols / 256 * 210
+                    try values.withUnsafeBufferPointer {
+                        try DenseTensor.quantizeQ6($0, rows: r1 - r0, cols: cols, into: UnsafeMutableRawBufferPointer(rebasing: out[r0 * rowBytes..<r1 * rowBytes]))
+                    }
+                    return
                 }
                 for r in r0..<r1 {
                     let row = values[(r - r0) * cols..<(r - r0 + 1) * cols]
@@ -88,6 +109,8 @@ enum TensorEncoding {
                 let offset = (r * cols / 32 + block) * 18
                 for (i, b) in bytes.enumerated() { out[offset + i] = b }
             }
+        case .q6_256:
+            break // whole tasks at once, in encode
         }
     }
 }

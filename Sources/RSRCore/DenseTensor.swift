@@ -2,7 +2,7 @@ import CRSRKernels
 
 /// Element types of dense tensors (embeddings, the output head), named as model files name them.
 public enum DenseType: String, CaseIterable, Sendable {
-    case f32 = "F32", f16 = "F16", bf16 = "BF16", q8Row = "Q8_ROW", q4_32 = "Q4_32"
+    case f32 = "F32", f16 = "F16", bf16 = "BF16", q8Row = "Q8_ROW", q4_32 = "Q4_32", q6_256 = "Q6_256"
 
     var raw: rsr_dtype {
         switch self {
@@ -11,6 +11,7 @@ public enum DenseType: String, CaseIterable, Sendable {
         case .bf16: RSR_DTYPE_BF16
         case .q8Row: RSR_DTYPE_Q8_ROW
         case .q4_32: RSR_DTYPE_Q4_32
+        case .q6_256: RSR_DTYPE_Q6_256
         }
     }
 }
@@ -92,5 +93,14 @@ public enum TransformerKernels {
         try check(rsr_attention_f32(q, UInt32(clamping: tokens), UInt32(clamping: start), UInt32(clamping: heads), UInt32(clamping: kvHeads),
                                     UInt32(clamping: headDim), UInt32(clamping: capacity), keys, values, out, work.pointer, UInt64(work.count), pool?.raw),
                   "attention over \(start + tokens) positions")
+    }
+}
+
+extension DenseTensor {
+    /// Float rows w[rows][cols] as Q6_256 bytes written to `out` (rsr_q6_256_quantize: llama.cpp's Q6_K
+    /// scales and codes).
+    public static func quantizeQ6(_ w: UnsafeBufferPointer<Float>, rows: Int, cols: Int, into out: UnsafeMutableRawBufferPointer) throws {
+        try check(rsr_q6_256_quantize(w.baseAddress, UInt32(clamping: rows), UInt32(clamping: cols), out.baseAddress, UInt64(out.count)),
+                  "quantizing \(rows)x\(cols) values to Q6_256")
     }
 }

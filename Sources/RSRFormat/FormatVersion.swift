@@ -5,8 +5,9 @@ public struct FormatVersion: Comparable, Sendable, CustomStringConvertible {
     public let major: UInt16
     public let minor: UInt16
 
-    /// 1.0: ternary and binary layouts. 1.1: feature flags in the header. 1.2: integer linears.
-    public static let current = FormatVersion(major: 1, minor: 2)
+    /// 1.0: ternary and binary layouts. 1.1: feature flags in the header. 1.2: integer linears. 1.3: Q6_256
+    /// tensors.
+    public static let current = FormatVersion(major: 1, minor: 3)
 
     public init(major: UInt16, minor: UInt16) {
         self.major = major
@@ -34,10 +35,14 @@ public struct FormatFeatures: OptionSet, Sendable, CustomStringConvertible {
     /// Projections of n-bit integer weights as bit-plane layouts (`integer_linears`).
     public static let integerWeights = FormatFeatures(rawValue: 1 << 1)
 
-    /// Every flag this rsr reads.
-    public static let known: FormatFeatures = [.floatProjections, .integerWeights]
+    /// Tensors in the Q6_256 block format (a 6-bit output head or embeddings).
+    public static let q6Tensors = FormatFeatures(rawValue: 1 << 2)
 
-    static let names: [(FormatFeatures, String)] = [(.floatProjections, "float-projections"), (.integerWeights, "integer-weights")]
+    /// Every flag this rsr reads.
+    public static let known: FormatFeatures = [.floatProjections, .integerWeights, .q6Tensors]
+
+    static let names: [(FormatFeatures, String)] = [(.floatProjections, "float-projections"), (.integerWeights, "integer-weights"),
+                                                    (.q6Tensors, "q6-tensors")]
 
     /// The features a manifest uses.
     public init(of manifest: Manifest) {
@@ -46,6 +51,7 @@ public struct FormatFeatures: OptionSet, Sendable, CustomStringConvertible {
             insert(.floatProjections)
         }
         if !(manifest.integerLinears ?? [:]).isEmpty { insert(.integerWeights) }
+        if manifest.tensors.values.contains(where: { $0.type == .q6_256 }) { insert(.q6Tensors) }
     }
 
     public var description: String {

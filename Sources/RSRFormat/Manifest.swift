@@ -74,6 +74,9 @@ public enum TensorType: String, Codable, Sendable, CaseIterable {
     case q8Row = "Q8_ROW"
     /// ggml's Q4_0: blocks of 32 values along a row, each an f16 scale and 16 bytes of 4-bit values.
     case q4_32 = "Q4_32"
+    /// Blocks of 256 values along a row: an f16 scale, an int8 scale per 16 values, then 6-bit values as
+    /// nibbles and bit pairs (llama.cpp's Q6_K in another order).
+    case q6_256 = "Q6_256"
 
     /// Bytes a tensor of this shape takes, or nil when the type cannot hold that shape.
     public func byteCount(shape: [Int]) -> Int? {
@@ -88,7 +91,7 @@ public enum TensorType: String, Codable, Sendable, CaseIterable {
         switch self {
         case .f32: return count * 4
         case .f16, .bf16: return count * 2
-        case .q8Row, .q4_32: return nil // matrices only
+        case .q8Row, .q4_32, .q6_256: return nil // matrices only
         }
     }
 

@@ -7,7 +7,8 @@ import SafeTensors
 import TestSupport
 import Testing
 
-/// `--embeddings`: the output head (the embeddings when tied) in f16, int8 rows or ggml's Q4_0 blocks.
+/// `--embeddings`: the output head (the embeddings when tied) in f16, int8 rows, 6-bit blocks or ggml's Q4_0
+/// blocks.
 @Suite struct HeadFormatTests {
     let dir = TemporaryDirectory()
 
@@ -58,6 +59,52 @@ import Testing
         }
     }
 
+    /// `--embeddings q6` of a checkpoint with 256-value rows: every value within half a step of its d * s
+    /// or clipped at the ends, the largest scale of each block at -128 (as Q6_K maps it), and the squared
+    /// error far below Q4_32's of the same rows.
+    @Test func q6BlocksStepAndScaleAsQ6K() throws {
+        let source = dir.file("tiny-256")
+        try TinyCheckpoint.write(.floatLlama, to: source, hidden: 256)
+        let (file, _) = try convert(source, to: dir.file("q6.rsr")) { $0.embeddings = .q6 }
+        let (entry, bytes) = try #require(file.tensor("lm_head"))
+        #expect(entry.type == .q6_256 && file.features == [.floatProjections, .q6Tensors])
+        let original = try Checkpoint(directory: source).tensor("lm_head.weight").floats()
+        let cols = 256, rows = original.count / cols
+        let q6 = try DenseTensor(.q6_256, rows: rows, cols: cols, bytes: bytes, owner: file)
+        var q6Error: Double = 0, q4Error: Double = 0
+        var row = [Float](repeating: 0, count: cols)
+        for r in 0..<rows {
+            let block = bytes.baseAddress! + r * 210
+            let d = Float(Float16(bitPattern: block.loadUnaligned(as: UInt16.self)))
+            let scales = (0..<16).map { Int8(bitPattern: block.load(fromByteOffset: 2 + $0, as: UInt8.self)) }
+            #expect(scales.contains(-128) || scales.allSatisfy { $0 == 0 }, "row \(r): scales \(scales)")
+            try q6.row(r, into: &row)
+            for c in 0..<cols {
+                let step = abs(d * Float(scales[c / 16])), v = original[r * cols + c]
+                #expect(abs(row[c] - v) <= step * 0.5001 + 1e-9 || abs(v) >= 31 * step, "row \(r) column \(c): \(row[c]) for \(v)")
+                q6Error += Double((row[c] - v) * (row[c] - v))
+            }
+            for b in 0..<cols / 32 { // ggml's Q4_0 rule, as q4BlocksMatchGgmlsQ40 checks it
+                let x = original[r * cols + b * 32..<r * cols + (b + 1) * 32]
+                let extreme = x.max { abs($0) < abs($1) }!, d4 = Float(Float16(extreme / -8))
+                for v in x {
+                    let q = d4 != 0 ? Float(Swift.min(15, Int((v / d4 + 8.5).rounded(.towardZero)))) - 8 : 0
+                    q4Error += Double((q * d4 - v) * (q * d4 - v))
+                }
+            }
+        }
+        #expect(q6Error < q4Error / 8, "squared error \(q6Error) against Q4_32's \(q4Error)")
+    }
+
+    @Test func q6NeedsWholeBlocksOfRows() throws {
+        #expect(throws: (any Error).self) { try convert(fixture("llama-bitlinear-packed"), to: dir.file("q6.rsr")) { $0.embeddings = .q6 } }
+        do {
+            _ = try convert(fixture("llama-bitlinear-packed"), to: dir.file("q6.rsr")) { $0.embeddings = .q6 }
+        } catch {
+            #expect("\(error)".contains("--embeddings q6 needs a multiple of 256"), "\(error)")
+        }
+    }
+
     @Test func f16AndTiedEmbeddingsAreStoredOnce() throws {
         let (entry, bytes, original, file) = try head("bitnet-bf16-online", .f16)
         #expect(entry.type == .f16 && file.manifest.tensors["lm_head"] == nil)
@@ -95,10 +142,27 @@ import Testing
         try expectProductMatchesRows(tensor, x: (0..<cols).map { _ in Float.random(in: -1...1, using: &rng) }, "\(cols) columns")
     }
 
+    /// Random 6-bit blocks and scales, one block a row and many; single vectors and batches.
+    @Test(arguments: [256, 512, 4096 + 256])
+    func q6ProductMatchesItsRows(cols: Int) throws {
+        let rows = 37
+        var rng = SplitMix64(seed: UInt64(cols))
+        let bytes = DenseTensor.byteCount(.q6_256, rows: rows, cols: cols)!
+        let storage = AlignedBuffer(count: bytes)
+        for block in 0..<bytes / 210 {
+            let d = Float16(Float.random(in: -0.0002...0.0002, using: &rng))
+            storage.pointer.storeBytes(of: d.bitPattern.littleEndian, toByteOffset: block * 210, as: UInt16.self)
+            for i in 2..<210 { storage.pointer.storeBytes(of: UInt8.random(in: 0...255, using: &rng), toByteOffset: block * 210 + i, as: UInt8.self) }
+        }
+        let tensor = try DenseTensor(.q6_256, rows: rows, cols: cols, bytes: UnsafeRawBufferPointer(start: storage.pointer, count: bytes), owner: storage)
+        try expectProductMatchesRows(tensor, x: (0..<cols).map { _ in Float.random(in: -1...1, using: &rng) }, "\(cols) columns")
+        try expectBatchedProductIsTheSingleOne(tensor, "q6, \(cols) columns")
+    }
+
     /// The tensor's product at every instruction-set level against the rows it decodes to: the integer types
     /// multiply int8 inputs (x quantized by absmax), the float types the inputs themselves.
     private func expectProductMatchesRows(_ tensor: DenseTensor, x: [Float], _ label: String) throws {
-        let integer = tensor.type == .q8Row || tensor.type == .q4_32
+        let integer = !TensorType(rawValue: tensor.type.rawValue)!.isFloat
         let xs = 127 / x.map(abs).max()!
         let input = integer ? x.map { Double(($0 * xs).rounded(.toNearestOrEven)) / Double(xs) } : x.map(Double.init)
         var row = [Float](repeating: 0, count: tensor.cols)
@@ -128,9 +192,14 @@ import Testing
     func batchedProductIsTheSingleVectorProductOfEachInput(format: EmbeddingFormat) throws {
         let (entry, bytes, _, file) = try head("llama-bitlinear-packed", format)
         defer { withExtendedLifetime(file) {} }
-        let (rows, cols) = (entry.shape[0], entry.shape[1])
-        let tensor = try DenseTensor(try #require(DenseType(rawValue: entry.type.rawValue)), rows: rows, cols: cols, bytes: bytes, owner: file)
-        let integer = entry.type == .q8Row || entry.type == .q4_32
+        let tensor = try DenseTensor(try #require(DenseType(rawValue: entry.type.rawValue)), rows: entry.shape[0], cols: entry.shape[1],
+                                     bytes: bytes, owner: file)
+        try expectBatchedProductIsTheSingleOne(tensor, "\(format)")
+    }
+
+    private func expectBatchedProductIsTheSingleOne(_ tensor: DenseTensor, _ label: String) throws {
+        let (rows, cols) = (tensor.rows, tensor.cols)
+        let integer = !TensorType(rawValue: tensor.type.rawValue)!.isFloat
         var rng = SplitMix64(seed: 11)
         for batch in [1, 5, 33] {
             let x = (0..<batch * cols).map { _ in Float.random(in: -2...2, using: &rng) }
@@ -150,7 +219,7 @@ import Testing
                         try tensor.row(r, into: &row)
                         let magnitude = zip(row, vector).reduce(Float(0)) { $0 + abs($1.0 * $1.1) }
                         #expect(!integer && abs(batched[b * rows + r] - single[r]) <= 1e-6 * magnitude,
-                                "\(format) \(isa) batch \(batch) vector \(b) row \(r): \(batched[b * rows + r]) vs \(single[r])")
+                                "\(label) \(isa) batch \(batch) vector \(b) row \(r): \(batched[b * rows + r]) vs \(single[r])")
                     }
                 }
             }

@@ -11,8 +11,8 @@ struct TinyCheckpoint {
 
     static let hidden = 64, intermediate = 96, layers = 2, heads = 4, kvHeads = 2, vocab = 300
 
-    static func write(_ kind: Kind, to directory: String, configChanges: [String: Any] = [:], skip: Set<String> = [],
-                      override: [String: [Float]] = [:]) throws {
+    static func write(_ kind: Kind, to directory: String, hidden: Int = Self.hidden, configChanges: [String: Any] = [:],
+                      skip: Set<String> = [], override: [String: [Float]] = [:]) throws {
         try Path.makeDirectories(directory)
         var config: [String: Any] = [
             "vocab_size": vocab, "hidden_size": hidden, "intermediate_size": intermediate, "num_hidden_layers": layers,

@@ -121,7 +121,7 @@ RSR_CUDA_API rsr_cuda_status rsr_cuda_linear_time(rsr_cuda_linear * linear, uint
 
 typedef enum rsr_cuda_dtype { // as the kernel library's rsr_dtype
     RSR_CUDA_DTYPE_F32 = 0, RSR_CUDA_DTYPE_F16 = 1, RSR_CUDA_DTYPE_BF16 = 2,
-    RSR_CUDA_DTYPE_Q8_ROW = 3, RSR_CUDA_DTYPE_Q4_32 = 4,
+    RSR_CUDA_DTYPE_Q8_ROW = 3, RSR_CUDA_DTYPE_Q4_32 = 4, RSR_CUDA_DTYPE_Q6_256 = 5,
 } rsr_cuda_dtype;
 
 typedef struct rsr_cuda_tensor {

@@ -1,14 +1,21 @@
 // dense.cu: the embedding lookup and the output head, for every dense type a model file stores
-// (F32, F16, BF16, Q8_ROW, Q4_32; see docs/FORMAT.md).
+// (F32, F16, BF16, Q8_ROW, Q4_32, Q6_256; see docs/FORMAT.md).
 #include "ops.cuh"
 
 #include <cuda_fp16.h>
 
 #define Q4_BLOCK 32u
 #define Q4_BLOCK_BYTES 18u
+#define Q6_BLOCK 256u
+#define Q6_BLOCK_BYTES 210u
 
 __device__ static inline float bf16_to_f32(uint16_t b) { return __uint_as_float((uint32_t)b << 16); }
 __device__ static inline float f16_to_f32(uint16_t h) { return __half2float(__ushort_as_half(h)); }
+
+// Q6_256: value j of a block as its code 0..63 (w = d * s[j / 16] * (code - 32)).
+__device__ static inline int q6_code(const uint8_t * block, uint32_t j) {
+    return (block[18 + j % 128] >> (4 * (j / 128)) & 15) | (block[146 + j % 64] >> (2 * (j / 64)) & 3) << 4;
+}
 
 // Q8_ROW: rows x cols int8, zero padding to a multiple of 64 bytes, then rows f32 scales.
 __device__ static inline const float * q8_scales(const uint8_t * w, uint32_t rows, uint32_t cols) {
@@ -28,6 +35,11 @@ __device__ static float dense_element(rsr_cuda_dtype type, const uint8_t * w, ui
         const uint32_t j = c % Q4_BLOCK;
         const int q = j < 16 ? (block[2 + j] & 15) : (block[2 + j - 16] >> 4);
         return (float)(q - 8) * d;
+    }
+    case RSR_CUDA_DTYPE_Q6_256: {
+        const uint8_t * block = w + ((uint64_t)r * (cols / Q6_BLOCK) + c / Q6_BLOCK) * Q6_BLOCK_BYTES;
+        const uint32_t j = c % Q6_BLOCK;
+        return f16_to_f32((uint16_t)(block[0] | block[1] << 8)) * (float)((int8_t)block[2 + j / 16] * (q6_code(block, j) - 32));
     }
     }
     return 0.0f;
@@ -83,6 +95,22 @@ head_kernel(rsr_cuda_dtype type, const uint8_t * __restrict__ w, uint32_t rows, 
                 sum += xb[j] + xb[j + 16];
             }
             acc += f16_to_f32((uint16_t)(block[0] | block[1] << 8)) * ((float)dot - 8.0f * (float)sum);
+        }
+        for (int o = 16; o > 0; o /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, o);
+        if (lane == 0) y[r] = acc / x_scale[0];
+        return;
+    } else if (type == RSR_CUDA_DTYPE_Q6_256) {
+        // a lane per block: its exact int32 sum of s * (q - 32) x, times d, as the CPU computes it
+        for (uint32_t b = lane; b < cols / Q6_BLOCK; b += 32) {
+            const uint8_t * block = w + ((uint64_t)r * (cols / Q6_BLOCK) + b) * Q6_BLOCK_BYTES;
+            const int8_t * xb = xq + b * Q6_BLOCK;
+            int sum = 0;
+            for (uint32_t sub = 0; sub < 16; ++sub) {
+                int dot = 0;
+                for (uint32_t j = 16 * sub; j < 16 * sub + 16; ++j) dot += (q6_code(block, j) - 32) * xb[j];
+                sum += (int8_t)block[2 + sub] * dot;
+            }
+            acc += f16_to_f32((uint16_t)(block[0] | block[1] << 8)) * (float)sum;
         }
         for (int o = 16; o > 0; o /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, o);
         if (lane == 0) y[r] = acc / x_scale[0];

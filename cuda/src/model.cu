@@ -64,6 +64,10 @@ static rsr_cuda_status dense_bytes(const rsr_cuda_tensor & t, const char * name,
         if (t.cols % 32) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "%s: Q4_32 needs a multiple of 32 columns, not %u", name, t.cols);
         *bytes = n / 32 * 18;
         break;
+    case RSR_CUDA_DTYPE_Q6_256:
+        if (t.cols % 256) return rsr_cuda_fail(RSR_CUDA_ERR_ARGUMENT, "%s: Q6_256 needs a multiple of 256 columns, not %u", name, t.cols);
+        *bytes = n / 256 * 210;
+        break;
     default: return rsr_cuda_fail(RSR_CUDA_ERR_UNSUPPORTED, "%s: dense type %d is not supported", name, (int)t.type);
     }
     if (!t.data || t.bytes < *bytes) {
@@ -441,7 +445,8 @@ static void run_tokens(rsr_cuda_model * m, uint32_t n) {
         project(m, lin[RSR_CUDA_DOWN], mlp_out, n, m->hidden, true, false);
     }
     launch_rms_norm(m->hidden + (uint64_t)(n - 1) * d.hidden, 1, d.hidden, m->final_norm, d.rms_norm_eps, m->normed, stream);
-    if (m->head.type == RSR_CUDA_DTYPE_Q8_ROW || m->head.type == RSR_CUDA_DTYPE_Q4_32) launch_quantize(m->normed, 1, d.hidden, m->x, stream);
+    const rsr_cuda_dtype head = m->head.type;
+    if (head == RSR_CUDA_DTYPE_Q8_ROW || head == RSR_CUDA_DTYPE_Q4_32 || head == RSR_CUDA_DTYPE_Q6_256) launch_quantize(m->normed, 1, d.hidden, m->x, stream);
     launch_head(m->head, m->head_data, m->normed, m->x, m->logits, stream);
 }
 

@@ -199,11 +199,18 @@ typedef enum rsr_dtype {
     RSR_DTYPE_BF16   = 2,
     RSR_DTYPE_Q8_ROW = 3, // rows x cols int8, zero padding to a multiple of 64 bytes, then rows f32 scales
     RSR_DTYPE_Q4_32  = 4, // per row, cols/32 blocks of an f16 scale d and 16 bytes of nibbles (ggml Q4_0)
+    RSR_DTYPE_Q6_256 = 5, // per row, cols/256 blocks of 256 6-bit codes q (llama.cpp's Q6_K in another order): an
+                          // f16 d, 16 int8 scales s (one per 16 values), 128 bytes of low nibbles (byte j: q[j],
+                          // q[j + 128]), 64 bytes of high bit pairs (byte j: q[j], q[j + 64], q[j + 128],
+                          // q[j + 192] from bit 0 up); w = d * s * (q - 32)
     RSR_DTYPE_COUNT,
 } rsr_dtype;
 
-// Bytes of a rows x cols tensor of the type (Q4_32 needs cols % 32 == 0).
+// Bytes of a rows x cols tensor of the type (Q4_32 needs cols % 32 == 0, Q6_256 cols % 256 == 0).
 rsr_status rsr_dense_size(rsr_dtype type, uint32_t rows, uint32_t cols, uint64_t * bytes);
+// Quantizes float rows w[rows][cols] into a Q6_256 tensor at out (rsr_dense_size bytes), choosing scales as
+// llama.cpp's Q6_K does. RSR_ERR_VALUE when w holds NaN or infinity or a scale overflows f16.
+rsr_status rsr_q6_256_quantize(const float * w, uint32_t rows, uint32_t cols, void * out, uint64_t out_bytes);
 // Row `row` as f32 (an embedding lookup).
 rsr_status rsr_dense_row(rsr_dtype type, const void * w, uint64_t bytes, uint32_t rows, uint32_t cols,
                          uint32_t row, float * out);

@@ -1,5 +1,5 @@
 // dense-avx512.c: the output head's rows with AVX-512: F32, F16 (vcvtph2ps) and BF16 (a shift) widened
-// to f32 and fused into 4 accumulators; Q8_ROW and Q4_32 as int8 dot products with VNNI.
+// to f32 and fused into 4 accumulators; Q8_ROW, Q4_32 and Q6_256 as int8 dot products with VNNI.
 #if defined(__x86_64__)
 
 #include "../../dense.h"
@@ -196,6 +196,51 @@ static float q4_row(const dense_matvec * m, const uint8_t * row) {
     return _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1])) + tail;
 }
 
+// One 256-value block (210 bytes) per step, as four 64-value quarters: quarter k's codes are its nibbles
+// (the low or high half of 64 of the 128 nibble bytes) or-ed with bit pairs 2k of the 64 pair bytes shifted
+// above them. A dot product gives 16 dword sums of 4 values; less their 32 * sum(x) (the codes are q + 32)
+// and times their 16-value part's int8 scale, they add up exactly in int32, and each block's sums are
+// scaled by its d in float.
+typedef struct q6_consts {
+    uint32_t expand[4][16]; // lane -> scale of quarter k: 4k x 4, 4k + 1 x 4, ...
+} q6_consts;
+
+static const q6_consts q6k = {
+    .expand = { { 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3 }, { 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7 },
+                { 8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11 },
+                { 12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15 } },
+};
+
+static float q6_row(const dense_matvec * m, const uint8_t * row) {
+    const uint32_t blocks = m->cols / Q6_BLOCK;
+    const __m512i low4 = _mm512_set1_epi8(15), pair = _mm512_set1_epi8(3);
+    __m512i expand[4];
+    for (int k = 0; k < 4; ++k) expand[k] = _mm512_loadu_si512(q6k.expand[k]);
+    __m512 acc = _mm512_setzero_ps();
+    for (uint32_t b = 0; b < blocks; ++b) {
+        const uint8_t * at = row + (uint64_t)b * Q6_BLOCK_BYTES;
+        for (int line = 0; line < 4; ++line) _mm_prefetch((const char *)at + 8192 + 64 * line, _MM_HINT_T1);
+        const __m512i scales = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(at + 2)));
+        const __m512i nibbles[2] = { _mm512_loadu_si512(at + Q6_NIBBLES), _mm512_loadu_si512(at + Q6_NIBBLES + 64) };
+        const __m512i pairs = _mm512_loadu_si512(at + Q6_PAIRS);
+        const int8_t * x = m->xq + (uint64_t)b * Q6_BLOCK;
+        const int32_t * offsets = m->quad_sums + (uint64_t)b * (Q6_BLOCK / 4);
+        __m512i sum = _mm512_setzero_si512();
+        for (int k = 0; k < 4; ++k) {
+            const __m512i low = _mm512_and_si512(k < 2 ? nibbles[k] : _mm512_srli_epi16(nibbles[k - 2], 4), low4);
+            const __m512i high = _mm512_and_si512(_mm512_srli_epi16(pairs, 2 * k), pair);
+            const __m512i q = _mm512_or_si512(low, _mm512_slli_epi16(high, 4));
+            const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, _mm512_loadu_si512(x + 64 * k));
+            const __m512i centred = _mm512_sub_epi32(dot, _mm512_loadu_si512(offsets + 16 * k));
+            sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(centred, _mm512_permutexvar_epi32(expand[k], scales)));
+        }
+        uint16_t dh;
+        memcpy(&dh, at, 2);
+        acc = _mm512_fmadd_ps(_mm512_set1_ps(rsr_f16_to_f32(dh)), _mm512_cvtepi32_ps(sum), acc);
+    }
+    return _mm512_reduce_add_ps(acc);
+}
+
 void dense_rows_avx512(const dense_matvec * m, uint32_t r0, uint32_t r1) {
     const uint32_t cols = m->cols;
     for (uint32_t r = r0; r < r1; ++r) {
@@ -209,6 +254,7 @@ void dense_rows_avx512(const dense_matvec * m, uint32_t r0, uint32_t r1) {
             break;
         }
         case RSR_DTYPE_Q4_32: m->y[r] = q4_row(m, m->w + (uint64_t)r * (cols / Q4_BLOCK) * Q4_BLOCK_BYTES) / m->xs; break;
+        case RSR_DTYPE_Q6_256: m->y[r] = q6_row(m, m->w + (uint64_t)r * (cols / Q6_BLOCK) * Q6_BLOCK_BYTES) / m->xs; break;
         default: break;
         }
     }
