@@ -23,6 +23,7 @@ formats=(
     "float (as stored)|"
     "float, f16 head|--embeddings f16"
     "float, int8 head|--embeddings int8"
+    "float, q6 head|--embeddings q6"
     "float, q4 head|--embeddings q4"
     "int8, per row|--quantize int8 --group-size channel"
     "int4, groups of 32|--quantize int4 --group-size 32"
