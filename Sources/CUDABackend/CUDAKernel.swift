@@ -81,9 +81,7 @@ public final class CUDALinear {
 
     /// y[batch][rows] = W x for x[batch][cols], exact.
     public func multiply(_ x: [Int8], batch: Int) throws -> [Int32] {
-        guard batch > 0, x.count == batch * cols else {
-            throw CUDAError(.invalidArgument, "\(batch) vectors of \(cols) need \(batch * cols) values, not \(x.count)")
-        }
+        try checkInput(x, batch: batch)
         var y = [Int32](repeating: 0, count: batch * rows)
         try device.library.check(device.library.api.linear_matmul(linear, x, UInt32(batch), &y))
         return y
@@ -91,12 +89,16 @@ public final class CUDALinear {
 
     /// y[batch][rows] = W x for integer weights: each group's exact sum times its scale, in group order.
     public func multiplyFloats(_ x: [Int8], batch: Int) throws -> [Float] {
-        guard batch > 0, x.count == batch * cols else {
-            throw CUDAError(.invalidArgument, "\(batch) vectors of \(cols) need \(batch * cols) values, not \(x.count)")
-        }
+        try checkInput(x, batch: batch)
         var y = [Float](repeating: 0, count: batch * rows)
         try device.library.check(device.library.api.integer_linear_matmul(linear, x, UInt32(batch), &y))
         return y
+    }
+
+    private func checkInput(_ x: [Int8], batch: Int) throws {
+        guard batch > 0, x.count == batch * cols else {
+            throw CUDAError(.invalidArgument, "\(batch) vectors of \(cols) need \(batch * cols) values, not \(x.count)")
+        }
     }
 
     /// Median seconds of one product of a device-resident batch.

@@ -129,34 +129,33 @@ import Testing
     /// ggml's Q4_0 blocks on column counts that take the kernels' 4-block steps, the 1-block tail, and both.
     @Test(arguments: [96, 128, 160, 352, 4096 + 96])
     func q4ProductMatchesItsRowsAcrossBlockTails(cols: Int) throws {
-        let rows = 37
         var rng = SplitMix64(seed: UInt64(cols))
-        let bytes = DenseTensor.byteCount(.q4_32, rows: rows, cols: cols)!
-        let storage = AlignedBuffer(count: bytes)
-        for block in 0..<bytes / 18 {
-            let d = Float16(Float.random(in: -0.02...0.02, using: &rng))
-            storage.pointer.storeBytes(of: d.bitPattern.littleEndian, toByteOffset: block * 18, as: UInt16.self)
-            for i in 2..<18 { storage.pointer.storeBytes(of: UInt8.random(in: 0...255, using: &rng), toByteOffset: block * 18 + i, as: UInt8.self) }
-        }
-        let tensor = try DenseTensor(.q4_32, rows: rows, cols: cols, bytes: UnsafeRawBufferPointer(start: storage.pointer, count: bytes), owner: storage)
+        let tensor = try randomBlocks(.q4_32, blockBytes: 18, cols: cols, scales: -0.02...0.02, using: &rng)
         try expectProductMatchesRows(tensor, x: (0..<cols).map { _ in Float.random(in: -1...1, using: &rng) }, "\(cols) columns")
     }
 
     /// Random 6-bit blocks and scales, one block a row and many; single vectors and batches.
     @Test(arguments: [256, 512, 4096 + 256])
     func q6ProductMatchesItsRows(cols: Int) throws {
-        let rows = 37
         var rng = SplitMix64(seed: UInt64(cols))
-        let bytes = DenseTensor.byteCount(.q6_256, rows: rows, cols: cols)!
-        let storage = AlignedBuffer(count: bytes)
-        for block in 0..<bytes / 210 {
-            let d = Float16(Float.random(in: -0.0002...0.0002, using: &rng))
-            storage.pointer.storeBytes(of: d.bitPattern.littleEndian, toByteOffset: block * 210, as: UInt16.self)
-            for i in 2..<210 { storage.pointer.storeBytes(of: UInt8.random(in: 0...255, using: &rng), toByteOffset: block * 210 + i, as: UInt8.self) }
-        }
-        let tensor = try DenseTensor(.q6_256, rows: rows, cols: cols, bytes: UnsafeRawBufferPointer(start: storage.pointer, count: bytes), owner: storage)
+        let tensor = try randomBlocks(.q6_256, blockBytes: 210, cols: cols, scales: -0.0002...0.0002, using: &rng)
         try expectProductMatchesRows(tensor, x: (0..<cols).map { _ in Float.random(in: -1...1, using: &rng) }, "\(cols) columns")
         try expectBatchedProductIsTheSingleOne(tensor, "q6, \(cols) columns")
+    }
+
+    /// 37 rows of random blocks: an f16 scale first in each (both formats put it there), random bytes after.
+    private func randomBlocks(_ type: DenseType, blockBytes: Int, cols: Int, scales: ClosedRange<Float>,
+                              using rng: inout SplitMix64) throws -> DenseTensor {
+        let rows = 37, bytes = DenseTensor.byteCount(type, rows: rows, cols: cols)!
+        let storage = AlignedBuffer(count: bytes)
+        for block in 0..<bytes / blockBytes {
+            let d = Float16(Float.random(in: scales, using: &rng))
+            storage.pointer.storeBytes(of: d.bitPattern.littleEndian, toByteOffset: block * blockBytes, as: UInt16.self)
+            for i in 2..<blockBytes {
+                storage.pointer.storeBytes(of: UInt8.random(in: 0...255, using: &rng), toByteOffset: block * blockBytes + i, as: UInt8.self)
+            }
+        }
+        return try DenseTensor(type, rows: rows, cols: cols, bytes: UnsafeRawBufferPointer(start: storage.pointer, count: bytes), owner: storage)
     }
 
     /// The tensor's product at every instruction-set level against the rows it decodes to: the integer types
