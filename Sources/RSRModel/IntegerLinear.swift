@@ -12,6 +12,7 @@ final class IntegerLinear: Projection {
 
     init(_ entry: IntegerLinearEntry, file: ModelFile, vectors: VectorTable) throws {
         planes = try file.bitPlanes(entry)
+        try planes.prepareNibbles()
         rows = entry.rows
         cols = entry.cols
         bias = try entry.bias.map { try vectors.vector($0, length: entry.rows) }
@@ -28,5 +29,5 @@ final class IntegerLinear: Projection {
         }
     }
 
-    var decodeBytes: Int { planes.byteCount }
+    var decodeBytes: Int { planes.decodeByteCount }
 }
