@@ -14,9 +14,6 @@ public final class BitPlaneLayout: @unchecked Sendable {
     let base: UnsafeRawPointer
     public let byteCount: Int
     private let owner: AnyObject
-    /// 4-bit weights again as nibbles for one-vector products (rsr_planes_nibbles_build), where the layout's
-    /// groups allow it and the CPU has AVX-512 VNNI: looking planes up is compute-bound there (planes-nibbles.h).
-    private var nibbles: AlignedBuffer?
 
     public var bitsPerWeight: Double { Double(byteCount * 8) / Double(rows * cols) }
 
@@ -69,26 +66,11 @@ public final class BitPlaneLayout: @unchecked Sendable {
         isPermuted = params.flags & UInt32(RSR_PLANES_PERMUTED) != 0
     }
 
-    /// Builds the nibble copy for one-vector products when it applies (4 bits, whole 128-column groups,
-    /// AVX-512); its bytes come on top of the layout's.
-    public func prepareNibbles(pool: ThreadPool? = nil) throws {
-        var size: UInt64 = 0
-        guard nibbles == nil, ISA.best == .avx512, rsr_planes_nibbles_size(base, UInt64(byteCount), &size) == RSR_OK else { return }
-        let storage = AlignedBuffer(count: Int(size))
-        try check(rsr_planes_nibbles_build(base, UInt64(byteCount), storage.pointer, size, pool?.raw), "building nibbles of 4-bit planes")
-        nibbles = storage
-    }
-
-    /// Bytes one-vector products read: the nibble copy's where there is one.
-    public var decodeByteCount: Int { nibbles?.count ?? byteCount }
-
     /// Another copy of the bytes (benchmarks rotate over copies to keep caches cold).
     public func copy() -> BitPlaneLayout {
         let storage = AlignedBuffer(count: byteCount)
         storage.pointer.copyMemory(from: base, byteCount: byteCount)
-        let copy = try! BitPlaneLayout(storage.pointer, count: byteCount, owner: storage, validate: false)
-        if nibbles != nil { try! copy.prepareNibbles() }
-        return copy
+        return try! BitPlaneLayout(storage.pointer, count: byteCount, owner: storage, validate: false)
     }
 
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
@@ -135,11 +117,6 @@ public final class BitPlaneLayout: @unchecked Sendable {
     public func multiply(_ x: UnsafePointer<Int8>, batch: Int, into y: UnsafeMutablePointer<Float>,
                          workspace: Workspace, pool: ThreadPool?) throws {
         let work = workspace.reserve(try workBytes(batch: batch, threads: pool?.threads ?? 1))
-        if batch == 1, let nibbles {
-            try check(rsr_planes_matvec_nibbles(base, UInt64(byteCount), nibbles.pointer, UInt64(nibbles.count), x, y, work.pointer,
-                                                UInt64(work.count), pool?.raw), "bit-plane product through nibbles")
-            return
-        }
         try check(rsr_planes_matmul_i8(base, UInt64(byteCount), x, UInt32(clamping: batch), y, work.pointer, UInt64(work.count), pool?.raw),
                   "bit-plane product, batch \(batch)")
     }

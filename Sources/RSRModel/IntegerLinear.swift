@@ -12,7 +12,6 @@ final class IntegerLinear: Projection {
 
     init(_ entry: IntegerLinearEntry, file: ModelFile, vectors: VectorTable) throws {
         planes = try file.bitPlanes(entry)
-        try planes.prepareNibbles()
         rows = entry.rows
         cols = entry.cols
         bias = try entry.bias.map { try vectors.vector($0, length: entry.rows) }
@@ -29,5 +28,5 @@ final class IntegerLinear: Projection {
         }
     }
 
-    var decodeBytes: Int { planes.decodeByteCount }
+    var decodeBytes: Int { planes.byteCount }
 }

@@ -28,29 +28,6 @@ import Testing
         }
     }
 
-    /// 4-bit layouts' one-vector products through their nibble copy (AVX-512 VNNI) give the reference's floats:
-    /// groups of 128 and 256, one per row, zero points, act order, row counts that end mid-block of 4.
-    @Test(arguments: isas)
-    func nibbleProductsMatchIntegerReference(isa: ISA) throws {
-        var rng = SplitMix64(seed: 44)
-        let cases = [(1, 128, 128), (5, 256, 128), (67, 384, 128), (130, 512, 256), (33, 1024, 1024), (64, 4096, 128)]
-        for (i, (rows, cols, group)) in cases.enumerated() {
-            let matrix = try IntegerMatrix.random(rows: rows, cols: cols, bits: 4, group: group, zeroPoints: i % 2 == 1,
-                                                  permuted: i % 3 == 2, scaleType: [.f16, .bf16, .f32][i % 3], using: &rng)
-            let layout = try BitPlaneLayout(matrix)
-            try layout.prepareNibbles()
-            #expect(ISA.best != .avx512 || layout.decodeByteCount != layout.byteCount)
-            let pool = try ThreadPool(threads: 1 + i % 2)
-            pool.limitISA(to: isa)
-            let x = randomInt8(cols, using: &rng)
-            #expect(try layout.multiply(x, batch: 1, pool: pool) == referenceProduct(matrix, x, batch: 1), "\(rows)x\(cols) group \(group) \(isa)")
-        }
-        // other widths and groups that are not whole 128-column steps keep the planes alone
-        let planesOnly = try BitPlaneLayout(IntegerMatrix.random(rows: 8, cols: 256, bits: 4, group: 64, using: &rng))
-        try planesOnly.prepareNibbles()
-        #expect(planesOnly.decodeByteCount == planesOnly.byteCount)
-    }
-
     @Test func extremeCodesAndInputsStayExact() throws {
         // all codes at one end, inputs at -128: the largest sums a group can reach
         for bits in [4, 8] {

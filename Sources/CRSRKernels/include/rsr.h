@@ -273,16 +273,6 @@ rsr_status rsr_planes_work_size(const void * layout, uint64_t bytes, uint32_t ba
 rsr_status rsr_planes_matmul_i8(const void * layout, uint64_t bytes, const int8_t * x, uint32_t batch, float * y,
                                 void * work, uint64_t work_bytes, rsr_pool * pool);
 
-// The weights of a 4-bit layout again as nibbles with f32 scales, for one-vector products through int8 dot
-// products (planes-nibbles.h says why). RSR_ERR_ARGUMENT for other widths, or groups or rows that are not
-// whole 128-column steps. nibbles must be 64-byte aligned.
-rsr_status rsr_planes_nibbles_size(const void * layout, uint64_t bytes, uint64_t * nibble_bytes);
-rsr_status rsr_planes_nibbles_build(const void * layout, uint64_t bytes, void * nibbles, uint64_t nibble_bytes, rsr_pool * pool);
-// y = W x for one int8 vector through the nibbles (AVX-512 VNNI; elsewhere through the planes): the floats of
-// rsr_planes_matmul_i8. work: rsr_planes_work_size for batch 1.
-rsr_status rsr_planes_matvec_nibbles(const void * layout, uint64_t bytes, const void * nibbles, uint64_t nibble_bytes,
-                                     const int8_t * x, float * y, void * work, uint64_t work_bytes, rsr_pool * pool);
-
 // Round-to-nearest quantization of float w[rows][cols] to bits-bit codes (2..8) in groups of `group`
 // columns (>= cols: one group per row), searching clipped ranges per group for the least squared error
 // (weighted by w^2 + mean(w^2) with zero points). Symmetric: z = 2^(bits-1), d = r * absmax / (2^(bits-1) -
