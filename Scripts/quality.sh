@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The quality of every format rsr makes of a float Llama-family checkpoint, as a markdown table: the
-# checkpoint kept as stored (the reference), each output-head format, --quantize int8 ... int2 (bit-planes)
-# and --quantize ternary with the stored and the q4 head; perplexity by `rsr eval ppl` and drift from the
+# checkpoint kept as stored (the reference), each output-head format, --quantize int8 ... int2 (bit-planes,
+# the head kept as stored so that the rows measure the projections alone) and --quantize ternary with the
+# stored and the q4 head; perplexity by `rsr eval ppl` and drift from the
 # reference by `rsr eval compare`.
 #   Scripts/quality.sh MODEL_DIR TEXT [CONTEXT [STRIDE]]
 # CONTEXT defaults to 256, STRIDE to half of it. Converted files go to $RSR_QUALITY_DIR (default a
@@ -25,12 +26,12 @@ formats=(
     "float, int8 head|--embeddings int8"
     "float, q6 head|--embeddings q6"
     "float, q4 head|--embeddings q4"
-    "int8, per row|--quantize int8 --group-size channel"
-    "int4, groups of 32|--quantize int4 --group-size 32"
-    "int4, groups of 128|--quantize int4 --group-size 128"
-    "int4, groups of 128, zero points|--quantize int4 --group-size 128 --asymmetric"
-    "int3, groups of 64|--quantize int3 --group-size 64"
-    "int2, groups of 32, zero points|--quantize int2 --group-size 32 --asymmetric"
+    "int8, per row|--quantize int8 --group-size channel --embeddings stored"
+    "int4, groups of 32|--quantize int4 --group-size 32 --embeddings stored"
+    "int4, groups of 128|--quantize int4 --group-size 128 --embeddings stored"
+    "int4, groups of 128, zero points|--quantize int4 --group-size 128 --asymmetric --embeddings stored"
+    "int3, groups of 64|--quantize int3 --group-size 64 --embeddings stored"
+    "int2, groups of 32, zero points|--quantize int2 --group-size 32 --asymmetric --embeddings stored"
     "ternary|--quantize ternary"
     "ternary, q4 head|--quantize ternary --embeddings q4"
 )

@@ -9,7 +9,7 @@ import SafeTensors
 public struct ConvertOptions: Sendable {
     public var kernel: KernelPolicy = .auto
     public var k: KChoice = .auto
-    public var embeddings: EmbeddingFormat = .stored
+    public var embeddings: EmbeddingFormat = .auto
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Replace an existing output file.
     public var overwrite = false
@@ -166,14 +166,19 @@ public final class Converter {
     /// The embedding table; when tied to the head and `--embeddings` asks for a format, stored once in it.
     private func writeEmbeddings(_ manifest: inout Manifest, _ writer: ModelFileWriter) throws {
         let tensor = try matrixTensor("model.embed_tokens.weight", rows: config.vocabSize, cols: config.hiddenSize)
-        let format = config.tiedEmbeddings ? options.embeddings : .stored
+        let format = config.tiedEmbeddings ? embeddings : .stored
         manifest.tensors["embed_tokens"] = try TensorEncoding.write(tensor, as: format.type(storing: tensor.info.dtype), to: writer)
     }
 
     private func writeHead(_ manifest: inout Manifest, _ writer: ModelFileWriter) throws {
         guard !config.tiedEmbeddings else { return }
         let tensor = try matrixTensor("lm_head.weight", rows: config.vocabSize, cols: config.hiddenSize)
-        manifest.tensors["lm_head"] = try TensorEncoding.write(tensor, as: options.embeddings.type(storing: tensor.info.dtype), to: writer)
+        manifest.tensors["lm_head"] = try TensorEncoding.write(tensor, as: embeddings.type(storing: tensor.info.dtype), to: writer)
+    }
+
+    /// The head's format, `auto` resolved.
+    private var embeddings: EmbeddingFormat {
+        options.embeddings.resolved(quantizingIntegers: options.integer != nil, cols: config.hiddenSize)
     }
 
     private func matrixTensor(_ name: String, rows: Int, cols: Int, head: Bool = true) throws -> Tensor {
@@ -181,8 +186,8 @@ public final class Converter {
         guard tensor.info.dtype.isFloat, tensor.info.shape == [rows, cols] else {
             throw ConvertError(tensor.file, "tensor \(name) is \(tensor.info.dtype.rawValue) \(tensor.info.shape); expected a float [\(rows), \(cols)]")
         }
-        if head, let multiple = options.embeddings.columnMultiple, cols % multiple != 0 {
-            throw ConvertError(tensor.file, "tensor \(name) has \(cols) columns; --embeddings \(options.embeddings.rawValue) needs a multiple of \(multiple)")
+        if head, let multiple = embeddings.columnMultiple, cols % multiple != 0 {
+            throw ConvertError(tensor.file, "tensor \(name) has \(cols) columns; --embeddings \(embeddings.rawValue) needs a multiple of \(multiple)")
         }
         used.insert(name)
         return tensor

@@ -5,6 +5,11 @@ import SafeTensors
 
 /// How the output head (and, when tied, the embeddings) is stored.
 public enum EmbeddingFormat: String, CaseIterable, Sendable {
+    /// q6 when the projections are quantized to n-bit integers (`--quantize intN`) and the head's rows are
+    /// whole 256-value blocks, as llama.cpp keeps its output head in Q6_K; otherwise as stored. (Ternary and
+    /// float conversions keep the head as stored: on the default model a q6 head changes greedy ids, see
+    /// docs/QUALITY.md.)
+    case auto
     /// As in the checkpoint (F32, F16 or BF16).
     case stored
     case f16
@@ -16,9 +21,15 @@ public enum EmbeddingFormat: String, CaseIterable, Sendable {
     /// llama.cpp's Q6_K, whose scales it chooses the same way).
     case q6
 
+    /// The format `auto` stands for in a conversion; the others stand for themselves.
+    func resolved(quantizingIntegers: Bool, cols: Int) -> EmbeddingFormat {
+        guard self == .auto else { return self }
+        return quantizingIntegers && cols % 256 == 0 ? .q6 : .stored
+    }
+
     func type(storing dtype: DType) -> TensorType {
         switch self {
-        case .stored: dtype == .f16 ? .f16 : dtype == .bf16 ? .bf16 : .f32
+        case .stored, .auto: dtype == .f16 ? .f16 : dtype == .bf16 ? .bf16 : .f32
         case .f16: .f16
         case .int8: .q8Row
         case .q4: .q4_32

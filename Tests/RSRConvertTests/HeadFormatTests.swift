@@ -96,6 +96,20 @@ import Testing
         #expect(q6Error < q4Error / 8, "squared error \(q6Error) against Q4_32's \(q4Error)")
     }
 
+    /// The default head: q6 for `--quantize intN` where rows are whole 256-value blocks, as stored otherwise
+    /// (float and ternary conversions, narrower rows).
+    @Test func autoHeadIsQ6ForIntegerConversionsOfWholeBlocks() throws {
+        let wide = dir.file("wide"), narrow = dir.file("narrow")
+        try TinyCheckpoint.write(.floatLlama, to: wide, hidden: 256)
+        try TinyCheckpoint.write(.floatLlama, to: narrow)
+        let int4 = IntegerQuantization(bits: 4, group: 64, asymmetric: false)
+        let cases: [(String, IntegerQuantization?, TensorType)] = [(wide, int4, .q6_256), (wide, nil, .f32), (narrow, int4, .f32)]
+        for (i, (source, integer, expected)) in cases.enumerated() {
+            let (file, _) = try convert(source, to: dir.file("auto-\(i).rsr")) { $0.integer = integer }
+            #expect(file.manifest.tensors["lm_head"]?.type == expected && file.manifest.tensors["embed_tokens"]?.type == .f32, "case \(i)")
+        }
+    }
+
     @Test func q6NeedsWholeBlocksOfRows() throws {
         #expect(throws: (any Error).self) { try convert(fixture("llama-bitlinear-packed"), to: dir.file("q6.rsr")) { $0.embeddings = .q6 } }
         do {

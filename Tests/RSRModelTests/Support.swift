@@ -59,6 +59,7 @@ final class ConvertedFixtures: @unchecked Sendable {
             options.threads = 2
             options.quantizeFloat = fixture == floatLlamaFixture && directory == fixturesDirectory && !keepFloat && integer == nil
             options.integer = integer
+            options.embeddings = .stored // the references these are held to keep their heads in float
             let path = scratch.file("\(key).rsr")
             _ = try Converter(directory: Path.join(directory, fixture), options: options).convert(to: path)
             files[key] = path
