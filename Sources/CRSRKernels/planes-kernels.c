@@ -16,18 +16,18 @@ static void build_table(const int8_t * x, uint32_t t, int32_t * table) {
     }
 }
 
+static void build_tables(const int8_t * x, uint32_t n_tables, uint8_t * tables) {
+    for (uint32_t t = 0; t < n_tables; ++t) build_table(x, t, (int32_t *)tables + (uint64_t)t * PLANES_TABLE);
+}
+
 static void quads_task(void * raw, uint32_t part, int thread) {
     const planes_vector_task * c = raw;
     const planes_product * p = c->p;
     const planes_header * h = p->h;
     const planes_input in = c->in;
     uint32_t q0, q1;
-    if (!planes_part_quads(p, part, &q0, &q1)) return;
-    bool build;
-    int32_t * tables = (int32_t *)planes_thread_tables(c, thread, &build);
-    if (build) {
-        for (uint32_t t = 0; t < rsr_div_up(h->cols, PLANES_GROUP_COLS); ++t) build_table(in.x, t, tables + (uint64_t)t * PLANES_TABLE);
-    }
+    const int32_t * tables = (const int32_t *)planes_task_start(c, part, thread, build_tables, &q0, &q1);
+    if (!tables) return;
 
     const int32_t max = (1 << h->bits) - 1;
     for (uint32_t q = q0; q < q1; ++q) {

@@ -152,11 +152,18 @@ static inline bool planes_part_quads(const planes_product * p, uint32_t part, ui
     return *q0 < *q1;
 }
 
-// The tables of the task's vector in this thread's scratch; *build says they still have to be built.
-static inline uint8_t * planes_thread_tables(const planes_vector_task * c, int thread, bool * build) {
-    *build = c->built[thread] != c->v + 1;
+// A kernel's tables of the n_tables table groups of x (each kernel stores them its own way).
+typedef void (*planes_build_fn)(const int8_t * x, uint32_t n_tables, uint8_t * tables);
+
+// How every decode task starts: the quads [*q0, *q1) of its part, and the tables of the task's vector in
+// this thread's scratch, built by the thread's first part of that vector. NULL when the part has no quads.
+static inline uint8_t * planes_task_start(const planes_vector_task * c, uint32_t part, int thread, planes_build_fn build,
+                                          uint32_t * q0, uint32_t * q1) {
+    if (!planes_part_quads(c->p, part, q0, q1)) return NULL;
+    uint8_t * tables = c->p->work + (uint64_t)thread * c->p->thread_bytes;
+    if (c->built[thread] != c->v + 1) build(c->in.x, rsr_div_up(c->p->h->cols, PLANES_GROUP_COLS), tables);
     c->built[thread] = c->v + 1;
-    return c->p->work + (uint64_t)thread * c->p->thread_bytes;
+    return tables;
 }
 
 // Runs fn(task, part, thread) over the parts on the pool's threads, vector after vector.

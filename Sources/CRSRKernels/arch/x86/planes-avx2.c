@@ -80,10 +80,8 @@ static void quads_task(void * raw, uint32_t part, int thread) {
     const planes_header * h = p->h;
     const planes_input in = c->in;
     uint32_t q0, q1;
-    if (!planes_part_quads(p, part, &q0, &q1)) return;
-    bool build;
-    uint8_t * tables = planes_thread_tables(c, thread, &build);
-    if (build) build_tables(in.x, rsr_div_up(h->cols, PLANES_GROUP_COLS), tables);
+    const uint8_t * tables = planes_task_start(c, part, thread, build_tables, &q0, &q1);
+    if (!tables) return;
     const int32_t max = (1 << h->bits) - 1;
     for (uint32_t q = q0; q < q1; ++q) {
         const uint32_t nt = planes_quad_tiles(h, q);
