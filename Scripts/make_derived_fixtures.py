@@ -88,49 +88,57 @@ def ct_config(config, bits, group, symmetric):
         "transform_config": {}, "version": "0.19.0"})
 
 
-def make_ct(out, tensors, config):
-    bits, group = 4, 32
+def quantize_projections(tensors, quantize):
+    """The checkpoint with each projection replaced by the tensors quantize(prefix, w) stores, and each projection's
+    exact dequantization; the other tensors pass through."""
     new, dequant = {}, {}
     for name, w in tensors.items():
         prefix = name[: -len(".weight")]
         if not any(prefix.endswith(p) for p in PROJECTIONS):
             new[name] = w
             continue
+        stored, dequant[name] = quantize(prefix, w)
+        new.update(stored)
+    return new, dequant
+
+
+def make_ct(out, tensors, config):
+    bits, group = 4, 32
+
+    def quantize(prefix, w):
         q, scale, zero = minmax_asymmetric(w, bits, group, torch.bfloat16)
         half = 2 ** (bits - 1)
-        new[prefix + ".weight_packed"] = pack_rows(q, bits)          # stored = signed code + 2^(b-1) = q
-        new[prefix + ".weight_scale"] = scale
-        new[prefix + ".weight_zero_point"] = pack_rows(zero.T.contiguous(), bits).T.contiguous()  # down the output dim
-        new[prefix + ".weight_shape"] = torch.tensor(list(w.shape), dtype=torch.int64)
-        dequant[name] = dequantize(q - half, scale, zero - half, torch.arange(w.shape[1]) // group)
+        return {
+            prefix + ".weight_packed": pack_rows(q, bits),          # stored = signed code + 2^(b-1) = q
+            prefix + ".weight_scale": scale,
+            prefix + ".weight_zero_point": pack_rows(zero.T.contiguous(), bits).T.contiguous(),  # down the output dim
+            prefix + ".weight_shape": torch.tensor(list(w.shape), dtype=torch.int64),
+        }, dequantize(q - half, scale, zero - half, torch.arange(w.shape[1]) // group)
+
+    new, dequant = quantize_projections(tensors, quantize)
     return new, ct_config(config, bits, group, symmetric=False), dequant
 
 
 def make_ct_channel(out, tensors, config):
     bits = 8
-    new, dequant = {}, {}
-    for name, w in tensors.items():
-        prefix = name[: -len(".weight")]
-        if not any(prefix.endswith(p) for p in PROJECTIONS):
-            new[name] = w
-            continue
+
+    def quantize(prefix, w):
         q, scale = absmax_symmetric(w, bits, torch.bfloat16)
-        new[prefix + ".weight_packed"] = pack_rows(q + 2 ** (bits - 1), bits)  # stored = signed code + 2^(b-1)
-        new[prefix + ".weight_scale"] = scale
-        new[prefix + ".weight_shape"] = torch.tensor(list(w.shape), dtype=torch.int64)
-        dequant[name] = scale.float() * q.float()
+        return {
+            prefix + ".weight_packed": pack_rows(q + 2 ** (bits - 1), bits),  # stored = signed code + 2^(b-1)
+            prefix + ".weight_scale": scale,
+            prefix + ".weight_shape": torch.tensor(list(w.shape), dtype=torch.int64),
+        }, scale.float() * q.float()
+
+    new, dequant = quantize_projections(tensors, quantize)
     return new, ct_config(config, bits, None, symmetric=True), dequant
 
 
 def make_gptq(out, tensors, config):
     bits, group = 3, 32
-    new, dequant = {}, {}
     g = torch.Generator().manual_seed(3)
-    for name, w in tensors.items():
-        prefix = name[: -len(".weight")]
-        if not any(prefix.endswith(p) for p in PROJECTIONS):
-            new[name] = w
-            continue
+
+    def quantize(prefix, w):
         cols = w.shape[1]
         order = torch.randperm(cols, generator=g)                      # act order: columns in this order form the groups
         g_idx = torch.empty(cols, dtype=torch.int64)
@@ -138,11 +146,14 @@ def make_gptq(out, tensors, config):
         q_ordered, scale, zero = minmax_asymmetric(w[:, order], bits, group, torch.float16)
         q = torch.empty_like(q_ordered)
         q[:, order] = q_ordered                                        # back to input order
-        new[prefix + ".qweight"] = pack_rows(q, bits).T.contiguous()  # one stream per output column, along the input
-        new[prefix + ".qzeros"] = pack_rows((zero.T - 1) & (2**bits - 1), bits)  # v1: zero - 1, one stream per group
-        new[prefix + ".scales"] = scale.T.contiguous()
-        new[prefix + ".g_idx"] = g_idx.to(torch.int32)
-        dequant[name] = dequantize(q, scale, zero, g_idx)
+        return {
+            prefix + ".qweight": pack_rows(q, bits).T.contiguous(),  # one stream per output column, along the input
+            prefix + ".qzeros": pack_rows((zero.T - 1) & (2**bits - 1), bits),  # v1: zero - 1, one stream per group
+            prefix + ".scales": scale.T.contiguous(),
+            prefix + ".g_idx": g_idx.to(torch.int32),
+        }, dequantize(q, scale, zero, g_idx)
+
+    new, dequant = quantize_projections(tensors, quantize)
     config = dict(config, quantization_config={
         "bits": bits, "checkpoint_format": "gptq", "desc_act": True, "format": "gptq", "group_size": group,
         "lm_head": False, "method": "gptq", "pack_dtype": "int32", "quant_method": "gptq", "sym": False})
