@@ -35,6 +35,7 @@ _Static_assert(sizeof(rsr_layout_header) == 64, "layout header is one cache line
 static inline uint64_t rsr_align_up(uint64_t n) { return (n + RSR_ALIGN - 1) & ~(uint64_t)(RSR_ALIGN - 1); }
 static inline uint32_t rsr_div_up(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 static inline uint32_t rsr_min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static inline uint32_t rsr_max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
 static inline uint32_t rsr_ipow(uint32_t base, uint32_t e) {
     uint32_t r = 1;

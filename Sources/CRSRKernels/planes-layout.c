@@ -10,9 +10,13 @@ static rsr_status plan(const rsr_planes_params * p, planes_header * h) {
     rsr_status s = rsr_check_dims(p->rows, p->cols);
     if (s != RSR_OK) return s;
     if (p->bits < 1 || p->bits > 8 || !scale_type_ok(p->scale_type) ||
-        (p->flags & ~(RSR_PLANES_ZERO_POINTS | RSR_PLANES_PERMUTED))) return RSR_ERR_ARGUMENT;
+        (p->flags & ~(RSR_PLANES_ZERO_POINTS | RSR_PLANES_PERMUTED | RSR_PLANES_PACKED))) return RSR_ERR_ARGUMENT;
+    const bool packed = p->flags & RSR_PLANES_PACKED;
+    if (packed && p->bits != 2 && p->bits != 4 && p->bits != 8) return RSR_ERR_ARGUMENT;
     const uint32_t padded = rsr_div_up(p->cols, PLANES_GROUP_COLS) * PLANES_GROUP_COLS;
-    if (p->group == 0 || (p->group < p->cols && p->group % PLANES_GROUP_COLS)) return RSR_ERR_SHAPE;
+    // packed: a group's blocks must not take the next group's columns
+    const uint32_t multiple = packed ? rsr_max_u32(PLANES_GROUP_COLS, 32 / p->bits) : PLANES_GROUP_COLS;
+    if (p->group == 0 || (p->group < p->cols && p->group % multiple)) return RSR_ERR_SHAPE;
     const uint32_t group = p->group < p->cols ? p->group : padded;
     // |2 sum (u - z) x| <= 2 * group * 128 * (2^bits - 1) must fit an int32
     if ((uint64_t)group * 256 * ((1u << p->bits) - 1) > INT32_MAX) return RSR_ERR_OVERFLOW;
@@ -74,9 +78,14 @@ static void build_quad(void * raw, uint32_t q, int thread) {
         for (uint32_t k = 0; k < nt; ++k) {
             for (uint32_t r = 0; r < PLANES_TILE; ++r) {
                 const uint32_t row = (q * PLANES_QUAD + k) * PLANES_TILE + r;
-                if (row >= h->rows) break; // padding rows stay zero: all-minus codes times a zero scale
+                if (row >= h->rows) break; // padding rows stay zero: codes 0 (all-minus planes) times a zero scale
                 const uint8_t * u = c->u + (uint64_t)row * h->cols;
-                for (uint32_t t = 0; t < tables; ++t) {
+                for (uint32_t col = 0; planes_packed(h) && col < planes_group_cols(h, g); ++col) {
+                    uint32_t shift;
+                    const uint64_t at = planes_packed_at(h, nt, k, r, col, &shift);
+                    group[at] |= (uint8_t)(u[g * h->group + col] << shift);
+                }
+                for (uint32_t t = 0; !planes_packed(h) && t < tables; ++t) {
                     for (uint32_t i = 0; i < h->bits; ++i) {
                         uint32_t p = 0;
                         for (uint32_t j = 0; j < PLANES_GROUP_COLS; ++j) {
@@ -160,6 +169,22 @@ rsr_status rsr_planes_validate(const void * layout, uint64_t bytes, rsr_planes_p
             for (uint32_t r = 0; r < nt * PLANES_TILE; ++r) if (zeros[r] > max) return RSR_ERR_LAYOUT;
         }
     }
+    for (uint32_t q = 0; planes_packed(h) && q < planes_quads(h); ++q) {
+        const uint32_t nt = planes_quad_tiles(h, q);
+        const uint8_t * group = planes_quad(h, base, q);
+        for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, nt), ++g) {
+            // columns past the group's end in its last block read zero inputs only if their codes are 0
+            for (uint32_t c = planes_group_cols(h, g); c < planes_group_blocks(h, g) * planes_block_cols(h); ++c) {
+                for (uint32_t k = 0; k < nt; ++k) {
+                    for (uint32_t r = 0; r < PLANES_TILE; ++r) {
+                        uint32_t shift;
+                        const uint64_t at = planes_packed_at(h, nt, k, r, c, &shift);
+                        if (group[at] >> shift & ((1u << h->bits) - 1)) return RSR_ERR_LAYOUT;
+                    }
+                }
+            }
+        }
+    }
     if (h->off_perm) {
         uint8_t * seen = malloc(h->cols);
         if (!seen) return RSR_ERR_NO_MEMORY;
@@ -186,8 +211,12 @@ rsr_status rsr_planes_unpack(const void * layout, uint64_t bytes, uint8_t * u, v
         const uint8_t * group = planes_quad(h, layout, q);
         for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, nt), ++g) {
             for (uint32_t c = 0; c < planes_group_cols(h, g); ++c) {
-                uint32_t v = 0;
-                for (uint32_t i = 0; i < h->bits; ++i) {
+                uint32_t v = 0, shift;
+                if (planes_packed(h)) {
+                    const uint64_t at = planes_packed_at(h, nt, k, r, c, &shift);
+                    v = group[at] >> shift & ((1u << h->bits) - 1);
+                }
+                for (uint32_t i = 0; !planes_packed(h) && i < h->bits; ++i) {
                     const uint32_t pattern = planes_decode(group[planes_code_offset(h, nt, c / 8, i, k) + r]);
                     v |= (pattern >> c % 8 & 1) << i;
                 }
@@ -207,7 +236,7 @@ rsr_status rsr_planes_unpack(const void * layout, uint64_t bytes, uint8_t * u, v
 void planes_prepare_input(const planes_header * h, const uint8_t * base, const int8_t * x, uint8_t * rec) {
     const uint32_t * perm = planes_perm(h, base);
     int8_t * xs = (int8_t *)rec;
-    const uint64_t padded = rsr_align_up(h->cols + PLANES_GROUP_COLS);
+    const uint64_t padded = planes_padded_cols(h);
     if (perm) for (uint32_t j = 0; j < h->cols; ++j) xs[j] = x[perm[j]];
     else memcpy(xs, x, h->cols);
     memset(xs + h->cols, 0, padded - h->cols);
@@ -252,14 +281,16 @@ rsr_status rsr_planes_matmul_i8(const void * layout, uint64_t bytes, const int8_
 #if defined(__x86_64__)
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) {
         if (planes_use_batch(h, batch)) planes_batch_avx512(&p);
+        else if (planes_packed(h)) planes_packed_avx512(&p);
         else planes_product_avx512(&p);
         return RSR_OK;
     }
-    if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) {
+    if (rsr_pool_isa(pool) >= RSR_ISA_AVX2 && !planes_packed(h)) {
         planes_product_avx2(&p);
         return RSR_OK;
     }
 #endif
-    planes_product_generic(&p);
+    if (planes_packed(h)) planes_packed_generic(&p);
+    else planes_product_generic(&p);
     return RSR_OK;
 }

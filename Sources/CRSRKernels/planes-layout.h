@@ -12,6 +12,11 @@
 // quad: the codes [table group][plane][tile][64 rows], then the scales [tile][64] (scale_type), then the
 // zero points [tile][64] (bytes, only with RSR_PLANES_ZERO_POINTS). A permuted layout ends with the input
 // column of each stored column (u32), so that groups may gather columns (GPTQ's act order).
+//
+// Packed (RSR_PLANES_PACKED, 2, 4 or 8 bits): the same quads, tiles, scales and zero points, but a group's
+// codes are blocks of 32 / bits columns, [block][tile][64 rows][4 bytes], each byte holding 8 / bits codes:
+// field f (bits b*f ..) of byte j is column 4f + j of the block. Unpacking field f of 16 rows' dwords gives
+// their codes of columns 4f .. 4f + 3, ready for vpdpbusd against those four inputs broadcast.
 #ifndef PLANES_LAYOUT_H
 #define PLANES_LAYOUT_H
 
@@ -47,6 +52,9 @@ typedef struct planes_header {
 _Static_assert(sizeof(planes_header) == 64, "planes header is one cache line");
 
 static inline uint32_t planes_scale_size(const planes_header * h) { return h->scale_type == RSR_DTYPE_F32 ? 4 : 2; }
+static inline bool planes_packed(const planes_header * h) { return h->flags & RSR_PLANES_PACKED; }
+// Packed: columns of one 4-byte row of a block.
+static inline uint32_t planes_block_cols(const planes_header * h) { return 32u / h->bits; }
 static inline uint32_t planes_group_cols(const planes_header * h, uint32_t g) {
     return rsr_min_u32(h->group, h->cols - g * h->group);
 }
@@ -54,14 +62,22 @@ static inline uint32_t planes_group_cols(const planes_header * h, uint32_t g) {
 static inline uint32_t planes_group_tables(const planes_header * h, uint32_t g) {
     return rsr_div_up(planes_group_cols(h, g), PLANES_GROUP_COLS);
 }
+// Packed: blocks of scale group g.
+static inline uint32_t planes_group_blocks(const planes_header * h, uint32_t g) {
+    return rsr_div_up(planes_group_cols(h, g), planes_block_cols(h));
+}
+// Bytes of the codes of scale group g in one tile.
+static inline uint64_t planes_tile_code_bytes(const planes_header * h, uint32_t g) {
+    return planes_packed(h) ? (uint64_t)planes_group_blocks(h, g) * 4 * PLANES_TILE
+                            : (uint64_t)planes_group_tables(h, g) * h->bits * PLANES_TILE;
+}
 static inline uint32_t planes_quads(const planes_header * h) { return rsr_div_up(h->n_tiles, PLANES_QUAD); }
 static inline uint32_t planes_quad_tiles(const planes_header * h, uint32_t q) {
     return rsr_min_u32(PLANES_QUAD, h->n_tiles - q * PLANES_QUAD);
 }
 // Bytes of scale group g within a quad of nt tiles: codes, scales, zero points.
 static inline uint64_t planes_group_bytes(const planes_header * h, uint32_t g, uint32_t nt) {
-    return ((uint64_t)planes_group_tables(h, g) * h->bits * PLANES_TILE + PLANES_TILE * planes_scale_size(h) +
-            (h->flags & RSR_PLANES_ZERO_POINTS ? PLANES_TILE : 0)) * nt;
+    return (planes_tile_code_bytes(h, g) + PLANES_TILE * planes_scale_size(h) + (h->flags & RSR_PLANES_ZERO_POINTS ? PLANES_TILE : 0)) * nt;
 }
 static inline const uint8_t * planes_quad(const planes_header * h, const uint8_t * base, uint32_t q) {
     return base + sizeof *h + (uint64_t)q * h->quad_bytes;
@@ -71,14 +87,23 @@ static inline const uint8_t * planes_quad(const planes_header * h, const uint8_t
 static inline uint64_t planes_code_offset(const planes_header * h, uint32_t nt, uint32_t t, uint32_t i, uint32_t k) {
     return (((uint64_t)t * h->bits + i) * nt + k) * PLANES_TILE;
 }
+// Packed: the 64 rows' 4 bytes of block b of tile k.
+static inline uint64_t planes_block_offset(uint32_t nt, uint32_t b, uint32_t k) { return ((uint64_t)b * nt + k) * 4 * PLANES_TILE; }
 static inline uint64_t planes_scales_offset(const planes_header * h, uint32_t g, uint32_t nt, uint32_t k) {
-    return (uint64_t)planes_group_tables(h, g) * h->bits * PLANES_TILE * nt + (uint64_t)k * PLANES_TILE * planes_scale_size(h);
+    return planes_tile_code_bytes(h, g) * nt + (uint64_t)k * PLANES_TILE * planes_scale_size(h);
 }
 static inline uint64_t planes_zeros_offset(const planes_header * h, uint32_t g, uint32_t nt, uint32_t k) {
     return planes_scales_offset(h, g, nt, nt) + (uint64_t)k * PLANES_TILE;
 }
 static inline const uint32_t * planes_perm(const planes_header * h, const uint8_t * base) {
     return h->off_perm ? (const uint32_t *)(base + h->off_perm) : NULL;
+}
+
+// Packed: where column c (of its scale group) of row r of tile k sits: byte, and shift within it.
+static inline uint64_t planes_packed_at(const planes_header * h, uint32_t nt, uint32_t k, uint32_t r, uint32_t c, uint32_t * shift) {
+    const uint32_t in_block = c % planes_block_cols(h);
+    *shift = in_block / 4 * h->bits;
+    return planes_block_offset(nt, c / planes_block_cols(h), k) + 4 * r + in_block % 4;
 }
 
 // Stored byte <-> +-1 pattern of 8 columns (bit j: column j is +1).
@@ -101,18 +126,19 @@ static inline float planes_scale(const planes_header * h, const uint8_t * scales
 // Per product, per vector: the int8 input as the tables see it (gathered when permuted), and the int32 sum
 // of each scale group of it.
 typedef struct planes_input {
-    const int8_t * x;   // cols values, stored column order, padded with zeros to a multiple of 8
+    const int8_t * x;   // cols values, stored column order, then at least 16 zeros (a packed 2-bit block)
     const int32_t * group_sums;
 } planes_input;
 
+static inline uint64_t planes_padded_cols(const planes_header * h) { return rsr_align_up(h->cols + 16); }
 // Bytes of one vector's planes_input in work (x padded to 64, then the sums).
 static inline uint64_t planes_input_bytes(const planes_header * h) {
-    return rsr_align_up(rsr_align_up(h->cols + PLANES_GROUP_COLS) + (uint64_t)h->n_groups * 4);
+    return rsr_align_up(planes_padded_cols(h) + (uint64_t)h->n_groups * 4);
 }
 // Fills an input record for vector x at rec.
 void planes_prepare_input(const planes_header * h, const uint8_t * base, const int8_t * x, uint8_t * rec);
 static inline planes_input planes_input_at(const planes_header * h, const uint8_t * rec) {
-    return (planes_input){ (const int8_t *)rec, (const int32_t *)(rec + rsr_align_up(h->cols + PLANES_GROUP_COLS)) };
+    return (planes_input){ (const int8_t *)rec, (const int32_t *)(rec + planes_padded_cols(h)) };
 }
 
 // Everything a product kernel needs.
@@ -180,9 +206,14 @@ void planes_product_generic(const planes_product * p);
 void planes_product_avx512(const planes_product * p);
 void planes_batch_avx512(const planes_product * p);
 void planes_product_avx2(const planes_product * p);
+void planes_packed_generic(const planes_product * p);
+void planes_packed_avx512(const planes_product * p);
 // Whether a batch takes the batch kernel: its unpacking costs about what decoding 16 / bits vectors does
 // (rsr bench kernels, 4096x4096, 2 threads: the batch kernel wins from batch 2 at 8 bits, 4 at 4 bits, 8 at 2).
-static inline bool planes_use_batch(const planes_header * h, uint32_t batch) { return batch * h->bits >= 16; }
+// Packed codes unpack with a shift and a mask, so any batch of two takes it.
+static inline bool planes_use_batch(const planes_header * h, uint32_t batch) {
+    return planes_packed(h) ? batch >= 2 : batch * h->bits >= 16;
+}
 // Per-thread scratch bytes: the largest of the kernels' tables (portable: 128 int32 per table group) and
 // the batch kernel's unpacked codes of one scale group (64 bytes per column, never more).
 static inline uint64_t planes_thread_bytes(const planes_header * h) {

@@ -102,10 +102,10 @@ final class BenchKernel {
                     }
                 }
             }
-        case .bitPlanes2, .bitPlanes3, .bitPlanes4, .bitPlanes8:
+        case .bitPlanes2, .bitPlanes3, .bitPlanes4, .bitPlanes8, .packed2, .packed4, .packed8:
             var rng = SplitMix64(seed: UInt64(matrix.rows * 31 + matrix.cols * 7 + name.bits!))
             let first = try BitPlaneLayout(IntegerMatrix.random(rows: matrix.rows, cols: matrix.cols, bits: name.bits!, group: 128, using: &rng),
-                                           pool: pool)
+                                           packed: name.isPacked, pool: pool)
             let copies = [first] + (1..<copyCount(first.byteCount)).map { _ in first.copy() }
             return BenchKernel(name: name, weightBytes: first.byteCount, k: nil, copies: copies.count) { copy, b, pool in
                 try b.int8Input.withUnsafeBufferPointer { x in

@@ -15,6 +15,9 @@ public enum KernelName: String, CaseIterable, Sendable, Codable {
     case bitPlanes3 = "bit-planes-3"
     case bitPlanes4 = "bit-planes-4"
     case bitPlanes8 = "bit-planes-8"
+    case packed2 = "packed-2"
+    case packed4 = "packed-4"
+    case packed8 = "packed-8"
 
     /// The kernels every row's speedups are computed against.
     public static let baselines: [KernelName] = [.denseF32, .openblasF32, .hfUnpack, .packedI2, .q4_0]
@@ -32,6 +35,8 @@ public enum KernelName: String, CaseIterable, Sendable, Codable {
         case .q6K: "the Q6_256 head format (ggml's Q6_K reordered: 6-bit weights, int8 scales per 16), int8 activations, VNNI dot products"
         case .bitPlanes2, .bitPlanes3, .bitPlanes4, .bitPlanes8:
             "\(bits!)-bit weights in groups of 128 as bipolar bit-planes, int8 activations: one +-1 pattern table per 8 columns shared by every plane"
+        case .packed2, .packed4, .packed8:
+            "\(bits!)-bit weights in groups of 128, codes packed whole in bytes, 16 rows a register, int8 activations, VNNI dot products"
         }
     }
 
@@ -44,13 +49,19 @@ public enum KernelName: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// Bits per weight of the bit-plane kernels.
+    /// Whether the kernel multiplies integer codes packed whole (otherwise bit-planes, when it has `bits`).
+    public var isPacked: Bool { self == .packed2 || self == .packed4 || self == .packed8 }
+
+    /// Bits per weight of the integer kernels.
     public var bits: Int? {
         switch self {
         case .bitPlanes2: 2
         case .bitPlanes3: 3
         case .bitPlanes4: 4
         case .bitPlanes8: 8
+        case .packed2: 2
+        case .packed4: 4
+        case .packed8: 8
         default: nil
         }
     }

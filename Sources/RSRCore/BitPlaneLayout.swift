@@ -1,8 +1,9 @@
 import CRSRKernels
 
-/// An integer matrix prepared as bipolar bit-planes (rsr.h, "Integer weights as bit-planes"): its bytes,
-/// owned or borrowed from something that outlives it (a mapped model file), and its products with int8
-/// vectors, which apply the group scales and return floats.
+/// An integer matrix prepared as bipolar bit-planes (rsr.h, "Integer weights as bit-planes"), or with its
+/// codes packed whole in bytes (2, 4 and 8 bits, `isPacked`): its bytes, owned or borrowed from something
+/// that outlives it (a mapped model file), and its products with int8 vectors, which apply the group scales
+/// and return floats. Both arrangements give the same floats.
 public final class BitPlaneLayout: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
@@ -11,15 +12,22 @@ public final class BitPlaneLayout: @unchecked Sendable {
     public let scaleType: DenseType
     public let hasZeroPoints: Bool
     public let isPermuted: Bool
+    public let isPacked: Bool
     let base: UnsafeRawPointer
     public let byteCount: Int
     private let owner: AnyObject
 
     public var bitsPerWeight: Double { Double(byteCount * 8) / Double(rows * cols) }
 
-    public convenience init(_ matrix: IntegerMatrix, pool: ThreadPool? = nil) throws {
-        let what = "preparing \(matrix.rows)x\(matrix.cols) \(matrix.bits)-bit weights as bit-planes"
+    /// Whether `matrix` can be packed: 2, 4 or 8 bits, in groups of whole 32 / bits-column blocks.
+    public static func canPack(_ matrix: IntegerMatrix) -> Bool {
+        [2, 4, 8].contains(matrix.bits) && (matrix.group >= matrix.cols || matrix.group % max(8, 32 / matrix.bits) == 0)
+    }
+
+    public convenience init(_ matrix: IntegerMatrix, packed: Bool = false, pool: ThreadPool? = nil) throws {
+        let what = "preparing \(matrix.rows)x\(matrix.cols) \(matrix.bits)-bit weights as \(packed ? "packed codes" : "bit-planes")"
         var params = matrix.params
+        if packed { params.flags |= UInt32(RSR_PLANES_PACKED) }
         var bytes: UInt64 = 0
         try check(rsr_planes_size(&params, &bytes), what)
         guard bytes <= UInt64(Int.max) else { throw KernelError(operation: what, status: RSR_ERR_OVERFLOW) }
@@ -64,6 +72,7 @@ public final class BitPlaneLayout: @unchecked Sendable {
         scaleType = params.scale_type == RSR_DTYPE_F32 ? .f32 : params.scale_type == RSR_DTYPE_F16 ? .f16 : .bf16
         hasZeroPoints = params.flags & UInt32(RSR_PLANES_ZERO_POINTS) != 0
         isPermuted = params.flags & UInt32(RSR_PLANES_PERMUTED) != 0
+        isPacked = params.flags & UInt32(RSR_PLANES_PACKED) != 0
     }
 
     /// Another copy of the bytes (benchmarks rotate over copies to keep caches cold).

@@ -28,6 +28,46 @@ import Testing
         }
     }
 
+    @Test(arguments: [2, 4, 8], isas)
+    func packedCodesGiveTheReferenceFloats(bits: Int, isa: ISA) throws {
+        var rng = SplitMix64(seed: UInt64(bits * 100) + UInt64(isa.rawValue))
+        let shapes = [(1, 1), (3, 7), (2, 9), (17, 33), (64, 130), (65, 257), (131, 1001), (70, 4099), (300, 136), (257, 520)]
+        for (i, (rows, cols)) in shapes.enumerated() {
+            let group = [16, 32, 64, 128, cols, 48][(i + bits) % 6]
+            let matrix = try IntegerMatrix.random(rows: rows, cols: cols, bits: bits, group: group,
+                                                  zeroPoints: (i + bits) % 2 == 0, permuted: (i + bits) % 3 == 0,
+                                                  scaleType: [.f16, .bf16, .f32][i % 3], using: &rng)
+            #expect(BitPlaneLayout.canPack(matrix))
+            let layout = try BitPlaneLayout(matrix, packed: true)
+            #expect(layout.isPacked)
+            let pool = try ThreadPool(threads: 1 + i % 3)
+            pool.limitISA(to: isa)
+            for batch in [1, [2, 3, 5, 16, 17][i % 5]] {
+                let x = randomInt8(batch * cols, using: &rng)
+                #expect(try layout.multiply(x, batch: batch, pool: pool) == referenceProduct(matrix, x, batch: batch),
+                        "\(bits)-bit \(rows)x\(cols) group \(group) batch \(batch) zeros \(matrix.zeros != nil) perm \(matrix.permutation != nil) \(isa)")
+            }
+            #expect(try layout.unpack() == matrix)
+        }
+    }
+
+    @Test func packingTakesTwoFourAndEightBitsInWholeBlocks() throws {
+        var rng = SplitMix64(seed: 12)
+        func status(_ bits: Int, _ group: Int) -> rsr_status? {
+            do {
+                _ = try BitPlaneLayout(IntegerMatrix.random(rows: 8, cols: 64, bits: bits, group: group, using: &rng), packed: true)
+                return nil
+            } catch let error as KernelError { return error.status } catch { return nil }
+        }
+        #expect(status(3, 32) == RSR_ERR_ARGUMENT)
+        #expect(status(2, 8) == RSR_ERR_SHAPE) // 2-bit blocks are 16 columns
+        #expect(status(2, 16) == nil)
+        #expect(status(4, 8) == nil)
+        // the same bytes as the planes where the groups are whole blocks
+        let matrix = try IntegerMatrix.random(rows: 100, cols: 512, bits: 4, group: 128, zeroPoints: true, using: &rng)
+        #expect(try BitPlaneLayout(matrix, packed: true).byteCount == BitPlaneLayout(matrix).byteCount)
+    }
+
     @Test func extremeCodesAndInputsStayExact() throws {
         // all codes at one end, inputs at -128: the largest sums a group can reach
         for bits in [4, 8] {
@@ -40,7 +80,10 @@ import Testing
                 for isa in Self.isas {
                     let pool = try ThreadPool(threads: 2)
                     pool.limitISA(to: isa)
-                    #expect(try BitPlaneLayout(matrix).multiply(x, batch: 1, pool: pool) == referenceProduct(matrix, x, batch: 1), "\(bits) \(code) \(isa)")
+                    for packed in [false, true] {
+                        #expect(try BitPlaneLayout(matrix, packed: packed).multiply(x, batch: 1, pool: pool) == referenceProduct(matrix, x, batch: 1),
+                                "\(bits) \(code) \(isa) packed \(packed)")
+                    }
                 }
             }
         }
@@ -100,6 +143,17 @@ import Testing
         perm[bytes.count - 64 * 4 + 1] = perm[bytes.count - 64 * 4 + 5]
         #expect(!validates(perm))
         #expect(!validates(Array(bytes.dropLast(64))))
+
+        // packed 2-bit codes of 24 columns: the second block's last 8 columns are padding and must stay 0
+        let packed = try IntegerMatrix.random(rows: 64, cols: 24, bits: 2, group: 24, scaleType: .f32, using: &rng)
+        let packedBytes = try BitPlaneLayout(packed, packed: true).withBytes { Array($0) }
+        #expect(validates(packedBytes))
+        var padding = packedBytes
+        padding[64 + 256 + 3] |= 0x40 // block 1, row 0, byte 3: field 1 is column 16 + 4 + 3 = 23, field 2 column 27
+        #expect(!validates(padding))
+        var inside = packedBytes
+        inside[64 + 256 + 3] ^= 0x0c // field 1, column 23: a real code
+        #expect(validates(inside))
     }
 }
 

@@ -240,6 +240,10 @@ rsr_status rsr_dense_matmul(rsr_dtype type, const void * w, uint64_t bytes, uint
 
 #define RSR_PLANES_ZERO_POINTS 1u // a zero point per row and group (otherwise 2^(bits-1))
 #define RSR_PLANES_PERMUTED    2u // columns stored in the order of a permutation
+// Codes packed whole in bytes instead of split into planes (2, 4 or 8 bits; groups a multiple of 32 / bits
+// columns, or one per row), multiplied with int8 dot products instead of table lookups: the same sums in
+// fewer operations per weight byte, so one core decodes near what it can read.
+#define RSR_PLANES_PACKED      4u
 
 typedef struct rsr_planes_params {
     uint32_t  rows, cols;

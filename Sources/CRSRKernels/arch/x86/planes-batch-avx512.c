@@ -1,11 +1,13 @@
-// planes-batch-avx512.c: the bit-plane product for several vectors at once (prefill), with AVX-512 VNNI.
+// planes-batch-avx512.c: the bit-plane and packed products for several vectors at once (prefill), with
+// AVX-512 VNNI.
 //
 // A batch reads each weight many times, so the planes are unpacked once per 64-row tile and scale group into
 // the codes u themselves, and every vector multiplies them with int8 dot products (vpdpbusd: u is the
 // unsigned operand, x the signed one). Unpacking one table group of 64 rows: masked byte permutes gather,
 // for each row, its n plane bytes into one qword (plane i in byte 7 - i), and one GF(2) affine transform
 // (gf2p8affineqb) transposes that 8x8 bit matrix into the row's eight codes; dword permutes then put the
-// first and the last four codes of 16 rows in one register each, to meet four inputs broadcast.
+// first and the last four codes of 16 rows in one register each, to meet four inputs broadcast. Packed
+// codes are already in that order and only need a shift and a mask.
 // The group's exact sum less the zero point's share, sum (u - z) x, then takes the rsr-t decode path's
 // rounding (one f32 fma per group), so a batch gives each vector what the decode kernel gives it.
 #if defined(__x86_64__)
@@ -69,6 +71,23 @@ static inline void unpack_table_group(const planes_header * h, const uint8_t * g
     }
 }
 
+// The same registers from packed codes: quarter 2t + half of the group (columns 8t + 4 half ..) is field f of
+// block b, shifted down and masked.
+static inline void unpack_packed_group(const planes_header * h, const uint8_t * group, uint32_t nt, uint32_t g, uint32_t k,
+                                       __m512i * out) {
+    const uint32_t fields = 8 / h->bits, blocks = planes_group_blocks(h, g);
+    const __m512i mask = _mm512_set1_epi8((char)((1u << h->bits) - 1));
+    for (uint32_t quarter = 0; quarter < 2 * planes_group_tables(h, g); ++quarter) {
+        const uint32_t b = quarter / fields, f = quarter % fields;
+        const __m128i shift = _mm_cvtsi32_si128((int)(h->bits * f));
+        for (uint32_t m = 0; m < 4; ++m) {
+            // the last group's last table group may end past its last block: zero codes for zero inputs
+            const __m512i v = b < blocks ? _mm512_load_si512(group + planes_block_offset(nt, b, k) + 64 * m) : _mm512_setzero_si512();
+            out[8 * (quarter / 2) + 2 * m + quarter % 2] = h->bits == 8 ? v : _mm512_and_si512(_mm512_srl_epi16(v, shift), mask);
+        }
+    }
+}
+
 typedef struct batch_ctx {
     const planes_product * p;
     uint32_t per_part; // tiles per task
@@ -126,7 +145,8 @@ static void tiles_task(void * raw, uint32_t part, int thread) {
         for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, nt), ++g) {
             // the group's codes, unpacked once for every vector (G x 64 bytes: in L1 for groups of 128)
             const uint32_t n_tables = planes_group_tables(h, g);
-            for (uint32_t t = 0; t < n_tables; ++t) unpack_table_group(h, group, nt, t, k, codes + 8 * t);
+            if (planes_packed(h)) unpack_packed_group(h, group, nt, g, k, codes);
+            else for (uint32_t t = 0; t < n_tables; ++t) unpack_table_group(h, group, nt, t, k, codes + 8 * t);
             __m512 d[4];
             __m512i z[4];
             const uint8_t * scales = group + planes_scales_offset(h, g, nt, k);
