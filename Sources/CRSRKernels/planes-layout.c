@@ -285,8 +285,9 @@ rsr_status rsr_planes_matmul_i8(const void * layout, uint64_t bytes, const int8_
         else planes_product_avx512(&p);
         return RSR_OK;
     }
-    if (rsr_pool_isa(pool) >= RSR_ISA_AVX2 && !planes_packed(h)) {
-        planes_product_avx2(&p);
+    if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) {
+        if (planes_packed(h)) planes_packed_avx2(&p);
+        else planes_product_avx2(&p);
         return RSR_OK;
     }
 #endif

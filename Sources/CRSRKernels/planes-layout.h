@@ -208,6 +208,7 @@ void planes_batch_avx512(const planes_product * p);
 void planes_product_avx2(const planes_product * p);
 void planes_packed_generic(const planes_product * p);
 void planes_packed_avx512(const planes_product * p);
+void planes_packed_avx2(const planes_product * p);
 // Whether a batch takes the batch kernel: its unpacking costs about what decoding 16 / bits vectors does
 // (rsr bench kernels, 4096x4096, 2 threads: the batch kernel wins from batch 2 at 8 bits, 4 at 4 bits, 8 at 2).
 // Packed codes unpack with a shift and a mask, so any batch of two takes it.

@@ -44,7 +44,7 @@ struct Convert: ParsableCommand {
     @Flag(help: "Measure the kernels on this model's shapes instead of using the tuned table (with --kernel auto).")
     var tune = false
 
-    @Option(help: "Quantize a float model: int2 ... int8 (round to nearest per group of input columns, as bit-planes) or ternary (quality will suffer). Without it a float model stays float.")
+    @Option(help: "Quantize a float model: int2 ... int8 (round to nearest per group of input columns; see --integer-layout) or ternary (quality will suffer). Without it a float model stays float.")
     var quantize: QuantizeMode?
 
     @Option(help: "Input columns per scale group with --quantize intN: a multiple of 8, or channel for one scale per row.")
@@ -52,6 +52,9 @@ struct Convert: ParsableCommand {
 
     @Flag(help: "With --quantize intN: a zero point per group (codes over [min, max]) instead of symmetric codes.")
     var asymmetric = false
+
+    @Option(help: "Integer weights (--quantize intN, GPTQ and compressed-tensors imports): packed (codes whole in bytes for 2, 4 and 8 bits in groups of whole blocks, bit-planes for the rest) or bit-planes (for every width).")
+    var integerLayout: IntegerLayout = .packed
 
     @Option(help: "Branch, tag or commit when SOURCE is a repo id.")
     var revision = "main"
@@ -95,6 +98,7 @@ struct Convert: ParsableCommand {
         options.overwrite = force
         options.tune = tune ? Self.benchTimer : nil
         options.quantizeFloat = quantize == .ternary
+        options.integerLayout = integerLayout
         if let bits = quantize?.bits {
             let group: Int? = if case .columns(let n) = groupSize { n } else { nil }
             options.integer = IntegerQuantization(bits: bits, group: group, asymmetric: asymmetric)
@@ -148,15 +152,18 @@ struct Convert: ParsableCommand {
 }
 
 extension KernelPolicy: ExpressibleByArgument {}
+extension IntegerLayout: ExpressibleByArgument {}
 extension EmbeddingFormat: ExpressibleByArgument {}
 
 enum ConvertReport {
     static func render(_ s: ConvertSummary, config: ModelConfig, output: String) -> String {
         if s.integerWeights > 0 {
             let bits = s.integerBits.sorted().map(String.init).joined(separator: "/")
+            let layouts = ["packed", "bit-planes"].filter { s.kernels[$0] != nil }
+                .map { $0 == "packed" ? "packed codes" : $0 }.joined(separator: " and ")
             return """
                 wrote \(output): \(Format.bytes(Double(s.fileBytes))), \(config.architecture.rawValue), \(s.layers) layers, \
-                \(Format.count(Double(s.integerWeights))) \(bits)-bit integer weights as bit-planes
+                \(Format.count(Double(s.integerWeights))) \(bits)-bit integer weights as \(layouts)
                 bits per weight, scales included: \(String(format: "%.3f", Double(s.layoutBytes * 8) / Double(s.integerWeights)))
                 converted in \(String(format: "%.1f", s.seconds)) s
                 """

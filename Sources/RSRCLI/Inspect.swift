@@ -136,10 +136,11 @@ struct InspectReport: Encodable {
         let integers = (manifest.integerLinears ?? [:]).sorted(by: { LayerSchema.inModelOrder($0.key, $1.key) })
         if !integers.isEmpty {
             lines.append("")
-            lines.append(pad("integer linear", 24) + pad("shape", 14) + pad("bits", 6) + pad("group", 8) + pad("zero points", 13)
+            lines.append(pad("integer linear", 24) + pad("shape", 14) + pad("bits", 6) + pad("layout", 12) + pad("group", 8) + pad("zero points", 13)
                          + pad("scales", 8) + pad("bits/w", 8) + pad("bytes", 11) + "crc32")
             for (name, linear) in integers {
                 lines.append(pad(name, 24) + pad("\(linear.rows)x\(linear.cols)", 14) + pad("\(linear.bits)", 6)
+                             + pad(linear.packed ? "packed" : "bit-planes", 12)
                              + pad(linear.group >= linear.cols ? "row" : "\(linear.group)", 8)
                              + pad(linear.zeroPoints ? "per group" : "symmetric", 13) + pad(linear.scaleType.rawValue, 8)
                              + pad(String(format: "%.3f", linear.bitsPerWeight), 8) + pad(Format.bytes(Double(sections[linear.section].size)), 11)

@@ -19,6 +19,8 @@ public struct ConvertOptions: Sendable {
     public var quantizeFloat = false
     /// Quantize a float model's projections to n-bit integers (`--quantize intN`).
     public var integer: IntegerQuantization?
+    /// How integer weights are stored: packed codes where their bits allow, or bit-planes everywhere.
+    public var integerLayout: IntegerLayout = .packed
     /// The Hub repo and commit the directory came from, recorded in the file.
     public var repo: String?
     public var revision: String?
@@ -278,8 +280,9 @@ public final class Converter {
     func addIntegerLinear(_ matrix: IntegerMatrix, name: String, source: String, projection: LayerWeights.Projection, layer: Int,
                           _ manifest: inout Manifest, _ writer: ModelFileWriter, pool: ThreadPool) throws {
         let planes: BitPlaneLayout
+        let packed = options.integerLayout == .packed && BitPlaneLayout.canPack(matrix)
         do {
-            planes = try BitPlaneLayout(matrix, pool: pool)
+            planes = try BitPlaneLayout(matrix, packed: packed, pool: pool)
         } catch let error as KernelError where error.status == RSR_ERR_OVERFLOW {
             throw ConvertError(source, "\(matrix.bits)-bit weights in groups of \(matrix.group) columns could overflow the kernels' int32 sums; use smaller groups")
         }
@@ -287,7 +290,7 @@ public final class Converter {
         var entry = IntegerLinearEntry(section: section, rows: matrix.rows, cols: matrix.cols, bits: matrix.bits, group: matrix.group,
                                        zeroPoints: matrix.zeros != nil, permuted: matrix.permutation != nil,
                                        scaleType: TensorType(rawValue: matrix.scaleType.rawValue)!, bitsPerWeight: planes.bitsPerWeight,
-                                       source: source)
+                                       packed: packed, source: source)
         if projection.kind.hasBias(config) {
             entry.bias = name + ".bias"
             manifest.tensors[name + ".bias"] = try writeVector(LayerWeights.hf(layer, projection.path + ".bias"), length: projection.rows, writer)
@@ -297,7 +300,7 @@ public final class Converter {
         summary.integerBits.insert(matrix.bits)
         summary.layoutBytes += planes.byteCount
         summary.decodeLayoutBytes += planes.byteCount
-        summary.kernels["bit-planes", default: 0] += 1
+        summary.kernels[packed ? "packed" : "bit-planes", default: 0] += 1
     }
 
     /// A float model's projection kept as stored (F32, F16 or BF16) under the linear's name, with its bias.

@@ -6,8 +6,8 @@ public struct FormatVersion: Comparable, Sendable, CustomStringConvertible {
     public let minor: UInt16
 
     /// 1.0: ternary and binary layouts. 1.1: feature flags in the header. 1.2: integer linears. 1.3: Q6_256
-    /// tensors.
-    public static let current = FormatVersion(major: 1, minor: 3)
+    /// tensors. 1.4: packed integer codes.
+    public static let current = FormatVersion(major: 1, minor: 4)
 
     public init(major: UInt16, minor: UInt16) {
         self.major = major
@@ -38,11 +38,14 @@ public struct FormatFeatures: OptionSet, Sendable, CustomStringConvertible {
     /// Tensors in the Q6_256 block format (a 6-bit output head or embeddings).
     public static let q6Tensors = FormatFeatures(rawValue: 1 << 2)
 
+    /// Integer linears whose codes are packed whole in bytes (`packed` in their entry) instead of bit-planes.
+    public static let packedIntegers = FormatFeatures(rawValue: 1 << 3)
+
     /// Every flag this rsr reads.
-    public static let known: FormatFeatures = [.floatProjections, .integerWeights, .q6Tensors]
+    public static let known: FormatFeatures = [.floatProjections, .integerWeights, .q6Tensors, .packedIntegers]
 
     static let names: [(FormatFeatures, String)] = [(.floatProjections, "float-projections"), (.integerWeights, "integer-weights"),
-                                                    (.q6Tensors, "q6-tensors")]
+                                                    (.q6Tensors, "q6-tensors"), (.packedIntegers, "packed-integers")]
 
     /// The features a manifest uses.
     public init(of manifest: Manifest) {
@@ -51,6 +54,7 @@ public struct FormatFeatures: OptionSet, Sendable, CustomStringConvertible {
             insert(.floatProjections)
         }
         if !(manifest.integerLinears ?? [:]).isEmpty { insert(.integerWeights) }
+        if (manifest.integerLinears ?? [:]).values.contains(where: \.packed) { insert(.packedIntegers) }
         if manifest.tensors.values.contains(where: { $0.type == .q6_256 }) { insert(.q6Tensors) }
     }
 

@@ -195,7 +195,8 @@ public struct LayoutEntry: Codable, Equatable, Sendable {
 }
 
 /// A projection of n-bit integer weights, w = scale * (code - zero) per group of input columns, stored as
-/// one bit-plane layout that carries its codes, scales, zero points and column permutation (FORMAT.md).
+/// one integer layout (bit-planes, or packed codes) that carries its codes, scales, zero points and column
+/// permutation (FORMAT.md).
 public struct IntegerLinearEntry: Codable, Equatable, Sendable {
     public var section: Int
     public var rows: Int
@@ -210,13 +211,16 @@ public struct IntegerLinearEntry: Codable, Equatable, Sendable {
     public var scaleType: TensorType
     /// Layout bytes per weight, scales and zero points included.
     public var bitsPerWeight: Double
+    /// Whether the codes are packed whole in bytes (2, 4 or 8 bits) rather than split into bit-planes.
+    public var packed: Bool { packedCodes ?? false }
+    private var packedCodes: Bool?
     /// Tensor name of the bias, if any.
     public var bias: String?
     /// The checkpoint tensor (or tensors' common prefix) it came from.
     public var source: String
 
     public init(section: Int, rows: Int, cols: Int, bits: Int, group: Int, zeroPoints: Bool, permuted: Bool,
-                scaleType: TensorType, bitsPerWeight: Double, bias: String? = nil, source: String) {
+                scaleType: TensorType, bitsPerWeight: Double, packed: Bool = false, bias: String? = nil, source: String) {
         self.section = section
         self.rows = rows
         self.cols = cols
@@ -226,6 +230,7 @@ public struct IntegerLinearEntry: Codable, Equatable, Sendable {
         self.permuted = permuted
         self.scaleType = scaleType
         self.bitsPerWeight = bitsPerWeight
+        packedCodes = packed ? true : nil // absent in files with bit-planes only, as before format 1.4
         self.bias = bias
         self.source = source
     }
@@ -236,6 +241,7 @@ public struct IntegerLinearEntry: Codable, Equatable, Sendable {
         case permuted
         case scaleType = "scale_dtype"
         case bitsPerWeight = "bits_per_weight"
+        case packedCodes = "packed"
         case bias, source
     }
 }

@@ -47,7 +47,10 @@ struct ManifestCheck {
                 throw fail("integer linear \(name) is \(linear.rows)x\(linear.cols), \(linear.bits) bits in groups of \(linear.group) with \(linear.scaleType.rawValue) scales; expected positive sizes, 1 to 8 bits and float scales")
             }
             if manifest.linears[name] != nil { throw fail("\(name) is both a linear and an integer linear") }
-            try claim(linear.section, .layout, "layout of \(name) (bit-planes)")
+            if linear.packed && ![2, 4, 8].contains(linear.bits) {
+                throw fail("integer linear \(name) has packed \(linear.bits)-bit codes; expected 2, 4 or 8 bits")
+            }
+            try claim(linear.section, .layout, "layout of \(name) (\(linear.packed ? "packed codes" : "bit-planes"))")
             if let bias = linear.bias { try checkVector(bias, length: linear.rows, of: name) }
         }
         return names

@@ -66,9 +66,10 @@ public final class ModelFile: @unchecked Sendable {
             let header = try? BitPlaneLayout(borrowing: self.bytes(entry.section), owner: mapped, validate: false)
             guard let header, header.rows == entry.rows, header.cols == entry.cols, header.bits == entry.bits,
                   header.group == min(entry.group, entry.cols), header.hasZeroPoints == entry.zeroPoints, header.isPermuted == entry.permuted,
+                  header.isPacked == entry.packed,
                   header.scaleType.rawValue == entry.scaleType.rawValue else {
                 throw ModelFileError(path: path, part: part(entry.section),
-                                     "its bit-plane header does not match \(name) in the manifest (\(entry.rows)x\(entry.cols), \(entry.bits) bits, groups of \(entry.group))")
+                                     "its integer layout header does not match \(name) in the manifest (\(entry.rows)x\(entry.cols), \(entry.bits) bits, groups of \(entry.group)\(entry.packed ? ", packed" : ""))")
             }
         }
     }

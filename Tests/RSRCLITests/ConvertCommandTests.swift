@@ -14,13 +14,13 @@ import Testing
         #expect(convert.stdout.contains("wrote \(output)") && convert.stdout.contains("llama-bitlinear, 3 layers"))
         let inspect = try RSRProcess.run(["inspect", output, "--verify"])
         #expect(inspect.status == 0, "\(inspect.stderr)")
-        for text in ["format    version 1.3,", "llama-bitlinear (LlamaForCausalLM)", "layers.2.down_proj", "rsr-t", "prefill",
+        for text in ["format    version 1.4,", "llama-bitlinear (LlamaForCausalLM)", "layers.2.down_proj", "rsr-t", "prefill",
                      "all 56 sections and every layout index verified"] {
             #expect(inspect.stdout.contains(text), "\(text)")
         }
         let json = try RSRProcess.run(["inspect", output, "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-        #expect(object["format_version"] as? String == "1.3" && object["features"] as? [String] == [])
+        #expect(object["format_version"] as? String == "1.4" && object["features"] as? [String] == [])
         let manifest = try #require(object["manifest"] as? [String: Any])
         #expect((manifest["linears"] as? [String: Any])?.count == 21)
         #expect((object["sections"] as? [[String: Any]])?.first?["crc32"] is String)
@@ -34,7 +34,7 @@ import Testing
         #expect(float.status == 0 && float.stdout.contains("float projection weights kept as stored"), "\(float.stdout)\(float.stderr)")
         let floatInspect = try RSRProcess.run(["inspect", dir.file("kjv-float.rsr"), "--verify"])
         #expect(floatInspect.stdout.contains("float projections kept as stored") && floatInspect.stdout.contains("layers.0.q_proj BF16")
-                && floatInspect.stdout.contains("version 1.3 (float-projections)"),
+                && floatInspect.stdout.contains("version 1.4 (float-projections)"),
                 "\(floatInspect.stdout)")
         let convert = try RSRProcess.run(["convert", source, "-o", output, "--quantize", "ternary"])
         #expect(convert.status == 0, "\(convert.stderr)")
@@ -54,7 +54,7 @@ import Testing
         let convert = try RSRProcess.run(["convert", source, "-o", output, "--quantize", "int3", "--group-size", "64", "--asymmetric"])
         #expect(convert.status == 0 && convert.stdout.contains("3-bit integer weights as bit-planes"), "\(convert.stdout)\(convert.stderr)")
         let inspect = try RSRProcess.run(["inspect", output, "--verify"])
-        for text in ["version 1.3 (integer-weights)", "rtn integer weights", "layers.3.down_proj", "per group", "every layout index verified"] {
+        for text in ["version 1.4 (integer-weights)", "rtn integer weights", "layers.3.down_proj", "per group", "every layout index verified"] {
             #expect(inspect.stdout.contains(text), "\(text): \(inspect.stdout)")
         }
         let generate = try RSRProcess.run(["generate", output, "-p", "The LORD is my shepherd;", "-n", "8", "--ignore-eos", "--json"])
@@ -134,7 +134,7 @@ import Testing
         let convert = try RSRProcess.run(["convert", model, "-o", dir.file("llama-int3.rsr")])
         #expect(convert.status == 0 && convert.stdout.contains("3-bit integer weights as bit-planes"), "\(convert.stdout)\(convert.stderr)")
         let inspect = try RSRProcess.run(["inspect", dir.file("llama-int3.rsr")])
-        #expect(inspect.stdout.contains("compressed-tensors integer weights") && inspect.stdout.contains("layers.0.gate_proj      8192x2048     3     64"),
+        #expect(inspect.stdout.contains("compressed-tensors integer weights") && inspect.stdout.contains("layers.0.gate_proj      8192x2048     3     bit-planes  64"),
                 "\(inspect.stdout)")
         let refused = try RSRProcess.run(["synth", "--preset", "bitnet-2b4t", "--bits", "4", "-o", dir.file("refused")])
         #expect(refused.status != 0 && refused.stderr.contains("--bits applies to the float presets"), "\(refused.stderr)")

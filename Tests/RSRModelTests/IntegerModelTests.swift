@@ -6,8 +6,8 @@ import RSRModel
 import TestSupport
 import Testing
 
-/// Float Llamas quantized to n-bit integers by `rsr convert --quantize intN` and run as bit-planes: their
-/// perplexity on the fixture's held-out text against the float model's.
+/// Float Llamas quantized to n-bit integers by `rsr convert --quantize intN` and run as packed codes (2, 4
+/// and 8 bits) or bit-planes: their perplexity on the fixture's held-out text against the float model's.
 @Suite struct IntegerModelTests {
     /// Measured on llama-float-kjv (float 26.5655): int8 +0.04%, int4 g32 +0.29%, int4 g128 asymmetric +0.53%,
     /// int3 g64 +2.6%, int2 g32 asymmetric +5.0%. The bounds are about twice that.
@@ -30,10 +30,29 @@ import Testing
         #expect(file.features.contains(.integerWeights))
         let entries = try #require(file.manifest.integerLinears)
         #expect(entries.count == 7 * file.manifest.model.layerCount && file.manifest.linears.isEmpty)
-        #expect(entries.values.allSatisfy { $0.bits == integer.bits && $0.zeroPoints == integer.asymmetric })
+        #expect(entries.values.allSatisfy { $0.bits == integer.bits && $0.zeroPoints == integer.asymmetric && $0.packed == (integer.bits != 3) })
+        #expect(file.features.contains(.packedIntegers) == (integer.bits != 3))
         let result = try PerplexityAgreementTests.perplexity(model: path, text: Path.join(directory, "eval.txt"), recorded: recorded)
         let change = result.perplexity / recorded.ppl - 1
         #expect(change > 0 && change < bound, "int\(integer.bits) group \(integer.group ?? 0): \(result.perplexity) vs float \(recorded.ppl)")
+    }
+
+    /// Packed codes and bit-planes hold the same weights and give the same floats: the same logits after a
+    /// prompt (a batch) and after each decoded token (one vector).
+    @Test(arguments: [IntegerQuantization(bits: 4, group: 32, asymmetric: true), .init(bits: 2, group: 32, asymmetric: false),
+                      .init(bits: 8, group: nil, asymmetric: false)])
+    func packedAndBitPlaneFilesGiveTheSameLogits(integer: IntegerQuantization) throws {
+        var outputs: [[Float]] = []
+        for layout in IntegerLayout.allCases {
+            let file = try ModelFile(path: try ConvertedFixtures.shared.path(floatLlamaFixture, integer: integer, integerLayout: layout))
+            #expect(try #require(file.manifest.integerLinears).values.allSatisfy { $0.packed == (layout == .packed) })
+            let model = try Transformer(file: file, threads: 2)
+            let cache = model.makeCache(capacity: 64)
+            var logits = try model.forward([5, 77, 301, 12, 9, 1000, 42], cache: cache).values
+            for token in [3, 500, 61] { logits += try model.forward([token], cache: cache).values }
+            outputs.append(logits)
+        }
+        #expect(outputs[0].count > 0 && outputs[0] == outputs[1])
     }
 
     /// ../shared/fixtures' llama-float-tiny against llm-compressor's round-to-nearest perplexities on the same

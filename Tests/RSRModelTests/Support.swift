@@ -47,11 +47,11 @@ final class ConvertedFixtures: @unchecked Sendable {
 
     /// `directory`: where the fixture lives (Tests/Fixtures unless given). The float Llama is converted with
     /// `--quantize ternary` unless `keepFloat`; float fixtures elsewhere convert as stored.
-    /// `integer`: a float model quantized to n-bit integers instead.
+    /// `integer`: a float model quantized to n-bit integers instead, stored as `integerLayout` says.
     func path(_ fixture: String, kernel: KernelPolicy = .auto, directory: String = fixturesDirectory, keepFloat: Bool = false,
-              integer: IntegerQuantization? = nil) throws -> String {
+              integer: IntegerQuantization? = nil, integerLayout: IntegerLayout = .packed) throws -> String {
         try lock.withLock {
-            let quantized = integer.map { "-int\($0.bits)-g\($0.group ?? 0)\($0.asymmetric ? "-asym" : "")" } ?? ""
+            let quantized = integer.map { "-int\($0.bits)-g\($0.group ?? 0)\($0.asymmetric ? "-asym" : "")-\(integerLayout.rawValue)" } ?? ""
             let key = "\(directory == fixturesDirectory ? "" : "shared-")\(fixture)-\(kernel.rawValue)\(keepFloat ? "-float" : "")\(quantized)"
             if let path = files[key] { return path }
             var options = ConvertOptions()
@@ -59,6 +59,7 @@ final class ConvertedFixtures: @unchecked Sendable {
             options.threads = 2
             options.quantizeFloat = fixture == floatLlamaFixture && directory == fixturesDirectory && !keepFloat && integer == nil
             options.integer = integer
+            options.integerLayout = integerLayout
             options.embeddings = .stored // the references these are held to keep their heads in float
             let path = scratch.file("\(key).rsr")
             _ = try Converter(directory: Path.join(directory, fixture), options: options).convert(to: path)
