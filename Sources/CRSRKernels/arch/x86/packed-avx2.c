@@ -7,8 +7,7 @@
 // so each group ends with the zero point's share and one fma per 8 rows, in group order (the same floats).
 #if defined(__x86_64__)
 
-#include "../../planes-layout.h"
-#include "simd-x86.h"
+#include "planes-avx2.h"
 
 #pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX2))), apply_to = function)
 
@@ -28,37 +27,38 @@ static inline __attribute__((always_inline)) __m256i block_rows(__m256i acc, __m
     return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, ones));
 }
 
-// y (f32, [64]) of tile k of a quad of nt tiles over all scale groups.
-static inline __attribute__((always_inline)) void tile_product(
-        const planes_header * h, const uint8_t * group, const planes_input in, uint32_t nt, uint32_t k, const int BITS, float * y) {
+// y (f32, [tile][64]) of a quad of nt tiles over all scale groups. The quad's blocks are read in order, all
+// tiles of a block at once, so that the hardware prefetcher sees one stream (a tile at a time, striding
+// over the others, ran at a quarter of the speed cold); the 8 x nt accumulators live in L1.
+static inline __attribute__((always_inline)) void quad_product(
+        const planes_header * h, const uint8_t * group, const planes_input in, uint32_t nt, const int BITS, float * y) {
     const int FIELDS = BITS == 8 ? 1 : 8 / BITS;
-    for (int j = 0; j < 8; ++j) _mm256_store_ps(y + 8 * j, _mm256_setzero_ps());
+    const uint32_t lanes = nt * PLANES_TILE / 8; // registers of 8 rows
+    for (uint32_t j = 0; j < lanes; ++j) _mm256_store_ps(y + 8 * j, _mm256_setzero_ps());
     for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, nt), ++g) {
-        __m256i acc[8];
-        for (int j = 0; j < 8; ++j) acc[j] = _mm256_setzero_si256();
+        __m256i acc[PLANES_QUAD * PLANES_TILE / 8];
+        for (uint32_t j = 0; j < lanes; ++j) acc[j] = _mm256_setzero_si256();
         const int8_t * x = in.x + (uint64_t)g * h->group;
         for (uint32_t b = 0; b < planes_group_blocks(h, g); ++b) {
-            const uint8_t * w = group + planes_block_offset(nt, b, k);
+            const uint8_t * w = group + planes_block_offset(nt, b, 0);
             __m256i xb[4];
             for (int f = 0; f < FIELDS; ++f) {
                 int32_t four;
                 memcpy(&four, x + b * (32u / (uint32_t)BITS) + 4 * f, 4);
                 xb[f] = _mm256_set1_epi32(four);
             }
-            for (int j = 0; j < 8; ++j) acc[j] = block_rows(acc[j], _mm256_load_si256((const __m256i *)(w + 32 * j)), xb, BITS);
+            for (uint32_t j = 0; j < lanes; ++j) acc[j] = block_rows(acc[j], _mm256_load_si256((const __m256i *)(w + 32 * j)), xb, BITS);
         }
         const __m256i xs = _mm256_set1_epi32(in.group_sums[g]);
-        const uint8_t * scales = group + planes_scales_offset(h, g, nt, k);
-        const uint8_t * zeros = h->flags & RSR_PLANES_ZERO_POINTS ? group + planes_zeros_offset(h, g, nt, k) : NULL;
-        for (int j = 0; j < 8; ++j) {
-            _Alignas(32) float d[8];
-            _Alignas(32) int32_t z[8];
-            for (int r = 0; r < 8; ++r) {
-                d[r] = planes_scale(h, scales, (uint32_t)(8 * j + r));
-                z[r] = (int32_t)planes_zero(h, zeros, (uint32_t)(8 * j + r));
+        for (uint32_t k = 0; k < nt; ++k) {
+            const uint8_t * scales = group + planes_scales_offset(h, g, nt, k);
+            const uint8_t * zeros = h->flags & RSR_PLANES_ZERO_POINTS ? group + planes_zeros_offset(h, g, nt, k) : NULL;
+            for (uint32_t j = 0; j < 8; ++j) {
+                const __m256i z = zeros ? _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(zeros + 8 * j))) : _mm256_set1_epi32(1 << (BITS - 1));
+                const __m256i sum = _mm256_sub_epi32(acc[8 * k + j], _mm256_mullo_epi32(z, xs));
+                float * out = y + k * PLANES_TILE + 8 * j;
+                _mm256_store_ps(out, _mm256_fmadd_ps(planes_scales8(h, scales, 8 * j), _mm256_cvtepi32_ps(sum), _mm256_load_ps(out)));
             }
-            const __m256i sum = _mm256_sub_epi32(acc[j], _mm256_mullo_epi32(_mm256_load_si256((const __m256i *)z), xs));
-            _mm256_store_ps(y + 8 * j, _mm256_fmadd_ps(_mm256_load_ps(d), _mm256_cvtepi32_ps(sum), _mm256_load_ps(y + 8 * j)));
         }
     }
 }
@@ -70,18 +70,15 @@ static void quads_task(void * raw, uint32_t part, int thread) {
     const planes_header * h = p->h;
     uint32_t q0, q1;
     if (!planes_part_quads(p, part, &q0, &q1)) return;
-    _Alignas(32) float y[PLANES_TILE];
+    _Alignas(32) float y[PLANES_QUAD * PLANES_TILE];
     for (uint32_t q = q0; q < q1; ++q) {
         const uint8_t * quad = planes_quad(h, p->base, q);
         const uint32_t nt = planes_quad_tiles(h, q);
-        for (uint32_t k = 0; k < nt; ++k) {
-            const uint32_t row0 = (q * PLANES_QUAD + k) * PLANES_TILE;
-            if (row0 >= h->rows) break;
-            if (h->bits == 2) tile_product(h, quad, c->in, nt, k, 2, y);
-            else if (h->bits == 4) tile_product(h, quad, c->in, nt, k, 4, y);
-            else tile_product(h, quad, c->in, nt, k, 8, y);
-            memcpy(p->y + (uint64_t)c->v * h->rows + row0, y, rsr_min_u32(PLANES_TILE, h->rows - row0) * sizeof *y);
-        }
+        if (h->bits == 2) quad_product(h, quad, c->in, nt, 2, y);
+        else if (h->bits == 4) quad_product(h, quad, c->in, nt, 4, y);
+        else quad_product(h, quad, c->in, nt, 8, y);
+        const uint32_t row0 = q * PLANES_QUAD * PLANES_TILE;
+        memcpy(p->y + (uint64_t)c->v * h->rows + row0, y, rsr_min_u32(nt * PLANES_TILE, h->rows - row0) * sizeof *y);
     }
 }
 

@@ -9,8 +9,7 @@
 // time over runs of 16 table groups, then widened into the group's int32 sums with its weight 2^i.
 #if defined(__x86_64__)
 
-#include "../../planes-layout.h"
-#include "simd-x86.h"
+#include "planes-avx2.h"
 
 #pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX2))), apply_to = function)
 
@@ -100,10 +99,7 @@ static void quads_task(void * raw, uint32_t part, int thread) {
                 // sum is 2 sum (u - z) x: even; one fused multiply-add per group, as every kernel does
                 for (uint32_t r = 0; r < PLANES_TILE; r += 8) {
                     const __m256 j = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_load_si256((const __m256i *)(sum + r)), 1));
-                    _Alignas(32) float ds[8]; // F16C is not part of this level: scales convert one by one
-                    for (uint32_t e = 0; e < 8; ++e) ds[e] = planes_scale(h, scales, r + e);
-                    const __m256 d = _mm256_load_ps(ds);
-                    _mm256_store_ps(y + r, _mm256_fmadd_ps(d, j, _mm256_load_ps(y + r)));
+                    _mm256_store_ps(y + r, _mm256_fmadd_ps(planes_scales8(h, scales, r), j, _mm256_load_ps(y + r)));
                 }
             }
             const uint32_t row0 = (q * PLANES_QUAD + k) * PLANES_TILE;
