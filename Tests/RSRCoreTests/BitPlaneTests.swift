@@ -89,6 +89,26 @@ import Testing
         }
     }
 
+    /// F16 scales at the ends of their range (subnormal, the largest, negative) convert exactly at every ISA
+    /// (AVX2 converts them without F16C).
+    @Test func extremeF16ScalesConvertExactly() throws {
+        var rng = SplitMix64(seed: 21)
+        let special: [Float] = [0x1p-24, 0x1.8p-20, 65504, -0.5, 0x1p-14, 0]
+        let rows = 70, cols = 64
+        let base = try IntegerMatrix.random(rows: rows, cols: cols, bits: 4, group: 32, using: &rng)
+        let matrix = try IntegerMatrix(rows: rows, cols: cols, bits: 4, group: 32, codes: base.codes,
+                                       scales: (0..<rows * 2).map { special[$0 % special.count] }, scaleType: .f16)
+        let x = randomInt8(cols, using: &rng)
+        for isa in Self.isas {
+            let pool = try ThreadPool(threads: 1)
+            pool.limitISA(to: isa)
+            for packed in [false, true] {
+                #expect(try BitPlaneLayout(matrix, packed: packed).multiply(x, batch: 1, pool: pool) == referenceProduct(matrix, x, batch: 1),
+                        "\(isa) packed \(packed)")
+            }
+        }
+    }
+
     @Test func unpackGivesBackTheMatrix() throws {
         var rng = SplitMix64(seed: 5)
         for bits in [1, 3, 4, 8] {
