@@ -60,5 +60,5 @@ static void quads_task(void * raw, uint32_t part, int thread) {
 }
 
 void planes_product_generic(const planes_product * p) {
-    planes_for_each_vector(p, quads_task);
+    planes_for_each_vector(p, quads_task, NULL);
 }

@@ -157,11 +157,15 @@ typedef struct planes_product {
 // The decode kernels run one vector at a time over parts of the quads, several per thread so that a
 // thread that starts late or runs slower (another process on its core) takes fewer; each thread builds a
 // vector's tables once, in its own scratch, before its first part of that vector.
+// A packed decode kernel's product of one quad of nt tiles: y[tile][64] over all scale groups.
+typedef void (*planes_quad_fn)(const planes_header * h, const uint8_t * quad, uint32_t nt, const planes_input * in, float * y);
+
 typedef struct planes_vector_task {
     const planes_product * p;
     uint32_t v;         // the current vector
     planes_input in;    // its input
     uint32_t * built;   // per thread: 1 + the vector its tables hold (0: none)
+    planes_quad_fn quad; // packed kernels: their quad product
 } planes_vector_task;
 
 #define PLANES_PARTS_PER_THREAD 4u
@@ -192,10 +196,11 @@ static inline uint8_t * planes_task_start(const planes_vector_task * c, uint32_t
     return tables;
 }
 
-// Runs fn(task, part, thread) over the parts on the pool's threads, vector after vector.
-static inline void planes_for_each_vector(const planes_product * p, rsr_task_fn fn) {
+// Runs fn(task, part, thread) over the parts on the pool's threads, vector after vector (`quad`: what a
+// packed kernel gives its task, else NULL).
+static inline void planes_for_each_vector(const planes_product * p, rsr_task_fn fn, planes_quad_fn quad) {
     uint32_t built[256] = { 0 }; // rsr_pool has at most 256 threads
-    planes_vector_task task = { .p = p, .built = built };
+    planes_vector_task task = { .p = p, .built = built, .quad = quad };
     for (task.v = 0; task.v < p->batch; ++task.v) {
         task.in = planes_input_at(p->h, p->inputs + (uint64_t)task.v * planes_input_bytes(p->h));
         rsr_pool_run(p->pool, fn, &task, planes_parts(p));
@@ -206,6 +211,8 @@ void planes_product_generic(const planes_product * p);
 void planes_product_avx512(const planes_product * p);
 void planes_batch_avx512(const planes_product * p);
 void planes_product_avx2(const planes_product * p);
+// Packed codes one vector at a time: every part's quads through `quad`.
+void planes_packed_product(const planes_product * p, planes_quad_fn quad);
 void planes_packed_generic(const planes_product * p);
 void planes_packed_avx512(const planes_product * p);
 void planes_packed_avx2(const planes_product * p);

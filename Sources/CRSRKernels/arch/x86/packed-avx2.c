@@ -63,27 +63,14 @@ static inline __attribute__((always_inline)) void quad_product(
     }
 }
 
-static void quads_task(void * raw, uint32_t part, int thread) {
-    (void)thread;
-    const planes_vector_task * c = raw;
-    const planes_product * p = c->p;
-    const planes_header * h = p->h;
-    uint32_t q0, q1;
-    if (!planes_part_quads(p, part, &q0, &q1)) return;
-    _Alignas(32) float y[PLANES_QUAD * PLANES_TILE];
-    for (uint32_t q = q0; q < q1; ++q) {
-        const uint8_t * quad = planes_quad(h, p->base, q);
-        const uint32_t nt = planes_quad_tiles(h, q);
-        if (h->bits == 2) quad_product(h, quad, c->in, nt, 2, y);
-        else if (h->bits == 4) quad_product(h, quad, c->in, nt, 4, y);
-        else quad_product(h, quad, c->in, nt, 8, y);
-        const uint32_t row0 = q * PLANES_QUAD * PLANES_TILE;
-        memcpy(p->y + (uint64_t)c->v * h->rows + row0, y, rsr_min_u32(nt * PLANES_TILE, h->rows - row0) * sizeof *y);
-    }
+static void quad_any(const planes_header * h, const uint8_t * quad, uint32_t nt, const planes_input * in, float * y) {
+    if (h->bits == 2) quad_product(h, quad, *in, nt, 2, y);
+    else if (h->bits == 4) quad_product(h, quad, *in, nt, 4, y);
+    else quad_product(h, quad, *in, nt, 8, y);
 }
 
 void planes_packed_avx2(const planes_product * p) {
-    planes_for_each_vector(p, quads_task);
+    planes_packed_product(p, quad_any);
 }
 
 #pragma clang attribute pop

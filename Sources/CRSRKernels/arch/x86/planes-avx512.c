@@ -183,7 +183,7 @@ static void quads_task(void * raw, uint32_t part, int thread) {
 
 void planes_product_avx512(const planes_product * p) {
     pthread_once(&consts_once, init_consts);
-    planes_for_each_vector(p, quads_task);
+    planes_for_each_vector(p, quads_task, NULL);
 }
 
 #pragma clang attribute pop
