@@ -13,7 +13,6 @@
 
 #pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX512))), apply_to = function)
 
-
 // y (f32, [tile][64]) of one quad of NT tiles of BITS-bit codes over all scale groups.
 static inline __attribute__((always_inline)) void quad_product(
         const planes_header * h, const uint8_t * group, const planes_input in, const int BITS, const int NT, float * y) {
@@ -35,8 +34,7 @@ static inline __attribute__((always_inline)) void quad_product(
             }
             for (int k = 0; k < NT; ++k) {
                 for (int m = 0; m < 4; ++m) {
-                    const uint8_t * at = w + (k * 4 + m) * 64;
-                    const __m512i v = _mm512_load_si512(at);
+                    const __m512i v = _mm512_load_si512(w + (k * 4 + m) * 64);
                     for (int f = 0; f < FIELDS; ++f) {
                         const __m512i u = BITS == 8 ? v : _mm512_and_si512(f ? _mm512_srli_epi16(v, BITS * f) : v, mask);
                         acc[k][m] = _mm512_dpbusd_epi32(acc[k][m], u, xb[f]);
