@@ -68,33 +68,50 @@ typedef struct build_ctx {
     uint8_t * base;
 } build_ctx;
 
+// Stores the codes of row r of tile k over scale group g (u: the row's codes).
+static void store_row_codes(const planes_header * h, uint8_t * group, uint32_t nt, uint32_t k, uint32_t r, uint32_t g, const uint8_t * u) {
+    if (planes_packed(h)) {
+        for (uint32_t col = 0; col < planes_group_cols(h, g); ++col) {
+            uint32_t shift;
+            const uint64_t at = planes_packed_at(h, nt, k, r, col, &shift);
+            group[at] |= (uint8_t)(u[g * h->group + col] << shift);
+        }
+        return;
+    }
+    for (uint32_t t = 0; t < planes_group_tables(h, g); ++t) {
+        for (uint32_t i = 0; i < h->bits; ++i) {
+            uint32_t p = 0;
+            for (uint32_t j = 0; j < PLANES_GROUP_COLS; ++j) {
+                const uint32_t col = g * h->group + t * PLANES_GROUP_COLS + j;
+                if (col < h->cols) p |= (uint32_t)(u[col] >> i & 1) << j;
+            }
+            group[planes_code_offset(h, nt, t, i, k) + r] = planes_encode(p);
+        }
+    }
+}
+
+// The code of column c (of scale group `group`) of row r of tile k.
+static uint32_t code_at(const planes_header * h, const uint8_t * group, uint32_t nt, uint32_t k, uint32_t r, uint32_t c) {
+    if (planes_packed(h)) return planes_packed_code(h, group, nt, k, r, c);
+    uint32_t v = 0;
+    for (uint32_t i = 0; i < h->bits; ++i) {
+        const uint32_t pattern = planes_decode(group[planes_code_offset(h, nt, c / 8, i, k) + r]);
+        v |= (pattern >> c % 8 & 1) << i;
+    }
+    return v;
+}
+
 static void build_quad(void * raw, uint32_t q, int thread) {
     const build_ctx * c = raw;
     const planes_header * h = c->h;
     const uint32_t ssize = planes_scale_size(h), nt = planes_quad_tiles(h, q);
     uint8_t * group = (uint8_t *)planes_quad(h, c->base, q);
     for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, nt), ++g) {
-        const uint32_t tables = planes_group_tables(h, g);
         for (uint32_t k = 0; k < nt; ++k) {
             for (uint32_t r = 0; r < PLANES_TILE; ++r) {
                 const uint32_t row = (q * PLANES_QUAD + k) * PLANES_TILE + r;
                 if (row >= h->rows) break; // padding rows stay zero: codes 0 (all-minus planes) times a zero scale
-                const uint8_t * u = c->u + (uint64_t)row * h->cols;
-                for (uint32_t col = 0; planes_packed(h) && col < planes_group_cols(h, g); ++col) {
-                    uint32_t shift;
-                    const uint64_t at = planes_packed_at(h, nt, k, r, col, &shift);
-                    group[at] |= (uint8_t)(u[g * h->group + col] << shift);
-                }
-                for (uint32_t t = 0; !planes_packed(h) && t < tables; ++t) {
-                    for (uint32_t i = 0; i < h->bits; ++i) {
-                        uint32_t p = 0;
-                        for (uint32_t j = 0; j < PLANES_GROUP_COLS; ++j) {
-                            const uint32_t col = g * h->group + t * PLANES_GROUP_COLS + j;
-                            if (col < h->cols) p |= (uint32_t)(u[col] >> i & 1) << j;
-                        }
-                        group[planes_code_offset(h, nt, t, i, k) + r] = planes_encode(p);
-                    }
-                }
+                store_row_codes(h, group, nt, k, r, g, c->u + (uint64_t)row * h->cols);
                 const uint64_t at = (uint64_t)row * h->n_groups + g;
                 memcpy(group + planes_scales_offset(h, g, nt, k) + r * ssize, c->scales + at * ssize, ssize);
                 if (c->zeros) group[planes_zeros_offset(h, g, nt, k) + r] = c->zeros[at];
@@ -154,6 +171,23 @@ rsr_status rsr_planes_info(const void * layout, uint64_t bytes, rsr_planes_param
     return RSR_OK;
 }
 
+// Packed: whether the columns past each group's end in its last block have code 0 (they read zero inputs
+// only then).
+static bool packed_padding_is_zero(const planes_header * h, const uint8_t * base) {
+    for (uint32_t q = 0; q < planes_quads(h); ++q) {
+        const uint32_t nt = planes_quad_tiles(h, q);
+        const uint8_t * group = planes_quad(h, base, q);
+        for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, nt), ++g) {
+            for (uint32_t c = planes_group_cols(h, g); c < planes_group_blocks(h, g) * planes_block_cols(h); ++c) {
+                for (uint32_t r = 0; r < nt * PLANES_TILE; ++r) {
+                    if (planes_packed_code(h, group, nt, r / PLANES_TILE, r % PLANES_TILE, c)) return false;
+                }
+            }
+        }
+    }
+    return true;
+}
+
 rsr_status rsr_planes_validate(const void * layout, uint64_t bytes, rsr_planes_params * params) {
     rsr_planes_params p;
     rsr_status s = rsr_planes_info(layout, bytes, &p);
@@ -169,22 +203,7 @@ rsr_status rsr_planes_validate(const void * layout, uint64_t bytes, rsr_planes_p
             for (uint32_t r = 0; r < nt * PLANES_TILE; ++r) if (zeros[r] > max) return RSR_ERR_LAYOUT;
         }
     }
-    for (uint32_t q = 0; planes_packed(h) && q < planes_quads(h); ++q) {
-        const uint32_t nt = planes_quad_tiles(h, q);
-        const uint8_t * group = planes_quad(h, base, q);
-        for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, nt), ++g) {
-            // columns past the group's end in its last block read zero inputs only if their codes are 0
-            for (uint32_t c = planes_group_cols(h, g); c < planes_group_blocks(h, g) * planes_block_cols(h); ++c) {
-                for (uint32_t k = 0; k < nt; ++k) {
-                    for (uint32_t r = 0; r < PLANES_TILE; ++r) {
-                        uint32_t shift;
-                        const uint64_t at = planes_packed_at(h, nt, k, r, c, &shift);
-                        if (group[at] >> shift & ((1u << h->bits) - 1)) return RSR_ERR_LAYOUT;
-                    }
-                }
-            }
-        }
-    }
+    if (planes_packed(h) && !packed_padding_is_zero(h, base)) return RSR_ERR_LAYOUT;
     if (h->off_perm) {
         uint8_t * seen = malloc(h->cols);
         if (!seen) return RSR_ERR_NO_MEMORY;
@@ -211,16 +230,7 @@ rsr_status rsr_planes_unpack(const void * layout, uint64_t bytes, uint8_t * u, v
         const uint8_t * group = planes_quad(h, layout, q);
         for (uint32_t g = 0; g < h->n_groups; group += planes_group_bytes(h, g, nt), ++g) {
             for (uint32_t c = 0; c < planes_group_cols(h, g); ++c) {
-                uint32_t v = 0, shift;
-                if (planes_packed(h)) {
-                    const uint64_t at = planes_packed_at(h, nt, k, r, c, &shift);
-                    v = group[at] >> shift & ((1u << h->bits) - 1);
-                }
-                for (uint32_t i = 0; !planes_packed(h) && i < h->bits; ++i) {
-                    const uint32_t pattern = planes_decode(group[planes_code_offset(h, nt, c / 8, i, k) + r]);
-                    v |= (pattern >> c % 8 & 1) << i;
-                }
-                u[(uint64_t)row * h->cols + g * h->group + c] = (uint8_t)v;
+                u[(uint64_t)row * h->cols + g * h->group + c] = (uint8_t)code_at(h, group, nt, k, r, c);
             }
             const uint64_t at = (uint64_t)row * h->n_groups + g;
             memcpy((uint8_t *)scales + at * ssize, group + planes_scales_offset(h, g, nt, k) + r * ssize, ssize);

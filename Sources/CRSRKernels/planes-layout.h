@@ -105,6 +105,11 @@ static inline uint64_t planes_packed_at(const planes_header * h, uint32_t nt, ui
     *shift = in_block / 4 * h->bits;
     return planes_block_offset(nt, c / planes_block_cols(h), k) + 4 * r + in_block % 4;
 }
+static inline uint32_t planes_packed_code(const planes_header * h, const uint8_t * group, uint32_t nt, uint32_t k, uint32_t r, uint32_t c) {
+    uint32_t shift;
+    const uint64_t at = planes_packed_at(h, nt, k, r, c, &shift);
+    return group[at] >> shift & ((1u << h->bits) - 1);
+}
 
 // Stored byte <-> +-1 pattern of 8 columns (bit j: column j is +1).
 static inline uint8_t planes_encode(uint32_t p) { return (uint8_t)(p & 0x80 ? p ^ 0x7f : p); }

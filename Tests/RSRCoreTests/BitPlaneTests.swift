@@ -76,15 +76,19 @@ import Testing
                 let matrix = try IntegerMatrix(rows: 65, cols: 4096, bits: bits, group: 4096,
                                                codes: .init(repeating: code, count: 65 * 4096), scales: .init(repeating: 1, count: 65),
                                                zeros: .init(repeating: code == 0 ? max : 0, count: 65))
-                let x = [Int8](repeating: -128, count: 4096)
-                for isa in Self.isas {
-                    let pool = try ThreadPool(threads: 2)
-                    pool.limitISA(to: isa)
-                    for packed in [false, true] {
-                        #expect(try BitPlaneLayout(matrix, packed: packed).multiply(x, batch: 1, pool: pool) == referenceProduct(matrix, x, batch: 1),
-                                "\(bits) \(code) \(isa) packed \(packed)")
-                    }
-                }
+                try expectReferenceEverywhere(matrix, [Int8](repeating: -128, count: 4096), threads: 2, "\(bits) \(code)")
+            }
+        }
+    }
+
+    /// One vector through the planes and the packed codes at every ISA this CPU has: the reference floats.
+    func expectReferenceEverywhere(_ matrix: IntegerMatrix, _ x: [Int8], threads: Int, _ label: String) throws {
+        for isa in Self.isas {
+            let pool = try ThreadPool(threads: threads)
+            pool.limitISA(to: isa)
+            for packed in [false, true] {
+                #expect(try BitPlaneLayout(matrix, packed: packed).multiply(x, batch: 1, pool: pool) == referenceProduct(matrix, x, batch: 1),
+                        "\(label) \(isa) packed \(packed)")
             }
         }
     }
@@ -98,15 +102,7 @@ import Testing
         let base = try IntegerMatrix.random(rows: rows, cols: cols, bits: 4, group: 32, using: &rng)
         let matrix = try IntegerMatrix(rows: rows, cols: cols, bits: 4, group: 32, codes: base.codes,
                                        scales: (0..<rows * 2).map { special[$0 % special.count] }, scaleType: .f16)
-        let x = randomInt8(cols, using: &rng)
-        for isa in Self.isas {
-            let pool = try ThreadPool(threads: 1)
-            pool.limitISA(to: isa)
-            for packed in [false, true] {
-                #expect(try BitPlaneLayout(matrix, packed: packed).multiply(x, batch: 1, pool: pool) == referenceProduct(matrix, x, batch: 1),
-                        "\(isa) packed \(packed)")
-            }
-        }
+        try expectReferenceEverywhere(matrix, randomInt8(cols, using: &rng), threads: 1, "extreme F16 scales")
     }
 
     @Test func unpackGivesBackTheMatrix() throws {

@@ -52,10 +52,9 @@ static inline __attribute__((always_inline)) void quad_product(
         const __m256i xs = _mm256_set1_epi32(in.group_sums[g]);
         for (uint32_t k = 0; k < nt; ++k) {
             const uint8_t * scales = group + planes_scales_offset(h, g, nt, k);
-            const uint8_t * zeros = h->flags & RSR_PLANES_ZERO_POINTS ? group + planes_zeros_offset(h, g, nt, k) : NULL;
+            const uint8_t * zeros = group + planes_zeros_offset(h, g, nt, k);
             for (uint32_t j = 0; j < 8; ++j) {
-                const __m256i z = zeros ? _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(zeros + 8 * j))) : _mm256_set1_epi32(1 << (BITS - 1));
-                const __m256i sum = _mm256_sub_epi32(acc[8 * k + j], _mm256_mullo_epi32(z, xs));
+                const __m256i sum = _mm256_sub_epi32(acc[8 * k + j], _mm256_mullo_epi32(planes_zeros8(h, zeros, 8 * j), xs));
                 float * out = y + k * PLANES_TILE + 8 * j;
                 _mm256_store_ps(out, _mm256_fmadd_ps(planes_scales8(h, scales, 8 * j), _mm256_cvtepi32_ps(sum), _mm256_load_ps(out)));
             }

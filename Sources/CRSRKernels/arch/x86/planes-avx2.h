@@ -20,4 +20,10 @@ __attribute__((target(RSR_TARGET_AVX2))) static inline __m256 planes_scales8(con
     return _mm256_or_ps(_mm256_blendv_ps(finite, _mm256_castsi256_ps(inf_nan), _mm256_castsi256_ps(special)), _mm256_castsi256_ps(sign));
 }
 
+// Rows r .. r + 7 of a tile's zero points as int32: stored, or 2^(bits-1).
+__attribute__((target(RSR_TARGET_AVX2))) static inline __m256i planes_zeros8(const planes_header * h, const uint8_t * zeros, uint32_t r) {
+    return h->flags & RSR_PLANES_ZERO_POINTS ? _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(zeros + r)))
+                                             : _mm256_set1_epi32(1 << (h->bits - 1));
+}
+
 #endif

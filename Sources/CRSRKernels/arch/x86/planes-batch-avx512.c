@@ -75,15 +75,16 @@ static inline void unpack_table_group(const planes_header * h, const uint8_t * g
 // block b, shifted down and masked.
 static inline void unpack_packed_group(const planes_header * h, const uint8_t * group, uint32_t nt, uint32_t g, uint32_t k,
                                        __m512i * out) {
-    const uint32_t fields = 8 / h->bits, blocks = planes_group_blocks(h, g);
+    const uint32_t fields = 8 / h->bits, blocks = planes_group_blocks(h, g), quarters = 2 * planes_group_tables(h, g);
     const __m512i mask = _mm512_set1_epi8((char)((1u << h->bits) - 1));
-    for (uint32_t quarter = 0; quarter < 2 * planes_group_tables(h, g); ++quarter) {
-        const uint32_t b = quarter / fields, f = quarter % fields;
-        const __m128i shift = _mm_cvtsi32_si128((int)(h->bits * f));
+    for (uint32_t b = 0; b * fields < quarters; ++b) {
         for (uint32_t m = 0; m < 4; ++m) {
-            // the last group's last table group may end past its last block: zero codes for zero inputs
+            // the last group's last table group may end past its last block (8-bit): zero codes for zero inputs
             const __m512i v = b < blocks ? _mm512_load_si512(group + planes_block_offset(nt, b, k) + 64 * m) : _mm512_setzero_si512();
-            out[8 * (quarter / 2) + 2 * m + quarter % 2] = h->bits == 8 ? v : _mm512_and_si512(_mm512_srl_epi16(v, shift), mask);
+            for (uint32_t f = 0, quarter = b * fields; f < fields && quarter < quarters; ++f, ++quarter) {
+                const __m512i u = h->bits == 8 ? v : _mm512_and_si512(_mm512_srl_epi16(v, _mm_cvtsi32_si128((int)(h->bits * f))), mask);
+                out[8 * (quarter / 2) + 2 * m + quarter % 2] = u;
+            }
         }
     }
 }
