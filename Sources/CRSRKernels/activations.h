@@ -10,7 +10,8 @@
 // added pairwise.
 typedef void (*act_scores_fn)(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale,
                               float * scores);
-// out = sum over p < n, in order, of (weights[p] / total) * v[p], with v[p] = v + p * stride.
+// out += (weights[p] / total) * v[p] for p < n in order, with v[p] = v + p * stride (a caller that starts
+// from zeros, or from the sums of earlier positions, gets the same bits as one pass).
 typedef void (*act_weighted_sum_fn)(float * out, const float * weights, float total, const float * v, uint32_t n,
                                     uint32_t stride, uint32_t d);
 // q = HF's int8 absmax quantization of x; returns the scale.

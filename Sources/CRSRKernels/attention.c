@@ -4,41 +4,90 @@
 
 #include <math.h>
 
+// A task takes up to ATTENTION_HEADS heads that share a KV head, and walks the keys and values in blocks
+// of ATTENTION_BLOCK positions (16 KiB at head size 128), each block serving every head of the task while
+// it is in L1: the cache is read from memory once per KV head instead of once per query head.
+#define ATTENTION_HEADS 4u
+#define ATTENTION_BLOCK 32u
+
+// Blocks of keys or values asked for ahead of their use (measured: 1 to 4 alike, 5% faster than none on
+// two threads at 1500 positions).
+#define PREFETCH_BLOCKS 2u
+
+// Asks for the block of positions [p, p + ATTENTION_BLOCK) of a head's keys or values (if any).
+static inline void prefetch_block(const float * base, uint32_t p, uint32_t n_pos, uint32_t d) {
+    if (p >= n_pos) return;
+    const char * first = (const char *)(base + (uint64_t)p * d);
+    const uint64_t bytes = (uint64_t)rsr_min_u32(ATTENTION_BLOCK, n_pos - p) * d * sizeof(float);
+    for (uint64_t b = 0; b < bytes; b += 64) __builtin_prefetch(first + b, 0, 2);
+}
+
 typedef struct attention_ctx {
     const float * q, * k, * v;
     float * out;
-    float * scores; // per thread: one row of scores
-    uint32_t start, n_heads, n_kv, head_dim, capacity, stride_scores;
+    float * scores; // per thread: ATTENTION_HEADS rows of scores
+    uint32_t start, n_heads, n_kv, head_dim, capacity, stride_scores, heads_per_task;
     float scale;
     act_scores_fn scores_fn;
     act_weighted_sum_fn weighted_sum;
 } attention_ctx;
 
-// One (token, head): softmax(q k^T * scale) over positions 0..start+t, times V, in f32 like the reference
-// implementation: the result is rounded to int8 two steps later, and computing it more exactly than
-// transformers does moves some of those roundings to the other side of .5.
+// One token and heads [h0, h0 + heads_per_task) of one KV head: softmax(q k^T * scale) over positions
+// 0..start+t, times V, in f32 like the reference implementation: the result is rounded to int8 two steps
+// later, and computing it more exactly than transformers does moves some of those roundings to the other
+// side of .5. Blocking changes no result: each head's sums run over the positions in the same order.
 static void attention_task(void * raw, uint32_t task, int thread) {
     const attention_ctx * c = raw;
-    const uint32_t t = task / c->n_heads, head = task % c->n_heads, kv = head / (c->n_heads / c->n_kv);
-    const uint32_t d = c->head_dim, n_pos = c->start + t + 1;
+    const uint32_t per_token = c->n_heads / c->heads_per_task, t = task / per_token;
+    const uint32_t h0 = task % per_token * c->heads_per_task, kv = h0 / (c->n_heads / c->n_kv);
+    const uint32_t d = c->head_dim, n_pos = c->start + t + 1, n_h = c->heads_per_task;
     const uint64_t kv_offset = (uint64_t)kv * c->capacity * d;
-    const float * q = c->q + ((uint64_t)t * c->n_heads + head) * d;
-    float * scores = c->scores + (uint64_t)thread * c->stride_scores;
-    c->scores_fn(q, c->k + kv_offset, n_pos, d, d, c->scale, scores);
-    float max = -INFINITY;
-    for (uint32_t p = 0; p < n_pos; ++p) max = fmaxf(max, scores[p]);
-    float sum = 0;
-    for (uint32_t p = 0; p < n_pos; ++p) {
-        scores[p] = expf(scores[p] - max);
-        sum += scores[p];
+    const float * q = c->q + ((uint64_t)t * c->n_heads + h0) * d;
+    float * out = c->out + ((uint64_t)t * c->n_heads + h0) * d;
+    float * scores = c->scores + (uint64_t)thread * ATTENTION_HEADS * c->stride_scores;
+    for (uint32_t p = 0; p < n_pos; p += ATTENTION_BLOCK) {
+        const uint32_t n = rsr_min_u32(ATTENTION_BLOCK, n_pos - p);
+        prefetch_block(c->k + kv_offset, p + PREFETCH_BLOCKS * ATTENTION_BLOCK, n_pos, d);
+        for (uint32_t h = 0; h < n_h; ++h) {
+            c->scores_fn(q + h * d, c->k + kv_offset + (uint64_t)p * d, n, d, d, c->scale, scores + h * c->stride_scores + p);
+        }
     }
-    c->weighted_sum(c->out + ((uint64_t)t * c->n_heads + head) * d, scores, sum, c->v + kv_offset, n_pos, d, d);
+    float sums[ATTENTION_HEADS];
+    for (uint32_t h = 0; h < n_h; ++h) {
+        float * row = scores + h * c->stride_scores, max = -INFINITY, sum = 0;
+        for (uint32_t p = 0; p < n_pos; ++p) max = fmaxf(max, row[p]);
+        for (uint32_t p = 0; p < n_pos; ++p) {
+            const float x = row[p] - max;
+            row[p] = x < -104.0f ? 0.0f : expf(x); // what expf returns there, without its slow underflow path
+            sum += row[p];
+        }
+        sums[h] = sum;
+    }
+    memset(out, 0, (size_t)n_h * d * sizeof(float));
+    for (uint32_t p = 0; p < n_pos; p += ATTENTION_BLOCK) {
+        const uint32_t n = rsr_min_u32(ATTENTION_BLOCK, n_pos - p);
+        prefetch_block(c->v + kv_offset, p + PREFETCH_BLOCKS * ATTENTION_BLOCK, n_pos, d);
+        for (uint32_t h = 0; h < n_h; ++h) {
+            c->weighted_sum(out + h * d, scores + h * c->stride_scores + p, sums[h], c->v + kv_offset + (uint64_t)p * d, n, d, d);
+        }
+    }
+}
+
+// Heads per task: as many of a KV head's query heads as divide its group (at most ATTENTION_HEADS), fewer
+// while that leaves under four tasks per thread (tasks are claimed one by one, so a few per thread balance).
+static uint32_t heads_per_task(uint32_t n_tokens, uint32_t n_heads, uint32_t n_kv, int n_threads) {
+    const uint32_t group = n_heads / n_kv;
+    uint32_t best = 1;
+    for (uint32_t h = 2; h <= rsr_min_u32(group, ATTENTION_HEADS); ++h) {
+        if (group % h == 0 && (uint64_t)n_tokens * (n_heads / h) >= 4u * (uint32_t)n_threads) best = h;
+    }
+    return best;
 }
 
 rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes) {
     if (!bytes) return RSR_ERR_NULL;
     if (n_threads < 1 || n_threads > 256) return RSR_ERR_THREADS;
-    *bytes = (uint64_t)n_threads * rsr_align_up((uint64_t)n_positions * sizeof(float)) + RSR_ALIGN;
+    *bytes = (uint64_t)n_threads * ATTENTION_HEADS * rsr_align_up((uint64_t)n_positions * sizeof(float)) + RSR_ALIGN;
     return RSR_OK;
 }
 
@@ -58,6 +107,7 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
         .scores = (float *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1)),
         .start = start, .n_heads = n_heads, .n_kv = n_kv, .head_dim = head_dim, .capacity = capacity,
         .stride_scores = (uint32_t)(rsr_align_up((uint64_t)(start + n_tokens) * sizeof(float)) / sizeof(float)),
+        .heads_per_task = heads_per_task(n_tokens, n_heads, n_kv, rsr_pool_n(pool)),
         .scale = 1.0f / sqrtf((float)head_dim),
         .scores_fn = act_scores_generic, .weighted_sum = act_weighted_sum_generic,
     };
@@ -67,7 +117,7 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
         c.weighted_sum = act_weighted_sum_avx2;
     }
 #endif
-    rsr_pool_run(pool, attention_task, &c, n_tokens * n_heads);
+    rsr_pool_run(pool, attention_task, &c, n_tokens * (n_heads / c.heads_per_task));
     return RSR_OK;
 }
 
@@ -93,7 +143,6 @@ void act_scores_generic(const float * q, const float * k, uint32_t n, uint32_t s
 }
 
 void act_weighted_sum_generic(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d) {
-    memset(out, 0, (size_t)d * sizeof(float));
     for (uint32_t p = 0; p < n; ++p) {
         const float w = weights[p] / total, * vp = v + (uint64_t)p * stride;
         for (uint32_t i = 0; i < d; ++i) out[i] += w * vp[i];

@@ -28,11 +28,12 @@ import Testing
     }
 
     /// Head sizes with a tail past the SIMD width (20), one register block of outputs (64), a block and a
-    /// half (96) and more (136).
-    @Test(arguments: [(1, 0), (1, 37), (5, 0), (3, 9)], [20, 64, 96, 136])
-    func attentionIsTheSameOnEveryISAAndThreadCount(shape: (tokens: Int, start: Int), headDim: Int) throws {
-        let (tokens, start) = shape
-        let (heads, kvHeads) = (4, 2)
+    /// half (96) and more (136); 1 to 4 query heads per KV head (a task takes several of them, and how many
+    /// depends on the thread count), and contexts that end inside the second and fourth block of positions.
+    @Test(arguments: [(1, 0, 4), (1, 37, 8), (5, 0, 6), (3, 9, 4), (1, 100, 8), (2, 70, 2)], [20, 64, 96, 136])
+    func attentionIsTheSameOnEveryISAAndThreadCount(shape: (tokens: Int, start: Int, heads: Int), headDim: Int) throws {
+        let (tokens, start, heads) = shape
+        let kvHeads = 2
         let positions = start + tokens, capacity = positions + 3 // [kvHeads][capacity][headDim], unused tail
         var rng = SplitMix64(seed: UInt64(tokens * 100 + start + headDim * 10000))
         let q = (0..<tokens * heads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }

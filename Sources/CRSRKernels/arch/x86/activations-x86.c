@@ -51,12 +51,12 @@ __attribute__((target(RSR_TARGET_AVX2))) void act_scores_avx2(const float * q, c
     for (; p < n; ++p) scores[p] = dot8(q, k + (uint64_t)p * stride, d) * scale;
 }
 
-// Output values i0 .. i0 + 8 * nv in registers while the positions stream past in order (nv is a constant at
-// each call site, so the accumulators stay in registers).
+// Output values i0 .. i0 + 8 * nv, added to, in registers while the positions stream past in order (nv is a
+// constant at each call site, so the accumulators stay in registers).
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) void
 weighted_chunk(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t i0, int nv) {
     __m256 acc[8];
-    for (int j = 0; j < nv; ++j) acc[j] = _mm256_setzero_ps();
+    for (int j = 0; j < nv; ++j) acc[j] = _mm256_loadu_ps(out + i0 + 8 * j);
     for (uint32_t p = 0; p < n; ++p) {
         const __m256 w = _mm256_set1_ps(weights[p] / total);
         const float * vp = v + (uint64_t)p * stride + i0;
@@ -75,7 +75,6 @@ __attribute__((target(RSR_TARGET_AVX2))) void act_weighted_sum_avx2(float * out,
     }
     for (; i0 + 8 <= d; i0 += 8) weighted_chunk(out, weights, total, v, n, stride, i0, 1);
     if (i0 == d) return;
-    memset(out + i0, 0, (size_t)(d - i0) * sizeof(float));
     for (uint32_t p = 0; p < n; ++p) {
         const float w = weights[p] / total, * vp = v + (uint64_t)p * stride;
         for (uint32_t i = i0; i < d; ++i) {
