@@ -180,7 +180,10 @@ public final class Converter {
 
     /// The head's format, `auto` resolved.
     private var embeddings: EmbeddingFormat {
-        options.embeddings.resolved(quantizingIntegers: options.integer != nil, cols: config.hiddenSize)
+        let head = checkpoint.info(config.tiedEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight")
+        let ternary = config.architecture != .llama || options.quantizeFloat
+        return options.embeddings.resolved(quantizingIntegers: options.integer != nil, ternary: ternary,
+                                           headBytes: config.vocabSize * config.hiddenSize * (head?.dtype.size ?? 0), cols: config.hiddenSize)
     }
 
     private func matrixTensor(_ name: String, rows: Int, cols: Int, head: Bool = true) throws -> Tensor {

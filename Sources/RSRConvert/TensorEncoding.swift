@@ -5,10 +5,11 @@ import SafeTensors
 
 /// How the output head (and, when tied, the embeddings) is stored.
 public enum EmbeddingFormat: String, CaseIterable, Sendable {
-    /// q6 when the projections are quantized to n-bit integers (`--quantize intN`) and the head's rows are
-    /// whole 256-value blocks, as llama.cpp keeps its output head in Q6_K; otherwise as stored. (Ternary and
-    /// float conversions keep the head as stored: on the default model a q6 head changes greedy ids, see
-    /// docs/QUALITY.md.)
+    /// q6 where the head's rows are whole 256-value blocks, as llama.cpp keeps its output head in Q6_K, for
+    /// projections quantized to n-bit integers (`--quantize intN`) and for ternary models whose stored head
+    /// has at least `largeHeadBytes`; otherwise as stored. Small ternary models and float conversions keep
+    /// the stored head and so transformers' exact logits (a q6 head moves close greedy steps of the default
+    /// model; see docs/QUALITY.md).
     case auto
     /// As in the checkpoint (F32, F16 or BF16).
     case stored
@@ -21,10 +22,17 @@ public enum EmbeddingFormat: String, CaseIterable, Sendable {
     /// llama.cpp's Q6_K, whose scales it chooses the same way).
     case q6
 
+    /// Stored heads from this size take q6 by default in ternary conversions. A head this large outgrows the
+    /// last-level cache, so a decoded token reads it from memory, and its bytes are time (BitNet 2B4T's BF16
+    /// head is 60% of a token's bytes); every ternary preset's head is larger (98 MB to 1 GB), the project's
+    /// trained models' are under 3 MB.
+    static let largeHeadBytes = 64 << 20
+
     /// The format `auto` stands for in a conversion; the others stand for themselves.
-    func resolved(quantizingIntegers: Bool, cols: Int) -> EmbeddingFormat {
+    func resolved(quantizingIntegers: Bool, ternary: Bool, headBytes: Int, cols: Int) -> EmbeddingFormat {
         guard self == .auto else { return self }
-        return quantizingIntegers && cols % 256 == 0 ? .q6 : .stored
+        guard cols % 256 == 0 else { return .stored }
+        return quantizingIntegers || (ternary && headBytes >= Self.largeHeadBytes) ? .q6 : .stored
     }
 
     func type(storing dtype: DType) -> TensorType {

@@ -96,8 +96,8 @@ import Testing
         #expect(q6Error < q4Error / 8, "squared error \(q6Error) against Q4_32's \(q4Error)")
     }
 
-    /// The default head: q6 for `--quantize intN` where rows are whole 256-value blocks, as stored otherwise
-    /// (float and ternary conversions, narrower rows).
+    /// The default head for integer conversions: q6 for `--quantize intN` where rows are whole 256-value
+    /// blocks, as stored otherwise (float conversions, narrower rows).
     @Test func autoHeadIsQ6ForIntegerConversionsOfWholeBlocks() throws {
         let wide = dir.file("wide"), narrow = dir.file("narrow")
         try TinyCheckpoint.write(.floatLlama, to: wide, hidden: 256)
@@ -107,6 +107,21 @@ import Testing
         for (i, (source, integer, expected)) in cases.enumerated() {
             let (file, _) = try convert(source, to: dir.file("auto-\(i).rsr")) { $0.integer = integer }
             #expect(file.manifest.tensors["lm_head"]?.type == expected && file.manifest.tensors["embed_tokens"]?.type == .f32, "case \(i)")
+        }
+    }
+
+    /// Ternary models keep a small head as stored (transformers' exact logits) and store one of 64 MiB or
+    /// more as q6, where a decoded token reads it from memory. Tied F16 embeddings of 256 columns: 131072
+    /// rows are 64 MiB, one row fewer is under.
+    @Test func autoHeadIsQ6ForLargeTernaryHeads() throws {
+        for (vocab, expected) in [(131_071, TensorType.f16), (131_072, .q6_256)] {
+            let source = dir.file("ternary-\(vocab)")
+            let rows = (0..<vocab * 256).map { Float($0 % 251) / 1000 } // cheaper to make than random values
+            try TinyCheckpoint.write(.oneBitLLM, to: source, hidden: 256, vocab: vocab, configChanges: ["tie_word_embeddings": true],
+                                     skip: ["lm_head.weight"], override: ["model.embed_tokens.weight": rows])
+            let (file, _) = try convert(source, to: dir.file("ternary-\(vocab).rsr"))
+            #expect(file.manifest.tensors["embed_tokens"]?.type == expected && file.manifest.tensors["lm_head"] == nil, "vocab \(vocab)")
+            try? FileManager.default.removeItem(atPath: source)
         }
     }
 

@@ -11,8 +11,8 @@ struct TinyCheckpoint {
 
     static let hidden = 64, intermediate = 96, layers = 2, heads = 4, kvHeads = 2, vocab = 300
 
-    static func write(_ kind: Kind, to directory: String, hidden: Int = Self.hidden, configChanges: [String: Any] = [:],
-                      skip: Set<String> = [], override: [String: [Float]] = [:]) throws {
+    static func write(_ kind: Kind, to directory: String, hidden: Int = Self.hidden, vocab: Int = Self.vocab,
+                      configChanges: [String: Any] = [:], skip: Set<String> = [], override: [String: [Float]] = [:]) throws {
         try Path.makeDirectories(directory)
         var config: [String: Any] = [
             "vocab_size": vocab, "hidden_size": hidden, "intermediate_size": intermediate, "num_hidden_layers": layers,
@@ -41,32 +41,33 @@ struct TinyCheckpoint {
         func random(_ count: Int, around: Float = 0) -> [Float] {
             (0..<count).map { _ in around + Float(Int(rng.next() % 2001) - 1000) / 20000 }
         }
-        var tensors: [(String, [Int], [Float])] = [
-            ("model.embed_tokens.weight", [vocab, hidden], random(vocab * hidden)),
-            ("lm_head.weight", [vocab, hidden], random(vocab * hidden)),
-            ("model.norm.weight", [hidden], random(hidden, around: 1)),
+        // values are drawn only for the tensors written, in this order
+        var tensors: [(String, [Int], () -> [Float])] = [
+            ("model.embed_tokens.weight", [vocab, hidden], { random(vocab * hidden) }),
+            ("lm_head.weight", [vocab, hidden], { random(vocab * hidden) }),
+            ("model.norm.weight", [hidden], { random(hidden, around: 1) }),
         ]
         for l in 0..<layers {
             let p = "model.layers.\(l)."
             let kv = kvHeads * hidden / heads
             tensors += [
-                (p + "input_layernorm.weight", [hidden], random(hidden, around: 1)),
-                (p + "post_attention_layernorm.weight", [hidden], random(hidden, around: 1)),
-                (p + "self_attn.q_proj.weight", [hidden, hidden], random(hidden * hidden)),
-                (p + "self_attn.k_proj.weight", [kv, hidden], random(kv * hidden)),
-                (p + "self_attn.v_proj.weight", [kv, hidden], random(kv * hidden)),
-                (p + "self_attn.o_proj.weight", [hidden, hidden], random(hidden * hidden)),
-                (p + "mlp.gate_proj.weight", [intermediate, hidden], random(intermediate * hidden)),
-                (p + "mlp.up_proj.weight", [intermediate, hidden], random(intermediate * hidden)),
-                (p + "mlp.down_proj.weight", [hidden, intermediate], random(hidden * intermediate)),
+                (p + "input_layernorm.weight", [hidden], { random(hidden, around: 1) }),
+                (p + "post_attention_layernorm.weight", [hidden], { random(hidden, around: 1) }),
+                (p + "self_attn.q_proj.weight", [hidden, hidden], { random(hidden * hidden) }),
+                (p + "self_attn.k_proj.weight", [kv, hidden], { random(kv * hidden) }),
+                (p + "self_attn.v_proj.weight", [kv, hidden], { random(kv * hidden) }),
+                (p + "self_attn.o_proj.weight", [hidden, hidden], { random(hidden * hidden) }),
+                (p + "mlp.gate_proj.weight", [intermediate, hidden], { random(intermediate * hidden) }),
+                (p + "mlp.up_proj.weight", [intermediate, hidden], { random(intermediate * hidden) }),
+                (p + "mlp.down_proj.weight", [hidden, intermediate], { random(hidden * intermediate) }),
             ]
             if kind == .oneBitLLM {
-                tensors += [(p + "self_attn.inner_attn_ln.weight", [hidden], random(hidden, around: 1)),
-                            (p + "mlp.ffn_layernorm.weight", [intermediate], random(intermediate, around: 1))]
+                tensors += [(p + "self_attn.inner_attn_ln.weight", [hidden], { random(hidden, around: 1) }),
+                            (p + "mlp.ffn_layernorm.weight", [intermediate], { random(intermediate, around: 1) })]
             }
         }
         let entries = tensors.filter { !skip.contains($0.0) }.map { name, shape, values in
-            SafeTensorsWriter.Entry(name: name, floats: override[name] ?? values, shape: shape, as: dtype)
+            SafeTensorsWriter.Entry(name: name, floats: override[name] ?? values(), shape: shape, as: dtype)
         }
         try SafeTensorsWriter.write(entries, metadata: ["format": "pt"], to: Path.join(directory, "model.safetensors"))
     }
