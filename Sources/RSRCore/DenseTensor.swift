@@ -4,6 +4,9 @@ import CRSRKernels
 public enum DenseType: String, CaseIterable, Sendable {
     case f32 = "F32", f16 = "F16", bf16 = "BF16", q8Row = "Q8_ROW", q4_32 = "Q4_32", q6_256 = "Q6_256"
 
+    /// F32, F16 or BF16: the values themselves, multiplied in float.
+    public var isFloat: Bool { self == .f32 || self == .f16 || self == .bf16 }
+
     var raw: rsr_dtype {
         switch self {
         case .f32: RSR_DTYPE_F32

@@ -42,3 +42,15 @@ public final class KVCache {
     /// Forgets every position (a new prompt).
     public func reset() { count = 0 }
 }
+
+/// Tokens of one sequence in a batched step (`Transformer.forward(_ chunks:)`): they run at the cache's
+/// next positions.
+public struct SequenceChunk {
+    public let cache: KVCache
+    public let tokens: [Int]
+
+    public init(cache: KVCache, tokens: [Int]) {
+        self.cache = cache
+        self.tokens = tokens
+    }
+}

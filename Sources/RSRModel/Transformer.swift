@@ -5,7 +5,7 @@ import RSRFormat
 /// The forward pass of the decoder-only transformers rsr converts: BitNet (relu² GLU, sub-norms),
 /// Llama with BitLinear projections (SiLU GLU, optional per-projection input norms) and 1bitLLM's Bitnet
 /// (SiLU GLU, sub-norms). Prompts run as batches through the prefill layouts, tokens one at a time
-/// through the decode layouts.
+/// through the decode layouts; several sequences' tokens can share one batch (`forward(_ chunks:)`).
 public final class Transformer {
     public let file: ModelFile
     public let config: ModelConfig
@@ -60,21 +60,13 @@ public final class Transformer {
         guard positions.lowerBound >= 0, positions.upperBound <= tokens.count else {
             throw ModelError("logits asked for positions \(positions) of a run of \(tokens.count) tokens")
         }
-        guard cache.layers == config.layerCount, cache.width == config.kvHeadCount * config.headDim else {
-            throw ModelError("the cache was made for another model (\(cache.layers) layers of width \(cache.width))")
-        }
-        guard cache.count + tokens.count <= cache.capacity else {
-            throw ModelError("\(cache.count + tokens.count) positions exceed the cache's \(cache.capacity)")
-        }
-        if let bad = tokens.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
-            throw ModelError("token id \(bad) is outside the vocabulary of \(config.vocabSize)")
-        }
+        try check(cache, adding: tokens)
         let vocab = config.vocabSize
         var values = [Float](repeating: 0, count: positions.count * vocab)
         var done = 0
         while done < tokens.count {
             let batch = min(maxBatch, tokens.count - done)
-            try step(Array(tokens[done..<done + batch]), cache: cache)
+            try step([SequenceChunk(cache: cache, tokens: Array(tokens[done..<done + batch]))])
             let wanted = positions.clamped(to: done..<done + batch)
             if !wanted.isEmpty {
                 let first = scratch.hidden + (wanted.lowerBound - done) * config.hiddenSize
@@ -91,22 +83,86 @@ public final class Transformer {
         return Logits(vocabSize: vocab, positions: positions, values: values)
     }
 
-    /// One batch of consecutive tokens through every block; leaves the residual stream in scratch.hidden.
-    private func step(_ tokens: [Int], cache: KVCache) throws {
-        let c = config, s = scratch, n = tokens.count, start = cache.count
-        let hidden = c.hiddenSize, qWidth = c.headCount * c.headDim
-        for (i, token) in tokens.enumerated() { try weights.embeddings.row(token, into: s.hidden + i * hidden) }
+    /// Runs the chunks of several sequences as one batch: every projection takes all their rows at once
+    /// (the batch layouts), each chunk's tokens at its own cache's next positions, attending to its own cache.
+    /// Returns, for each chunk, the logits after its last token. A sequence's results are those it gets alone:
+    /// the products of ternary and integer weights are exact integers, attention and norms run row by row, and
+    /// a float head multiplies each row on its own (its batch kernel sums in another order).
+    public func forward(_ chunks: [SequenceChunk]) throws -> [[Float]] {
+        guard !chunks.isEmpty else { return [] }
+        let rows = chunks.reduce(0) { $0 + $1.tokens.count }
+        guard rows <= maxBatch else { throw ModelError("\(rows) tokens in one step; this model takes at most \(maxBatch)") }
+        for (i, chunk) in chunks.enumerated() {
+            guard !chunk.tokens.isEmpty else { throw ModelError("chunk \(i) has no tokens") }
+            guard !chunks[..<i].contains(where: { $0.cache === chunk.cache }) else { throw ModelError("chunk \(i) repeats a sequence of the step") }
+            try check(chunk.cache, adding: chunk.tokens)
+        }
+        try step(chunks)
+        let hidden = config.hiddenSize, vocab = config.vocabSize
+        var row = 0
+        for (i, chunk) in chunks.enumerated() {
+            row += chunk.tokens.count
+            Norms.rms(scratch.hidden + (row - 1) * hidden, rows: 1, cols: hidden, weight: weights.finalNorm, eps: config.rmsNormEps,
+                      into: scratch.normed + i * hidden)
+        }
+        var values = [Float](repeating: 0, count: chunks.count * vocab)
+        try values.withUnsafeMutableBufferPointer { out in
+            if weights.head.type.isFloat {
+                for i in chunks.indices {
+                    try weights.head.multiply(scratch.normed + i * hidden, batch: 1, into: out.baseAddress! + i * vocab,
+                                              workspace: scratch.workspace, pool: pool)
+                }
+            } else {
+                try weights.head.multiply(scratch.normed, batch: chunks.count, into: out.baseAddress!, workspace: scratch.workspace, pool: pool)
+            }
+        }
+        return chunks.indices.map { Array(values[$0 * vocab..<($0 + 1) * vocab]) }
+    }
+
+    /// Throws unless `tokens` fit in `cache` and the vocabulary, and the cache is this model's.
+    private func check(_ cache: KVCache, adding tokens: [Int]) throws {
+        guard cache.layers == config.layerCount, cache.width == config.kvHeadCount * config.headDim else {
+            throw ModelError("the cache was made for another model (\(cache.layers) layers of width \(cache.width))")
+        }
+        guard cache.count + tokens.count <= cache.capacity else {
+            throw ModelError("\(cache.count + tokens.count) positions exceed the cache's \(cache.capacity)")
+        }
+        if let bad = tokens.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
+            throw ModelError("token id \(bad) is outside the vocabulary of \(config.vocabSize)")
+        }
+    }
+
+    /// One batch of chunks through every block: the rows of all chunks together through norms and
+    /// projections, each chunk's through RoPE, its cache and attention at its own positions. Leaves the
+    /// residual stream in scratch.hidden.
+    private func step(_ chunks: [SequenceChunk]) throws {
+        let c = config, s = scratch, n = chunks.reduce(0) { $0 + $1.tokens.count }
+        let hidden = c.hiddenSize, qWidth = c.headCount * c.headDim, kvWidth = c.kvHeadCount * c.headDim
+        var firstRow: [Int] = []
+        var row = 0
+        for chunk in chunks {
+            firstRow.append(row)
+            for token in chunk.tokens {
+                try weights.embeddings.row(token, into: s.hidden + row * hidden)
+                row += 1
+            }
+        }
         for (layer, block) in weights.blocks.enumerated() {
             Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.inputNorm, eps: c.rmsNormEps, into: s.normed)
             try block.q(s.normed, batch: n, into: s.q, scratch: s, pool: pool)
             try block.k(s.normed, batch: n, into: s.k, scratch: s, pool: pool)
             try block.v(s.normed, batch: n, into: s.v, scratch: s, pool: pool)
-            rope.apply(s.q, tokens: n, heads: c.headCount, start: start)
-            rope.apply(s.k, tokens: n, heads: c.kvHeadCount, start: start)
-            cache.append(keys: s.k, values: s.v, tokens: n, layer: layer, kvHeads: c.kvHeadCount, headDim: c.headDim)
-            try TransformerKernels.attention(q: s.q, tokens: n, start: start, heads: c.headCount, kvHeads: c.kvHeadCount,
-                                             headDim: c.headDim, capacity: cache.capacity, keys: cache.keys(layer), values: cache.values(layer),
-                                             into: s.attention, workspace: s.workspace, pool: pool)
+            for (chunk, r) in zip(chunks, firstRow) {
+                let cache = chunk.cache, tokens = chunk.tokens.count
+                rope.apply(s.q + r * qWidth, tokens: tokens, heads: c.headCount, start: cache.count)
+                rope.apply(s.k + r * kvWidth, tokens: tokens, heads: c.kvHeadCount, start: cache.count)
+                cache.append(keys: s.k + r * kvWidth, values: s.v + r * kvWidth, tokens: tokens, layer: layer, kvHeads: c.kvHeadCount,
+                             headDim: c.headDim)
+                try TransformerKernels.attention(q: s.q + r * qWidth, tokens: tokens, start: cache.count, heads: c.headCount,
+                                                 kvHeads: c.kvHeadCount, headDim: c.headDim, capacity: cache.capacity,
+                                                 keys: cache.keys(layer), values: cache.values(layer),
+                                                 into: s.attention + r * qWidth, workspace: s.workspace, pool: pool)
+            }
             var attentionOut = UnsafePointer(s.attention)
             if let norm = block.attentionSubNorm {
                 Norms.rms(s.attention, rows: n, cols: qWidth, weight: norm, eps: c.rmsNormEps, into: s.normed)
@@ -127,7 +183,7 @@ public final class Transformer {
             try block.down(mlpOut, batch: n, into: s.projected, scratch: s, pool: pool)
             add(s.projected, into: s.hidden, count: n * hidden)
         }
-        cache.count += n
+        for chunk in chunks { chunk.cache.count += chunk.tokens.count }
     }
 
     private func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
