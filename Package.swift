@@ -13,7 +13,7 @@ let weightLoopFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
     name: "rsr",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "rsr", targets: ["rsr"]),
         .library(name: "RSRCore", targets: ["RSRCore"]),
@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "RSRModel", dependencies: ["RSRCore", "RSRFormat"], swiftSettings: weightLoopFlags),
         .target(name: "RSRConvert", dependencies: ["RSRFormat", "RSRCore", "SafeTensors", "FileIO"], swiftSettings: weightLoopFlags),
         .target(name: "RSREval", dependencies: ["RSRModel", "FileIO"]),
+        // Continuous batching: many requests' sequences through one model, a step at a time.
+        .target(name: "RSREngine", dependencies: ["RSRModel", "RSRFormat"]),
         .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels", "RSRFormat", "RSRModel"]),
         .target(
             name: "RSRCLI",
@@ -66,6 +68,7 @@ let package = Package(
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "TestSupport"]),
         .testTarget(name: "RSRModelTests", dependencies: ["RSRModel", "RSRConvert", "RSRFormat", "RSRCore", "RSREval", "Tokenizers", "FileIO",
                                                      "TestSupport"]),
+        .testTarget(name: "RSREngineTests", dependencies: ["RSREngine", "RSRModel", "RSRConvert", "RSRFormat", "TestSupport"]),
         .testTarget(name: "RSREvalTests", dependencies: ["RSREval", "RSRModel", "RSRFormat", "TestSupport"]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "CRSRCuda", "RSRCore", "TestSupport"]),
         .testTarget(name: "RSRFormatTests", dependencies: ["RSRFormat", "RSRCore", "FileIO", "TestSupport"]),

@@ -2,7 +2,7 @@ import FileIO
 import Foundation
 
 /// A fresh directory under /tmp, removed when the value is released.
-public final class TemporaryDirectory {
+public final class TemporaryDirectory: Sendable {
     public let path: String
 
     public init() {

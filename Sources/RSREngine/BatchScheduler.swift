@@ -1,0 +1,158 @@
+import Dispatch
+import RSRModel
+
+/// What one pass of the loop did, added to the engine's counters under its lock.
+struct Tally {
+    var finished = 0, failed = 0, cancelled = 0, promptTokens = 0, generatedTokens = 0
+    var steps = 0, rows = 0, sequences = 0, firstTokens = 0
+    var secondsToFirstToken = 0.0
+
+    mutating func add(_ other: Tally) {
+        finished += other.finished; failed += other.failed; cancelled += other.cancelled
+        promptTokens += other.promptTokens; generatedTokens += other.generatedTokens
+        steps += other.steps; rows += other.rows; sequences += other.sequences
+        firstTokens += other.firstTokens; secondsToFirstToken += other.secondsToFirstToken
+    }
+
+    func record(into m: inout EngineMetrics) {
+        m.requestsFinished += finished; m.requestsFailed += failed; m.requestsCancelled += cancelled
+        m.promptTokens += promptTokens; m.generatedTokens += generatedTokens
+        m.steps += steps; m.stepRows += rows; m.stepSequences += sequences
+        m.firstTokens += firstTokens; m.secondsToFirstTokenSum += secondsToFirstToken
+    }
+}
+
+/// The running sequences and how a step is made of them; lives on the engine's thread, which alone
+/// touches the model. A step runs every decoding sequence's next token, then as many prompt tokens of the
+/// prefilling ones, in admission order, as the step has room for. Each sequence samples from its own
+/// logits with its own sampler, so what it generates is what it generates alone.
+final class BatchScheduler {
+    struct Sequence {
+        let pending: Engine.Pending
+        let cache: KVCache
+        var sampler: Sampler
+        /// Prompt and generated tokens.
+        var history: [Int]
+        /// Tokens of `history` not yet run through the model.
+        var unrun: ArraySlice<Int>
+        var generated = 0
+        var firstToken: UInt64?
+        var prompt: Int { pending.request.prompt.count }
+    }
+
+    let model: Transformer
+    let parallel: Int
+    let context: Int
+    let stepTokens: Int
+    private var sequences: [Sequence] = []
+
+    init(model: Transformer, parallel: Int, context: Int, stepTokens: Int) {
+        self.model = model
+        self.parallel = parallel
+        self.context = context
+        self.stepTokens = stepTokens
+    }
+
+    var active: Int { sequences.count }
+    var isIdle: Bool { sequences.isEmpty }
+
+    func admit(_ pending: Engine.Pending) {
+        let request = pending.request
+        guard request.maxTokens > 0 else {
+            var usage = GenerationUsage()
+            usage.promptTokens = request.prompt.count
+            pending.onEvent(.finished(.length, usage))
+            return
+        }
+        let capacity = request.prompt.count + min(request.maxTokens, context - request.prompt.count)
+        sequences.append(Sequence(pending: pending, cache: model.makeCache(capacity: capacity), sampler: Sampler(request.sampling),
+                                  history: request.prompt, unrun: request.prompt[...]))
+    }
+
+    /// Stops the sequences whose ids are in `ids` (every one when nil).
+    func cancel(_ ids: Set<UInt64>?) -> Tally {
+        var tally = Tally()
+        sequences.removeAll { sequence in
+            guard ids?.contains(sequence.pending.id) ?? true else { return false }
+            sequence.pending.onEvent(.finished(.stopped, usage(sequence)))
+            tally.cancelled += 1
+            return true
+        }
+        return tally
+    }
+
+    /// One batched step; sequences that end leave.
+    func step() -> Tally {
+        var tally = Tally()
+        var chunks: [SequenceChunk] = [], owners: [Int] = []
+        var room = stepTokens
+        // decoding sequences first, so that a long prompt never holds them up; then prompt chunks
+        for decoding in [true, false] {
+            for (i, sequence) in sequences.enumerated() where room > 0 && (sequence.history.count > sequence.prompt) == decoding {
+                let take = min(room, sequence.unrun.count)
+                chunks.append(SequenceChunk(cache: sequence.cache, tokens: Array(sequence.unrun.prefix(take))))
+                owners.append(i)
+                room -= take
+            }
+        }
+        let logits: [[Float]]
+        do {
+            logits = try model.forward(chunks)
+        } catch {
+            for i in owners { sequences[i].pending.onEvent(.failed("\(error)")) }
+            tally.failed = owners.count
+            let failed = Set(owners)
+            sequences = sequences.enumerated().filter { !failed.contains($0.offset) }.map(\.element)
+            return tally
+        }
+        tally.steps = 1
+        tally.rows = chunks.reduce(0) { $0 + $1.tokens.count }
+        tally.sequences = chunks.count
+        var ended = Set<Int>()
+        for (i, (chunk, row)) in zip(owners, zip(chunks, logits)) {
+            sequences[i].unrun.removeFirst(chunk.tokens.count)
+            if sequences[i].history.count == sequences[i].prompt { tally.promptTokens += chunk.tokens.count }
+            guard sequences[i].unrun.isEmpty else { continue }  // the prompt goes on in the next step
+            if let reason = sample(&sequences[i], row, tally: &tally) {
+                sequences[i].pending.onEvent(.finished(reason, usage(sequences[i])))
+                tally.finished += 1
+                ended.insert(i)
+            }
+        }
+        if !ended.isEmpty { sequences = sequences.enumerated().filter { !ended.contains($0.offset) }.map(\.element) }
+        return tally
+    }
+
+    /// Picks the sequence's next token and hands it over; returns why the sequence ends, if it does (in
+    /// Generator's order: a stop token, the length asked for, the context window).
+    private func sample(_ sequence: inout Sequence, _ logits: [Float], tally: inout Tally) -> StopReason? {
+        var logits = logits
+        let token = logits.withUnsafeMutableBufferPointer { sequence.sampler.next($0, history: sequence.history) }
+        if sequence.firstToken == nil {
+            let now = DispatchTime.now().uptimeNanoseconds
+            sequence.firstToken = now
+            tally.firstTokens += 1
+            tally.secondsToFirstToken += Double(now - sequence.pending.submitted) / 1e9
+        }
+        sequence.history.append(token)
+        sequence.generated += 1
+        tally.generatedTokens += 1
+        sequence.pending.onEvent(.token(token))
+        let request = sequence.pending.request
+        if request.stopTokens.contains(token) { return .endOfSequence }
+        if sequence.generated >= request.maxTokens { return .length }
+        if sequence.history.count >= sequence.cache.capacity { return .contextFull }
+        sequence.unrun = [token]
+        return nil
+    }
+
+    private func usage(_ sequence: Sequence) -> GenerationUsage {
+        var usage = GenerationUsage()
+        usage.promptTokens = sequence.prompt
+        usage.generatedTokens = sequence.generated
+        let now = DispatchTime.now().uptimeNanoseconds
+        usage.secondsToFirstToken = sequence.firstToken.map { Double($0 - sequence.pending.submitted) / 1e9 } ?? 0
+        usage.seconds = Double(now - sequence.pending.submitted) / 1e9
+        return usage
+    }
+}

@@ -1,0 +1,157 @@
+import Dispatch
+import Foundation
+import RSRConvert
+import RSREngine
+import RSRFormat
+import RSRModel
+import Synchronization
+import TestSupport
+import Testing
+
+/// The default model converted once for these tests.
+let modelPath: String = {
+    let path = scratch.file("default.rsr")
+    var options = ConvertOptions()
+    options.threads = 2
+    _ = try! Converter(directory: defaultModelDirectory, options: options).convert(to: path)
+    return path
+}()
+private let scratch = TemporaryDirectory()
+
+/// Everything the engine said to each request, by request.
+final class Transcript: Sendable {
+    private let events = Mutex<[Int: [GenerationEvent]]>([:])
+    private let ended = DispatchSemaphore(value: 0)
+
+    func listener(_ key: Int) -> @Sendable (GenerationEvent) -> Void {
+        { event in
+            self.events.withLock { $0[key, default: []].append(event) }
+            if case .token = event { return }
+            self.ended.signal()
+        }
+    }
+
+    /// Waits for `count` requests to end (at most a minute each).
+    func waitForEnds(_ count: Int) -> Bool {
+        (0..<count).allSatisfy { _ in ended.wait(timeout: .now() + 60) == .success }
+    }
+
+    func tokens(_ key: Int) -> [Int] {
+        events.withLock { $0[key, default: []] }.compactMap { if case .token(let t) = $0 { t } else { nil } }
+    }
+
+    func end(_ key: Int) -> GenerationEvent? { events.withLock { $0[key]?.last } }
+}
+
+func startEngine(parallel: Int, maxQueue: Int = 64, stepTokens: Int = 32) throws -> Engine {
+    var options = Engine.Options()
+    options.threads = 2
+    options.parallel = parallel
+    options.maxQueue = maxQueue
+    options.stepTokens = stepTokens
+    let engine = Engine(modelPath: modelPath, options: options)
+    guard case .ready = engine.waitUntilLoaded() else { throw EngineError.unavailable("\(engine.phase)") }
+    return engine
+}
+
+@Suite struct EngineTests {
+    /// Prompts of 1 to 45 tokens (longer than a step, so their prefill is cut into chunks beside the others'
+    /// decoding), one of them sampled with a seed.
+    static let prompts: [[Int]] = (0..<8).map { i in (0..<(1 + i * 6)).map { 5 + ($0 * 31 + i * 17) % 4000 } }
+
+    static func request(_ i: Int) -> GenerationRequest {
+        var sampling = SamplingOptions()
+        if i == 3 {
+            sampling.greedy = false
+            sampling.temperature = 0.8
+            sampling.topP = 0.9
+            sampling.seed = 7
+        }
+        return GenerationRequest(prompt: prompts[i], maxTokens: 12, sampling: sampling)
+    }
+
+    @Test func eightConcurrentRequestsGetWhatEachGetsAlone() throws {
+        let model = try Transformer(file: try ModelFile(path: modelPath), threads: 2)
+        let alone = try Self.prompts.indices.map { i in
+            var tokens: [Int] = []
+            try Generator(model: model, options: Self.request(i).sampling).generate(prompt: Self.prompts[i], maxTokens: 12) {
+                tokens.append($0)
+                return true
+            }
+            return tokens
+        }
+        let engine = try startEngine(parallel: 8)
+        defer { engine.shutdown() }
+        let transcript = Transcript()
+        for i in Self.prompts.indices { try engine.submit(Self.request(i), onEvent: transcript.listener(i)) }
+        #expect(transcript.waitForEnds(8))
+        for i in Self.prompts.indices {
+            #expect(transcript.tokens(i) == alone[i], "request \(i)")
+            guard case .finished(.length, let usage) = transcript.end(i) else {
+                Issue.record("request \(i) ended with \(String(describing: transcript.end(i)))")
+                continue
+            }
+            #expect(usage.promptTokens == Self.prompts[i].count && usage.generatedTokens == 12)
+        }
+        var metrics = engine.metrics  // counted after the step that ended the last request
+        for _ in 0..<200 where metrics.requestsFinished < 8 {
+            Thread.sleep(forTimeInterval: 0.005)
+            metrics = engine.metrics
+        }
+        #expect(metrics.requestsFinished == 8 && metrics.generatedTokens == 96 && metrics.active == 0)
+        #expect(metrics.stepSequences > metrics.steps, "steps held several sequences")
+    }
+
+    @Test func requestsBeyondTheQueueAndImpossibleOnesAreRefused() throws {
+        let engine = try startEngine(parallel: 1, maxQueue: 1)
+        defer { engine.shutdown() }
+        let transcript = Transcript()
+        let long = GenerationRequest(prompt: [5, 6, 7], maxTokens: 200)
+        try engine.submit(long, onEvent: transcript.listener(0))
+        while transcript.tokens(0).isEmpty { Thread.sleep(forTimeInterval: 0.005) }  // running: the queue is empty
+        try engine.submit(long, onEvent: transcript.listener(1))
+        for _ in 0..<3 {
+            #expect(throws: EngineError.queueFull(waiting: 1)) { try engine.submit(long, onEvent: transcript.listener(2)) }
+        }
+        #expect(engine.metrics.requestsRejected == 3 && engine.metrics.waiting == 1)
+        let bad: [(GenerationRequest, String)] = [
+            (GenerationRequest(prompt: [], maxTokens: 4), "prompt is empty"),
+            (GenerationRequest(prompt: [Int](repeating: 5, count: 5000), maxTokens: 4), "context window"),
+            (GenerationRequest(prompt: [999_999], maxTokens: 4), "outside the vocabulary"),
+            (GenerationRequest(prompt: [5], maxTokens: -1), "max_tokens"),
+        ]
+        for (request, words) in bad {
+            #expect(throws: EngineError.self) { try engine.submit(request, onEvent: transcript.listener(9)) }
+            do { try engine.submit(request, onEvent: transcript.listener(9)) } catch { #expect(error.description.contains(words), "\(error)") }
+        }
+    }
+
+    @Test func aCancelledRequestStopsAndLeavesItsSlotToTheNext() throws {
+        let engine = try startEngine(parallel: 1)
+        defer { engine.shutdown() }
+        let transcript = Transcript()
+        let first = try engine.submit(GenerationRequest(prompt: [5, 6, 7], maxTokens: 10_000), onEvent: transcript.listener(0))
+        try engine.submit(GenerationRequest(prompt: [8, 9], maxTokens: 5), onEvent: transcript.listener(1))
+        while transcript.tokens(0).count < 3 { Thread.sleep(forTimeInterval: 0.005) }
+        engine.cancel(first)
+        #expect(transcript.waitForEnds(2))
+        guard case .finished(.stopped, _) = transcript.end(0) else { Issue.record("\(String(describing: transcript.end(0)))"); return }
+        #expect(transcript.tokens(0).count < 200 && transcript.tokens(1).count == 5)
+        for _ in 0..<200 where engine.metrics.requestsCancelled == 0 { Thread.sleep(forTimeInterval: 0.005) }
+        #expect(engine.metrics.requestsCancelled == 1)
+    }
+
+    @Test func shutdownStopsRunningAndWaitingRequests() throws {
+        let engine = try startEngine(parallel: 1)
+        let transcript = Transcript()
+        for i in 0..<3 { try engine.submit(GenerationRequest(prompt: [5, 6, 7], maxTokens: 10_000), onEvent: transcript.listener(i)) }
+        while transcript.tokens(0).isEmpty { Thread.sleep(forTimeInterval: 0.005) }
+        engine.shutdown()
+        #expect(transcript.waitForEnds(3))
+        for i in 0..<3 {
+            guard case .finished(.stopped, _) = transcript.end(i) else { Issue.record("request \(i): \(String(describing: transcript.end(i)))"); continue }
+        }
+        #expect(engine.phase == .stopped)
+        #expect(throws: EngineError.self) { try engine.submit(GenerationRequest(prompt: [5], maxTokens: 1), onEvent: { _ in }) }
+    }
+}
