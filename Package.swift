@@ -45,17 +45,18 @@ let package = Package(
         .target(name: "RSRConvert", dependencies: ["RSRFormat", "RSRCore", "SafeTensors", "FileIO"], swiftSettings: weightLoopFlags),
         .target(name: "RSREval", dependencies: ["RSRModel", "FileIO"]),
         // Continuous batching: many requests' sequences through one model, a step at a time.
-        .target(name: "RSREngine", dependencies: ["RSRModel", "RSRFormat"]),
+        .target(name: "RSREngine", dependencies: ["RSRModel", "RSRFormat", "Tokenizers", "ChatTemplate"]),
         .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels", "RSRFormat", "RSRModel"]),
         .target(
             name: "RSRCLI",
-            dependencies: ["RSRCore", "RSRBench", "RSRConvert", "RSRFormat", "RSRModel", "RSREval", "Tokenizers", "ChatTemplate", "Hub", "CUDABackend",
+            dependencies: ["RSRCore", "RSRBench", "RSRConvert", "RSRFormat", "RSRModel", "RSREval", "RSREngine", "Tokenizers", "ChatTemplate", "Hub",
+                           "CUDABackend",
                            "SafeTensors", "Console", "FileIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "rsr", dependencies: ["RSRCLI"]),
         // Generation after generation in one process, watching memory and descriptors (Scripts/soak.sh).
-        .executableTarget(name: "rsr-soak", dependencies: ["RSRCLI", "RSRFormat", "RSRModel", "Tokenizers"]),
+        .executableTarget(name: "rsr-soak", dependencies: ["RSRCLI", "RSREngine", "RSRFormat", "RSRModel", "Tokenizers"]),
         .testTarget(name: "RSRCoreTests", dependencies: ["RSRCore", "CRSRKernels"]),
         .target(name: "TestSupport", dependencies: ["FileIO"], path: "Tests/TestSupport"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FileIO", "TestSupport"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RSREngine
 import RSREval
 import RSRModel
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatTemplate
 import Foundation
 import RSRConvert
+import RSREngine
 import RSRFormat
 import RSRModel
 import Tokenizers

@@ -5,6 +5,7 @@
 //     rsr-soak MODEL.rsr [--runs 1000] [--warmup 300] [--threads 2] [--max-growth 0.05]
 import Foundation
 import RSRCLI
+import RSREngine
 import RSRFormat
 import RSRModel
 import Tokenizers
@@ -65,14 +66,16 @@ struct Workload {
 
     init(_ options: SoakOptions) throws {
         self.options = options
-        session = try GenerationSession(file: try ModelFile(path: options.model))
-        model = try Transformer(file: session.file, threads: options.threads)
+        let file = try ModelFile(path: options.model)
+        session = try GenerationSession(file: file)
+        model = try Transformer(file: file, threads: options.threads)
     }
 
     mutating func run(_ index: Int) throws {
         if index % 50 == 49 {
-            session = try GenerationSession(file: try ModelFile(path: options.model))
-            model = try Transformer(file: session.file, threads: options.threads)
+            let file = try ModelFile(path: options.model)
+            session = try GenerationSession(file: file)
+            model = try Transformer(file: file, threads: options.threads)
         }
         let words = ["And", "God", "said", "let", "there", "be", "light", "in", "the", "beginning", "unto", "them"]
         let prompt = (0...(index * 7) % 60).map { words[($0 * 5 + index) % words.count] }.joined(separator: " ")
