@@ -20,6 +20,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         .target(
@@ -46,10 +48,15 @@ let package = Package(
         .target(name: "RSREval", dependencies: ["RSRModel", "FileIO"]),
         // Continuous batching: many requests' sequences through one model, a step at a time.
         .target(name: "RSREngine", dependencies: ["RSRModel", "RSRFormat", "Tokenizers", "ChatTemplate"]),
+        // The OpenAI-compatible HTTP API over an engine.
+        .target(name: "RSRServer", dependencies: ["RSREngine", "RSRModel", "RSRFormat", "Tokenizers",
+                                                  .product(name: "Hummingbird", package: "hummingbird"),
+                                                  .product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels", "RSRFormat", "RSRModel"]),
         .target(
             name: "RSRCLI",
-            dependencies: ["RSRCore", "RSRBench", "RSRConvert", "RSRFormat", "RSRModel", "RSREval", "RSREngine", "Tokenizers", "ChatTemplate", "Hub",
+            dependencies: ["RSRCore", "RSRBench", "RSRConvert", "RSRFormat", "RSRModel", "RSREval", "RSREngine", "RSRServer", "Tokenizers",
+                           "ChatTemplate", "Hub",
                            "CUDABackend",
                            "SafeTensors", "Console", "FileIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -69,6 +76,7 @@ let package = Package(
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "TestSupport"]),
         .testTarget(name: "RSRModelTests", dependencies: ["RSRModel", "RSRConvert", "RSRFormat", "RSRCore", "RSREval", "Tokenizers", "FileIO",
                                                      "TestSupport"]),
+        .testTarget(name: "RSRServerTests", dependencies: ["RSRServer", "RSREngine", "RSRModel", "RSRConvert", "RSRFormat", "TestSupport"]),
         .testTarget(name: "RSREngineTests", dependencies: ["RSREngine", "RSRModel", "RSRConvert", "RSRFormat", "TestSupport"]),
         .testTarget(name: "RSREvalTests", dependencies: ["RSREval", "RSRModel", "RSRFormat", "TestSupport"]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "CRSRCuda", "RSRCore", "TestSupport"]),

@@ -7,7 +7,7 @@ public struct RSRCommand: AsyncParsableCommand {
         commandName: "rsr",
         abstract: "Run ternary and binary LLMs with Redundant Segment Reduction kernels.",
         version: RSRVersion.current,
-        subcommands: [Generate.self, Download.self, Convert.self, Inspect.self, Eval.self, Synth.self, Bench.self]
+        subcommands: [Generate.self, Serve.self, Download.self, Convert.self, Inspect.self, Eval.self, Synth.self, Bench.self]
     )
 
     public init() {}

@@ -90,7 +90,8 @@ public final class Engine: Sendable {
                 inbox.metrics.requestsRejected += 1
                 throw .invalid(problem)
             }
-            guard inbox.waiting.count < options.maxQueue else {
+            // waiting requests beyond the free slots are the queue
+            guard inbox.waiting.count < options.maxQueue + max(0, options.parallel - inbox.metrics.active) else {
                 inbox.metrics.requestsRejected += 1
                 throw .queueFull(waiting: inbox.waiting.count)
             }

@@ -33,8 +33,8 @@ public func runPython(_ script: String, environment: [String: String] = [:]) -> 
 /// The Python packages the reference tests compare with. Scripts/test.sh installs them all and sets
 /// RSR_REQUIRE_REFERENCES, and then `RequiredReferenceTests` fails for any that cannot be imported: the tests
 /// that need it would otherwise be skipped and the run would pass without its strongest checks.
-public let pythonReferenceModules = ["accelerate", "huggingface_hub", "jinja2", "numpy", "safetensors", "sentencepiece", "tokenizers", "torch",
-                                     "transformers", "transformers.utils.chat_template_utils"]
+public let pythonReferenceModules = ["accelerate", "huggingface_hub", "jinja2", "numpy", "openai", "safetensors", "sentencepiece", "tokenizers",
+                                     "torch", "transformers", "transformers.utils.chat_template_utils"]
 
 /// Whether the run must have every reference: Python packages, the built rsr and the CUDA library.
 public let referencesRequired = ProcessInfo.processInfo.environment["RSR_REQUIRE_REFERENCES"] != nil

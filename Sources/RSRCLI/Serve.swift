@@ -1,0 +1,99 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Hummingbird
+import RSREngine
+import RSRFormat
+import RSRServer
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a model over OpenAI's HTTP API, batching concurrent requests.",
+        discussion: """
+            MODEL is what rsr generate takes. Endpoints: POST /v1/chat/completions and /v1/completions (whole or \
+            streamed as server-sent events), GET /v1/models, /health (200 once the model is loaded) and /metrics \
+            (Prometheus). Up to --parallel requests run at once, each step decoding all of them as one batch; \
+            up to --max-queue more wait, and further ones get 429. SIGTERM or SIGINT stops accepting \
+            connections, lets running requests go on for --shutdown-grace seconds, stops them, and exits 0.
+            """
+    )
+
+    @Argument(help: "A model file, a model directory or a Hub repo id.")
+    var model: String
+
+    @Option(help: "Address to listen on (127.0.0.1: this machine only).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port).")
+    var port = 8080
+
+    @Option(help: "Requests generating at once.")
+    var parallel = 4
+
+    @Option(help: "Positions a request may use at most (default: the model's context window).")
+    var context: Int?
+
+    @Option(help: "Requests that may wait for a slot; more are refused with 429.")
+    var maxQueue = 64
+
+    @Option(help: "Require 'Authorization: Bearer KEY' on every request but /health (or set RSR_API_KEY).")
+    var apiKey: String?
+
+    @OptionGroup var threads: ThreadsOption
+
+    @Option(help: "Where to run: auto or cpu (the CUDA backend does not serve batches yet).")
+    var backend: Backend = .auto
+
+    @Option(help: "Seconds running requests may go on after SIGTERM before they are stopped.")
+    var shutdownGrace = 10.0
+
+    @Option(help: "When MODEL is a repo id: branch, tag or commit.")
+    var revision = "main"
+
+    func validate() throws {
+        if !(0...65535).contains(port) { throw ValidationError("--port \(port) is out of range; use 0 to 65535.") }
+        if !(1...256).contains(parallel) { throw ValidationError("--parallel \(parallel) is out of range; use 1 to 256.") }
+        if let context, context < 2 { throw ValidationError("--context must be at least 2.") }
+        if maxQueue < 0 { throw ValidationError("--max-queue must be 0 or more.") }
+        if backend == .cuda { throw ValidationError("--backend cuda does not serve yet (the CUDA model runs one sequence); use --backend cpu.") }
+        if apiKey?.isEmpty == true { throw ValidationError("--api-key is empty.") }
+        if !(shutdownGrace >= 0) { throw ValidationError("--shutdown-grace must be 0 or more seconds.") }
+    }
+
+    func run() async throws {
+        var source = ModelSource(argument: model)
+        source.revision = revision
+        let file = try source.open()
+        let session = try GenerationSession(file: file)
+        var engineOptions = Engine.Options()
+        engineOptions.threads = threads.count
+        engineOptions.parallel = parallel
+        engineOptions.context = context
+        engineOptions.maxQueue = maxQueue
+        engineOptions.stepTokens = max(64, parallel)
+        let engine = Engine(modelPath: file.path, options: engineOptions)
+        if case .failed(let why) = engine.waitUntilLoaded() { throw ValidationError("\(file.path): \(why)") }
+        var options = OpenAIServer.Options()
+        options.host = host
+        options.port = port
+        options.apiKey = apiKey ?? ProcessInfo.processInfo.environment["RSR_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        options.modelID = model
+        let server = OpenAIServer(engine: engine, session: session, options: options)
+        let grace = shutdownGrace
+        let signals = [SIGTERM, SIGINT].map { signal in
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+            source.setEventHandler {
+                DispatchQueue.global().asyncAfter(deadline: .now() + grace) { engine.shutdown() }
+            }
+            source.resume()
+            return source
+        }
+        let host = self.host, threadCount = threads.count
+        let application = server.application { port in
+            FileHandle.standardError.write(Data("rsr: serving \(file.path) on http://\(host):\(port) (\(parallel) at once, \(threadCount) threads)\n".utf8))
+        }
+        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        engine.shutdown()
+        signals.forEach { $0.cancel() }
+    }
+}
