@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "RSRServer", dependencies: ["RSREngine", "RSRModel", "RSRFormat", "Tokenizers",
                                                   .product(name: "Hummingbird", package: "hummingbird"),
                                                   .product(name: "NIOCore", package: "swift-nio")]),
-        .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels", "RSRFormat", "RSRModel"]),
+        .target(name: "RSRBench", dependencies: ["RSRCore", "CRSRKernels", "RSRFormat", "RSRModel", "RSREngine"]),
         .target(
             name: "RSRCLI",
             dependencies: ["RSRCore", "RSRBench", "RSRConvert", "RSRFormat", "RSRModel", "RSREval", "RSREngine", "RSRServer", "Tokenizers",

@@ -43,35 +43,45 @@ struct Completion: Sendable {
     func run(emit: (String) async throws -> Void) async throws -> Outcome {
         var decoder = StreamingDecoder(tokenizer: tokenizer)
         var outcome = Outcome()
-        var sent = 0  // UTF-8 bytes of outcome.text already emitted
+        var text: [UInt8] = []  // UTF-8; a stop string found in it is cut off
+        var sent = 0            // bytes of text already emitted
         var generated = 0
+        let stops = stopStrings.map { Array($0.utf8) }
+        let longestStop = stops.map(\.count).max() ?? 0
         func flush(holdingBack holdback: Int) async throws {
-            let end = outcome.text.utf8.count - holdback
+            let end = text.count - holdback
             guard end > sent else { return }
-            let piece = String(decoding: Array(outcome.text.utf8)[sent..<end], as: UTF8.self)
+            let piece = String(decoding: text[sent..<end], as: UTF8.self)
             sent = end
             try await emit(piece)
+        }
+        /// Appends decoded text; true when it completed a stop string (the text is then cut before it).
+        func append(_ piece: String) -> Bool {
+            let from = max(0, text.count - longestStop + 1)  // a stop string may begin in earlier text
+            text += piece.utf8
+            guard let cut = Self.firstMatch(of: stops, in: text, from: from) else { return false }
+            text.removeLast(text.count - cut)
+            return true
         }
         do {
             for await event in events {
                 switch event {
                 case .token(let token):
                     generated += 1
-                    outcome.text += decoder.append(token)
-                    if let cut = earliestStop(in: outcome.text) {
-                        outcome.text = String(outcome.text[..<cut])
-                        engine.cancel(id)
+                    if append(decoder.append(token)) {
+                        engine.cancel(id)  // its end is not awaited: it follows at the engine's next step
                         try await flush(holdingBack: 0)
+                        outcome.text = String(decoding: text, as: UTF8.self)
                         outcome.finishReason = "stop"
                         outcome.usage.promptTokens = request.prompt.count
                         outcome.usage.generatedTokens = generated
-                        return outcome  // the engine's own end is not awaited: it follows at its next step
+                        return outcome
                     }
-                    try await flush(holdingBack: heldBack(outcome.text))
+                    try await flush(holdingBack: Self.heldBack(text, stops))
                 case .finished(let reason, let usage):
-                    outcome.text += decoder.finish()
-                    if let cut = earliestStop(in: outcome.text) { outcome.text = String(outcome.text[..<cut]) }
+                    _ = append(decoder.finish())
                     try await flush(holdingBack: 0)
+                    outcome.text = String(decoding: text, as: UTF8.self)
                     outcome.finishReason = reason == .length || reason == .contextFull ? "length" : "stop"
                     outcome.usage = usage
                     return outcome
@@ -86,18 +96,28 @@ struct Completion: Sendable {
         throw APIError(status: .internalServerError, message: "generation ended without a result", type: "server_error")
     }
 
-    /// Where the first stop string begins in `text`, if one occurs.
-    private func earliestStop(in text: String) -> String.Index? {
-        stopStrings.compactMap { text.range(of: $0)?.lowerBound }.min()
+    /// Where the first of `needles` begins in `bytes` at or after `from`. UTF-8 needles only match at
+    /// character boundaries (they begin with a lead byte, which no continuation byte equals).
+    static func firstMatch(of needles: [[UInt8]], in bytes: [UInt8], from: Int) -> Int? {
+        var best: Int?
+        for needle in needles where needle.count <= bytes.count {
+            var i = from
+            while i + needle.count <= bytes.count && i < (best ?? Int.max) {
+                if bytes[i] == needle[0] && bytes[i..<i + needle.count].elementsEqual(needle) {
+                    best = i
+                    break
+                }
+                i += 1
+            }
+        }
+        return best
     }
 
-    /// UTF-8 bytes at the end of `text` that begin some stop string, and so may not be sent yet.
-    private func heldBack(_ text: String) -> Int {
-        let bytes = Array(text.utf8)
+    /// Bytes at the end of `text` that begin one of `stops`, and so may not be sent yet.
+    static func heldBack(_ text: [UInt8], _ stops: [[UInt8]]) -> Int {
         var longest = 0
-        for stop in stopStrings {
-            let s = Array(stop.utf8)
-            for k in stride(from: min(s.count - 1, bytes.count), to: longest, by: -1) where bytes.suffix(k).elementsEqual(s.prefix(k)) {
+        for stop in stops {
+            for k in stride(from: min(stop.count - 1, text.count), to: longest, by: -1) where text.suffix(k).elementsEqual(stop.prefix(k)) {
                 longest = k
                 break
             }

@@ -70,6 +70,24 @@ import Testing
         #expect(metrics.stepSequences > metrics.steps, "some steps decoded several requests together")
     }
 
+    /// A stop string ends the reply before it, whole or streamed, even when it spans tokens.
+    @Test func aStopStringEndsTheReplyBeforeIt() async throws {
+        let server = try await RunningServer.start()
+        let full = try server.generateAlone(try server.session.tokenizer.encode("And God said"), maxTokens: 12)
+        let stop = String(full.dropFirst(8).prefix(5))  // five characters from the middle of the reply
+        let expected = String(full[..<full.range(of: stop)!.lowerBound])
+        let body = #"{"prompt": "And God said", "max_tokens": 12, "temperature": 0, "stop": ["zzz", "\#(stop)"]"#
+        let whole = await curl([server.base + "/v1/completions", "-d", body + "}"])
+        let streamed = await curl(["-N", server.base + "/v1/completions", "-d", body + #", "stream": true}"#])
+        await server.stop()
+        let choice = (object(whole.body)["choices"] as? [[String: Any]])?.first
+        #expect(choice?["text"] as? String == expected && choice?["finish_reason"] as? String == "stop", "\(whole.body)")
+        let pieces = streamed.body.split(separator: "\n").filter { $0.hasPrefix("data: {") }.compactMap { line in
+            ((object(String(line.dropFirst(6)))["choices"] as? [[String: Any]])?.first?["text"] as? String)
+        }
+        #expect(pieces.joined() == expected && streamed.body.hasSuffix("data: [DONE]\n\n"), "\(streamed.body)")
+    }
+
     @Test func badRequestsGetOpenAIsErrorShape() async throws {
         let server = try await RunningServer.start(maxBodyBytes: 4096)
         let cases: [(String, String, String)] = [

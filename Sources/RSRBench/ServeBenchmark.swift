@@ -1,0 +1,99 @@
+import Dispatch
+import Foundation
+import RSREngine
+import RSRModel
+import Synchronization
+
+/// `rsr bench serve`: N requests at once through the batching engine, each a random prompt then greedy
+/// tokens (end-of-sequence ignored), timed token by token.
+public struct ServeBenchmark: Sendable {
+    public var modelPath: String
+    public var threads: Int
+    public var promptTokens: Int
+    public var tokens: Int
+
+    public init(modelPath: String, threads: Int, promptTokens: Int, tokens: Int) {
+        self.modelPath = modelPath
+        self.threads = threads
+        self.promptTokens = promptTokens
+        self.tokens = tokens
+    }
+
+    /// One concurrency level's results.
+    public struct Row: Sendable, Encodable {
+        public let streams: Int
+        /// Tokens of all streams over the wall time from submitting them to the last one's end.
+        public let totalTokensPerSecond: Double
+        /// Sum over streams of each one's decode rate (tokens after its first over the time they took).
+        public let decodeTokensPerSecond: Double
+        public let timeToFirstTokenP50, timeToFirstTokenP99: Double
+        /// Gaps between consecutive tokens of a stream, over all streams.
+        public let interTokenP50, interTokenP99: Double
+        /// Sequences per step on average.
+        public let meanBatch: Double
+
+        enum CodingKeys: String, CodingKey {
+            case streams, totalTokensPerSecond = "total_tok_s", decodeTokensPerSecond = "decode_tok_s"
+            case timeToFirstTokenP50 = "ttft_p50_s", timeToFirstTokenP99 = "ttft_p99_s"
+            case interTokenP50 = "itl_p50_s", interTokenP99 = "itl_p99_s", meanBatch = "mean_sequences_per_step"
+        }
+    }
+
+    /// Runs `streams` requests at once on a fresh engine.
+    public func run(streams: Int) throws -> Row {
+        var options = Engine.Options()
+        options.threads = threads
+        options.parallel = streams
+        options.stepTokens = max(64, streams)
+        let engine = Engine(modelPath: modelPath, options: options)
+        defer { engine.shutdown() }
+        guard case .ready(let config, _) = engine.waitUntilLoaded() else { throw EngineError.unavailable("\(engine.phase)") }
+        let times = Mutex<[[UInt64]]>(Array(repeating: [], count: streams))
+        let ended = DispatchSemaphore(value: 0)
+        var rng = SystemRandomNumberGenerator()
+        let start = DispatchTime.now().uptimeNanoseconds
+        for s in 0..<streams {
+            let prompt = (0..<promptTokens).map { _ in Int.random(in: 0..<config.vocabSize, using: &rng) }
+            try engine.submit(GenerationRequest(prompt: prompt, maxTokens: tokens)) { event in
+                switch event {
+                case .token: times.withLock { $0[s].append(DispatchTime.now().uptimeNanoseconds) }
+                case .finished, .failed: ended.signal()
+                }
+            }
+        }
+        for _ in 0..<streams { ended.wait() }
+        let stamps = times.withLock { $0 }
+        let metrics = engine.metrics
+        guard stamps.allSatisfy({ $0.count == tokens }) else { throw EngineError.unavailable("a stream ended early") }
+        let end = stamps.compactMap(\.last).max() ?? start
+        let seconds = { (a: UInt64, b: UInt64) in Double(b - a) / 1e9 }
+        let firsts = stamps.map { seconds(start, $0[0]) }
+        let gaps = stamps.flatMap { s in zip(s, s.dropFirst()).map { seconds($0, $1) } }
+        let decode = stamps.reduce(0.0) { sum, s in sum + Double(s.count - 1) / seconds(s[0], s[s.count - 1]) }
+        return Row(streams: streams, totalTokensPerSecond: Double(streams * tokens) / seconds(start, end), decodeTokensPerSecond: decode,
+                   timeToFirstTokenP50: Self.percentile(firsts, 0.5), timeToFirstTokenP99: Self.percentile(firsts, 0.99),
+                   interTokenP50: Self.percentile(gaps, 0.5), interTokenP99: Self.percentile(gaps, 0.99),
+                   meanBatch: Double(metrics.stepSequences) / Double(max(metrics.steps, 1)))
+    }
+
+    /// The value below which a fraction `p` of `values` lie (nearest rank).
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1))]
+    }
+
+    public static func markdown(_ rows: [Row], model: String, threads: Int) -> String {
+        let single = rows.first { $0.streams == 1 }
+        var lines = ["| model | threads | streams | decode tok/s (sum) | vs 1 stream | all tokens / wall | TTFT p50 ms | TTFT p99 ms | ITL p50 ms | ITL p99 ms | ITL p99 vs 1 stream | sequences per step |",
+                     "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in rows {
+            let ratio = single.map { String(format: "%.2fx", r.decodeTokensPerSecond / $0.decodeTokensPerSecond) } ?? "-"
+            let latency = single.map { String(format: "%.2fx", r.interTokenP99 / $0.interTokenP99) } ?? "-"
+            lines.append(String(format: "| %@ | %d | %d | %.1f | %@ | %.1f | %.0f | %.0f | %.1f | %.1f | %@ | %.2f |", model, threads, r.streams,
+                                r.decodeTokensPerSecond, ratio, r.totalTokensPerSecond, r.timeToFirstTokenP50 * 1e3, r.timeToFirstTokenP99 * 1e3,
+                                r.interTokenP50 * 1e3, r.interTokenP99 * 1e3, latency, r.meanBatch))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import FileIO
+import RSRBench
+
+struct BenchServe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Measure the batching engine with N requests at once: aggregate decode tok/s and latencies.",
+        discussion: """
+            For each count in --streams, starts the engine rsr serve uses with that many slots and submits as \
+            many requests at once: random prompts of --prompt-tokens, then -n greedy tokens (end-of-sequence \
+            ignored). Reports the sum of the streams' decode rates, all tokens over the wall time, time to \
+            first token and the gaps between a stream's tokens (p50, p99), and sequences per step.
+            """
+    )
+
+    @Argument(help: "A model file, a model directory or a Hub repo id.")
+    var model: String
+
+    @Option(help: "Comma-separated numbers of concurrent requests.")
+    var streams = ListArgument<Int>(argument: "1,2,4,8,16")!
+
+    @Option(help: "Prompt length in tokens.")
+    var promptTokens = 128
+
+    @Option(name: .short, help: "Tokens each request generates.")
+    var n = 64
+
+    @OptionGroup var threads: ThreadsOption
+
+    @Option(help: "Output format: md or json.")
+    var format: ReportFormat = .md
+
+    func validate() throws {
+        guard streams.values.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--streams takes counts from 1 to 256.") }
+        guard (1...1 << 16).contains(promptTokens), (2...1 << 16).contains(n) else {
+            throw ValidationError("--prompt-tokens must be 1 to 65536 and -n 2 to 65536.")
+        }
+        guard format != .csv else { throw ValidationError("--format takes md or json.") }
+    }
+
+    func run() throws {
+        let file = try ModelSource(argument: model).open()
+        let benchmark = ServeBenchmark(modelPath: file.path, threads: threads.count, promptTokens: promptTokens, tokens: n)
+        var rows: [ServeBenchmark.Row] = []
+        for count in streams.values {
+            FileHandle.standardError.write(Data("\(count) stream\(count == 1 ? "" : "s")...\n".utf8))
+            rows.append(try benchmark.run(streams: count))
+        }
+        if format == .json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+        } else {
+            print(ServeBenchmark.markdown(rows, model: Path.lastComponent(of: model), threads: threads.count))
+        }
+    }
+}
