@@ -60,8 +60,7 @@ final class Linear: Projection {
         if let baseline {
             try baseline.multiply(scratch.quantized, batch: batch, into: scratch.products, scratch: scratch, pool: pool)
         } else {
-            let layout = batch == 1 ? decode : prefill
-            try layout.multiply(scratch.quantized, batch: batch, into: scratch.products, workspace: scratch.workspace, pool: pool)
+            try layout(batch: batch).multiply(scratch.quantized, batch: batch, into: scratch.products, workspace: scratch.workspace, pool: pool)
         }
         for b in 0..<batch {
             let s = scratch.scales[b]
@@ -80,4 +79,17 @@ final class Linear: Projection {
 
     /// Bytes of weights a single-vector product reads.
     var decodeBytes: Int { kernel.bytes(rows: rows, cols: cols, index: decode.byteCount) }
+
+    /// Batches smaller than this run through the decode layout vector by vector when the prefill layout is
+    /// classical RSR, whose batch kernel keeps the batch in its SIMD lanes and costs about the same from
+    /// batch 2 to 32 (rsr bench kernels, 2 threads, 2560x2560: 871 us at batch 2 and 898 at 32, against
+    /// rsr-t's 65 and 797; 2560x6912: 1977 and 2075, against 184 and 2168). Both give the same integers.
+    static let classicalFromBatch = 32
+
+    /// The layout a batch of `batch` vectors runs through.
+    private func layout(batch: Int) -> Layout {
+        guard batch > 1 else { return decode }
+        if case .rsr = prefill.kind, batch < Self.classicalFromBatch { return decode }
+        return prefill
+    }
 }
