@@ -76,8 +76,8 @@ let package = Package(
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate", "TestSupport"]),
         .testTarget(name: "RSRModelTests", dependencies: ["RSRModel", "RSRConvert", "RSRFormat", "RSRCore", "RSREval", "Tokenizers", "FileIO",
                                                      "TestSupport"]),
+        // the batching engine and the HTTP server over it, on the default model
         .testTarget(name: "RSRServerTests", dependencies: ["RSRServer", "RSREngine", "RSRModel", "RSRConvert", "RSRFormat", "TestSupport"]),
-        .testTarget(name: "RSREngineTests", dependencies: ["RSREngine", "RSRModel", "RSRConvert", "RSRFormat", "TestSupport"]),
         .testTarget(name: "RSREvalTests", dependencies: ["RSREval", "RSRModel", "RSRFormat", "TestSupport"]),
         .testTarget(name: "CUDABackendTests", dependencies: ["CUDABackend", "CRSRCuda", "RSRCore", "TestSupport"]),
         .testTarget(name: "RSRFormatTests", dependencies: ["RSRFormat", "RSRCore", "FileIO", "TestSupport"]),

@@ -8,16 +8,6 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// The default model converted once for these tests.
-let modelPath: String = {
-    let path = scratch.file("default.rsr")
-    var options = ConvertOptions()
-    options.threads = 2
-    _ = try! Converter(directory: defaultModelDirectory, options: options).convert(to: path)
-    return path
-}()
-private let scratch = TemporaryDirectory()
-
 /// Everything the engine said to each request, by request.
 final class Transcript: Sendable {
     private let events = Mutex<[Int: [GenerationEvent]]>([:])
