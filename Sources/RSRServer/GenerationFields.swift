@@ -4,6 +4,7 @@ import RSRModel
 /// The fields both endpoints share, checked and turned into an engine request.
 struct GenerationFields {
     let parts: (request: GenerationRequest, stopStrings: [String], stream: Bool, includeUsage: Bool)
+    static let longestStop = 256
 
     /// `defaultMaxTokens`: what max_tokens is when absent (nil: as many as the context leaves, OpenAI's
     /// chat default).
@@ -24,7 +25,10 @@ struct GenerationFields {
         }
         sampling.seed = f.seed.map { UInt64(bitPattern: $0) } ?? UInt64.random(in: 0...UInt64.max)
         let stops = f.stop?.list ?? []
-        guard stops.count <= 4, !stops.contains("") else { throw APIError.invalid("stop takes up to 4 non-empty strings", param: "stop") }
+        // bounded, since each new token is checked against every stop string's prefixes
+        guard stops.count <= 4, stops.allSatisfy({ (1...Self.longestStop).contains($0.utf8.count) }) else {
+            throw APIError.invalid("stop takes up to 4 non-empty strings of at most \(Self.longestStop) bytes", param: "stop")
+        }
         var maxTokens = f.maxCompletionTokens ?? f.maxTokens ?? defaultMaxTokens ?? Int.max
         guard maxTokens >= 0 else { throw APIError.invalid("max_tokens must not be negative", param: "max_tokens") }
         if case .ready(_, let context) = server.engine.phase { maxTokens = min(maxTokens, context) }

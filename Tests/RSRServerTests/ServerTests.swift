@@ -98,6 +98,7 @@ import Testing
             ("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "hi"}], "n": 2}"#, "n must be 1"),
             ("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "hi"}], "temperature": 3}"#, "temperature"),
             ("/v1/completions", #"{"prompt": ""}"#, "prompt is empty"),
+            ("/v1/completions", "{\"prompt\": \"And\", \"stop\": \"" + String(repeating: "y", count: 300) + "\"}", "at most 256 bytes"),
             ("/v1/completions", #"{"prompt": [999999999]}"#, "outside the vocabulary"),
             ("/v1/completions", "{\"prompt\": \"" + String(repeating: "And God said ", count: 120) + "\"}", "context window"),
             ("/v1/completions", "{\"prompt\": \"" + String(repeating: "x", count: 5000) + "\"}", "larger than 4096 bytes"),
