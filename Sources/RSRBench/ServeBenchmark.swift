@@ -44,7 +44,6 @@ public struct ServeBenchmark: Sendable {
         var options = Engine.Options()
         options.threads = threads
         options.parallel = streams
-        options.stepTokens = max(64, streams)
         let engine = Engine(modelPath: modelPath, options: options)
         defer { engine.shutdown() }
         guard case .ready(let config, _) = engine.waitUntilLoaded() else { throw EngineError.unavailable("\(engine.phase)") }

@@ -70,7 +70,6 @@ struct Serve: AsyncParsableCommand {
         engineOptions.parallel = parallel
         engineOptions.context = context
         engineOptions.maxQueue = maxQueue
-        engineOptions.stepTokens = max(64, parallel)
         let engine = Engine(modelPath: file.path, options: engineOptions)
         if case .failed(let why) = engine.waitUntilLoaded() { throw ValidationError("\(file.path): \(why)") }
         var options = OpenAIServer.Options()

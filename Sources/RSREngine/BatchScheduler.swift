@@ -41,14 +41,12 @@ final class BatchScheduler {
     }
 
     let model: Transformer
-    let parallel: Int
     let context: Int
     let stepTokens: Int
     private var sequences: [Sequence] = []
 
-    init(model: Transformer, parallel: Int, context: Int, stepTokens: Int) {
+    init(model: Transformer, context: Int, stepTokens: Int) {
         self.model = model
-        self.parallel = parallel
         self.context = context
         self.stepTokens = stepTokens
     }
@@ -64,7 +62,13 @@ final class BatchScheduler {
             pending.onEvent(.finished(.length, usage))
             return
         }
-        let capacity = request.prompt.count + min(request.maxTokens, context - request.prompt.count)
+        let capacity: Int
+        do {
+            capacity = try Generator.capacity(prompt: request.prompt.count, maxTokens: request.maxTokens, context: context)
+        } catch {
+            pending.onEvent(.failed("\(error)"))  // checked at submission, so not expected
+            return
+        }
         sequences.append(Sequence(pending: pending, cache: model.makeCache(capacity: capacity), sampler: Sampler(request.sampling),
                                   history: request.prompt, unrun: request.prompt[...]))
     }

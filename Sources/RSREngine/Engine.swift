@@ -17,8 +17,11 @@ public final class Engine: Sendable {
         public var context: Int?
         /// Requests that may wait for a slot; more are refused.
         public var maxQueue = 64
-        /// Tokens one step runs at most: every decoding sequence's next token, then prompt chunks.
-        public var stepTokens = 64
+        /// Tokens one step runs at most: every decoding sequence's next token, then prompt chunks (nil: 64,
+        /// or `parallel` when larger, so that every running sequence has its token in each step).
+        public var stepTokens: Int?
+
+        var tokensPerStep: Int { stepTokens ?? max(64, parallel) }
 
         public init() {}
     }
@@ -124,9 +127,7 @@ public final class Engine: Sendable {
     /// What makes `request` impossible to run, as a sentence; nil when it can run.
     static func problem(_ request: GenerationRequest, config: ModelConfig, context: Int) -> String? {
         if request.prompt.isEmpty { return "the prompt is empty: there must be at least one token" }
-        if request.prompt.count >= context {
-            return "the prompt has \(request.prompt.count) tokens; the context window is \(context)"
-        }
+        do { _ = try Generator.capacity(prompt: request.prompt.count, maxTokens: request.maxTokens, context: context) } catch { return "\(error)" }
         if let bad = request.prompt.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
             return "token id \(bad) is outside the vocabulary of \(config.vocabSize)"
         }
@@ -137,9 +138,9 @@ public final class Engine: Sendable {
     private func run(modelPath path: String) {
         let scheduler: BatchScheduler
         do {
-            let model = try Transformer(file: try ModelFile(path: path), threads: options.threads, maxBatch: options.stepTokens)
+            let model = try Transformer(file: try ModelFile(path: path), threads: options.threads, maxBatch: options.tokensPerStep)
             let context = min(options.context ?? model.config.contextLength, model.config.contextLength)
-            scheduler = BatchScheduler(model: model, parallel: options.parallel, context: context, stepTokens: options.stepTokens)
+            scheduler = BatchScheduler(model: model, context: context, stepTokens: options.tokensPerStep)
             inbox.withLock { $0.phase = .ready(model.config, context: context) }
         } catch {
             inbox.withLock { $0.phase = .failed("\(error)") }

@@ -40,7 +40,7 @@ public struct Generator {
     /// window of `context`; throws when the prompt alone fills the window.
     public static func capacity(prompt: Int, maxTokens: Int, context: Int) throws -> Int {
         guard prompt < context else {
-            throw ModelError("the prompt has \(prompt) tokens; the model's context window is \(context)")
+            throw ModelError("the prompt has \(prompt) tokens; the context window is \(context)")
         }
         return prompt + min(max(maxTokens, 0), context - prompt)
     }

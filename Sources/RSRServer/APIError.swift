@@ -1,4 +1,5 @@
 import Hummingbird
+import RSREngine
 
 /// An error answer in OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`.
 struct APIError: Error {
@@ -35,5 +36,23 @@ struct APIError: Error {
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         let body = Body(error: .init(message: message, type: type, param: param, code: nil))
         return Response(status: status, headers: headers, body: .init(byteBuffer: JSON.buffer(body)))
+    }
+}
+
+extension APIError {
+    /// Why the engine did not take a request, as the status clients expect: a full queue 429, an engine
+    /// not serving 503 (both worth retrying after a second), an impossible request 400.
+    init(_ error: any Error) {
+        switch error as? EngineError {
+        case .queueFull(let waiting):
+            self.init(status: .tooManyRequests, message: "the server is busy: \(waiting) requests are waiting", type: "rate_limit_error",
+                      retryAfter: 1)
+        case .unavailable(let why):
+            self.init(status: .serviceUnavailable, message: why, type: "server_error", retryAfter: 1)
+        case .invalid(let why):
+            self = .invalid(why)
+        case nil:
+            self.init(status: .internalServerError, message: "\(error)", type: "server_error")
+        }
     }
 }

@@ -30,7 +30,7 @@ struct Completion: Sendable {
                 continuation.finish()
             }
         } catch {
-            throw apiError(error)
+            throw APIError(error)
         }
         continuation.onTermination = { termination in
             if case .cancelled = termination { engine.cancel(id) }
@@ -123,22 +123,5 @@ struct Completion: Sendable {
             }
         }
         return longest
-    }
-
-    static func apiError(_ error: any Error) -> APIError {
-        switch error as? EngineError {
-        case .queueFull(let waiting):
-            var e = APIError(status: .tooManyRequests, message: "the server is busy: \(waiting) requests are waiting", type: "rate_limit_error")
-            e.retryAfter = 1
-            return e
-        case .unavailable(let why):
-            var e = APIError(status: .serviceUnavailable, message: why, type: "server_error")
-            e.retryAfter = 1
-            return e
-        case .invalid(let why):
-            return .invalid(why)
-        case nil:
-            return APIError(status: .internalServerError, message: "\(error)", type: "server_error")
-        }
     }
 }

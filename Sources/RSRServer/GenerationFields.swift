@@ -29,9 +29,8 @@ struct GenerationFields {
         guard stops.count <= 4, stops.allSatisfy({ (1...Self.longestStop).contains($0.utf8.count) }) else {
             throw APIError.invalid("stop takes up to 4 non-empty strings of at most \(Self.longestStop) bytes", param: "stop")
         }
-        var maxTokens = f.maxCompletionTokens ?? f.maxTokens ?? defaultMaxTokens ?? Int.max
+        let maxTokens = f.maxCompletionTokens ?? f.maxTokens ?? defaultMaxTokens ?? Int.max  // the context window ends it
         guard maxTokens >= 0 else { throw APIError.invalid("max_tokens must not be negative", param: "max_tokens") }
-        if case .ready(_, let context) = server.engine.phase { maxTokens = min(maxTokens, context) }
         let request = GenerationRequest(prompt: prompt, maxTokens: maxTokens, sampling: sampling,
                                         stopTokens: f.ignoreEos == true ? [] : server.session.stopTokens)
         parts = (request, stops, f.stream ?? false, f.streamOptions?.includeUsage ?? false)

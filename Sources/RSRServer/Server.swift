@@ -67,7 +67,7 @@ public struct OpenAIServer: Sendable {
         } catch let error as APIError {
             return error.response
         } catch {
-            return APIError(status: .internalServerError, message: "\(error)", type: "server_error").response
+            return APIError(error).response
         }
     }
 
