@@ -17,11 +17,11 @@ public final class Engine: Sendable {
         public var context: Int?
         /// Requests that may wait for a slot; more are refused.
         public var maxQueue = 64
-        /// Tokens one step runs at most: every decoding sequence's next token, then prompt chunks (nil: 64,
-        /// or `parallel` when larger, so that every running sequence has its token in each step).
+        /// Tokens one step runs at most: every decoding sequence's next token, then prompt chunks (nil: 64).
+        /// Never fewer than `parallel`, so that every running sequence has its token in each step.
         public var stepTokens: Int?
 
-        var tokensPerStep: Int { stepTokens ?? max(64, parallel) }
+        var tokensPerStep: Int { max(stepTokens ?? 64, parallel) }
 
         public init() {}
     }
