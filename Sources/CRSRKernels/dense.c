@@ -166,15 +166,15 @@ static bool integer_type(rsr_dtype type) { return type == RSR_DTYPE_Q8_ROW || ty
 // ---- head product ----------------------------------------------------------------------------------------
 
 // Per input vector of the integer types, one record in the work buffer: its int8 quantization, 8 x the sum
-// of each 32-block of it, then its scale and sum.
+// of each 32-block of it, the quantization plus 128 as unsigned bytes, then its scale and sum.
 typedef struct dense_quantized_input {
     float xs;
     int32_t xq_sum;
 } dense_quantized_input;
 
 static uint64_t record_sums_offset(uint32_t cols) { return rsr_align_up(cols); }
-static uint64_t record_quads_offset(uint32_t cols) { return record_sums_offset(cols) + rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4); }
-static uint64_t record_input_offset(uint32_t cols) { return record_quads_offset(cols) + rsr_align_up((uint64_t)(cols / 4 + 1) * 4); }
+static uint64_t record_biased_offset(uint32_t cols) { return record_sums_offset(cols) + rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4); }
+static uint64_t record_input_offset(uint32_t cols) { return record_biased_offset(cols) + rsr_align_up(cols); }
 static uint64_t quantized_input_bytes(uint32_t cols) { return record_input_offset(cols) + rsr_align_up(sizeof(dense_quantized_input)); }
 
 static uint8_t * record_at(uint8_t * records, uint32_t cols, uint32_t vector) {
@@ -260,31 +260,49 @@ typedef struct matmul_ctx {
     uint32_t batch;
     dense_rows_fn fn;
     dense_float_batch_fn float_batch; // float types with more than one vector, where the ISA has one
+    dense_rows_batch_fn rows_batch;   // integer types with more than one vector, where the ISA has one
     uint32_t rows_per_task;
 } matmul_ctx;
 
+// The product's view of input vector b.
+static dense_matvec vector_view(const matmul_ctx * c, uint32_t b) {
+    const uint32_t cols = c->shape.cols;
+    dense_matvec m = c->shape;
+    m.x = c->x + (uint64_t)b * cols;
+    m.y = c->y + (uint64_t)b * c->shape.rows;
+    if (c->quantized) {
+        const uint8_t * record = record_at(c->quantized, cols, b);
+        const dense_quantized_input * input = (const dense_quantized_input *)(record + record_input_offset(cols));
+        m.xq = (const int8_t *)record;
+        m.block_sums = (const float *)(record + record_sums_offset(cols));
+        m.xq_biased = record + record_biased_offset(cols);
+        m.xs = input->xs;
+        m.xq_sum = input->xq_sum;
+    }
+    return m;
+}
+
 static void matmul_task(void * raw, uint32_t task, int thread) {
     const matmul_ctx * c = raw;
-    const uint32_t rows = c->shape.rows, cols = c->shape.cols;
+    const uint32_t rows = c->shape.rows;
     const uint32_t r0 = task * c->rows_per_task, r1 = rsr_min_u32(r0 + c->rows_per_task, rows);
     if (c->float_batch) {
         c->float_batch(&c->shape, c->x, c->y, c->batch, r0, r1);
         return;
     }
+    if (c->rows_batch) {
+        // each row is read once for up to DENSE_BATCH_VECTORS vectors
+        for (uint32_t b0 = 0; b0 < c->batch; b0 += DENSE_BATCH_VECTORS) {
+            dense_matvec views[DENSE_BATCH_VECTORS];
+            const uint32_t n = rsr_min_u32(DENSE_BATCH_VECTORS, c->batch - b0);
+            for (uint32_t i = 0; i < n; ++i) views[i] = vector_view(c, b0 + i);
+            c->rows_batch(views, n, r0, r1);
+        }
+        return;
+    }
     // a tile of rows stays in L2 while every vector of the batch passes over it
     for (uint32_t b = 0; b < c->batch; ++b) {
-        dense_matvec m = c->shape;
-        m.x = c->x + (uint64_t)b * cols;
-        m.y = c->y + (uint64_t)b * rows;
-        if (c->quantized) {
-            const uint8_t * record = record_at(c->quantized, cols, b);
-            const dense_quantized_input * input = (const dense_quantized_input *)(record + record_input_offset(cols));
-            m.xq = (const int8_t *)record;
-            m.block_sums = (const float *)(record + record_sums_offset(cols));
-            m.quad_sums = (const int32_t *)(record + record_quads_offset(cols));
-            m.xs = input->xs;
-            m.xq_sum = input->xq_sum;
-        }
+        const dense_matvec m = vector_view(c, b);
         c->fn(&m, r0, r1);
     }
 }
@@ -305,8 +323,8 @@ static rsr_status quantize_inputs(const float * x, uint32_t batch, uint32_t cols
             for (uint32_t j = 0; j < Q4_BLOCK; ++j) t += xq[b * Q4_BLOCK + j];
             sums[b] = 8.0f * (float)t;
         }
-        int32_t * quads = (int32_t *)(record + record_quads_offset(cols));
-        for (uint32_t q = 0; q < cols / 4; ++q) quads[q] = 32 * (xq[4 * q] + xq[4 * q + 1] + xq[4 * q + 2] + xq[4 * q + 3]);
+        uint8_t * biased = record + record_biased_offset(cols);
+        for (uint32_t i = 0; i < cols; ++i) biased[i] = (uint8_t)(xq[i] + 128);
     }
     return RSR_OK;
 }
@@ -331,6 +349,7 @@ rsr_status rsr_dense_matmul(rsr_dtype type, const void * w, uint64_t bytes, uint
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) {
         c.fn = dense_rows_avx512;
         if (batch > 1 && !integer_type(type)) c.float_batch = dense_float_batch_avx512;
+        if (batch > 1 && type == RSR_DTYPE_Q6_256) c.rows_batch = dense_q6_rows_batch_avx512;
     }
 #endif
     const uint32_t tasks = rsr_min_u32(rows, (uint32_t)rsr_pool_n(pool) * 16);

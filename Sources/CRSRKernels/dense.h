@@ -16,7 +16,7 @@ typedef struct dense_matvec {
     float xs;
     int32_t xq_sum;          // sum of all of xq (Q8_ROW's unsigned-operand correction)
     const float * block_sums; // Q4_32: 8 * sum of xq over each 32-block
-    const int32_t * quad_sums; // Q6_256: 32 * sum of xq over each 4 values
+    const uint8_t * xq_biased; // Q6_256: xq + 128, the unsigned operand of its dot products
     float * y;
 } dense_matvec;
 
@@ -47,8 +47,14 @@ static inline int32_t dense_q6_sub_scale(const uint8_t * block, uint32_t sub) { 
 // x[n][cols] (its sums may run in another order than the single-vector kernel's: a few ulps apart).
 typedef void (*dense_float_batch_fn)(const dense_matvec * m, const float * x, float * y, uint32_t n, uint32_t r0, uint32_t r1);
 
+// Integer types, several input vectors at once: m[v] is vector v < n (n <= DENSE_BATCH_VECTORS), each with
+// its own xq, sums, xs and y; the rows [r0, r1) of each, in the same bits as one vector at a time.
+enum { DENSE_BATCH_VECTORS = 8 };
+typedef void (*dense_rows_batch_fn)(const dense_matvec * m, uint32_t n, uint32_t r0, uint32_t r1);
+
 void dense_rows_generic(const dense_matvec * m, uint32_t r0, uint32_t r1);
 void dense_rows_avx512(const dense_matvec * m, uint32_t r0, uint32_t r1);
+void dense_q6_rows_batch_avx512(const dense_matvec * m, uint32_t n, uint32_t r0, uint32_t r1);
 void dense_float_batch_avx512(const dense_matvec * m, const float * x, float * y, uint32_t n, uint32_t r0, uint32_t r1);
 
 #endif

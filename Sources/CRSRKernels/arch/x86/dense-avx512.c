@@ -198,8 +198,9 @@ static float q4_row(const dense_matvec * m, const uint8_t * row) {
 
 // One 256-value block (210 bytes) per step, as four 64-value quarters: quarter k's codes are its nibbles
 // (the low or high half of 64 of the 128 nibble bytes) or-ed with bit pairs 2k of the 64 pair bytes shifted
-// above them. A dot product gives 16 dword sums of 4 values; less their 32 * sum(x) (the codes are q + 32)
-// and times their 16-value part's int8 scale, they add up exactly in int32, and each block's sums are
+// above them. A dot product of the signed values q - 32 with x + 128 gives 16 dword sums of 4 values;
+// less 128 times their values' sum (a property of the row alone) and times their 16-value part's int8 scale
+// (one int16 multiply-add: both fit 16 bits), they add up exactly in int32, and each block's sums are
 // scaled by its d in float.
 typedef struct q6_consts {
     uint32_t expand[4][16]; // lane -> scale of quarter k: 4k x 4, 4k + 1 x 4, ...
@@ -211,34 +212,71 @@ static const q6_consts q6k = {
                 { 12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15 } },
 };
 
-static float q6_row(const dense_matvec * m, const uint8_t * row) {
-    const uint32_t blocks = m->cols / Q6_BLOCK;
-    const __m512i low4 = _mm512_set1_epi8(15), pair = _mm512_set1_epi8(3);
+// A row against NB vectors: a block's values, scales and bias correction are unpacked once for all of
+// them, and each vector's lanes take the same operations in the same order as alone (one vector is the
+// case NB = 1), so a batch gives the same bits as its vectors one at a time. Per vector a block costs four
+// loads of its own input and eight multiply-adds.
+static inline __attribute__((always_inline)) void q6_row_vectors(const dense_matvec * m, int NB, const uint8_t * row, float * out) {
+    const uint32_t blocks = m[0].cols / Q6_BLOCK;
+    const __m512i low4 = _mm512_set1_epi8(15), pair = _mm512_set1_epi8(3), word = _mm512_set1_epi32(0xffff);
+    const __m512i centre = _mm512_set1_epi8(32), bias = _mm512_set1_epi8((char)128);
     __m512i expand[4];
     for (int k = 0; k < 4; ++k) expand[k] = _mm512_loadu_si512(q6k.expand[k]);
-    __m512 acc = _mm512_setzero_ps();
+    __m512 acc[DENSE_BATCH_VECTORS];
+    for (int v = 0; v < NB; ++v) acc[v] = _mm512_setzero_ps();
     for (uint32_t b = 0; b < blocks; ++b) {
         const uint8_t * at = row + (uint64_t)b * Q6_BLOCK_BYTES;
         for (int line = 0; line < 4; ++line) _mm_prefetch((const char *)at + 8192 + 64 * line, _MM_HINT_T1);
         const __m512i scales = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(at + 2)));
         const __m512i nibbles[2] = { _mm512_loadu_si512(at + Q6_NIBBLES), _mm512_loadu_si512(at + Q6_NIBBLES + 64) };
         const __m512i pairs = _mm512_loadu_si512(at + Q6_PAIRS);
-        const int8_t * x = m->xq + (uint64_t)b * Q6_BLOCK;
-        const int32_t * offsets = m->quad_sums + (uint64_t)b * (Q6_BLOCK / 4);
-        __m512i sum = _mm512_setzero_si512();
+        __m512i q[4], scale[4], correction = _mm512_setzero_si512();
         for (int k = 0; k < 4; ++k) {
             const __m512i low = _mm512_and_si512(k < 2 ? nibbles[k] : _mm512_srli_epi16(nibbles[k - 2], 4), low4);
             const __m512i high = _mm512_and_si512(_mm512_srli_epi16(pairs, 2 * k), pair);
-            const __m512i q = _mm512_or_si512(low, _mm512_slli_epi16(high, 4));
-            const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, _mm512_loadu_si512(x + 64 * k));
-            const __m512i centred = _mm512_sub_epi32(dot, _mm512_loadu_si512(offsets + 16 * k));
-            sum = _mm512_add_epi32(sum, _mm512_mullo_epi32(centred, _mm512_permutexvar_epi32(expand[k], scales)));
+            q[k] = _mm512_sub_epi8(_mm512_or_si512(low, _mm512_slli_epi16(high, 4)), centre);
+            scale[k] = _mm512_and_si512(_mm512_permutexvar_epi32(expand[k], scales), word);
+            correction = _mm512_dpwssd_epi32(correction, _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, q[k]), scale[k]);
         }
         uint16_t dh;
         memcpy(&dh, at, 2);
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(rsr_f16_to_f32(dh)), _mm512_cvtepi32_ps(sum), acc);
+        const __m512 d = _mm512_set1_ps(rsr_f16_to_f32(dh));
+        for (int v = 0; v < NB; ++v) {
+            const uint8_t * x = m[v].xq_biased + (uint64_t)b * Q6_BLOCK;
+            __m512i sum = _mm512_setzero_si512();
+            for (int k = 0; k < 4; ++k) {
+                const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_loadu_si512(x + 64 * k), q[k]);
+                sum = _mm512_dpwssd_epi32(sum, dot, scale[k]);
+            }
+            acc[v] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(sum, correction)), acc[v]);
+        }
     }
-    return _mm512_reduce_add_ps(acc);
+    for (int v = 0; v < NB; ++v) out[v] = _mm512_reduce_add_ps(acc[v]);
+}
+
+static float q6_row(const dense_matvec * m, const uint8_t * row) {
+    float out;
+    q6_row_vectors(m, 1, row, &out);
+    return out;
+}
+
+void dense_q6_rows_batch_avx512(const dense_matvec * m, uint32_t n, uint32_t r0, uint32_t r1) {
+    const uint64_t row_bytes = (uint64_t)(m[0].cols / Q6_BLOCK) * Q6_BLOCK_BYTES;
+    float out[DENSE_BATCH_VECTORS];
+    for (uint32_t r = r0; r < r1; ++r) {
+        const uint8_t * row = m[0].w + r * row_bytes;
+        switch (n) {
+        case 1: q6_row_vectors(m, 1, row, out); break;
+        case 2: q6_row_vectors(m, 2, row, out); break;
+        case 3: q6_row_vectors(m, 3, row, out); break;
+        case 4: q6_row_vectors(m, 4, row, out); break;
+        case 5: q6_row_vectors(m, 5, row, out); break;
+        case 6: q6_row_vectors(m, 6, row, out); break;
+        case 7: q6_row_vectors(m, 7, row, out); break;
+        default: q6_row_vectors(m, 8, row, out); break;
+        }
+        for (uint32_t v = 0; v < n; ++v) m[v].y[r] = out[v] / m[v].xs;
+    }
 }
 
 void dense_rows_avx512(const dense_matvec * m, uint32_t r0, uint32_t r1) {
