@@ -10,8 +10,10 @@ struct BenchServe: ParsableCommand {
         discussion: """
             For each count in --streams, starts the engine rsr serve uses with that many slots and submits as \
             many requests at once: random prompts of --prompt-tokens, then -n greedy tokens (end-of-sequence \
-            ignored). Reports the sum of the streams' decode rates, all tokens over the wall time, time to \
-            first token and the gaps between a stream's tokens (p50, p99), and sequences per step.
+            ignored). Reports the sum of the streams' decode rates, the rate and p99 gap while every stream \
+            decodes (from the last first token to the first last one: no prompt is read then), all tokens \
+            over the wall time, time to first token and the gaps between a stream's tokens (p50, p99), and \
+            sequences per step.
             """
     )
 

@@ -18,6 +18,20 @@ import Testing
         return BenchResult(machine: machine, cold: true, coldBytes: 128 << 20, rows: BenchRow.withSpeedups(rows))
     }
 
+    /// Serving's steady rate counts only tokens after the last stream's first and up to the first stream's
+    /// last: stream A decodes alone at first (a prompt of B is being read), then both decode every 100 ms.
+    @Test func allDecodingWindowStartsAtTheLastFirstTokenAndEndsAtTheFirstLastToken() {
+        let ms: UInt64 = 1_000_000
+        let a: [UInt64] = [0, 20, 40, 400, 500, 600, 700].map { $0 * ms }
+        let b: [UInt64] = [350, 450, 550, 650, 750, 850].map { $0 * ms }
+        let (rate, gaps) = ServeBenchmark.allDecoding([a, b])
+        // window (350, 700]: A's 400, 500, 600, 700 and B's 450, 550, 650: 7 tokens in 0.35 s
+        // gaps inside [350, 700]: A 400-500-600-700, B 350-450-550-650
+        #expect(abs(rate! - 20) < 1e-9)
+        #expect(gaps.count == 6 && gaps.allSatisfy { abs($0 - 0.1) < 1e-9 })
+        #expect(ServeBenchmark.allDecoding([[0, 1 * ms], [2 * ms, 3 * ms]]).0 == nil) // A ended before B began
+    }
+
     @Test func speedupsAreBaselineTimeOverKernelTime() {
         let rows = sampleResult().rows
         let rsrT = rows.first { $0.kernel == .rsrT }!
