@@ -11,12 +11,15 @@ public struct ServeBenchmark: Sendable {
     public var threads: Int
     public var promptTokens: Int
     public var tokens: Int
+    /// The engine's step budget (`Engine.Options.stepTokens`).
+    public var batchTokens: Int
 
-    public init(modelPath: String, threads: Int, promptTokens: Int, tokens: Int) {
+    public init(modelPath: String, threads: Int, promptTokens: Int, tokens: Int, batchTokens: Int = 64) {
         self.modelPath = modelPath
         self.threads = threads
         self.promptTokens = promptTokens
         self.tokens = tokens
+        self.batchTokens = batchTokens
     }
 
     /// One concurrency level's results.
@@ -50,6 +53,7 @@ public struct ServeBenchmark: Sendable {
         var options = Engine.Options()
         options.threads = threads
         options.parallel = streams
+        options.stepTokens = batchTokens
         let engine = Engine(modelPath: modelPath, options: options)
         defer { engine.shutdown() }
         guard case .ready(let config, _) = engine.waitUntilLoaded() else { throw EngineError.unavailable("\(engine.phase)") }

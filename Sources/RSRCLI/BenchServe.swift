@@ -29,6 +29,9 @@ struct BenchServe: ParsableCommand {
     @Option(name: .short, help: "Tokens each request generates.")
     var n = 64
 
+    @Option(help: "Tokens one step runs at most, as rsr serve --batch-tokens.")
+    var batchTokens = 64
+
     @OptionGroup var threads: ThreadsOption
 
     @Option(help: "Output format: md or json.")
@@ -40,11 +43,13 @@ struct BenchServe: ParsableCommand {
             throw ValidationError("--prompt-tokens must be 1 to 65536 and -n 2 to 65536.")
         }
         guard format != .csv else { throw ValidationError("--format takes md or json.") }
+        guard (1...4096).contains(batchTokens) else { throw ValidationError("--batch-tokens must be 1 to 4096.") }
     }
 
     func run() throws {
         let file = try ModelSource(argument: model).open()
-        let benchmark = ServeBenchmark(modelPath: file.path, threads: threads.count, promptTokens: promptTokens, tokens: n)
+        let benchmark = ServeBenchmark(modelPath: file.path, threads: threads.count, promptTokens: promptTokens, tokens: n,
+                                       batchTokens: batchTokens)
         var rows: [ServeBenchmark.Row] = []
         for count in streams.values {
             FileHandle.standardError.write(Data("\(count) stream\(count == 1 ? "" : "s")...\n".utf8))

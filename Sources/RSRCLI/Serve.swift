@@ -36,6 +36,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Requests that may wait for a slot; more are refused with 429.")
     var maxQueue = 64
 
+    @Option(help: ArgumentHelp("Tokens one step runs at most: each generating request's next token, then prompt chunks (at least --parallel).",
+                               discussion: "Fewer keep the gaps between tokens short while new prompts are read; more read prompts sooner."))
+    var batchTokens = 64
+
     @Option(help: "Require 'Authorization: Bearer KEY' on every request but /health (or set RSR_API_KEY).")
     var apiKey: String?
 
@@ -55,6 +59,7 @@ struct Serve: AsyncParsableCommand {
         if !(1...256).contains(parallel) { throw ValidationError("--parallel \(parallel) is out of range; use 1 to 256.") }
         if let context, context < 2 { throw ValidationError("--context must be at least 2.") }
         if maxQueue < 0 { throw ValidationError("--max-queue must be 0 or more.") }
+        if !(1...4096).contains(batchTokens) { throw ValidationError("--batch-tokens \(batchTokens) is out of range; use 1 to 4096.") }
         if backend == .cuda { throw ValidationError("--backend cuda does not serve yet (the CUDA model runs one sequence); use --backend cpu.") }
         if apiKey?.isEmpty == true { throw ValidationError("--api-key is empty.") }
         if !(shutdownGrace >= 0) { throw ValidationError("--shutdown-grace must be 0 or more seconds.") }
@@ -70,6 +75,7 @@ struct Serve: AsyncParsableCommand {
         engineOptions.parallel = parallel
         engineOptions.context = context
         engineOptions.maxQueue = maxQueue
+        engineOptions.stepTokens = batchTokens
         let engine = Engine(modelPath: file.path, options: engineOptions)
         if case .failed(let why) = engine.waitUntilLoaded() { throw ValidationError("\(file.path): \(why)") }
         var options = OpenAIServer.Options()

@@ -60,7 +60,10 @@ func startEngine(parallel: Int, maxQueue: Int = 64, stepTokens: Int = 32) throws
         return GenerationRequest(prompt: prompts[i], maxTokens: 12, sampling: sampling)
     }
 
-    @Test func eightConcurrentRequestsGetWhatEachGetsAlone() throws {
+    /// With the step budget at its least (one token per running request, prompts a token at a time as room
+    /// frees) and at 32 (chunks of several prompts in one step).
+    @Test(arguments: [8, 32])
+    func eightConcurrentRequestsGetWhatEachGetsAlone(stepTokens: Int) throws {
         let model = try Transformer(file: try ModelFile(path: modelPath), threads: 2)
         let alone = try Self.prompts.indices.map { i in
             var tokens: [Int] = []
@@ -70,7 +73,7 @@ func startEngine(parallel: Int, maxQueue: Int = 64, stepTokens: Int = 32) throws
             }
             return tokens
         }
-        let engine = try startEngine(parallel: 8)
+        let engine = try startEngine(parallel: 8, stepTokens: stepTokens)
         defer { engine.shutdown() }
         let transcript = Transcript()
         for i in Self.prompts.indices { try engine.submit(Self.request(i), onEvent: transcript.listener(i)) }

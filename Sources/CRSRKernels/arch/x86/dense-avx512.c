@@ -238,17 +238,18 @@ static inline __attribute__((always_inline)) void q6_row_vectors(const dense_mat
             scale[k] = _mm512_and_si512(_mm512_permutexvar_epi32(expand[k], scales), word);
             correction = _mm512_dpwssd_epi32(correction, _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, q[k]), scale[k]);
         }
+        const __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(), correction); // each vector's sums begin there
         uint16_t dh;
         memcpy(&dh, at, 2);
         const __m512 d = _mm512_set1_ps(rsr_f16_to_f32(dh));
         for (int v = 0; v < NB; ++v) {
             const uint8_t * x = m[v].xq_biased + (uint64_t)b * Q6_BLOCK;
-            __m512i sum = _mm512_setzero_si512();
+            __m512i sum = start;
             for (int k = 0; k < 4; ++k) {
                 const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_loadu_si512(x + 64 * k), q[k]);
                 sum = _mm512_dpwssd_epi32(sum, dot, scale[k]);
             }
-            acc[v] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(sum, correction)), acc[v]);
+            acc[v] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sum), acc[v]);
         }
     }
     for (int v = 0; v < NB; ++v) out[v] = _mm512_reduce_add_ps(acc[v]);
