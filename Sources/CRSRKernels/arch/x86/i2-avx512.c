@@ -8,7 +8,7 @@
 #pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX512))), apply_to = function)
 
 #define MAX_RT 4 // row tiles per step: their operands share the activation broadcasts
-#define MAX_NB 4 // vectors per step in batched products
+#define MAX_NB 8 // vectors per step in batched products
 
 // acc[r][v] += tiles of RT row tiles times NB vectors, over all column tiles.
 static inline __attribute__((always_inline)) void tile_block(
@@ -81,7 +81,9 @@ static inline __attribute__((always_inline)) void run_block(const i2_ctx * c, ui
 // Dispatches a remainder count to a call with a compile-time constant, so loops unroll into registers.
 #define WITH_CONST(n, NAME, body) \
     switch (n) { case 1: { enum { NAME = 1 }; body; } break; case 2: { enum { NAME = 2 }; body; } break; \
-                 case 3: { enum { NAME = 3 }; body; } break; default: { enum { NAME = 4 }; body; } break; }
+                 case 3: { enum { NAME = 3 }; body; } break; case 4: { enum { NAME = 4 }; body; } break; \
+                 case 5: { enum { NAME = 5 }; body; } break; case 6: { enum { NAME = 6 }; body; } break; \
+                 case 7: { enum { NAME = 7 }; body; } break; default: { enum { NAME = 8 }; body; } break; }
 
 static void row_tiles_task(void * raw, uint32_t task, int thread) {
     const i2_ctx * c = raw;
