@@ -166,7 +166,8 @@ static bool integer_type(rsr_dtype type) { return type == RSR_DTYPE_Q8_ROW || ty
 // ---- head product ----------------------------------------------------------------------------------------
 
 // Per input vector of the integer types, one record in the work buffer: its int8 quantization, 8 x the sum
-// of each 32-block of it, the quantization plus 128 as unsigned bytes, then its scale and sum.
+// of each 32-block of it, the quantization plus 128 as unsigned bytes (whole 256-blocks in dense_q6_order),
+// then its scale and sum.
 typedef struct dense_quantized_input {
     float xs;
     int32_t xq_sum;
@@ -324,7 +325,10 @@ static rsr_status quantize_inputs(const float * x, uint32_t batch, uint32_t cols
             sums[b] = 8.0f * (float)t;
         }
         uint8_t * biased = record + record_biased_offset(cols);
-        for (uint32_t i = 0; i < cols; ++i) biased[i] = (uint8_t)(xq[i] + 128);
+        for (uint32_t i = 0; i < cols; ++i) {
+            const uint32_t block = i / Q6_BLOCK * Q6_BLOCK, j = i - block;
+            biased[block + Q6_BLOCK <= cols ? block + dense_q6_order(j) : i] = (uint8_t)(xq[i] + 128);
+        }
     }
     return RSR_OK;
 }

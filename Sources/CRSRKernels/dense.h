@@ -16,7 +16,7 @@ typedef struct dense_matvec {
     float xs;
     int32_t xq_sum;          // sum of all of xq (Q8_ROW's unsigned-operand correction)
     const float * block_sums; // Q4_32: 8 * sum of xq over each 32-block
-    const uint8_t * xq_biased; // Q6_256: xq + 128, the unsigned operand of its dot products
+    const uint8_t * xq_biased; // Q6_256: xq + 128, the unsigned operand of its dot products, in dense_q6_order
     float * y;
 } dense_matvec;
 
@@ -34,6 +34,10 @@ static inline uint32_t dense_q6_code(const uint8_t * block, uint32_t j) {
     const uint32_t high = block[Q6_PAIRS + j % 64] >> (2 * (j / 64)) & 3u;
     return low | high << 4;
 }
+
+// Where value j of a 256-value block sits in the input the Q6_256 SIMD kernels read: lane l of register k
+// (64 bytes) holds values 16 l + 4 k .. + 3, so that each lane sums one 16-value part.
+static inline uint32_t dense_q6_order(uint32_t j) { return 64 * (j / 4 % 4) + 4 * (j / 16) + j % 4; }
 
 static inline float dense_q6_d(const uint8_t * block) {
     uint16_t h;

@@ -5,6 +5,8 @@
 #include "../../dense.h"
 #include "simd-x86.h"
 
+#include <pthread.h>
+
 #pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX512 ",f16c"))), apply_to = function)
 
 static inline __m256 load8(rsr_dtype type, const uint8_t * row, uint32_t c, __mmask8 mask) {
@@ -196,60 +198,75 @@ static float q4_row(const dense_matvec * m, const uint8_t * row) {
     return _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1])) + tail;
 }
 
-// One 256-value block (210 bytes) per step, as four 64-value quarters: quarter k's codes are its nibbles
-// (the low or high half of 64 of the 128 nibble bytes) or-ed with bit pairs 2k of the 64 pair bytes shifted
-// above them. A dot product of the signed values q - 32 with x + 128 gives 16 dword sums of 4 values;
-// less 128 times their values' sum (a property of the row alone) and times their 16-value part's int8 scale
-// (one int16 multiply-add: both fit 16 bits), they add up exactly in int32, and each block's sums are
+// One 256-value block (210 bytes) per step, as four registers in which lane l holds four values of the
+// block's 16-value part l: register k has values 16 l + 4 k .. 16 l + 4 k + 3, gathered by byte permutes
+// from the nibbles (the low half of a byte for parts 0..7, the high half for 8..15) and bit pairs (shifted
+// by 2 (l / 4)). The input is stored in the same order (dense_q6_order). Four dot products of the signed
+// values q - 32 with x + 128 then sum a whole part in each lane; less 128 times its values' sum (a property
+// of the row alone) and times the part's int8 scale they are exact int32, and each block's lanes are
 // scaled by its d in float.
 typedef struct q6_consts {
-    uint32_t expand[4][16]; // lane -> scale of quarter k: 4k x 4, 4k + 1 x 4, ...
+    uint8_t nibble_index[4][64]; // byte 4 l + j of register k: nibble byte (16 l + 4 k + j) % 128
+    uint8_t pair_index[4][64];   // and bit-pair byte (16 l + 4 k + j) % 64
+    uint16_t nibble_shift[32], pair_shift[32]; // per 16-bit word: 4 for parts 8..15; 2 (l / 4)
 } q6_consts;
 
-static const q6_consts q6k = {
-    .expand = { { 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3 }, { 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7 },
-                { 8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11 },
-                { 12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15 } },
-};
+static q6_consts q6k;
+static pthread_once_t q6k_once = PTHREAD_ONCE_INIT;
+
+static void init_q6k(void) {
+    for (uint32_t k = 0; k < 4; ++k) {
+        for (uint32_t p = 0; p < 64; ++p) {
+            const uint32_t value = 16 * (p / 4) + 4 * k + p % 4;
+            q6k.nibble_index[k][p] = (uint8_t)(value % 128);
+            q6k.pair_index[k][p] = (uint8_t)(value % 64);
+        }
+    }
+    for (uint32_t w = 0; w < 32; ++w) { // word w holds bytes 2w, 2w + 1: lane (2w) / 4 = w / 2
+        q6k.nibble_shift[w] = w / 2 >= 8 ? 4 : 0;
+        q6k.pair_shift[w] = (uint16_t)(2 * (w / 2 / 4));
+    }
+}
 
 // A row against NB vectors: a block's values, scales and bias correction are unpacked once for all of
 // them, and each vector's lanes take the same operations in the same order as alone (one vector is the
 // case NB = 1), so a batch gives the same bits as its vectors one at a time. Per vector a block costs four
-// loads of its own input and eight multiply-adds.
+// loads of its own input, four dot products and one multiply by the scales.
 static inline __attribute__((always_inline)) void q6_row_vectors(const dense_matvec * m, int NB, const uint8_t * row, float * out) {
     const uint32_t blocks = m[0].cols / Q6_BLOCK;
-    const __m512i low4 = _mm512_set1_epi8(15), pair = _mm512_set1_epi8(3), word = _mm512_set1_epi32(0xffff);
+    const __m512i low4 = _mm512_set1_epi8(15), pair = _mm512_set1_epi8(3);
     const __m512i centre = _mm512_set1_epi8(32), bias = _mm512_set1_epi8((char)128);
-    __m512i expand[4];
-    for (int k = 0; k < 4; ++k) expand[k] = _mm512_loadu_si512(q6k.expand[k]);
+    const __m512i nibble_shift = _mm512_loadu_si512(q6k.nibble_shift), pair_shift = _mm512_loadu_si512(q6k.pair_shift);
+    __m512i nibble_index[4], pair_index[4];
+    for (int k = 0; k < 4; ++k) {
+        nibble_index[k] = _mm512_loadu_si512(q6k.nibble_index[k]);
+        pair_index[k] = _mm512_loadu_si512(q6k.pair_index[k]);
+    }
     __m512 acc[DENSE_BATCH_VECTORS];
     for (int v = 0; v < NB; ++v) acc[v] = _mm512_setzero_ps();
     for (uint32_t b = 0; b < blocks; ++b) {
         const uint8_t * at = row + (uint64_t)b * Q6_BLOCK_BYTES;
         for (int line = 0; line < 4; ++line) _mm_prefetch((const char *)at + 8192 + 64 * line, _MM_HINT_T1);
-        const __m512i scales = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(at + 2)));
-        const __m512i nibbles[2] = { _mm512_loadu_si512(at + Q6_NIBBLES), _mm512_loadu_si512(at + Q6_NIBBLES + 64) };
+        const __m512i scale = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(at + 2)));
+        const __m512i nibbles0 = _mm512_loadu_si512(at + Q6_NIBBLES), nibbles1 = _mm512_loadu_si512(at + Q6_NIBBLES + 64);
         const __m512i pairs = _mm512_loadu_si512(at + Q6_PAIRS);
-        __m512i q[4], scale[4], correction = _mm512_setzero_si512();
+        __m512i q[4], weight_sum = _mm512_setzero_si512();
         for (int k = 0; k < 4; ++k) {
-            const __m512i low = _mm512_and_si512(k < 2 ? nibbles[k] : _mm512_srli_epi16(nibbles[k - 2], 4), low4);
-            const __m512i high = _mm512_and_si512(_mm512_srli_epi16(pairs, 2 * k), pair);
+            const __m512i nibble = _mm512_permutex2var_epi8(nibbles0, nibble_index[k], nibbles1);
+            const __m512i low = _mm512_and_si512(_mm512_srlv_epi16(nibble, nibble_shift), low4);
+            const __m512i high = _mm512_and_si512(_mm512_srlv_epi16(_mm512_permutexvar_epi8(pair_index[k], pairs), pair_shift), pair);
             q[k] = _mm512_sub_epi8(_mm512_or_si512(low, _mm512_slli_epi16(high, 4)), centre);
-            scale[k] = _mm512_and_si512(_mm512_permutexvar_epi32(expand[k], scales), word);
-            correction = _mm512_dpwssd_epi32(correction, _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, q[k]), scale[k]);
+            weight_sum = _mm512_dpbusd_epi32(weight_sum, bias, q[k]);
         }
-        const __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(), correction); // each vector's sums begin there
+        const __m512i start = _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_setzero_si512(), weight_sum), scale);
         uint16_t dh;
         memcpy(&dh, at, 2);
         const __m512 d = _mm512_set1_ps(rsr_f16_to_f32(dh));
         for (int v = 0; v < NB; ++v) {
             const uint8_t * x = m[v].xq_biased + (uint64_t)b * Q6_BLOCK;
-            __m512i sum = start;
-            for (int k = 0; k < 4; ++k) {
-                const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_loadu_si512(x + 64 * k), q[k]);
-                sum = _mm512_dpwssd_epi32(sum, dot, scale[k]);
-            }
-            acc[v] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sum), acc[v]);
+            __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_loadu_si512(x), q[0]);
+            for (int k = 1; k < 4; ++k) dot = _mm512_dpbusd_epi32(dot, _mm512_loadu_si512(x + 64 * k), q[k]);
+            acc[v] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_add_epi32(start, _mm512_mullo_epi32(dot, scale))), acc[v]);
         }
     }
     for (int v = 0; v < NB; ++v) out[v] = _mm512_reduce_add_ps(acc[v]);
@@ -262,6 +279,7 @@ static float q6_row(const dense_matvec * m, const uint8_t * row) {
 }
 
 void dense_q6_rows_batch_avx512(const dense_matvec * m, uint32_t n, uint32_t r0, uint32_t r1) {
+    pthread_once(&q6k_once, init_q6k);
     const uint64_t row_bytes = (uint64_t)(m[0].cols / Q6_BLOCK) * Q6_BLOCK_BYTES;
     float out[DENSE_BATCH_VECTORS];
     for (uint32_t r = r0; r < r1; ++r) {
@@ -282,6 +300,7 @@ void dense_q6_rows_batch_avx512(const dense_matvec * m, uint32_t n, uint32_t r0,
 
 void dense_rows_avx512(const dense_matvec * m, uint32_t r0, uint32_t r1) {
     const uint32_t cols = m->cols;
+    if (m->type == RSR_DTYPE_Q6_256) pthread_once(&q6k_once, init_q6k);
     for (uint32_t r = r0; r < r1; ++r) {
         switch (m->type) {
         case RSR_DTYPE_F32: m->y[r] = float_row(m, m->w + (uint64_t)r * cols * 4); break;
