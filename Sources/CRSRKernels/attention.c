@@ -23,10 +23,10 @@ static inline void prefetch_block(const float * base, uint32_t p, uint32_t n_pos
 }
 
 typedef struct attention_ctx {
-    const float * q, * k, * v;
-    float * out;
+    const rsr_attention_sequence * seqs;
+    uint32_t first_task[RSR_ATTENTION_MAX_SEQUENCES + 1]; // sequence s has tasks [first_task[s], first_task[s + 1])
     float * scores; // per thread: ATTENTION_HEADS rows of scores
-    uint32_t start, n_heads, n_kv, head_dim, capacity, stride_scores, heads_per_task;
+    uint32_t n_seqs, n_heads, n_kv, head_dim, stride_scores, heads_per_task;
     float scale;
     act_scores_fn scores_fn;
     act_weighted_sum_fn weighted_sum;
@@ -38,18 +38,23 @@ typedef struct attention_ctx {
 // side of .5. Blocking changes no result: each head's sums run over the positions in the same order.
 static void attention_task(void * raw, uint32_t task, int thread) {
     const attention_ctx * c = raw;
+    uint32_t s = 0;
+    while (task >= c->first_task[s + 1]) ++s; // a few sequences: a scan is enough
+    const rsr_attention_sequence * seq = &c->seqs[s];
+    task -= c->first_task[s];
     const uint32_t per_token = c->n_heads / c->heads_per_task, t = task / per_token;
     const uint32_t h0 = task % per_token * c->heads_per_task, kv = h0 / (c->n_heads / c->n_kv);
-    const uint32_t d = c->head_dim, n_pos = c->start + t + 1, n_h = c->heads_per_task;
-    const uint64_t kv_offset = (uint64_t)kv * c->capacity * d;
-    const float * q = c->q + ((uint64_t)t * c->n_heads + h0) * d;
-    float * out = c->out + ((uint64_t)t * c->n_heads + h0) * d;
+    const uint32_t d = c->head_dim, n_pos = seq->start + t + 1, n_h = c->heads_per_task;
+    const uint64_t kv_offset = (uint64_t)kv * seq->capacity * d;
+    const float * q = seq->q + ((uint64_t)t * c->n_heads + h0) * d;
+    const float * keys = seq->k + kv_offset, * values = seq->v + kv_offset;
+    float * out = seq->out + ((uint64_t)t * c->n_heads + h0) * d;
     float * scores = c->scores + (uint64_t)thread * ATTENTION_HEADS * c->stride_scores;
     for (uint32_t p = 0; p < n_pos; p += ATTENTION_BLOCK) {
         const uint32_t n = rsr_min_u32(ATTENTION_BLOCK, n_pos - p);
-        prefetch_block(c->k + kv_offset, p + PREFETCH_BLOCKS * ATTENTION_BLOCK, n_pos, d);
+        prefetch_block(keys, p + PREFETCH_BLOCKS * ATTENTION_BLOCK, n_pos, d);
         for (uint32_t h = 0; h < n_h; ++h) {
-            c->scores_fn(q + h * d, c->k + kv_offset + (uint64_t)p * d, n, d, d, c->scale, scores + h * c->stride_scores + p);
+            c->scores_fn(q + h * d, keys + (uint64_t)p * d, n, d, d, c->scale, scores + h * c->stride_scores + p);
         }
     }
     float sums[ATTENTION_HEADS];
@@ -66,9 +71,9 @@ static void attention_task(void * raw, uint32_t task, int thread) {
     memset(out, 0, (size_t)n_h * d * sizeof(float));
     for (uint32_t p = 0; p < n_pos; p += ATTENTION_BLOCK) {
         const uint32_t n = rsr_min_u32(ATTENTION_BLOCK, n_pos - p);
-        prefetch_block(c->v + kv_offset, p + PREFETCH_BLOCKS * ATTENTION_BLOCK, n_pos, d);
+        prefetch_block(values, p + PREFETCH_BLOCKS * ATTENTION_BLOCK, n_pos, d);
         for (uint32_t h = 0; h < n_h; ++h) {
-            c->weighted_sum(out + h * d, scores + h * c->stride_scores + p, sums[h], c->v + kv_offset + (uint64_t)p * d, n, d, d);
+            c->weighted_sum(out + h * d, scores + h * c->stride_scores + p, sums[h], values + (uint64_t)p * d, n, d, d);
         }
     }
 }
@@ -91,34 +96,53 @@ rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t
     return RSR_OK;
 }
 
-rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start, uint32_t n_heads, uint32_t n_kv,
-                             uint32_t head_dim, uint32_t capacity, const float * k, const float * v, float * out,
-                             void * work, uint64_t work_bytes, rsr_pool * pool) {
-    if (!q || !k || !v || !out || !work) return RSR_ERR_NULL;
-    if (n_tokens == 0 || n_heads == 0 || n_kv == 0 || head_dim == 0 || n_heads % n_kv) return RSR_ERR_SHAPE;
-    if ((uint64_t)start + n_tokens > RSR_MAX_DIM || (uint64_t)n_tokens * n_heads > UINT32_MAX) return RSR_ERR_OVERFLOW;
-    if ((uint64_t)start + n_tokens > capacity) return RSR_ERR_SHAPE;
-    uint64_t need;
-    rsr_status s = rsr_attention_work_size(start + n_tokens, rsr_pool_n(pool), &need);
-    if (s != RSR_OK) return s;
-    if (work_bytes < need) return RSR_ERR_BUFFER;
+rsr_status rsr_attention_f32_sequences(const rsr_attention_sequence * seqs, uint32_t n_seqs, uint32_t n_heads, uint32_t n_kv,
+                                       uint32_t head_dim, void * work, uint64_t work_bytes, rsr_pool * pool) {
+    if (!seqs || !work) return RSR_ERR_NULL;
+    if (n_seqs == 0 || n_seqs > RSR_ATTENTION_MAX_SEQUENCES || n_heads == 0 || n_kv == 0 || head_dim == 0 || n_heads % n_kv) {
+        return RSR_ERR_SHAPE;
+    }
     attention_ctx c = {
-        .q = q, .k = k, .v = v, .out = out,
+        .seqs = seqs, .n_seqs = n_seqs, .n_heads = n_heads, .n_kv = n_kv, .head_dim = head_dim,
         .scores = (float *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1)),
-        .start = start, .n_heads = n_heads, .n_kv = n_kv, .head_dim = head_dim, .capacity = capacity,
-        .stride_scores = (uint32_t)(rsr_align_up((uint64_t)(start + n_tokens) * sizeof(float)) / sizeof(float)),
-        .heads_per_task = heads_per_task(n_tokens, n_heads, n_kv, rsr_pool_n(pool)),
         .scale = 1.0f / sqrtf((float)head_dim),
         .scores_fn = act_scores_generic, .weighted_sum = act_weighted_sum_generic,
     };
+    uint64_t tokens = 0;
+    uint32_t positions = 0;
+    for (uint32_t s = 0; s < n_seqs; ++s) {
+        const rsr_attention_sequence * seq = &seqs[s];
+        if (!seq->q || !seq->k || !seq->v || !seq->out) return RSR_ERR_NULL;
+        if (seq->n_tokens == 0) return RSR_ERR_SHAPE;
+        if ((uint64_t)seq->start + seq->n_tokens > RSR_MAX_DIM) return RSR_ERR_OVERFLOW;
+        if ((uint64_t)seq->start + seq->n_tokens > seq->capacity) return RSR_ERR_SHAPE;
+        tokens += seq->n_tokens;
+        positions = rsr_max_u32(positions, seq->start + seq->n_tokens);
+    }
+    if (tokens * n_heads > UINT32_MAX) return RSR_ERR_OVERFLOW;
+    uint64_t need;
+    rsr_status st = rsr_attention_work_size(positions, rsr_pool_n(pool), &need);
+    if (st != RSR_OK) return st;
+    if (work_bytes < need) return RSR_ERR_BUFFER;
+    c.stride_scores = (uint32_t)(rsr_align_up((uint64_t)positions * sizeof(float)) / sizeof(float));
+    c.heads_per_task = heads_per_task((uint32_t)tokens, n_heads, n_kv, rsr_pool_n(pool));
+    c.first_task[0] = 0;
+    for (uint32_t s = 0; s < n_seqs; ++s) c.first_task[s + 1] = c.first_task[s] + seqs[s].n_tokens * (n_heads / c.heads_per_task);
 #if defined(__x86_64__)
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) {
         c.scores_fn = act_scores_avx2;
         c.weighted_sum = act_weighted_sum_avx2;
     }
 #endif
-    rsr_pool_run(pool, attention_task, &c, n_tokens * (n_heads / c.heads_per_task));
+    rsr_pool_run(pool, attention_task, &c, c.first_task[n_seqs]);
     return RSR_OK;
+}
+
+rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start, uint32_t n_heads, uint32_t n_kv,
+                             uint32_t head_dim, uint32_t capacity, const float * k, const float * v, float * out,
+                             void * work, uint64_t work_bytes, rsr_pool * pool) {
+    const rsr_attention_sequence seq = { .q = q, .out = out, .k = k, .v = v, .n_tokens = n_tokens, .start = start, .capacity = capacity };
+    return rsr_attention_f32_sequences(&seq, 1, n_heads, n_kv, head_dim, work, work_bytes, pool);
 }
 
 rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8_t * q, float * scales) {

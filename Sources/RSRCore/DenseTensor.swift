@@ -97,6 +97,34 @@ public enum TransformerKernels {
                                     UInt32(clamping: headDim), UInt32(clamping: capacity), keys, values, out, work.pointer, UInt64(work.count), pool?.raw),
                   "attention over \(start + tokens) positions")
     }
+
+    /// One sequence's part of a batched attention call: its queries, outputs and cache (as `attention`).
+    public struct AttentionSequence {
+        public var q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
+        public var keys: UnsafePointer<Float>, values: UnsafePointer<Float>
+        public var tokens: Int, start: Int, capacity: Int
+
+        public init(q: UnsafePointer<Float>, tokens: Int, start: Int, capacity: Int, keys: UnsafePointer<Float>,
+                    values: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+            (self.q, self.tokens, self.start, self.capacity, self.keys, self.values, self.out) = (q, tokens, start, capacity, keys, values, out)
+        }
+    }
+
+    /// `attention` for several sequences (at most 256) in one pass over the pool: each gets what it gets alone.
+    public static func attention(_ sequences: [AttentionSequence], heads: Int, kvHeads: Int, headDim: Int,
+                                 workspace: Workspace, pool: ThreadPool?) throws {
+        let positions = sequences.map { $0.start + $0.tokens }.max() ?? 0
+        var need: UInt64 = 0
+        try check(rsr_attention_work_size(UInt32(clamping: positions), Int32(pool?.threads ?? 1), &need), "sizing attention")
+        let work = workspace.reserve(Int(need))
+        let raw = sequences.map {
+            rsr_attention_sequence(q: $0.q, out: $0.out, k: $0.keys, v: $0.values, n_tokens: UInt32(clamping: $0.tokens),
+                                   start: UInt32(clamping: $0.start), capacity: UInt32(clamping: $0.capacity))
+        }
+        try check(rsr_attention_f32_sequences(raw, UInt32(raw.count), UInt32(clamping: heads), UInt32(clamping: kvHeads), UInt32(clamping: headDim),
+                                              work.pointer, UInt64(work.count), pool?.raw),
+                  "attention of \(sequences.count) sequences over up to \(positions) positions")
+    }
 }
 
 extension DenseTensor {

@@ -152,17 +152,18 @@ public final class Transformer {
             try block.q(s.normed, batch: n, into: s.q, scratch: s, pool: pool)
             try block.k(s.normed, batch: n, into: s.k, scratch: s, pool: pool)
             try block.v(s.normed, batch: n, into: s.v, scratch: s, pool: pool)
-            for (chunk, r) in zip(chunks, firstRow) {
+            // every chunk's attention in one pass over the pool: a decoding sequence alone is a few tasks
+            let sequences = zip(chunks, firstRow).map { chunk, r in
                 let cache = chunk.cache, tokens = chunk.tokens.count
                 rope.apply(s.q + r * qWidth, tokens: tokens, heads: c.headCount, start: cache.count)
                 rope.apply(s.k + r * kvWidth, tokens: tokens, heads: c.kvHeadCount, start: cache.count)
                 cache.append(keys: s.k + r * kvWidth, values: s.v + r * kvWidth, tokens: tokens, layer: layer, kvHeads: c.kvHeadCount,
                              headDim: c.headDim)
-                try TransformerKernels.attention(q: s.q + r * qWidth, tokens: tokens, start: cache.count, heads: c.headCount,
-                                                 kvHeads: c.kvHeadCount, headDim: c.headDim, capacity: cache.capacity,
-                                                 keys: cache.keys(layer), values: cache.values(layer),
-                                                 into: s.attention + r * qWidth, workspace: s.workspace, pool: pool)
+                return TransformerKernels.AttentionSequence(q: s.q + r * qWidth, tokens: tokens, start: cache.count, capacity: cache.capacity,
+                                                            keys: cache.keys(layer), values: cache.values(layer), into: s.attention + r * qWidth)
             }
+            try TransformerKernels.attention(sequences, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
+                                             workspace: s.workspace, pool: pool)
             var attentionOut = UnsafePointer(s.attention)
             if let norm = block.attentionSubNorm {
                 Norms.rms(s.attention, rows: n, cols: qWidth, weight: norm, eps: c.rmsNormEps, into: s.normed)

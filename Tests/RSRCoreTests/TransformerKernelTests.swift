@@ -66,4 +66,42 @@ import Testing
             }
         }
     }
+
+    /// Sequences of different lengths, positions and cache capacities in one call each get, bit for bit,
+    /// what they get alone, on one and two threads.
+    @Test func attentionOfSeveralSequencesIsEachOnesAlone() throws {
+        let (heads, kvHeads, headDim) = (8, 2, 64)
+        let shapes = [(tokens: 1, start: 40, capacity: 50), (tokens: 5, start: 0, capacity: 5), (tokens: 1, start: 0, capacity: 9),
+                      (tokens: 3, start: 70, capacity: 80)]
+        var rng = SplitMix64(seed: 5)
+        let random = { (count: Int) in (0..<count).map { _ in Float.random(in: -2...2, using: &rng) } }
+        let inputs = shapes.map { s in
+            (q: random(s.tokens * heads * headDim), k: random(s.capacity * kvHeads * headDim), v: random(s.capacity * kvHeads * headDim))
+        }
+        for threads in [1, 2] {
+            let pool = try ThreadPool(threads: threads)
+            let alone = try zip(shapes, inputs).map { s, input in
+                var out = [Float](repeating: .nan, count: input.q.count)
+                try TransformerKernels.attention(q: input.q, tokens: s.tokens, start: s.start, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                                                 capacity: s.capacity, keys: input.k, values: input.v, into: &out, workspace: Workspace(), pool: pool)
+                return out
+            }
+            // the batched call takes pointers: copies that live for the whole call
+            let buffers = inputs.map { input in [input.q, input.k, input.v].map { values in
+                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
+                buffer.initialize(from: values, count: values.count)
+                return buffer
+            } }
+            let outs = shapes.map { s in UnsafeMutablePointer<Float>.allocate(capacity: s.tokens * heads * headDim) }
+            defer { (buffers.flatMap { $0 } + outs).forEach { $0.deallocate() } }
+            let sequences = shapes.indices.map { i in
+                TransformerKernels.AttentionSequence(q: buffers[i][0], tokens: shapes[i].tokens, start: shapes[i].start, capacity: shapes[i].capacity,
+                                                     keys: buffers[i][1], values: buffers[i][2], into: outs[i])
+            }
+            try TransformerKernels.attention(sequences, heads: heads, kvHeads: kvHeads, headDim: headDim, workspace: Workspace(), pool: pool)
+            for (i, s) in shapes.enumerated() {
+                #expect(Array(UnsafeBufferPointer(start: outs[i], count: s.tokens * heads * headDim)) == alone[i], "sequence \(i), \(threads) threads")
+            }
+        }
+    }
 }

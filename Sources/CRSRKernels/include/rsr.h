@@ -304,6 +304,20 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
                              uint32_t head_dim, uint32_t capacity, const float * k, const float * v, float * out,
                              void * work, uint64_t work_bytes, rsr_pool * pool);
 
+// The same for several sequences at once, each at its own positions in its own cache, in one pass over the
+// pool (each sequence's results are those of rsr_attention_f32 on it alone). work is sized for the largest
+// start + n_tokens.
+#define RSR_ATTENTION_MAX_SEQUENCES 256u
+typedef struct rsr_attention_sequence {
+    const float * q;  // [n_tokens][n_heads][head_dim]
+    float * out;      // [n_tokens][n_heads][head_dim]
+    const float * k;  // [n_kv][capacity][head_dim]
+    const float * v;
+    uint32_t n_tokens, start, capacity;
+} rsr_attention_sequence;
+rsr_status rsr_attention_f32_sequences(const rsr_attention_sequence * seqs, uint32_t n_seqs, uint32_t n_heads, uint32_t n_kv,
+                                       uint32_t head_dim, void * work, uint64_t work_bytes, rsr_pool * pool);
+
 // ---- Measurement helpers -------------------------------------------------------------------------------
 
 // Monotonic clock in nanoseconds.
