@@ -166,16 +166,17 @@ static bool integer_type(rsr_dtype type) { return type == RSR_DTYPE_Q8_ROW || ty
 // ---- head product ----------------------------------------------------------------------------------------
 
 // Per input vector of the integer types, one record in the work buffer: its int8 quantization, 8 x the sum
-// of each 32-block of it, the quantization plus 128 as unsigned bytes (whole 256-blocks in dense_q6_order),
-// then its scale and sum.
+// of each 32-block of it, the quantization again in dense_q6_order (whole 256-blocks) and 32 x the sum of
+// each 16-value part of it, then its scale and sum.
 typedef struct dense_quantized_input {
     float xs;
     int32_t xq_sum;
 } dense_quantized_input;
 
 static uint64_t record_sums_offset(uint32_t cols) { return rsr_align_up(cols); }
-static uint64_t record_biased_offset(uint32_t cols) { return record_sums_offset(cols) + rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4); }
-static uint64_t record_input_offset(uint32_t cols) { return record_biased_offset(cols) + rsr_align_up(cols); }
+static uint64_t record_q6_offset(uint32_t cols) { return record_sums_offset(cols) + rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4); }
+static uint64_t record_parts_offset(uint32_t cols) { return record_q6_offset(cols) + rsr_align_up(cols); }
+static uint64_t record_input_offset(uint32_t cols) { return record_parts_offset(cols) + rsr_align_up((uint64_t)(cols / Q6_SUB + 1) * 4); }
 static uint64_t quantized_input_bytes(uint32_t cols) { return record_input_offset(cols) + rsr_align_up(sizeof(dense_quantized_input)); }
 
 static uint8_t * record_at(uint8_t * records, uint32_t cols, uint32_t vector) {
@@ -276,7 +277,8 @@ static dense_matvec vector_view(const matmul_ctx * c, uint32_t b) {
         const dense_quantized_input * input = (const dense_quantized_input *)(record + record_input_offset(cols));
         m.xq = (const int8_t *)record;
         m.block_sums = (const float *)(record + record_sums_offset(cols));
-        m.xq_biased = record + record_biased_offset(cols);
+        m.xq_q6 = (const int8_t *)(record + record_q6_offset(cols));
+        m.part_sums = (const int32_t *)(record + record_parts_offset(cols));
         m.xs = input->xs;
         m.xq_sum = input->xq_sum;
     }
@@ -324,10 +326,15 @@ static rsr_status quantize_inputs(const float * x, uint32_t batch, uint32_t cols
             for (uint32_t j = 0; j < Q4_BLOCK; ++j) t += xq[b * Q4_BLOCK + j];
             sums[b] = 8.0f * (float)t;
         }
-        uint8_t * biased = record + record_biased_offset(cols);
-        for (uint32_t i = 0; i < cols; ++i) {
-            const uint32_t block = i / Q6_BLOCK * Q6_BLOCK, j = i - block;
-            biased[block + Q6_BLOCK <= cols ? block + dense_q6_order(j) : i] = (uint8_t)(xq[i] + 128);
+        int8_t * q6 = (int8_t *)(record + record_q6_offset(cols));
+        for (uint32_t block = 0; block + Q6_BLOCK <= cols; block += Q6_BLOCK) {
+            for (uint32_t j = 0; j < Q6_BLOCK; ++j) q6[block + dense_q6_order(j)] = xq[block + j];
+        }
+        int32_t * parts = (int32_t *)(record + record_parts_offset(cols));
+        for (uint32_t p = 0; p < cols / Q6_SUB; ++p) {
+            int32_t t = 0;
+            for (uint32_t j = 0; j < Q6_SUB; ++j) t += xq[p * Q6_SUB + j];
+            parts[p] = 32 * t;
         }
     }
     return RSR_OK;

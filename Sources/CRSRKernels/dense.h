@@ -16,7 +16,8 @@ typedef struct dense_matvec {
     float xs;
     int32_t xq_sum;          // sum of all of xq (Q8_ROW's unsigned-operand correction)
     const float * block_sums; // Q4_32: 8 * sum of xq over each 32-block
-    const uint8_t * xq_biased; // Q6_256: xq + 128, the unsigned operand of its dot products, in dense_q6_order
+    const int8_t * xq_q6;      // Q6_256: xq in dense_q6_order (whole blocks)
+    const int32_t * part_sums; // Q6_256: 32 * sum of xq over each 16-value part (the codes are q + 32)
     float * y;
 } dense_matvec;
 

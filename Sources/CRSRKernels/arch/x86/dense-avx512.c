@@ -201,10 +201,9 @@ static float q4_row(const dense_matvec * m, const uint8_t * row) {
 // One 256-value block (210 bytes) per step, as four registers in which lane l holds four values of the
 // block's 16-value part l: register k has values 16 l + 4 k .. 16 l + 4 k + 3, gathered by byte permutes
 // from the nibbles (the low half of a byte for parts 0..7, the high half for 8..15) and bit pairs (shifted
-// by 2 (l / 4)). The input is stored in the same order (dense_q6_order). Four dot products of the signed
-// values q - 32 with x + 128 then sum a whole part in each lane; less 128 times its values' sum (a property
-// of the row alone) and times the part's int8 scale they are exact int32, and each block's lanes are
-// scaled by its d in float.
+// by 2 (l / 4)). The input is stored in the same order (dense_q6_order). Four dot products of the codes
+// with x then sum a whole part in each lane; less 32 times the part's input sum (the codes are q + 32) and
+// times the part's int8 scale they are exact int32, and each block's lanes are scaled by its d in float.
 typedef struct q6_consts {
     uint8_t nibble_index[4][64]; // byte 4 l + j of register k: nibble byte (16 l + 4 k + j) % 128
     uint8_t pair_index[4][64];   // and bit-pair byte (16 l + 4 k + j) % 64
@@ -228,14 +227,13 @@ static void init_q6k(void) {
     }
 }
 
-// A row against NB vectors: a block's values, scales and bias correction are unpacked once for all of
-// them, and each vector's lanes take the same operations in the same order as alone (one vector is the
-// case NB = 1), so a batch gives the same bits as its vectors one at a time. Per vector a block costs four
-// loads of its own input, four dot products and one multiply by the scales.
+// A row against NB vectors: a block's codes and scales are unpacked once for all of them, and each
+// vector's lanes take the same operations in the same order as alone (one vector is the case NB = 1), so
+// a batch gives the same bits as its vectors one at a time. Per vector a block costs four loads of its own
+// input, four dot products and one multiply by the scales.
 static inline __attribute__((always_inline)) void q6_row_vectors(const dense_matvec * m, int NB, const uint8_t * row, float * out) {
     const uint32_t blocks = m[0].cols / Q6_BLOCK;
     const __m512i low4 = _mm512_set1_epi8(15), pair = _mm512_set1_epi8(3);
-    const __m512i centre = _mm512_set1_epi8(32), bias = _mm512_set1_epi8((char)128);
     const __m512i nibble_shift = _mm512_loadu_si512(q6k.nibble_shift), pair_shift = _mm512_loadu_si512(q6k.pair_shift);
     __m512i nibble_index[4], pair_index[4];
     for (int k = 0; k < 4; ++k) {
@@ -250,23 +248,22 @@ static inline __attribute__((always_inline)) void q6_row_vectors(const dense_mat
         const __m512i scale = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(at + 2)));
         const __m512i nibbles0 = _mm512_loadu_si512(at + Q6_NIBBLES), nibbles1 = _mm512_loadu_si512(at + Q6_NIBBLES + 64);
         const __m512i pairs = _mm512_loadu_si512(at + Q6_PAIRS);
-        __m512i q[4], weight_sum = _mm512_setzero_si512();
+        __m512i q[4];
         for (int k = 0; k < 4; ++k) {
             const __m512i nibble = _mm512_permutex2var_epi8(nibbles0, nibble_index[k], nibbles1);
             const __m512i low = _mm512_and_si512(_mm512_srlv_epi16(nibble, nibble_shift), low4);
             const __m512i high = _mm512_and_si512(_mm512_srlv_epi16(_mm512_permutexvar_epi8(pair_index[k], pairs), pair_shift), pair);
-            q[k] = _mm512_sub_epi8(_mm512_or_si512(low, _mm512_slli_epi16(high, 4)), centre);
-            weight_sum = _mm512_dpbusd_epi32(weight_sum, bias, q[k]);
+            q[k] = _mm512_or_si512(low, _mm512_slli_epi16(high, 4));
         }
-        const __m512i start = _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_setzero_si512(), weight_sum), scale);
         uint16_t dh;
         memcpy(&dh, at, 2);
         const __m512 d = _mm512_set1_ps(rsr_f16_to_f32(dh));
         for (int v = 0; v < NB; ++v) {
-            const uint8_t * x = m[v].xq_biased + (uint64_t)b * Q6_BLOCK;
-            __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_loadu_si512(x), q[0]);
-            for (int k = 1; k < 4; ++k) dot = _mm512_dpbusd_epi32(dot, _mm512_loadu_si512(x + 64 * k), q[k]);
-            acc[v] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_add_epi32(start, _mm512_mullo_epi32(dot, scale))), acc[v]);
+            const int8_t * x = m[v].xq_q6 + (uint64_t)b * Q6_BLOCK;
+            __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[0], _mm512_loadu_si512(x));
+            for (int k = 1; k < 4; ++k) dot = _mm512_dpbusd_epi32(dot, q[k], _mm512_loadu_si512(x + 64 * k));
+            const __m512i centred = _mm512_sub_epi32(dot, _mm512_loadu_si512(m[v].part_sums + (uint64_t)b * (Q6_BLOCK / Q6_SUB)));
+            acc[v] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_mullo_epi32(centred, scale)), acc[v]);
         }
     }
     for (int v = 0; v < NB; ++v) out[v] = _mm512_reduce_add_ps(acc[v]);
