@@ -232,10 +232,13 @@ rsr_status rsr_product_i8_rsrt_avx512(const rsr_product * p) {
         c.y = (int32_t *)p->y + (uint64_t)v * h->rows;
         rsr_pool_run(p->pool, part_task, &c, row_parts * col_slices);
         if (col_slices > 1) {
-            for (uint32_t r = 0; r < h->rows; ++r) {
-                int32_t sum = 0;
-                for (uint32_t s = 0; s < col_slices; ++s) sum += c.partial[(uint64_t)s * h->rows + r];
-                c.y[r] = sum;
+            // slice by slice, so that the adds run along rows in vectors
+            int32_t * restrict y = c.y;
+            const uint32_t rows = h->rows;
+            memcpy(y, c.partial, (uint64_t)rows * sizeof *y);
+            for (uint32_t s = 1; s < col_slices; ++s) {
+                const int32_t * restrict part = c.partial + (uint64_t)s * rows;
+                for (uint32_t r = 0; r < rows; ++r) y[r] += part[r];
             }
         }
     }
