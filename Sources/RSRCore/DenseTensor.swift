@@ -84,6 +84,15 @@ public enum TransformerKernels {
         try check(rsr_quantize_i8(x, UInt32(clamping: rows), UInt32(clamping: cols), q, scales), "quantizing \(rows)x\(cols) activations")
     }
 
+    /// out[r] = weight * x[r] / sqrt(mean(x[r]^2) + eps) for rows x[rows][cols], transformers' f32 RMSNorm
+    /// (rsr_rms_norm_f32), rows split over the pool.
+    public static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, cols: Int, weight: UnsafeBufferPointer<Float>, eps: Float,
+                               into out: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
+        guard rows > 0, cols > 0 else { return }
+        let status = rsr_rms_norm_f32(x, UInt32(clamping: rows), UInt32(clamping: cols), weight.baseAddress!, eps, out, pool?.raw)
+        precondition(status == RSR_OK, "RMSNorm of \(rows)x\(cols): status \(status.rawValue)")
+    }
+
     /// Causal attention of `tokens` queries at positions start..<start + tokens over cached keys and values
     /// at positions 0..<start + tokens, stored [kvHeads][capacity][headDim] (see rsr_attention_f32).
     public static func attention(q: UnsafePointer<Float>, tokens: Int, start: Int, heads: Int, kvHeads: Int, headDim: Int,

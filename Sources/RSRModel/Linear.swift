@@ -53,7 +53,7 @@ final class Linear: Projection {
                         pool: ThreadPool) throws {
         var input = x
         if let (weight, eps) = inputNorm {
-            Norms.rms(x, rows: batch, cols: cols, weight: weight, eps: eps, into: scratch.linearInput)
+            Norms.rms(x, rows: batch, cols: cols, weight: weight, eps: eps, into: scratch.linearInput, pool: pool)
             input = UnsafePointer(scratch.linearInput)
         }
         try TransformerKernels.quantize(input, rows: batch, cols: cols, into: scratch.quantized, scales: scratch.scales)

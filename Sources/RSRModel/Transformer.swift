@@ -71,7 +71,7 @@ public final class Transformer {
             if !wanted.isEmpty {
                 let first = scratch.hidden + (wanted.lowerBound - done) * config.hiddenSize
                 Norms.rms(first, rows: wanted.count, cols: config.hiddenSize, weight: weights.finalNorm, eps: config.rmsNormEps,
-                          into: scratch.normed)
+                          into: scratch.normed, pool: pool)
                 try values.withUnsafeMutableBufferPointer { out in
                     try weights.head.multiply(scratch.normed, batch: wanted.count,
                                               into: out.baseAddress! + (wanted.lowerBound - positions.lowerBound) * vocab,
@@ -103,7 +103,7 @@ public final class Transformer {
         for (i, chunk) in chunks.enumerated() {
             row += chunk.tokens.count
             Norms.rms(scratch.hidden + (row - 1) * hidden, rows: 1, cols: hidden, weight: weights.finalNorm, eps: config.rmsNormEps,
-                      into: scratch.normed + i * hidden)
+                      into: scratch.normed + i * hidden, pool: nil)
         }
         var values = [Float](repeating: 0, count: chunks.count * vocab)
         try values.withUnsafeMutableBufferPointer { out in
@@ -148,7 +148,7 @@ public final class Transformer {
             }
         }
         for (layer, block) in weights.blocks.enumerated() {
-            Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.inputNorm, eps: c.rmsNormEps, into: s.normed)
+            Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.inputNorm, eps: c.rmsNormEps, into: s.normed, pool: pool)
             try block.q(s.normed, batch: n, into: s.q, scratch: s, pool: pool)
             try block.k(s.normed, batch: n, into: s.k, scratch: s, pool: pool)
             try block.v(s.normed, batch: n, into: s.v, scratch: s, pool: pool)
@@ -166,19 +166,19 @@ public final class Transformer {
                                              workspace: s.workspace, pool: pool)
             var attentionOut = UnsafePointer(s.attention)
             if let norm = block.attentionSubNorm {
-                Norms.rms(s.attention, rows: n, cols: qWidth, weight: norm, eps: c.rmsNormEps, into: s.normed)
+                Norms.rms(s.attention, rows: n, cols: qWidth, weight: norm, eps: c.rmsNormEps, into: s.normed, pool: pool)
                 attentionOut = UnsafePointer(s.normed)
             }
             try block.o(attentionOut, batch: n, into: s.projected, scratch: s, pool: pool)
             add(s.projected, into: s.hidden, count: n * hidden)
 
-            Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.postAttentionNorm, eps: c.rmsNormEps, into: s.normed)
+            Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.postAttentionNorm, eps: c.rmsNormEps, into: s.normed, pool: pool)
             try block.gate(s.normed, batch: n, into: s.gate, scratch: s, pool: pool)
             try block.up(s.normed, batch: n, into: s.up, scratch: s, pool: pool)
             Norms.glu(s.gate, s.up, count: n * c.intermediateSize, activation: activation)
             var mlpOut = UnsafePointer(s.gate)
             if let norm = block.mlpSubNorm {
-                Norms.rms(s.gate, rows: n, cols: c.intermediateSize, weight: norm, eps: c.rmsNormEps, into: s.normed)
+                Norms.rms(s.gate, rows: n, cols: c.intermediateSize, weight: norm, eps: c.rmsNormEps, into: s.normed, pool: pool)
                 mlpOut = UnsafePointer(s.normed)
             }
             try block.down(mlpOut, batch: n, into: s.projected, scratch: s, pool: pool)

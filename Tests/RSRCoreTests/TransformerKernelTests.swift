@@ -27,6 +27,37 @@ import Testing
         }
     }
 
+    /// RMSNorm written out as rsr_rms_norm_f32 documents it: squares summed in f64 in four chains (element c
+    /// in chain c % 4), the mean rounded to f32 plus eps, its root, then weight * (x / root).
+    func referenceRMSNorm(_ row: [Float], weight: [Float], eps: Float) -> [Float] {
+        var chains = [Double](repeating: 0, count: 4)
+        let whole = row.count / 4 * 4
+        for c in 0..<whole { chains[c % 4] += Double(row[c]) * Double(row[c]) }
+        for c in whole..<row.count { chains[0] += Double(row[c]) * Double(row[c]) }
+        let root = (Float(((chains[0] + chains[1]) + (chains[2] + chains[3])) / Double(row.count)) + eps).squareRoot()
+        return zip(row, weight).map { x, w in w * (x / root) }
+    }
+
+    /// Rows of every remainder past the four chains, and batches that split over the pool unevenly.
+    @Test(arguments: [1, 3, 6, 64, 2563], [1, 2, 3])
+    func rmsNormIsTheReferenceOnEveryThreadCount(cols: Int, threads: Int) throws {
+        var rng = SplitMix64(seed: UInt64(cols * 10 + threads))
+        let rows = 37
+        let x = (0..<rows * cols).map { _ in Float.random(in: -3...3, using: &rng) }
+        let weight = (0..<cols).map { _ in Float.random(in: 0.5...1.5, using: &rng) }
+        var out = [Float](repeating: .nan, count: rows * cols)
+        let pool = try ThreadPool(threads: threads)
+        x.withUnsafeBufferPointer { x in
+            weight.withUnsafeBufferPointer { weight in
+                TransformerKernels.rmsNorm(x.baseAddress!, rows: rows, cols: cols, weight: weight, eps: 1e-5, into: &out, pool: pool)
+            }
+        }
+        for r in 0..<rows {
+            let expected = referenceRMSNorm(Array(x[r * cols..<(r + 1) * cols]), weight: weight, eps: 1e-5)
+            #expect(Array(out[r * cols..<(r + 1) * cols]).map(\.bitPattern) == expected.map(\.bitPattern), "row \(r) of \(cols), \(threads) threads")
+        }
+    }
+
     /// Head sizes with a tail past the SIMD width (20), one register block of outputs (64), a block and a
     /// half (96) and more (136); 1 to 4 query heads per KV head (a task takes several of them, and how many
     /// depends on the thread count), and contexts that end inside the second and fourth block of positions.

@@ -294,6 +294,12 @@ rsr_status rsr_quantize_groups(const float * w, uint32_t rows, uint32_t cols, ui
 // q = clamp(round_half_even(x * s), -128, 127); scales[r] = s.
 rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8_t * q, float * scales);
 
+// out[r] = weight * (x[r] / sqrt(mean(x[r]^2) + eps)) for rows x[rows][cols], in f32 as transformers'
+// RMSNorm, with the mean of squares summed in f64 in four chains (element c in chain c % 4). Rows split over
+// the pool (NULL: one thread); out may not overlap x.
+rsr_status rsr_rms_norm_f32(const float * x, uint32_t rows, uint32_t cols, const float * weight, float eps, float * out,
+                            rsr_pool * pool);
+
 // Scratch bytes for attention over n_positions positions on n_threads threads.
 rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes);
 // Causal attention of n_tokens queries at positions start .. start + n_tokens - 1 over the cache's

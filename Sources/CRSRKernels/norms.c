@@ -1,0 +1,50 @@
+// norms.c: RMSNorm of a batch of rows, rows split over the pool. The arithmetic is transformers' f32
+// RMSNorm as rsr reproduces its tokens: the mean of squares summed in f64 in four chains (close to the
+// reference's f32 cascade sum; the next step rounds x * 127 / max|x| to integers, so these roundings decide
+// some of them), and a division by the root rather than a multiplication by its inverse.
+#include "internal.h"
+
+#include <math.h>
+
+typedef struct rms_ctx {
+    const float * x;
+    const float * weight;
+    float * out;
+    uint32_t rows, cols, rows_per_task;
+    float eps;
+} rms_ctx;
+
+static void rms_row(const float * row, uint32_t cols, const float * weight, float eps, float * dst) {
+    double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+    uint32_t c = 0;
+    for (; c + 4 <= cols; c += 4) {
+        p0 += (double)row[c] * (double)row[c];
+        p1 += (double)row[c + 1] * (double)row[c + 1];
+        p2 += (double)row[c + 2] * (double)row[c + 2];
+        p3 += (double)row[c + 3] * (double)row[c + 3];
+    }
+    for (; c < cols; ++c) p0 += (double)row[c] * (double)row[c];
+    const double sum = (p0 + p1) + (p2 + p3);
+    const float root = sqrtf((float)(sum / (double)cols) + eps);
+    for (c = 0; c < cols; ++c) dst[c] = weight[c] * (row[c] / root);
+}
+
+static void rms_task(void * raw, uint32_t task, int thread) {
+    const rms_ctx * c = raw;
+    const uint32_t r0 = task * c->rows_per_task, r1 = rsr_min_u32(r0 + c->rows_per_task, c->rows);
+    for (uint32_t r = r0; r < r1; ++r) {
+        rms_row(c->x + (uint64_t)r * c->cols, c->cols, c->weight, c->eps, c->out + (uint64_t)r * c->cols);
+    }
+}
+
+rsr_status rsr_rms_norm_f32(const float * x, uint32_t rows, uint32_t cols, const float * weight, float eps, float * out,
+                            rsr_pool * pool) {
+    if (!x || !weight || !out) return RSR_ERR_NULL;
+    if (rows == 0 || cols == 0) return RSR_ERR_SHAPE;
+    // a few tasks per thread; one row alone runs on the caller without a hand-off
+    const uint32_t target = (uint32_t)rsr_pool_n(pool) * 4;
+    rms_ctx c = { .x = x, .weight = weight, .out = out, .rows = rows, .cols = cols, .eps = eps,
+                  .rows_per_task = rows <= target ? 1 : rsr_div_up(rows, target) };
+    rsr_pool_run(pool, rms_task, &c, rsr_div_up(rows, c.rows_per_task));
+    return RSR_OK;
+}
