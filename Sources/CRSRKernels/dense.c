@@ -310,31 +310,37 @@ static void matmul_task(void * raw, uint32_t task, int thread) {
     }
 }
 
-// Symmetric int8 of each whole vector, as every projection's input (the head's are normalised rows).
-static rsr_status quantize_inputs(const float * x, uint32_t batch, uint32_t cols, uint8_t * records) {
+// Symmetric int8 of each whole vector, as every projection's input (the head's are normalised rows), and
+// the sums the type's kernels take from the record: Q8_ROW the whole sum, Q4_32 its 32-block sums, Q6_256
+// the input in its lane order and its 16-value part sums.
+static rsr_status quantize_inputs(rsr_dtype type, const float * x, uint32_t batch, uint32_t cols, uint8_t * records) {
     for (uint32_t v = 0; v < batch; ++v) {
         uint8_t * record = record_at(records, cols, v);
         int8_t * xq = (int8_t *)record;
-        float * sums = (float *)(record + record_sums_offset(cols));
         dense_quantized_input * input = (dense_quantized_input *)(record + record_input_offset(cols));
         const rsr_status s = rsr_quantize_i8(x + (uint64_t)v * cols, 1, cols, xq, &input->xs);
         if (s != RSR_OK) return s;
         input->xq_sum = 0;
-        for (uint32_t i = 0; i < cols; ++i) input->xq_sum += xq[i];
-        for (uint32_t b = 0; b < cols / Q4_BLOCK; ++b) {
-            int32_t t = 0;
-            for (uint32_t j = 0; j < Q4_BLOCK; ++j) t += xq[b * Q4_BLOCK + j];
-            sums[b] = 8.0f * (float)t;
-        }
-        int8_t * q6 = (int8_t *)(record + record_q6_offset(cols));
-        for (uint32_t block = 0; block + Q6_BLOCK <= cols; block += Q6_BLOCK) {
-            for (uint32_t j = 0; j < Q6_BLOCK; ++j) q6[block + dense_q6_order(j)] = xq[block + j];
-        }
-        int32_t * parts = (int32_t *)(record + record_parts_offset(cols));
-        for (uint32_t p = 0; p < cols / Q6_SUB; ++p) {
-            int32_t t = 0;
-            for (uint32_t j = 0; j < Q6_SUB; ++j) t += xq[p * Q6_SUB + j];
-            parts[p] = 32 * t;
+        if (type == RSR_DTYPE_Q8_ROW) {
+            for (uint32_t i = 0; i < cols; ++i) input->xq_sum += xq[i];
+        } else if (type == RSR_DTYPE_Q4_32) {
+            float * sums = (float *)(record + record_sums_offset(cols));
+            for (uint32_t b = 0; b < cols / Q4_BLOCK; ++b) {
+                int32_t t = 0;
+                for (uint32_t j = 0; j < Q4_BLOCK; ++j) t += xq[b * Q4_BLOCK + j];
+                sums[b] = 8.0f * (float)t;
+            }
+        } else if (type == RSR_DTYPE_Q6_256) {
+            int8_t * q6 = (int8_t *)(record + record_q6_offset(cols));
+            for (uint32_t block = 0; block + Q6_BLOCK <= cols; block += Q6_BLOCK) {
+                for (uint32_t j = 0; j < Q6_BLOCK; ++j) q6[block + dense_q6_order(j)] = xq[block + j];
+            }
+            int32_t * parts = (int32_t *)(record + record_parts_offset(cols));
+            for (uint32_t p = 0; p < cols / Q6_SUB; ++p) {
+                int32_t t = 0;
+                for (uint32_t j = 0; j < Q6_SUB; ++j) t += xq[p * Q6_SUB + j];
+                parts[p] = 32 * t;
+            }
         }
     }
     return RSR_OK;
@@ -352,7 +358,7 @@ rsr_status rsr_dense_matmul(rsr_dtype type, const void * w, uint64_t bytes, uint
     matmul_ctx c = { .shape = { .type = type, .w = w, .rows = rows, .cols = cols }, .x = x, .y = y, .batch = batch };
     if (integer_type(type)) {
         c.quantized = (uint8_t *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1));
-        s = quantize_inputs(x, batch, cols, c.quantized);
+        s = quantize_inputs(type, x, batch, cols, c.quantized);
         if (s != RSR_OK) return s;
     }
     c.fn = dense_rows_generic;
