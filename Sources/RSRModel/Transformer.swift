@@ -103,7 +103,7 @@ public final class Transformer {
         for (i, chunk) in chunks.enumerated() {
             row += chunk.tokens.count
             Norms.rms(scratch.hidden + (row - 1) * hidden, rows: 1, cols: hidden, weight: weights.finalNorm, eps: config.rmsNormEps,
-                      into: scratch.normed + i * hidden, pool: nil)
+                      into: scratch.normed + i * hidden, pool: pool)
         }
         var values = [Float](repeating: 0, count: chunks.count * vocab)
         try values.withUnsafeMutableBufferPointer { out in
