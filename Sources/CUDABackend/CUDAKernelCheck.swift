@@ -29,8 +29,9 @@ public enum CUDAKernelCheck {
     ]
 
     /// Runs every kernel on every shape and batch; returns the first wrong output of each case. The batches
-    /// cover both bit-plane kernels (lookup below 8 vectors, mma from 8).
-    public static func run(device: CUDADevice, shapes: [MatrixShape] = awkwardShapes, batches: [Int] = [1, 3, 17],
+    /// cover both bit-plane kernels (lookup below 8 vectors, mma from 8) and all three packed-i2 ones (one
+    /// vector, dp4a below 16, Tensor Cores from 16 in tiles of 32, one partial and two).
+    public static func run(device: CUDADevice, shapes: [MatrixShape] = awkwardShapes, batches: [Int] = [1, 3, 17, 40],
                            seed: UInt64 = 1) throws -> (cases: Int, mismatches: [Mismatch]) {
         var rng = SplitMix64(seed: seed)
         var cases = 0

@@ -38,61 +38,89 @@ void launch_kv_store(const float * k, const float * v, uint32_t tokens, uint32_t
 
 #define ATTENTION_WARPS 8u
 #define ATTENTION_MAX_DIM 256u
+#define ATTENTION_CHUNK (4u * ATTENTION_WARPS) // positions of keys or values staged in shared memory at once
+#define ATTENTION_PAD 8u                       // floats after each staged row: a warp's four rows hit distinct banks
+
+// Copies count rows of d floats into shared rows of d + ATTENTION_PAD, every thread's loads in flight at once.
+__device__ static inline void stage_rows(const float * __restrict__ src, uint32_t count, uint32_t d, float * staged) {
+    for (uint32_t e = threadIdx.x; e < count * d; e += blockDim.x) staged[e / d * (d + ATTENTION_PAD) + e % d] = src[e];
+}
 
 // One block per (head, token), adding in the CPU path's order (attention.c) so that the two agree to the
 // bit: each score is 8 partial sums (dimension i into sum i % 8) added pairwise; the softmax denominator is
-// a sum in position order; each output dimension sums its weighted values in position order.
+// a sum in position order; each output dimension sums its weighted values in position order. Keys, scores
+// and values pass through shared memory a chunk at a time, so that the sums in order wait on shared loads
+// and not on the cache's latency.
 __global__ void __launch_bounds__(ATTENTION_WARPS * 32)
 attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads, uint32_t d, uint32_t capacity,
                  const float * __restrict__ cache_k, const float * __restrict__ cache_v, float * __restrict__ scores_all,
                  float * __restrict__ out, const int32_t * __restrict__ pos, float scale) {
+    extern __shared__ float staged[]; // ATTENTION_CHUNK rows of d + ATTENTION_PAD
     __shared__ float q_shared[ATTENTION_MAX_DIM];
+    __shared__ float weight_shared[ATTENTION_CHUNK];
     __shared__ float total_shared;
     const uint32_t h = blockIdx.x, t = blockIdx.y, kv = h / (heads / kv_heads);
-    const uint32_t warp = threadIdx.x / 32, lane = threadIdx.x % 32, n = (uint32_t)pos[0] + t + 1;
+    const uint32_t warp = threadIdx.x / 32, lane = threadIdx.x % 32, n = (uint32_t)pos[0] + t + 1, stride = d + ATTENTION_PAD;
     const float * keys = cache_k + (uint64_t)kv * capacity * d;
     const float * values = cache_v + (uint64_t)kv * capacity * d;
     float * scores = scores_all + ((uint64_t)t * heads + h) * capacity;
     for (uint32_t i = threadIdx.x; i < d; i += blockDim.x) q_shared[i] = q[((uint64_t)t * heads + h) * d + i];
-    __syncthreads();
 
-    // each warp takes 4 positions at a time, 8 lanes per position, lane j summing dimensions j, j + 8, ...
-    const uint32_t slot = lane / 8, j = lane % 8;
-    for (uint32_t base = warp * 4; base < n; base += ATTENTION_WARPS * 4) {
-        const uint32_t p = base + slot;
+    // each warp takes 4 positions of a chunk, 8 lanes per position, lane j summing dimensions j, j + 8, ...
+    const uint32_t slot = warp * 4 + lane / 8, j = lane % 8;
+    for (uint32_t first = 0; first < n; first += ATTENTION_CHUNK) {
+        const uint32_t count = min(ATTENTION_CHUNK, n - first);
+        stage_rows(keys + (uint64_t)first * d, count, d, staged);
+        __syncthreads();
         float acc = 0.0f;
-        if (p < n) {
-            for (uint32_t i = j; i < d; i += 8) acc += q_shared[i] * keys[(uint64_t)p * d + i];
+        if (slot < count) {
+            for (uint32_t i = j; i < d; i += 8) acc += q_shared[i] * staged[slot * stride + i];
         }
         acc += __shfl_xor_sync(0xffffffffu, acc, 1); // (a0 + a1), (a2 + a3), ...
         acc += __shfl_xor_sync(0xffffffffu, acc, 2); // ((a0 + a1) + (a2 + a3)), ...
         acc += __shfl_xor_sync(0xffffffffu, acc, 4); // and the two halves
-        if (j == 0 && p < n) scores[p] = acc * scale;
+        if (j == 0 && slot < count) scores[first + slot] = acc * scale;
+        __syncthreads();
     }
-    __syncthreads();
     float max = -INFINITY;
     for (uint32_t p = threadIdx.x; p < n; p += blockDim.x) max = fmaxf(max, scores[p]);
     max = block_max(max);
     // exp in f64 rounded to f32: the correctly rounded value, which glibc's expf (the CPU path) gives too
     for (uint32_t p = threadIdx.x; p < n; p += blockDim.x) scores[p] = (float)exp((double)(scores[p] - max));
     __syncthreads();
-    if (threadIdx.x == 0) {
-        float total = 0.0f;
-        for (uint32_t p = 0; p < n; ++p) total += scores[p];
-        total_shared = total;
+    float total = 0.0f;
+    for (uint32_t first = 0; first < n; first += ATTENTION_CHUNK * stride) {
+        const uint32_t count = min(ATTENTION_CHUNK * stride, n - first);
+        for (uint32_t e = threadIdx.x; e < count; e += blockDim.x) staged[e] = scores[first + e];
+        __syncthreads();
+        if (threadIdx.x == 0) {
+#pragma unroll 8
+            for (uint32_t e = 0; e < count; ++e) total += staged[e];
+        }
+        __syncthreads();
     }
+    if (threadIdx.x == 0) total_shared = total;
     __syncthreads();
-    const float total = total_shared;
-    for (uint32_t i = threadIdx.x; i < d; i += blockDim.x) {
-        float o = 0.0f;
-        for (uint32_t p = 0; p < n; ++p) o += scores[p] / total * values[(uint64_t)p * d + i];
-        out[((uint64_t)t * heads + h) * d + i] = o;
+    total = total_shared;
+    // d <= ATTENTION_MAX_DIM <= the block's threads: one output dimension per thread
+    float o = 0.0f;
+    for (uint32_t first = 0; first < n; first += ATTENTION_CHUNK) {
+        const uint32_t count = min(ATTENTION_CHUNK, n - first);
+        stage_rows(values + (uint64_t)first * d, count, d, staged);
+        if (threadIdx.x < count) weight_shared[threadIdx.x] = scores[first + threadIdx.x] / total;
+        __syncthreads();
+        if (threadIdx.x < d) {
+            for (uint32_t p = 0; p < count; ++p) o += weight_shared[p] * staged[p * stride + threadIdx.x];
+        }
+        __syncthreads();
     }
+    if (threadIdx.x < d) out[((uint64_t)t * heads + h) * d + threadIdx.x] = o;
 }
 
 void launch_attention(const float * q, uint32_t tokens, uint32_t heads, uint32_t kv_heads, uint32_t head_dim,
                       uint32_t capacity, const float * cache_k, const float * cache_v, float * scores, float * out,
                       const int32_t * pos, cudaStream_t stream) {
-    attention_kernel<<<dim3(heads, tokens), ATTENTION_WARPS * 32, 0, stream>>>(
+    const size_t staged = (size_t)ATTENTION_CHUNK * (head_dim + ATTENTION_PAD) * sizeof(float); // 33 KiB at most
+    attention_kernel<<<dim3(heads, tokens), ATTENTION_WARPS * 32, staged, stream>>>(
         q, heads, kv_heads, head_dim, capacity, cache_k, cache_v, scores, out, pos, 1.0f / sqrtf((float)head_dim));
 }

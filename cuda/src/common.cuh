@@ -51,3 +51,32 @@ struct gpu_quantized {
 };
 
 __host__ __device__ static inline uint32_t quantized_stride(uint32_t cols) { return (uint32_t)align_up(cols, 64); }
+
+// Four int8 products of a and b added to c: dp4a on the GPU.
+__host__ __device__ __forceinline__ int dot4_i8(int a, int b, int c) {
+#ifdef __CUDA_ARCH__
+    return __dp4a(a, b, c);
+#else
+    for (int i = 0; i < 4; ++i) c += (int8_t)(a >> 8 * i) * (int8_t)(b >> 8 * i);
+    return c;
+#endif
+}
+
+// ---- tensor cores: mma.m16n8k32 with u8 A (16 x 32, rows) and s8 B (32 x 8, columns), s32 accumulators ----
+// Lane l holds A[l / 4 (+ 8)][4 (l % 4) (+ 16) ..] in a[0..3] (rows +0, +8, +0, +8; columns +0, +0, +16,
+// +16), B[4 (l % 4) (+ 16) ..][l / 4] in b[0..1], and C element e at the row and column below.
+
+__host__ __device__ __forceinline__ uint32_t mma_c_row(uint32_t lane, int e) { return lane / 4 + 8 * (e >> 1); }
+__host__ __device__ __forceinline__ uint32_t mma_c_col(uint32_t lane, int e) { return 2 * (lane % 4) + (e & 1); }
+
+#ifdef __CUDACC__
+__device__ __forceinline__ void mma_u8s8(int32_t c[4], const uint32_t a[4], const uint32_t b[2]) {
+#if __CUDA_ARCH__ >= 800
+    asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
+                 : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#else
+    __trap(); // built for sm_80 and later only
+#endif
+}
+#endif

@@ -1,13 +1,12 @@
 // dense.cu: the embedding lookup and the output head, for every dense type a model file stores
 // (F32, F16, BF16, Q8_ROW, Q4_32, Q6_256; see docs/FORMAT.md).
+#include "head.cuh"
 #include "ops.cuh"
 
 #include <cuda_fp16.h>
 
 #define Q4_BLOCK 32u
 #define Q4_BLOCK_BYTES 18u
-#define Q6_BLOCK 256u
-#define Q6_BLOCK_BYTES 210u
 
 __device__ static inline float bf16_to_f32(uint16_t b) { return __uint_as_float((uint32_t)b << 16); }
 __device__ static inline float f16_to_f32(uint16_t h) { return __half2float(__ushort_as_half(h)); }
@@ -100,17 +99,15 @@ head_kernel(rsr_cuda_dtype type, const uint8_t * __restrict__ w, uint32_t rows, 
         if (lane == 0) y[r] = acc / x_scale[0];
         return;
     } else if (type == RSR_CUDA_DTYPE_Q6_256) {
-        // a lane per block: its exact int32 sum of s * (q - 32) x, times d, as the CPU computes it
-        for (uint32_t b = lane; b < cols / Q6_BLOCK; b += 32) {
-            const uint8_t * block = w + ((uint64_t)r * (cols / Q6_BLOCK) + b) * Q6_BLOCK_BYTES;
-            const int8_t * xb = xq + b * Q6_BLOCK;
-            int sum = 0;
-            for (uint32_t sub = 0; sub < 16; ++sub) {
-                int dot = 0;
-                for (uint32_t j = 16 * sub; j < 16 * sub + 16; ++j) dot += (q6_code(block, j) - 32) * xb[j];
-                sum += (int8_t)block[2 + sub] * dot;
-            }
-            acc += f16_to_f32((uint16_t)(block[0] | block[1] << 8)) * (float)sum;
+        // the warp across each block, its exact int32 sum of s * (q - 32) x times d added in lane b % 32: the
+        // order of a lane per block, with every lane's loads side by side
+        const uint32_t blocks = cols / Q6_BLOCK;
+        const uint8_t * row = w + (uint64_t)r * blocks * Q6_BLOCK_BYTES;
+        for (uint32_t b = 0; b < blocks; ++b) {
+            const uint8_t * block = row + (uint64_t)b * Q6_BLOCK_BYTES;
+            int sum = q6_lane_dot(block, xq + b * Q6_BLOCK, lane);
+            for (int o = 16; o > 0; o /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+            if (lane == b % 32) acc += f16_to_f32(*(const uint16_t *)block) * (float)sum;
         }
         for (int o = 16; o > 0; o /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, o);
         if (lane == 0) y[r] = acc / x_scale[0];

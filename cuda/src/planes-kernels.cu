@@ -55,16 +55,6 @@ planes_lookup(const uint8_t * __restrict__ codes, uint32_t rows, uint32_t cols, 
 #define MMA_WARPS 4u
 #define MMA_TILES 4
 
-__device__ __forceinline__ void mma_u8s8(int32_t c[4], const uint32_t a[4], const uint32_t b[2]) {
-#if __CUDA_ARCH__ >= 800
-    asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
-                 : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-#else
-    __trap(); // built for sm_80 and later only
-#endif
-}
-
 template <int BITS>
 __global__ void __launch_bounds__(MMA_WARPS * 32)
 planes_mma(const uint8_t * __restrict__ codes, uint32_t rows, uint32_t cols, uint32_t group, uint32_t n_groups,
@@ -91,7 +81,7 @@ planes_mma(const uint8_t * __restrict__ codes, uint32_t rows, uint32_t cols, uin
         for (int n = 0; n < MMA_TILES; ++n) {
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
-                const uint32_t row = r0 + planes_c_row(lane, e), v = v0 + 8 * n + planes_c_vector(lane, e);
+                const uint32_t row = r0 + mma_c_row(lane, e), v = v0 + 8 * n + mma_c_col(lane, e);
                 if (row < rows && v < batch) {
                     // Q = sum (2u - max) x
                     q[((uint64_t)v * rows + row) * n_groups + g] = 2 * acc[n][e] - max * x_sums[(uint64_t)v * n_groups + g];

@@ -164,10 +164,6 @@ __host__ __device__ __forceinline__ void planes_b_fragment(const int8_t * x, uin
     }
 }
 
-// Row and vector of accumulator e of a lane's C fragment.
-__host__ __device__ __forceinline__ uint32_t planes_c_row(uint32_t lane, int e) { return lane / 4 + 8 * (e >> 1); }
-__host__ __device__ __forceinline__ uint32_t planes_c_vector(uint32_t lane, int e) { return 2 * (lane % 4) + (e & 1); }
-
 // One row's output: the groups' Q with the zero-point term, halved, times the scales, summed in group order.
 __host__ __device__ __forceinline__ float planes_fold(const int32_t * q, const int32_t * x_sums, const float * scales,
                                                       const uint8_t * zeros, uint32_t bits, uint32_t n_groups) {

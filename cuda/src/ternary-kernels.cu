@@ -38,6 +38,65 @@ i2_product(const uint4 * __restrict__ w, uint32_t rows, uint32_t words, const in
     }
 }
 
+// ---- packed-i2 batches: Tensor Cores, 64 rows x 32 vectors per block --------------------------------------
+
+#define I2_MMA_WARPS 4u // 16 rows each
+#define I2_MMA_ROWS (16u * I2_MMA_WARPS)
+#define I2_MMA_TILES 4u // of 8 vectors
+#define I2_MMA_VECTORS (8u * I2_MMA_TILES)
+#define I2_MMA_X_WORDS 20u // a vector's 64 bytes and 16 of padding: a fragment's eight vectors hit distinct banks
+
+// Word by word, the block stages its rows' words and its vectors' 64 activations in shared memory, loading
+// the next word's while its warps multiply this one's.
+__global__ void __launch_bounds__(I2_MMA_WARPS * 32)
+i2_product_mma(const uint4 * __restrict__ w, uint32_t rows, uint32_t words, const int8_t * __restrict__ xq, uint32_t stride,
+               const int32_t * __restrict__ sums, uint32_t batch, int32_t * __restrict__ y) {
+    __shared__ uint4 w_tile[I2_MMA_ROWS];
+    __shared__ __align__(16) uint32_t x_tile[I2_MMA_VECTORS][I2_MMA_X_WORDS];
+    const uint32_t lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const uint32_t r0 = blockIdx.x * I2_MMA_ROWS, v0 = blockIdx.y * I2_MMA_VECTORS;
+    // each thread loads a quarter of one vector's word, the first 64 one row's word too
+    const uint32_t load_row = r0 + threadIdx.x, load_vector = threadIdx.x / 4, load_part = threadIdx.x % 4;
+    const bool has_row = threadIdx.x < I2_MMA_ROWS && load_row < rows, has_vector = v0 + load_vector < batch;
+    const uint4 * w_src = w + (uint64_t)load_row * words;
+    const int4 * x_src = (const int4 *)(xq + (uint64_t)(v0 + load_vector) * stride) + load_part;
+    uint4 w_next = has_row ? __ldg(w_src) : make_uint4(0, 0, 0, 0);
+    int4 x_next = has_vector ? __ldg(x_src) : make_int4(0, 0, 0, 0);
+    int32_t acc[I2_MMA_TILES][4] = {};
+    for (uint32_t u = 0; u < words; ++u) {
+        if (threadIdx.x < I2_MMA_ROWS) w_tile[threadIdx.x] = w_next;
+        *(int4 *)&x_tile[load_vector][4 * load_part] = x_next;
+        __syncthreads();
+        if (u + 1 < words) {
+            if (has_row) w_next = __ldg(w_src + u + 1);
+            if (has_vector) x_next = __ldg(x_src + 4 * (u + 1));
+        }
+        const uint32_t * top = (const uint32_t *)&w_tile[warp * 16 + lane / 4];
+        const uint32_t * bottom = (const uint32_t *)&w_tile[warp * 16 + lane / 4 + 8];
+#pragma unroll
+        for (uint32_t h = 0; h < 2; ++h) {
+            uint32_t a[4];
+            i2_a_fragment(top, bottom, h, lane, a);
+#pragma unroll
+            for (uint32_t n = 0; n < I2_MMA_TILES; ++n) {
+                uint32_t b[2];
+                i2_b_fragment(x_tile[8 * n + lane / 4], h, lane, b);
+                mma_u8s8(acc[n], a, b);
+            }
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (uint32_t n = 0; n < I2_MMA_TILES; ++n) {
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            const uint32_t row = r0 + warp * 16 + mma_c_row(lane, e), v = v0 + 8 * n + mma_c_col(lane, e);
+            // the codes are w + 1: subtract sum(x) once
+            if (row < rows && v < batch) y[(uint64_t)v * rows + row] = acc[n][e] - sums[v];
+        }
+    }
+}
+
 // ---- rsr-t: per block, one chunk of 32 groups; tables of pattern sums in shared memory ----------------
 
 #define RSRT_THREADS 256u
@@ -71,7 +130,10 @@ void ternary_product(const gpu_projection & p, const gpu_quantized & x, uint32_t
     if (p.kernel == RSR_CUDA_KERNEL_PACKED_I2) {
         const uint32_t words = div_up(p.cols, I2_WORD_COLS);
         const uint32_t blocks = div_up(p.rows, I2_WARPS);
-        if (batch == 1) {
+        if (batch >= I2_MMA_BATCH) {
+            i2_product_mma<<<dim3(div_up(p.rows, I2_MMA_ROWS), div_up(batch, I2_MMA_VECTORS)), I2_MMA_WARPS * 32, 0, stream>>>(
+                (const uint4 *)p.weights, p.rows, words, x.q, x.stride, x.sums, batch, y);
+        } else if (batch == 1) {
             i2_product<1><<<dim3(blocks, 1), I2_WARPS * 32, 0, stream>>>((const uint4 *)p.weights, p.rows, words, x.q,
                                                                         x.stride, x.sums, batch, y);
         } else {

@@ -21,16 +21,6 @@
 // The arithmetic of both kernels, shared with the host check (cuda/tests/host-check.cu) so that it can be
 // verified on machines without a GPU.
 
-// Four int8 products of a and b added to c: dp4a on the GPU.
-__host__ __device__ __forceinline__ int dot4_i8(int a, int b, int c) {
-#ifdef __CUDA_ARCH__
-    return __dp4a(a, b, c);
-#else
-    for (int i = 0; i < 4; ++i) c += (int8_t)(a >> 8 * i) * (int8_t)(b >> 8 * i);
-    return c;
-#endif
-}
-
 // acc + sum of (w + 1) x over one 16-byte packed-i2 word of a row (64 columns), given the 64 activations of
 // those columns as four int4: x[k] holds columns 16k..16k+15, four per component.
 __host__ __device__ __forceinline__ int i2_word_dot(uint4 packed, const int4 x[4], int acc) {
@@ -44,6 +34,28 @@ __host__ __device__ __forceinline__ int i2_word_dot(uint4 packed, const int4 x[4
     }
     return acc;
 }
+
+// packed-i2 batches on Tensor Cores (mma.m16n8k32, the codes w + 1 as u8 A, the activations as s8 B): a
+// row's 16-byte word is two k-steps of 32 columns. Lane l's A fragment for step h of a word, from that
+// word of rows l / 4 and l / 4 + 8 of the tile: shifting 32-bit word 2h (+1) by 2 (l % 4) gives columns
+// 4 (l % 4)..+3 (+16) of the step, the fragment's four bytes.
+__host__ __device__ __forceinline__ void i2_a_fragment(const uint32_t top[4], const uint32_t bottom[4], uint32_t h, uint32_t lane,
+                                                       uint32_t a[4]) {
+    const uint32_t shift = 2 * (lane % 4);
+    a[0] = top[2 * h] >> shift & 0x03030303u;
+    a[1] = bottom[2 * h] >> shift & 0x03030303u;
+    a[2] = top[2 * h + 1] >> shift & 0x03030303u;
+    a[3] = bottom[2 * h + 1] >> shift & 0x03030303u;
+}
+
+// Lane l's B fragment for step h, from the word's 64 activations (x[16]) of vector l / 4 of the tile.
+__host__ __device__ __forceinline__ void i2_b_fragment(const uint32_t x[16], uint32_t h, uint32_t lane, uint32_t b[2]) {
+    b[0] = x[8 * h + lane % 4];
+    b[1] = x[8 * h + 4 + lane % 4];
+}
+
+// Batches of at least this many vectors take the Tensor Core kernel.
+#define I2_MMA_BATCH 16u
 
 #define RSRT_TABLE 128u // entries per group, indexed by a code's low seven bits (0..121 used)
 

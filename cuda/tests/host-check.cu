@@ -1,9 +1,11 @@
 // host-check.cu: the GPU layouts and the kernels' arithmetic, run on the host (no GPU needed): for random
 // ternary matrices of awkward shapes, both layouts evaluated through the same functions the kernels call
-// must give the exact W x; for random integer matrices of every bit width, both bit-plane kernels' per-group
-// sums (the mma one through an emulation of the instruction's documented fragments) and the fold must give
-// the floats of the CPU kernels' arithmetic bit for bit. The kernels' thread indexing is checked on a GPU by
-// `rsr bench cuda`.
+// must give the exact W x, packed-i2 batches on Tensor Cores too (through an emulation of the instruction's
+// documented fragments); for random integer matrices of every bit width, both bit-plane kernels' per-group
+// sums (the mma one emulated likewise) and the fold must give the floats of the CPU kernels' arithmetic bit
+// for bit; the Q6_256 head's lanes must add up to each block's exact sum. The kernels' thread indexing is
+// checked on a GPU by `rsr bench cuda`.
+#include "../src/head.cuh"
 #include "../src/planes.cuh"
 #include "../src/ternary.cuh"
 
@@ -32,6 +34,62 @@ static int i2_row(const uint8_t * layout, uint32_t row, uint32_t cols, const int
         acc = i2_word_dot(w[u], x, acc);
     }
     return acc - x_sum;
+}
+
+// mma.m16n8k32 u8 x s8 from the lanes' fragments, as the PTX ISA lays them out.
+static void emulate_mma(const uint32_t a[32][4], const uint32_t b[32][2], int32_t c[32][4]) {
+    uint8_t A[16][32];
+    int8_t B[32][8];
+    for (uint32_t lane = 0; lane < 32; ++lane) {
+        const uint32_t g = lane / 4, t = lane % 4;
+        for (uint32_t j = 0; j < 4; ++j) {
+            A[g][4 * t + j] = (uint8_t)(a[lane][0] >> 8 * j);
+            A[g + 8][4 * t + j] = (uint8_t)(a[lane][1] >> 8 * j);
+            A[g][16 + 4 * t + j] = (uint8_t)(a[lane][2] >> 8 * j);
+            A[g + 8][16 + 4 * t + j] = (uint8_t)(a[lane][3] >> 8 * j);
+            B[4 * t + j][g] = (int8_t)(b[lane][0] >> 8 * j);
+            B[16 + 4 * t + j][g] = (int8_t)(b[lane][1] >> 8 * j);
+        }
+    }
+    for (uint32_t lane = 0; lane < 32; ++lane) {
+        const uint32_t g = lane / 4, t = lane % 4;
+        for (uint32_t e = 0; e < 4; ++e) {
+            const uint32_t row = g + 8 * (e / 2), col = 2 * t + e % 2;
+            for (uint32_t k = 0; k < 32; ++k) c[lane][e] += A[row][k] * B[k][col];
+        }
+    }
+}
+
+// What i2_product_mma computes for batch vectors of x (stride bytes apart, zero-padded): 16-row by 8-vector
+// tiles through the instruction's emulation, word by word, minus each vector's sum.
+static void i2_mma_rows(const uint8_t * layout, uint32_t rows, uint32_t cols, const int8_t * x, uint32_t stride, uint32_t batch,
+                        const int32_t * sums, int32_t * y) {
+    const uint32_t words = div_up(cols, I2_WORD_COLS);
+    const uint32_t zero_word[4] = {}, zero_x[16] = {};
+    for (uint32_t r0 = 0; r0 < rows; r0 += 16) {
+        for (uint32_t v0 = 0; v0 < batch; v0 += 8) {
+            int32_t acc[32][4] = {};
+            for (uint32_t u = 0; u < words; ++u) {
+                for (uint32_t h = 0; h < 2; ++h) {
+                    uint32_t a[32][4], b[32][2];
+                    for (uint32_t lane = 0; lane < 32; ++lane) {
+                        const uint32_t top = r0 + lane / 4, bottom = top + 8, v = v0 + lane / 4;
+                        const uint32_t * word = (const uint32_t *)layout + 4 * ((uint64_t)u + (uint64_t)words * top);
+                        const uint32_t * lower = (const uint32_t *)layout + 4 * ((uint64_t)u + (uint64_t)words * bottom);
+                        i2_a_fragment(top < rows ? word : zero_word, bottom < rows ? lower : zero_word, h, lane, a[lane]);
+                        i2_b_fragment(v < batch ? (const uint32_t *)(x + (uint64_t)v * stride + 64 * u) : zero_x, h, lane, b[lane]);
+                    }
+                    emulate_mma(a, b, acc);
+                }
+            }
+            for (uint32_t lane = 0; lane < 32; ++lane) {
+                for (int e = 0; e < 4; ++e) {
+                    const uint32_t row = r0 + mma_c_row(lane, e), v = v0 + mma_c_col(lane, e);
+                    if (row < rows && v < batch) y[(uint64_t)v * rows + row] = acc[lane][e] - sums[v];
+                }
+            }
+        }
+    }
 }
 
 // What rsrt_product computes: per chunk, the tables, then each row's lookups, summed over chunks.
@@ -91,30 +149,6 @@ static void lookup_q(const uint8_t * codes, uint32_t rows, uint32_t cols, uint32
     }
 }
 
-// mma.m16n8k32 u8 x s8 from the lanes' fragments, as the PTX ISA lays them out.
-static void emulate_mma(const uint32_t a[32][4], const uint32_t b[32][2], int32_t c[32][4]) {
-    uint8_t A[16][32];
-    int8_t B[32][8];
-    for (uint32_t lane = 0; lane < 32; ++lane) {
-        const uint32_t g = lane / 4, t = lane % 4;
-        for (uint32_t j = 0; j < 4; ++j) {
-            A[g][4 * t + j] = (uint8_t)(a[lane][0] >> 8 * j);
-            A[g + 8][4 * t + j] = (uint8_t)(a[lane][1] >> 8 * j);
-            A[g][16 + 4 * t + j] = (uint8_t)(a[lane][2] >> 8 * j);
-            A[g + 8][16 + 4 * t + j] = (uint8_t)(a[lane][3] >> 8 * j);
-            B[4 * t + j][g] = (int8_t)(b[lane][0] >> 8 * j);
-            B[16 + 4 * t + j][g] = (int8_t)(b[lane][1] >> 8 * j);
-        }
-    }
-    for (uint32_t lane = 0; lane < 32; ++lane) {
-        const uint32_t g = lane / 4, t = lane % 4;
-        for (uint32_t e = 0; e < 4; ++e) {
-            const uint32_t row = g + 8 * (e / 2), col = 2 * t + e % 2;
-            for (uint32_t k = 0; k < 32; ++k) c[lane][e] += A[row][k] * B[k][col];
-        }
-    }
-}
-
 template <int BITS>
 static void mma_q(const uint8_t * codes, uint32_t rows, uint32_t cols, uint32_t group, uint32_t n_groups, const int8_t * x,
                   uint32_t stride, uint32_t batch, const int32_t * x_sums, int32_t * q) {
@@ -134,7 +168,7 @@ static void mma_q(const uint8_t * codes, uint32_t rows, uint32_t cols, uint32_t 
                 }
                 for (uint32_t lane = 0; lane < 32; ++lane) {
                     for (int e = 0; e < 4; ++e) {
-                        const uint32_t row = r0 + planes_c_row(lane, e), v = v0 + planes_c_vector(lane, e);
+                        const uint32_t row = r0 + mma_c_row(lane, e), v = v0 + mma_c_col(lane, e);
                         if (row < rows && v < batch) {
                             q[((uint64_t)v * rows + row) * n_groups + g] = 2 * acc[lane][e] - max * x_sums[(uint64_t)v * n_groups + g];
                         }
@@ -249,6 +283,53 @@ static int check_integer_refusals(void) {
     return failures;
 }
 
+// The Tensor Core kernel's arithmetic on a batch of random vectors (the extremes among them) against the
+// exact W x; returns 1 when an output differs.
+static int check_i2_mma(const uint8_t * layout, const int8_t * w, uint32_t rows, uint32_t cols) {
+    const uint32_t batch = 11, stride = quantized_stride(cols);
+    std::vector<int8_t> x((size_t)batch * stride, 0);
+    std::vector<int32_t> sums(batch, 0), got((size_t)batch * rows), expected((size_t)batch * rows, 0);
+    for (uint32_t v = 0; v < batch; ++v) {
+        for (uint32_t c = 0; c < cols; ++c) {
+            int8_t & value = x[(size_t)v * stride + c];
+            value = v == 1 ? -128 : v == 2 ? 127 : (int8_t)next_random();
+            sums[v] += value;
+            for (uint32_t r = 0; r < rows; ++r) expected[(size_t)v * rows + r] += w[(size_t)r * cols + c] * value;
+        }
+    }
+    i2_mma_rows(layout, rows, cols, x.data(), stride, batch, sums.data(), got.data());
+    for (size_t i = 0; i < got.size(); ++i) {
+        if (got[i] != expected[i]) {
+            printf("FAIL packed-i2 mma %ux%u: vector %zu row %zu is %d, expected %d\n", rows, cols, i / rows, i % rows, got[i], expected[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+// The Q6_256 head's lanes on random blocks against the format's definition (docs/FORMAT.md): the block's
+// exact sum of s[j / 16] (q[j] - 32) x[j]; returns the number of wrong blocks.
+static int check_q6_lanes(void) {
+    int failures = 0;
+    for (int trial = 0; trial < 200; ++trial) {
+        uint8_t block[Q6_BLOCK_BYTES];
+        alignas(4) int8_t x[Q6_BLOCK];
+        for (uint8_t & b : block) b = (uint8_t)next_random();
+        for (int8_t & v : x) v = trial == 0 ? -128 : trial == 1 ? 127 : (int8_t)next_random();
+        int expected = 0, got = 0;
+        for (uint32_t j = 0; j < Q6_BLOCK; ++j) {
+            const int q = (block[18 + j % 128] >> 4 * (j / 128) & 15) | (block[146 + j % 64] >> 2 * (j / 64) & 3) << 4;
+            expected += (int8_t)block[2 + j / 16] * (q - 32) * x[j];
+        }
+        for (uint32_t lane = 0; lane < 32; ++lane) got += q6_lane_dot(block, x, lane);
+        if (got != expected) {
+            if (!failures) printf("FAIL Q6_256 head: block %d sums to %d, expected %d\n", trial, got, expected);
+            ++failures;
+        }
+    }
+    return failures;
+}
+
 int main(void) {
     const uint32_t shapes[][2] = { { 1, 1 }, { 3, 7 }, { 33, 65 }, { 65, 161 }, { 100, 333 }, { 257, 1000 }, { 64, 4099 },
                                    { 17, 6912 } };
@@ -279,6 +360,8 @@ int main(void) {
             }
             if (kernel == RSR_CUDA_KERNEL_PACKED_I2) {
                 for (uint32_t r = 0; r < rows; ++r) got[r] = i2_row(layout.data(), r, cols, x_padded.data(), x_sum);
+                ++cases;
+                failures += check_i2_mma(layout.data(), w.data(), rows, cols);
             } else {
                 rsrt_rows(layout.data(), rows, cols, x.data(), got.data());
             }
@@ -315,5 +398,7 @@ int main(void) {
     const int integer_count = (int)(sizeof integer_cases / sizeof integer_cases[0]);
     printf("host-check: %d integer cases of both bit-plane kernels%s\n", integer_count,
            integer_failures ? " FAILED" : " exact, bit for bit");
-    return failures || integer_failures ? 1 : 0;
+    const int q6_failures = check_q6_lanes();
+    printf("host-check: Q6_256 head lanes %s on 200 random blocks\n", q6_failures ? "FAILED" : "exact");
+    return failures || integer_failures || q6_failures ? 1 : 0;
 }
