@@ -134,8 +134,8 @@ final class LoaderTests: XCTestCase {
         }
     }
 
-    /// The GPU layouts and the kernels' arithmetic (ternary, and both bit-plane kernels), run on the host by the
-    /// program build-cuda.sh builds.
+    /// The GPU layouts and the kernels' arithmetic (ternary with packed-i2's Tensor Core fragments, both
+    /// bit-plane kernels, the Q6 head's lanes), run on the host by the program build-cuda.sh builds.
     func testLayoutsAndKernelArithmeticOnTheHost() throws {
         let check = Process()
         check.executableURL = URL(fileURLWithPath: try builtFile("host-check"))
@@ -145,8 +145,9 @@ final class LoaderTests: XCTestCase {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         check.waitUntilExit()
         XCTAssertEqual(check.terminationStatus, 0, text)
-        XCTAssertTrue(text.contains("16 of 16 ternary layout cases exact"), text)
+        XCTAssertTrue(text.contains("24 of 24 ternary layout cases exact"), text)
         XCTAssertTrue(text.contains("12 integer cases of both bit-plane kernels exact, bit for bit"), text)
+        XCTAssertTrue(text.contains("Q6_256 head lanes exact on 200 random blocks"), text)
     }
 
     /// A file Scripts/build-cuda.sh writes to .build/cuda; skips when it is not built, unless
