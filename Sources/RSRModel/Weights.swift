@@ -1,8 +1,9 @@
+import Dispatch
 import RSRCore
 import RSRFormat
 
 /// The F32 vectors of a model file (norm weights, biases), used in place.
-public struct VectorTable {
+public struct VectorTable: Sendable {
     public let file: ModelFile
 
     public init(file: ModelFile) { self.file = file }
@@ -40,7 +41,7 @@ struct ModelWeights {
         embeddings = try Self.dense(file, "embed_tokens", rows: c.vocabSize, cols: c.hiddenSize)
         head = c.tiedEmbeddings ? embeddings : try Self.dense(file, "lm_head", rows: c.vocabSize, cols: c.hiddenSize)
         finalNorm = try vectors.vector("norm", length: c.hiddenSize)
-        blocks = try (0..<c.layerCount).map { layer in
+        @Sendable func block(_ layer: Int) throws -> BlockWeights {
             func linear(_ kind: LayerSchema.Projection) throws -> any Projection {
                 let full = LayerSchema.name(layer, kind)
                 let (rows, cols) = kind.shape(c)
@@ -75,6 +76,14 @@ struct ModelWeights {
                 q: try linear(.q), k: try linear(.k), v: try linear(.v), o: try linear(.o),
                 gate: try linear(.gate), up: try linear(.up), down: try linear(.down))
         }
+        // Layers are independent and each layout's index check reads all of it: check them side by side. The
+        // first failing layer's error is the one thrown, whatever the timing.
+        var built = [Result<BlockWeights, Error>?](repeating: nil, count: c.layerCount)
+        built.withUnsafeMutableBufferPointer { slots in
+            nonisolated(unsafe) let slots = slots // each iteration writes its own slot
+            DispatchQueue.concurrentPerform(iterations: c.layerCount) { layer in slots[layer] = Result { try block(layer) } }
+        }
+        blocks = try built.map { try $0!.get() }
     }
 
     private static func dense(_ file: ModelFile, _ name: String, rows: Int, cols: Int) throws -> DenseTensor {
