@@ -11,11 +11,6 @@
 __device__ static inline float bf16_to_f32(uint16_t b) { return __uint_as_float((uint32_t)b << 16); }
 __device__ static inline float f16_to_f32(uint16_t h) { return __half2float(__ushort_as_half(h)); }
 
-// Q6_256: value j of a block as its code 0..63 (w = d * s[j / 16] * (code - 32)).
-__device__ static inline int q6_code(const uint8_t * block, uint32_t j) {
-    return (block[18 + j % 128] >> (4 * (j / 128)) & 15) | (block[146 + j % 64] >> (2 * (j / 64)) & 3) << 4;
-}
-
 // Q8_ROW: rows x cols int8, zero padding to a multiple of 64 bytes, then rows f32 scales.
 __device__ static inline const float * q8_scales(const uint8_t * w, uint32_t rows, uint32_t cols) {
     return (const float *)(w + (((uint64_t)rows * cols + 63) / 64) * 64);

@@ -1,11 +1,16 @@
-// head.cuh: the per-lane arithmetic of the output head's quantized rows, shared with the host check
-// (cuda/tests/host-check.cu).
+// head.cuh: reading Q6_256 blocks, value by value (the embedding lookup) and lane by lane (the output head),
+// shared with the host check (cuda/tests/host-check.cu).
 #pragma once
 
 #include "common.cuh"
 
 #define Q6_BLOCK 256u
 #define Q6_BLOCK_BYTES 210u
+
+// Value j of a block as its code 0..63 (w = d * s[j / 16] * (code - 32)), read as docs/FORMAT.md lays it out.
+__host__ __device__ __forceinline__ int q6_code(const uint8_t * block, uint32_t j) {
+    return (block[18 + j % 128] >> (4 * (j / 128)) & 15) | (block[146 + j % 64] >> (2 * (j / 64)) & 3) << 4;
+}
 
 // Four bytes from a 2-byte aligned address (Q6_256 blocks are 210 bytes, so only halves line up).
 __host__ __device__ __forceinline__ uint32_t load_halves(const uint8_t * p) {

@@ -307,8 +307,9 @@ static int check_i2_mma(const uint8_t * layout, const int8_t * w, uint32_t rows,
     return 0;
 }
 
-// The Q6_256 head's lanes on random blocks against the format's definition (docs/FORMAT.md): the block's
-// exact sum of s[j / 16] (q[j] - 32) x[j]; returns the number of wrong blocks.
+// The Q6_256 head's lanes on random blocks against the format's definition value by value (q6_code, which
+// the embedding lookup reads): the block's exact sum of s[j / 16] (q[j] - 32) x[j]; returns the number of
+// wrong blocks.
 static int check_q6_lanes(void) {
     int failures = 0;
     for (int trial = 0; trial < 200; ++trial) {
@@ -317,10 +318,7 @@ static int check_q6_lanes(void) {
         for (uint8_t & b : block) b = (uint8_t)next_random();
         for (int8_t & v : x) v = trial == 0 ? -128 : trial == 1 ? 127 : (int8_t)next_random();
         int expected = 0, got = 0;
-        for (uint32_t j = 0; j < Q6_BLOCK; ++j) {
-            const int q = (block[18 + j % 128] >> 4 * (j / 128) & 15) | (block[146 + j % 64] >> 2 * (j / 64) & 3) << 4;
-            expected += (int8_t)block[2 + j / 16] * (q - 32) * x[j];
-        }
+        for (uint32_t j = 0; j < Q6_BLOCK; ++j) expected += (int8_t)block[2 + j / 16] * (q6_code(block, j) - 32) * x[j];
         for (uint32_t lane = 0; lane < 32; ++lane) got += q6_lane_dot(block, x, lane);
         if (got != expected) {
             if (!failures) printf("FAIL Q6_256 head: block %d sums to %d, expected %d\n", trial, got, expected);
