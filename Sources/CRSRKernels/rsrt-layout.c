@@ -53,15 +53,21 @@ static rsr_status rsrt_validate(const rsr_layout_header * h, const uint8_t * bas
     return RSR_OK;
 }
 
+// Each of the 256 bytes is decoded to its group's weights once, so that a group costs a table row's copy
+// rather than a digit division per weight. Validation has passed: every stored byte decodes.
 static void rsrt_unpack(const rsr_layout_header * h, const uint8_t * base, int8_t * w) {
     const uint32_t G = h->k, b = rsrt_base(h);
     const int zd = rsrt_zero_digit(h);
+    int8_t group_values[256][8];
+    for (uint32_t byte = 0; byte < 256; ++byte) {
+        uint32_t digits = rsrt_byte_valid(h, (uint8_t)byte) ? rsrt_decode(h, (uint8_t)byte) : 0;
+        for (uint32_t i = 0; i < G; ++i, digits /= b) group_values[byte][i] = (int8_t)((int)(digits % b) - zd);
+    }
     for (uint32_t row = 0; row < h->rows; ++row) {
+        int8_t * dst = w + (uint64_t)row * h->cols;
         for (uint32_t g = 0; g < h->n_groups; ++g) {
-            uint32_t digits = rsrt_decode(h, base[rsrt_code_offset(h, row, g)]);
-            for (uint32_t i = 0; i < G && g * G + i < h->cols; ++i, digits /= b) {
-                w[(uint64_t)row * h->cols + g * G + i] = (int8_t)((int)(digits % b) - zd);
-            }
+            const uint32_t n = h->cols - g * G < G ? h->cols - g * G : G;
+            memcpy(dst + g * G, group_values[base[rsrt_code_offset(h, row, g)]], n);
         }
     }
 }

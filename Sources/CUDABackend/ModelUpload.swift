@@ -1,4 +1,5 @@
 import CRSRCuda
+import Foundation
 import RSRCore
 import RSRFormat
 import RSRModel
@@ -15,36 +16,14 @@ struct ModelUpload {
     func create(on device: CUDADevice) throws -> OpaquePointer {
         let c = file.manifest.model
         let held = HostCopies() // freed once the upload returns
-        var blocks: [rsr_cuda_block] = []
-        for layer in 0..<c.layerCount {
-            var projections: [rsr_cuda_projection] = []
-            for kind in LayerSchema.Projection.allCases {
-                let full = LayerSchema.name(layer, kind)
-                if let entry = file.manifest.integerLinears?[full] {
-                    let m = try file.bitPlanes(entry).unpack()
-                    let integer = held.copy(rsr_cuda_integer(
-                        codes: held.copy(m.codes), bits: UInt32(m.bits), group: UInt32(m.group), scales: held.copy(m.scales),
-                        zeros: m.zeros.map(held.copy), perm: m.permutation.map(held.copy)))
-                    projections.append(rsr_cuda_projection(
-                        weights: nil, integer: integer, rows: UInt32(entry.rows), cols: UInt32(entry.cols), scale: 1, divide: 0,
-                        bias: try entry.bias.map { try vector($0, length: entry.rows) }, input_norm: nil))
-                    continue
-                }
-                guard let entry = file.manifest.linears[full] else { throw ModelError("\(file.path): linear \(full) is missing") }
-                guard let decode = entry.layout(for: .decode) else { throw ModelError("\(file.path): \(full) has no decode layout") }
-                projections.append(rsr_cuda_projection(
-                    weights: held.copy(try file.layout(decode).unpack().values), integer: nil, rows: UInt32(entry.rows),
-                    cols: UInt32(entry.cols), scale: entry.scale, divide: entry.scaleMode == .divide ? 1 : 0,
-                    bias: try entry.bias.map { try vector($0, length: entry.rows) },
-                    input_norm: try entry.inputNorm.map { try vector($0, length: entry.cols) }))
-            }
-            let p = projections
-            blocks.append(rsr_cuda_block(
-                input_norm: try norm(layer, .input), post_attention_norm: try norm(layer, .postAttention),
-                attention_sub_norm: c.subNorms ? try norm(layer, .attentionSub) : nil,
-                mlp_sub_norm: c.subNorms ? try norm(layer, .mlpSub) : nil,
-                projections: (p[0], p[1], p[2], p[3], p[4], p[5], p[6])))
+        // Unpacking the layouts is most of the host's share of an upload, and layers are independent: build
+        // them side by side. The first failing layer's error is the one thrown, whatever the timing.
+        var built = [Result<rsr_cuda_block, Error>?](repeating: nil, count: c.layerCount)
+        built.withUnsafeMutableBufferPointer { slots in
+            nonisolated(unsafe) let slots = slots // each iteration writes its own slot
+            DispatchQueue.concurrentPerform(iterations: c.layerCount) { layer in slots[layer] = Result { try block(layer, held) } }
         }
+        let blocks = try built.map { try $0!.get() }
         let embeddings = try dense("embed_tokens")
         let head = c.tiedEmbeddings ? embeddings : try dense("lm_head")
         let inverseFrequencies = RoPE(config: c).inverseFrequencies
@@ -65,6 +44,38 @@ struct ModelUpload {
                 return model!
             }
         } }
+    }
+
+    /// A layer's description: norms in place in the file, projections unpacked into `held`.
+    private func block(_ layer: Int, _ held: HostCopies) throws -> rsr_cuda_block {
+        let c = file.manifest.model
+        var projections: [rsr_cuda_projection] = []
+        for kind in LayerSchema.Projection.allCases {
+            let full = LayerSchema.name(layer, kind)
+            if let entry = file.manifest.integerLinears?[full] {
+                let m = try file.bitPlanes(entry).unpack()
+                let integer = held.copy(rsr_cuda_integer(
+                    codes: held.copy(m.codes), bits: UInt32(m.bits), group: UInt32(m.group), scales: held.copy(m.scales),
+                    zeros: m.zeros.map(held.copy), perm: m.permutation.map(held.copy)))
+                projections.append(rsr_cuda_projection(
+                    weights: nil, integer: integer, rows: UInt32(entry.rows), cols: UInt32(entry.cols), scale: 1, divide: 0,
+                    bias: try entry.bias.map { try vector($0, length: entry.rows) }, input_norm: nil))
+                continue
+            }
+            guard let entry = file.manifest.linears[full] else { throw ModelError("\(file.path): linear \(full) is missing") }
+            guard let decode = entry.layout(for: .decode) else { throw ModelError("\(file.path): \(full) has no decode layout") }
+            projections.append(rsr_cuda_projection(
+                weights: try held.unpacked(try file.layout(decode, validate: false)), // unpacking checks the layout
+                integer: nil, rows: UInt32(entry.rows), cols: UInt32(entry.cols), scale: entry.scale,
+                divide: entry.scaleMode == .divide ? 1 : 0, bias: try entry.bias.map { try vector($0, length: entry.rows) },
+                input_norm: try entry.inputNorm.map { try vector($0, length: entry.cols) }))
+        }
+        let p = projections
+        return rsr_cuda_block(
+            input_norm: try norm(layer, .input), post_attention_norm: try norm(layer, .postAttention),
+            attention_sub_norm: c.subNorms ? try norm(layer, .attentionSub) : nil,
+            mlp_sub_norm: c.subNorms ? try norm(layer, .mlpSub) : nil,
+            projections: (p[0], p[1], p[2], p[3], p[4], p[5], p[6]))
     }
 
     private func norm(_ layer: Int, _ kind: LayerSchema.Norm) throws -> UnsafePointer<Float> {
@@ -91,25 +102,34 @@ struct ModelUpload {
     }
 }
 
-/// Host copies that live as long as this object: what the C description points at during an upload.
-private final class HostCopies {
+/// Host copies that live as long as this object: what the C description points at during an upload. Layers
+/// are built on several threads at once.
+private final class HostCopies: @unchecked Sendable { // buffers is guarded by lock
     private var buffers: [UnsafeMutableRawBufferPointer] = []
+    private let lock = NSLock()
 
     deinit { buffers.forEach { $0.deallocate() } }
 
     func copy<T>(_ values: [T]) -> UnsafePointer<T> {
-        copy(values, count: values.count)
+        let typed = allocate(T.self, count: values.count)
+        _ = typed.initialize(from: values)
+        return UnsafePointer(typed.baseAddress!)
     }
 
     func copy<T>(_ value: T) -> UnsafePointer<T> {
-        copy([value], count: 1)
+        copy([value])
     }
 
-    private func copy<T>(_ values: [T], count: Int) -> UnsafePointer<T> {
+    /// A ternary layout's values, unpacked straight into a held buffer.
+    func unpacked(_ layout: Layout) throws -> UnsafePointer<Int8> {
+        let values = allocate(Int8.self, count: layout.rows * layout.cols)
+        try layout.unpack(into: values)
+        return UnsafePointer(values.baseAddress!)
+    }
+
+    private func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutableBufferPointer<T> {
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, count * MemoryLayout<T>.stride), alignment: MemoryLayout<T>.alignment)
-        buffers.append(raw)
-        let typed = raw.bindMemory(to: T.self)
-        _ = typed.initialize(from: values)
-        return UnsafePointer(typed.baseAddress!)
+        lock.withLock { buffers.append(raw) }
+        return UnsafeMutableBufferPointer(rebasing: raw.bindMemory(to: T.self)[..<count])
     }
 }

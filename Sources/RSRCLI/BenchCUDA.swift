@@ -16,7 +16,11 @@ struct BenchCUDA: ParsableCommand {
             fails otherwise). Then each kernel is timed on each shape and batch, the bit-plane kernels on 2- and \
             4-bit weights in groups of 128: the median of device-resident products, the GB/s of weights read \
             and that rate as a fraction of the GPU's peak memory bandwidth (memory clock x bus width, as the \
-            driver reports them).
+            driver reports them). With --model, also the upload time and generation speed of whole models.
+
+            With RSR_CUDA_PROFILE=1 in the environment, the library prints each model's GPU time per forward \
+            pass stage by stage when the model is freed (the decode step then runs launch by launch rather than \
+            as a graph, a little slower).
             """
     )
 
@@ -91,18 +95,21 @@ struct BenchCUDA: ParsableCommand {
         var rng = SplitMix64(seed: 3)
         let ids = (0..<prompt).map { _ in Int.random(in: 0..<config.vocabSize, using: &rng) }
         print("\n\(path): \(prompt)-token prompt, \(n) decoded tokens, median of 3")
-        print("| kernel | prefill tok/s | decode tok/s | MB per token | of bandwidth bound |")
-        print("|---|---:|---:|---:|---:|")
+        print("| kernel | load s | prefill tok/s | decode tok/s | MB per token | of bandwidth bound |")
+        print("|---|---:|---:|---:|---:|---:|")
         // integer weights run on bit-planes whatever the ternary choice
         let integer = !(file.manifest.integerLinears ?? [:]).isEmpty
         for kernel in integer ? [.auto] : CUDAKernel.ternary {
             let model = try CUDAModel(file: file, device: device, kernel: kernel)
-            _ = try Generator(model: model).generate(prompt: Array(ids.prefix(2)), maxTokens: 2) { _ in true } // upload, graph
+            let started = Date()
+            try model.beginSequence(capacity: prompt + n) // the upload, with a cache the runs below fit in
+            let load = Date().timeIntervalSince(started)
+            _ = try Generator(model: model).generate(prompt: Array(ids.prefix(2)), maxTokens: 2) { _ in true } // the decode graph
             let runs = try (0..<3).map { _ in try Generator(model: model).generate(prompt: ids, maxTokens: n) { _ in true }.stats }
             let prefill = runs.map(\.prefillTokensPerSecond).sorted()[1], decode = runs.map(\.decodeTokensPerSecond).sorted()[1]
             let bytes = GenerationBenchmark.bytesPerDecodedToken(weights: model.weightBytesPerToken, config: config, prompt: prompt, decoded: n)
             let bound = bandwidth > 0 ? bandwidth / bytes : 0
-            print(String(format: "| %@ | %.0f | %.1f | %.1f | %.0f%% |", (integer ? CUDAKernel.bitPlanes : kernel).rawValue, prefill, decode,
+            print(String(format: "| %@ | %.1f | %.0f | %.1f | %.1f | %.0f%% |", (integer ? CUDAKernel.bitPlanes : kernel).rawValue, load, prefill, decode,
                          bytes / 1e6, bound > 0 ? 100 * decode / bound : 0))
         }
     }

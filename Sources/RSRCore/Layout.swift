@@ -139,10 +139,17 @@ public final class Layout: @unchecked Sendable {
     /// The matrix this layout encodes.
     public func unpack() throws -> LowBitMatrix {
         var values = [Int8](repeating: 0, count: rows * cols)
-        try values.withUnsafeMutableBufferPointer { w in
-            try check(rsr_layout_unpack(base, UInt64(byteCount), w.baseAddress), "unpacking \(kind)")
-        }
+        try values.withUnsafeMutableBufferPointer { try unpack(into: $0) }
         return try LowBitMatrix(rows: rows, cols: cols, kind: weights, values: values)
+    }
+
+    /// The matrix's rows x cols values written straight into `values`, without an array in between. The
+    /// layout is checked first, and a checked layout decodes only to values of its weight kind.
+    public func unpack(into values: UnsafeMutableBufferPointer<Int8>) throws {
+        guard values.count == rows * cols, let w = values.baseAddress else {
+            throw KernelError(operation: "unpacking a \(rows)x\(cols) \(kind) into \(values.count) values", status: RSR_ERR_SHAPE)
+        }
+        try check(rsr_layout_unpack(base, UInt64(byteCount), w), "unpacking \(kind)")
     }
 
     /// Scratch bytes a product of this batch needs on this many threads.

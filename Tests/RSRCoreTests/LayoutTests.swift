@@ -13,6 +13,19 @@ import Testing
         }
     }
 
+    @Test func unpackingIntoABufferGivesTheMatrixAndRefusesAWrongSize() throws {
+        var rng = SplitMix64(seed: 4)
+        let matrix = try LowBitMatrix.random(rows: 33, cols: 71, kind: .ternary, using: &rng)
+        for layoutKind in allLayoutKinds(.ternary) {
+            let layout = try Layout(matrix, as: layoutKind)
+            var values = [Int8](repeating: 7, count: matrix.rows * matrix.cols)
+            try values.withUnsafeMutableBufferPointer { try layout.unpack(into: $0) }
+            #expect(values == matrix.values, "\(layoutKind)")
+            var short = [Int8](repeating: 0, count: matrix.rows * matrix.cols - 1)
+            #expect(throws: KernelError.self) { try short.withUnsafeMutableBufferPointer { try layout.unpack(into: $0) } }
+        }
+    }
+
     @Test func validatedCopyOfALayoutWorks() throws {
         var rng = SplitMix64(seed: 3)
         let matrix = try LowBitMatrix.random(rows: 40, cols: 90, kind: .ternary, using: &rng)

@@ -1,39 +1,42 @@
 // attention.cu: rotary embeddings, the KV cache and causal attention.
 #include "ops.cuh"
 
-__global__ void rope_kernel(float * __restrict__ x, uint32_t heads, uint32_t head_dim, const float * __restrict__ cos_table,
-                            const float * __restrict__ sin_table, const int32_t * __restrict__ pos) {
-    const uint32_t t = blockIdx.x, half = head_dim / 2;
-    const uint64_t at = (uint64_t)(pos[0] + t) * half;
+// Rotates x[i] and x[i + half] of one head by the position's angle i.
+__device__ __forceinline__ void rotate_pair(float * v, uint32_t i, uint32_t half, const float * cos_at, const float * sin_at) {
+    const float c = cos_at[i], s = sin_at[i], a = v[i], b = v[i + half];
+    v[i] = a * c - b * s;
+    v[i + half] = b * c + a * s;
+}
+
+// One block per token: the queries rotated in place, the keys rotated and stored in the cache with the values.
+__global__ void rope_kv_kernel(float * __restrict__ q, float * __restrict__ k, const float * __restrict__ v, uint32_t heads,
+                               uint32_t kv_heads, uint32_t head_dim, const float * __restrict__ cos_table,
+                               const float * __restrict__ sin_table, uint32_t capacity, float * __restrict__ cache_k,
+                               float * __restrict__ cache_v, const int32_t * __restrict__ pos) {
+    const uint32_t t = blockIdx.x, half = head_dim / 2, position = (uint32_t)pos[0] + t;
+    const float * cos_at = cos_table + (uint64_t)position * half, * sin_at = sin_table + (uint64_t)position * half;
     for (uint32_t e = threadIdx.x; e < heads * half; e += blockDim.x) {
-        const uint32_t h = e / half, i = e % half;
-        float * v = x + ((uint64_t)t * heads + h) * head_dim;
-        const float c = cos_table[at + i], s = sin_table[at + i], a = v[i], b = v[i + half];
-        v[i] = a * c - b * s;
-        v[i + half] = b * c + a * s;
+        rotate_pair(q + ((uint64_t)t * heads + e / half) * head_dim, e % half, half, cos_at, sin_at);
     }
-}
-
-void launch_rope(float * x, uint32_t tokens, uint32_t heads, uint32_t head_dim, const float * cos_table,
-                 const float * sin_table, const int32_t * pos, cudaStream_t stream) {
-    rope_kernel<<<tokens, 256, 0, stream>>>(x, heads, head_dim, cos_table, sin_table, pos);
-}
-
-__global__ void kv_store_kernel(const float * __restrict__ k, const float * __restrict__ v, uint32_t kv_heads, uint32_t head_dim,
-                                uint32_t capacity, float * __restrict__ cache_k, float * __restrict__ cache_v,
-                                const int32_t * __restrict__ pos) {
-    const uint32_t t = blockIdx.x, width = kv_heads * head_dim;
+    const uint32_t width = kv_heads * head_dim;
+    for (uint32_t e = threadIdx.x; e < kv_heads * half; e += blockDim.x) {
+        float * key = k + ((uint64_t)t * kv_heads + e / half) * head_dim;
+        const uint32_t i = e % half;
+        rotate_pair(key, i, half, cos_at, sin_at);
+        float * cached = cache_k + ((uint64_t)(e / half) * capacity + position) * head_dim;
+        cached[i] = key[i];
+        cached[i + half] = key[i + half];
+    }
     for (uint32_t e = threadIdx.x; e < width; e += blockDim.x) {
-        const uint32_t h = e / head_dim, i = e % head_dim;
-        const uint64_t target = ((uint64_t)h * capacity + pos[0] + t) * head_dim + i;
-        cache_k[target] = k[(uint64_t)t * width + e];
-        cache_v[target] = v[(uint64_t)t * width + e];
+        cache_v[((uint64_t)(e / head_dim) * capacity + position) * head_dim + e % head_dim] = v[(uint64_t)t * width + e];
     }
 }
 
-void launch_kv_store(const float * k, const float * v, uint32_t tokens, uint32_t kv_heads, uint32_t head_dim,
-                     uint32_t capacity, float * cache_k, float * cache_v, const int32_t * pos, cudaStream_t stream) {
-    kv_store_kernel<<<tokens, 256, 0, stream>>>(k, v, kv_heads, head_dim, capacity, cache_k, cache_v, pos);
+void launch_rope_kv_store(float * q, float * k, const float * v, uint32_t tokens, uint32_t heads, uint32_t kv_heads,
+                          uint32_t head_dim, const float * cos_table, const float * sin_table, uint32_t capacity,
+                          float * cache_k, float * cache_v, const int32_t * pos, cudaStream_t stream) {
+    rope_kv_kernel<<<tokens, 256, 0, stream>>>(q, k, v, heads, kv_heads, head_dim, cos_table, sin_table, capacity, cache_k,
+                                               cache_v, pos);
 }
 
 #define ATTENTION_WARPS 8u

@@ -52,6 +52,38 @@ struct gpu_quantized {
 
 __host__ __device__ static inline uint32_t quantized_stride(uint32_t cols) { return (uint32_t)align_up(cols, 64); }
 
+// A projection's exact int32 sum rescaled to a float in transformers' order: AutoBitLinear (x / s, then
+// * weight_scale), BitLinear (/ (weight_scale * s)).
+__host__ __device__ __forceinline__ float rescale_product(int32_t acc, float s, float scale, int divide) {
+    return divide ? (float)acc / (scale * s) : (float)acc / s * scale;
+}
+
+// What a product does with its exact int32 sums y[vector][row]: stores them in `sums` (out NULL), or
+// rescales them (by the vector's activation scale, the projection's scale, plus the bias) into the floats
+// `out`, added to what out holds when accumulate. Rescaling in the product saves a launch per projection.
+struct gpu_epilogue {
+    int32_t * sums;
+    float * out;
+    const float * scales; // per vector
+    float scale;
+    int divide;
+    const float * bias;   // rows, or NULL
+    int accumulate;
+};
+
+#ifdef __CUDACC__
+__device__ __forceinline__ void epilogue_store(const gpu_epilogue & ep, uint32_t rows, uint32_t vector, uint32_t row, int32_t acc) {
+    const uint64_t at = (uint64_t)vector * rows + row;
+    if (!ep.out) {
+        ep.sums[at] = acc;
+        return;
+    }
+    float v = rescale_product(acc, ep.scales[vector], ep.scale, ep.divide);
+    if (ep.bias) v += ep.bias[row];
+    ep.out[at] = ep.accumulate ? ep.out[at] + v : v;
+}
+#endif
+
 // Four int8 products of a and b added to c: dp4a on the GPU.
 __host__ __device__ __forceinline__ int dot4_i8(int a, int b, int c) {
 #ifdef __CUDA_ARCH__

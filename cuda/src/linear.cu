@@ -77,7 +77,9 @@ static void run_product(const rsr_cuda_linear * linear, const product_buffers & 
         planes_product(linear->planes, buffers.x, batch, planes_scratch_at(linear->planes, batch, buffers.scratch), nullptr, nullptr,
                        (float *)buffers.y, false, stream);
     } else {
-        ternary_product(linear->p, buffers.x, batch, buffers.y, stream);
+        gpu_epilogue exact = {};
+        exact.sums = buffers.y;
+        ternary_product(linear->p, buffers.x, batch, exact, stream);
     }
 }
 

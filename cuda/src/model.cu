@@ -2,6 +2,7 @@
 // captured in a CUDA graph.
 #include "ops.cuh"
 #include "planes.cuh"
+#include "profile.cuh"
 #include "ternary.cuh"
 
 #include <math.h>
@@ -43,6 +44,7 @@ struct rsr_cuda_model {
     float * host_logits;                // pinned
     uint32_t positions;
     cudaGraphExec_t decode_graph;
+    gpu_profile * profile;              // NULL unless RSR_CUDA_PROFILE is set
     uint32_t kernel_counts[RSR_CUDA_KERNELS];
     uint64_t weight_bytes_per_token;
 };
@@ -196,6 +198,7 @@ extern "C" void rsr_cuda_model_free(rsr_cuda_model * m) {
     cudaSetDevice(m->ctx->device);
     cudaStreamSynchronize(m->ctx->stream);
     if (m->decode_graph) cudaGraphExecDestroy(m->decode_graph);
+    profile_finish(m->profile);
     if (m->blocks) {
         for (uint32_t l = 0; l < m->d.layers; ++l) {
             gpu_block & b = m->blocks[l];
@@ -361,6 +364,7 @@ extern "C" rsr_cuda_status rsr_cuda_model_create(rsr_cuda_context * ctx, const r
     m->d = *desc;
     m->embeddings = desc->embeddings;
     m->head = desc->head;
+    m->profile = profile_from_environment();
     const rsr_cuda_status s = upload_model(m, desc);
     if (s != RSR_CUDA_OK) {
         rsr_cuda_model_free(m);
@@ -386,68 +390,77 @@ extern "C" uint64_t rsr_cuda_model_weight_bytes_per_token(const rsr_cuda_model *
 
 // One projection of n rows of input into out (or added to out); `quantized` says x.q already holds input.
 static void project(rsr_cuda_model * m, const gpu_linear & lin, const float * input, uint32_t n, float * out, bool accumulate,
-                    bool quantized) {
+                    bool quantized, const char * stage) {
     cudaStream_t stream = m->ctx->stream;
     const bool integer = lin.planes.codes != nullptr;
     const uint32_t cols = integer ? lin.planes.cols : lin.p.cols;
     if (lin.input_norm) {
-        launch_rms_norm(input, n, cols, lin.input_norm, m->d.input_norm_eps, m->linear_input, stream);
-        input = m->linear_input;
-        quantized = false;
+        launch_norm_quantize(input, n, cols, lin.input_norm, m->d.input_norm_eps, m->linear_input, m->x, stream);
+        profile_mark(m->profile, "input norm + quantize", stream);
+    } else if (!quantized) {
+        launch_quantize(input, n, cols, m->x, stream);
+        profile_mark(m->profile, "quantize", stream);
     }
-    if (!quantized) launch_quantize(input, n, cols, m->x, stream);
     if (integer) {
         planes_product(lin.planes, m->x, n, planes_scratch_at(lin.planes, n, m->planes_scratch), m->x.scales, lin.bias, out,
                        accumulate, stream);
-        return;
+    } else {
+        const gpu_epilogue rescale = { m->products, out, m->x.scales, lin.scale, lin.divide, lin.bias, accumulate };
+        ternary_product(n > 1 && lin.batch.weights ? lin.batch : lin.p, m->x, n, rescale, stream);
     }
-    ternary_product(n > 1 && lin.batch.weights ? lin.batch : lin.p, m->x, n, m->products, stream);
-    launch_dequantize(m->products, m->x.scales, n, lin.p.rows, lin.scale, lin.divide, lin.bias, out, accumulate, stream);
+    profile_mark(m->profile, stage, stream);
 }
 
 // Whether a projection reuses the previous one's quantized input (the same input, no norm of its own).
 static bool shares_input(const gpu_linear & lin) { return lin.input_norm == nullptr; }
 
-// n tokens (device m->tokens) at positions m->pos[0]...; leaves the logits of the last in m->logits.
+// n tokens (device m->tokens) at positions m->pos[0]...; leaves the logits of the last in m->logits. Each
+// projection's input is normed and quantized in one launch, and each product rescales its own output.
 static void run_tokens(rsr_cuda_model * m, uint32_t n) {
     const rsr_cuda_model_desc & d = m->d;
     cudaStream_t stream = m->ctx->stream;
+    gpu_profile * profile = m->profile;
     const uint32_t q_width = d.heads * d.head_dim;
     launch_embed(m->embeddings, m->embeddings_data, m->tokens, n, m->hidden, stream);
+    profile_mark(profile, "embedding", stream);
     for (uint32_t l = 0; l < d.layers; ++l) {
         gpu_block & b = m->blocks[l];
         gpu_linear * lin = b.linears;
-        launch_rms_norm(m->hidden, n, d.hidden, b.input_norm, d.rms_norm_eps, m->normed, stream);
-        project(m, lin[RSR_CUDA_Q], m->normed, n, m->q, false, false);
-        project(m, lin[RSR_CUDA_K], m->normed, n, m->k, false, shares_input(lin[RSR_CUDA_Q]) && shares_input(lin[RSR_CUDA_K]));
-        project(m, lin[RSR_CUDA_V], m->normed, n, m->v, false, shares_input(lin[RSR_CUDA_K]) && shares_input(lin[RSR_CUDA_V]));
-        launch_rope(m->q, n, d.heads, d.head_dim, m->cos_table, m->sin_table, m->pos, stream);
-        launch_rope(m->k, n, d.kv_heads, d.head_dim, m->cos_table, m->sin_table, m->pos, stream);
-        launch_kv_store(m->k, m->v, n, d.kv_heads, d.head_dim, d.capacity, b.cache_k, b.cache_v, m->pos, stream);
+        launch_norm_quantize(m->hidden, n, d.hidden, b.input_norm, d.rms_norm_eps, m->normed, m->x, stream);
+        profile_mark(profile, "norm + quantize", stream);
+        project(m, lin[RSR_CUDA_Q], m->normed, n, m->q, false, true, "product q");
+        project(m, lin[RSR_CUDA_K], m->normed, n, m->k, false, shares_input(lin[RSR_CUDA_Q]) && shares_input(lin[RSR_CUDA_K]), "product k");
+        project(m, lin[RSR_CUDA_V], m->normed, n, m->v, false, shares_input(lin[RSR_CUDA_K]) && shares_input(lin[RSR_CUDA_V]), "product v");
+        launch_rope_kv_store(m->q, m->k, m->v, n, d.heads, d.kv_heads, d.head_dim, m->cos_table, m->sin_table, d.capacity,
+                             b.cache_k, b.cache_v, m->pos, stream);
+        profile_mark(profile, "rope + cache store", stream);
         launch_attention(m->q, n, d.heads, d.kv_heads, d.head_dim, d.capacity, b.cache_k, b.cache_v, m->scores, m->attention,
                          m->pos, stream);
-        const float * attention_out = m->attention;
+        profile_mark(profile, "attention", stream);
         if (b.attention_sub_norm) {
-            launch_rms_norm(m->attention, n, q_width, b.attention_sub_norm, d.rms_norm_eps, m->normed, stream);
-            attention_out = m->normed;
+            launch_norm_quantize(m->attention, n, q_width, b.attention_sub_norm, d.rms_norm_eps, m->normed, m->x, stream);
+            profile_mark(profile, "norm + quantize", stream);
         }
-        project(m, lin[RSR_CUDA_O], attention_out, n, m->hidden, true, false);
+        project(m, lin[RSR_CUDA_O], b.attention_sub_norm ? m->normed : m->attention, n, m->hidden, true, b.attention_sub_norm, "product o");
 
-        launch_rms_norm(m->hidden, n, d.hidden, b.post_attention_norm, d.rms_norm_eps, m->normed, stream);
-        project(m, lin[RSR_CUDA_GATE], m->normed, n, m->gate, false, false);
-        project(m, lin[RSR_CUDA_UP], m->normed, n, m->up, false, shares_input(lin[RSR_CUDA_GATE]) && shares_input(lin[RSR_CUDA_UP]));
-        launch_glu(m->gate, m->up, (uint64_t)n * d.intermediate, d.activation, stream);
-        const float * mlp_out = m->gate;
-        if (b.mlp_sub_norm) {
-            launch_rms_norm(m->gate, n, d.intermediate, b.mlp_sub_norm, d.rms_norm_eps, m->normed, stream);
-            mlp_out = m->normed;
-        }
-        project(m, lin[RSR_CUDA_DOWN], mlp_out, n, m->hidden, true, false);
+        launch_norm_quantize(m->hidden, n, d.hidden, b.post_attention_norm, d.rms_norm_eps, m->normed, m->x, stream);
+        profile_mark(profile, "norm + quantize", stream);
+        project(m, lin[RSR_CUDA_GATE], m->normed, n, m->gate, false, true, "product gate");
+        project(m, lin[RSR_CUDA_UP], m->normed, n, m->up, false, shares_input(lin[RSR_CUDA_GATE]) && shares_input(lin[RSR_CUDA_UP]), "product up");
+        launch_glu_quantize(m->gate, m->up, n, d.intermediate, d.activation, b.mlp_sub_norm, d.rms_norm_eps, m->normed, m->x, stream);
+        profile_mark(profile, "glu + norm + quantize", stream);
+        project(m, lin[RSR_CUDA_DOWN], b.mlp_sub_norm ? m->normed : m->gate, n, m->hidden, true, true, "product down");
     }
-    launch_rms_norm(m->hidden + (uint64_t)(n - 1) * d.hidden, 1, d.hidden, m->final_norm, d.rms_norm_eps, m->normed, stream);
+    const float * last = m->hidden + (uint64_t)(n - 1) * d.hidden;
     const rsr_cuda_dtype head = m->head.type;
-    if (head == RSR_CUDA_DTYPE_Q8_ROW || head == RSR_CUDA_DTYPE_Q4_32 || head == RSR_CUDA_DTYPE_Q6_256) launch_quantize(m->normed, 1, d.hidden, m->x, stream);
+    if (head == RSR_CUDA_DTYPE_Q8_ROW || head == RSR_CUDA_DTYPE_Q4_32 || head == RSR_CUDA_DTYPE_Q6_256) {
+        launch_norm_quantize(last, 1, d.hidden, m->final_norm, d.rms_norm_eps, m->normed, m->x, stream);
+    } else {
+        launch_rms_norm(last, 1, d.hidden, m->final_norm, d.rms_norm_eps, m->normed, stream);
+    }
+    profile_mark(profile, "final norm", stream);
     launch_head(m->head, m->head_data, m->normed, m->x, m->logits, stream);
+    profile_mark(profile, "head", stream);
 }
 
 // The decode step as a graph: captured on first use, replayed with new token and position values.
@@ -500,13 +513,18 @@ extern "C" rsr_cuda_status rsr_cuda_model_forward(rsr_cuda_model * m, const int3
         *m->host_pos = (int32_t)m->positions;
         CUDA_TRY(cudaMemcpyAsync(m->tokens, m->host_tokens, n * sizeof(int32_t), cudaMemcpyHostToDevice, stream), "uploading tokens");
         CUDA_TRY(cudaMemcpyAsync(m->pos, m->host_pos, sizeof(int32_t), cudaMemcpyHostToDevice, stream), "uploading the position");
-        if (n == 1) {
+        if (m->profile) {
+            profile_begin(m->profile, n, stream);
+            run_tokens(m, n);
+            CUDA_TRY(cudaGetLastError(), "launching the forward pass");
+        } else if (n == 1) {
             RSR_TRY(run_decode(m));
         } else {
             run_tokens(m, n);
             CUDA_TRY(cudaGetLastError(), "launching the forward pass");
         }
         CUDA_TRY(cudaStreamSynchronize(stream), "running the forward pass");
+        profile_end(m->profile);
         m->positions += n;
         done += n;
     }

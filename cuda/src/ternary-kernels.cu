@@ -1,5 +1,6 @@
 // ternary-kernels.cu: the products of int8 activations with ternary matrices in the GPU layouts
 // (ternary.cuh). Both give the exact int32 W x.
+#include "ops.cuh"
 #include "ternary.cuh"
 
 
@@ -11,7 +12,7 @@
 template <int NB>
 __global__ void __launch_bounds__(I2_WARPS * 32)
 i2_product(const uint4 * __restrict__ w, uint32_t rows, uint32_t words, const int8_t * __restrict__ xq, uint32_t stride,
-           const int32_t * __restrict__ sums, uint32_t batch, int32_t * __restrict__ y) {
+           const int32_t * __restrict__ sums, uint32_t batch, const gpu_epilogue ep) {
     const uint32_t lane = threadIdx.x % 32, row = blockIdx.x * I2_WARPS + threadIdx.x / 32;
     if (row >= rows) return;
     const uint32_t b0 = blockIdx.y * NB, nb = min((uint32_t)NB, batch - b0);
@@ -34,7 +35,7 @@ i2_product(const uint4 * __restrict__ w, uint32_t rows, uint32_t words, const in
         int s = acc[v];
         for (int offset = 16; offset > 0; offset /= 2) s += __shfl_xor_sync(0xffffffffu, s, offset);
         // the codes are w + 1: subtract sum(x) once
-        if (lane == 0 && v < (int)nb) y[(uint64_t)(b0 + v) * rows + row] = s - sums[b0 + v];
+        if (lane == 0 && v < (int)nb) epilogue_store(ep, rows, b0 + v, row, s - sums[b0 + v]);
     }
 }
 
@@ -50,7 +51,7 @@ i2_product(const uint4 * __restrict__ w, uint32_t rows, uint32_t words, const in
 // the next word's while its warps multiply this one's.
 __global__ void __launch_bounds__(I2_MMA_WARPS * 32)
 i2_product_mma(const uint4 * __restrict__ w, uint32_t rows, uint32_t words, const int8_t * __restrict__ xq, uint32_t stride,
-               const int32_t * __restrict__ sums, uint32_t batch, int32_t * __restrict__ y) {
+               const int32_t * __restrict__ sums, uint32_t batch, const gpu_epilogue ep) {
     __shared__ uint4 w_tile[I2_MMA_ROWS];
     __shared__ __align__(16) uint32_t x_tile[I2_MMA_VECTORS][I2_MMA_X_WORDS];
     const uint32_t lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -92,7 +93,7 @@ i2_product_mma(const uint4 * __restrict__ w, uint32_t rows, uint32_t words, cons
         for (int e = 0; e < 4; ++e) {
             const uint32_t row = r0 + warp * 16 + mma_c_row(lane, e), v = v0 + 8 * n + mma_c_col(lane, e);
             // the codes are w + 1: subtract sum(x) once
-            if (row < rows && v < batch) y[(uint64_t)v * rows + row] = acc[n][e] - sums[v];
+            if (row < rows && v < batch) epilogue_store(ep, rows, v, row, acc[n][e] - sums[v]);
         }
     }
 }
@@ -126,23 +127,25 @@ rsrt_product(const uint8_t * __restrict__ codes, uint32_t rows, uint32_t cols, c
     }
 }
 
-void ternary_product(const gpu_projection & p, const gpu_quantized & x, uint32_t batch, int32_t * y, cudaStream_t stream) {
+void ternary_product(const gpu_projection & p, const gpu_quantized & x, uint32_t batch, const gpu_epilogue & ep, cudaStream_t stream) {
     if (p.kernel == RSR_CUDA_KERNEL_PACKED_I2) {
         const uint32_t words = div_up(p.cols, I2_WORD_COLS);
         const uint32_t blocks = div_up(p.rows, I2_WARPS);
         if (batch >= I2_MMA_BATCH) {
             i2_product_mma<<<dim3(div_up(p.rows, I2_MMA_ROWS), div_up(batch, I2_MMA_VECTORS)), I2_MMA_WARPS * 32, 0, stream>>>(
-                (const uint4 *)p.weights, p.rows, words, x.q, x.stride, x.sums, batch, y);
+                (const uint4 *)p.weights, p.rows, words, x.q, x.stride, x.sums, batch, ep);
         } else if (batch == 1) {
             i2_product<1><<<dim3(blocks, 1), I2_WARPS * 32, 0, stream>>>((const uint4 *)p.weights, p.rows, words, x.q,
-                                                                        x.stride, x.sums, batch, y);
+                                                                        x.stride, x.sums, batch, ep);
         } else {
             i2_product<8><<<dim3(blocks, div_up(batch, 8)), I2_WARPS * 32, 0, stream>>>((const uint4 *)p.weights, p.rows, words,
-                                                                                       x.q, x.stride, x.sums, batch, y);
+                                                                                       x.q, x.stride, x.sums, batch, ep);
         }
         return;
     }
-    cudaMemsetAsync(y, 0, (size_t)batch * p.rows * sizeof(int32_t), stream);
+    // rsr-t adds chunks' sums atomically, so the int32 sums are complete only after the launch
+    cudaMemsetAsync(ep.sums, 0, (size_t)batch * p.rows * sizeof(int32_t), stream);
     const dim3 grid(div_up(p.cols, RSRT_CHUNK_COLS), div_up(p.rows, RSRT_THREADS * RSRT_ROWS_PER_THREAD), batch);
-    rsrt_product<<<grid, RSRT_THREADS, 0, stream>>>((const uint8_t *)p.weights, p.rows, p.cols, x.q, x.stride, y);
+    rsrt_product<<<grid, RSRT_THREADS, 0, stream>>>((const uint8_t *)p.weights, p.rows, p.cols, x.q, x.stride, ep.sums);
+    if (ep.out) launch_rescale(ep, batch, p.rows, stream);
 }

@@ -97,8 +97,9 @@ rsr_cuda_status gpu_projection_create(rsr_cuda_kernel kernel, const int8_t * w, 
                                       gpu_projection * out);
 void gpu_projection_free(gpu_projection * p);
 
-// y[batch][rows] = W x (exact int32) for quantized rows x.
-void ternary_product(const gpu_projection & p, const gpu_quantized & x, uint32_t batch, int32_t * y, cudaStream_t stream);
+// W x (exact int32) for quantized rows x, stored or rescaled as ep says; ep.sums is needed either way by
+// rsr-t, which adds its int32 sums there first.
+void ternary_product(const gpu_projection & p, const gpu_quantized & x, uint32_t batch, const gpu_epilogue & ep, cudaStream_t stream);
 
 // Times batch-1 products of both kernels on w and returns the faster (ties: packed-i2).
 rsr_cuda_status ternary_pick_kernel(const int8_t * w, uint32_t rows, uint32_t cols, cudaStream_t stream,
