@@ -44,17 +44,46 @@ void launch_rope_kv_store(float * q, float * k, const float * v, uint32_t tokens
 #define ATTENTION_CHUNK (4u * ATTENTION_WARPS) // positions of keys or values staged in shared memory at once
 #define ATTENTION_PAD 8u                       // floats after each staged row: a warp's four rows hit distinct banks
 
-// Copies count rows of d floats into shared rows of d + ATTENTION_PAD, every thread's loads in flight at once.
+#define ATTENTION_THREADS (ATTENTION_WARPS * 32)
+#define ATTENTION_OVERLAP_BELOW 16u // tokens: below, a chunk's loads overlap the previous chunk's arithmetic
+#define ATTENTION_LOADS (ATTENTION_CHUNK * ATTENTION_MAX_DIM / ATTENTION_THREADS) // a chunk's floats per thread, at most
+
+// A thread's share of a chunk of count rows of d floats, loaded into registers all at once: a chunk costs one
+// round trip to memory, and the next chunk's trip overlaps this chunk's arithmetic.
+struct chunk_loads {
+    float v[ATTENTION_LOADS];
+
+    __device__ void load(const float * __restrict__ src, uint32_t count, uint32_t d) {
+#pragma unroll
+        for (uint32_t k = 0; k < ATTENTION_LOADS; ++k) {
+            const uint32_t e = k * ATTENTION_THREADS + threadIdx.x;
+            if (e < count * d) v[k] = src[e];
+        }
+    }
+
+    // Into shared rows of d + ATTENTION_PAD floats.
+    __device__ void store(uint32_t count, uint32_t d, float * staged) const {
+#pragma unroll
+        for (uint32_t k = 0; k < ATTENTION_LOADS; ++k) {
+            const uint32_t e = k * ATTENTION_THREADS + threadIdx.x;
+            if (e < count * d) staged[e / d * (d + ATTENTION_PAD) + e % d] = v[k];
+        }
+    }
+};
+
+// Copies count rows of d floats into shared rows of d + ATTENTION_PAD, a load at a time.
 __device__ static inline void stage_rows(const float * __restrict__ src, uint32_t count, uint32_t d, float * staged) {
     for (uint32_t e = threadIdx.x; e < count * d; e += blockDim.x) staged[e / d * (d + ATTENTION_PAD) + e % d] = src[e];
 }
 
 // One block per (head, token), adding in the CPU path's order (attention.c) so that the two agree to the
 // bit: each score is 8 partial sums (dimension i into sum i % 8) added pairwise; the softmax denominator is
-// a sum in position order; each output dimension sums its weighted values in position order. Keys, scores
-// and values pass through shared memory a chunk at a time, so that the sums in order wait on shared loads
-// and not on the cache's latency.
-__global__ void __launch_bounds__(ATTENTION_WARPS * 32)
+// a sum in position order; each output dimension sums its weighted values in position order. Keys and
+// values pass through shared memory a chunk at a time. With OVERLAP (a few tokens: latency counts) the next
+// chunk is in flight while this one is used; without (many tokens: the blocks' registers would limit how
+// many share a multiprocessor) a chunk is staged a load at a time.
+template <bool OVERLAP>
+__global__ void __launch_bounds__(ATTENTION_THREADS)
 attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads, uint32_t d, uint32_t capacity,
                  const float * __restrict__ cache_k, const float * __restrict__ cache_v, float * __restrict__ scores_all,
                  float * __restrict__ out, const int32_t * __restrict__ pos, float scale) {
@@ -71,10 +100,17 @@ attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads
 
     // each warp takes 4 positions of a chunk, 8 lanes per position, lane j summing dimensions j, j + 8, ...
     const uint32_t slot = warp * 4 + lane / 8, j = lane % 8;
+    chunk_loads next;
+    if (OVERLAP) next.load(keys, min(ATTENTION_CHUNK, n), d);
     for (uint32_t first = 0; first < n; first += ATTENTION_CHUNK) {
         const uint32_t count = min(ATTENTION_CHUNK, n - first);
-        stage_rows(keys + (uint64_t)first * d, count, d, staged);
+        if (OVERLAP) {
+            next.store(count, d, staged);
+        } else {
+            stage_rows(keys + (uint64_t)first * d, count, d, staged);
+        }
         __syncthreads();
+        if (OVERLAP && first + ATTENTION_CHUNK < n) next.load(keys + (uint64_t)(first + ATTENTION_CHUNK) * d, min(ATTENTION_CHUNK, n - first - ATTENTION_CHUNK), d);
         float acc = 0.0f;
         if (slot < count) {
             for (uint32_t i = j; i < d; i += 8) acc += q_shared[i] * staged[slot * stride + i];
@@ -85,12 +121,14 @@ attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads
         if (j == 0 && slot < count) scores[first + slot] = acc * scale;
         __syncthreads();
     }
+    if (OVERLAP) next.load(values, min(ATTENTION_CHUNK, n), d); // in flight during the softmax
     float max = -INFINITY;
     for (uint32_t p = threadIdx.x; p < n; p += blockDim.x) max = fmaxf(max, scores[p]);
     max = block_max(max);
     // exp in f64 rounded to f32: the correctly rounded value, which glibc's expf (the CPU path) gives too
     for (uint32_t p = threadIdx.x; p < n; p += blockDim.x) scores[p] = (float)exp((double)(scores[p] - max));
     __syncthreads();
+    // the denominator in position order by one thread, from shared memory a staged run at a time
     float total = 0.0f;
     for (uint32_t first = 0; first < n; first += ATTENTION_CHUNK * stride) {
         const uint32_t count = min(ATTENTION_CHUNK * stride, n - first);
@@ -109,9 +147,14 @@ attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads
     float o = 0.0f;
     for (uint32_t first = 0; first < n; first += ATTENTION_CHUNK) {
         const uint32_t count = min(ATTENTION_CHUNK, n - first);
-        stage_rows(values + (uint64_t)first * d, count, d, staged);
+        if (OVERLAP) {
+            next.store(count, d, staged);
+        } else {
+            stage_rows(values + (uint64_t)first * d, count, d, staged);
+        }
         if (threadIdx.x < count) weight_shared[threadIdx.x] = scores[first + threadIdx.x] / total;
         __syncthreads();
+        if (OVERLAP && first + ATTENTION_CHUNK < n) next.load(values + (uint64_t)(first + ATTENTION_CHUNK) * d, min(ATTENTION_CHUNK, n - first - ATTENTION_CHUNK), d);
         if (threadIdx.x < d) {
             for (uint32_t p = 0; p < count; ++p) o += weight_shared[p] * staged[p * stride + threadIdx.x];
         }
@@ -124,6 +167,13 @@ void launch_attention(const float * q, uint32_t tokens, uint32_t heads, uint32_t
                       uint32_t capacity, const float * cache_k, const float * cache_v, float * scores, float * out,
                       const int32_t * pos, cudaStream_t stream) {
     const size_t staged = (size_t)ATTENTION_CHUNK * (head_dim + ATTENTION_PAD) * sizeof(float); // 33 KiB at most
-    attention_kernel<<<dim3(heads, tokens), ATTENTION_WARPS * 32, staged, stream>>>(
-        q, heads, kv_heads, head_dim, capacity, cache_k, cache_v, scores, out, pos, 1.0f / sqrtf((float)head_dim));
+    const float scale = 1.0f / sqrtf((float)head_dim);
+    const dim3 grid(heads, tokens);
+    if (tokens < ATTENTION_OVERLAP_BELOW) {
+        attention_kernel<true><<<grid, ATTENTION_THREADS, staged, stream>>>(q, heads, kv_heads, head_dim, capacity, cache_k, cache_v,
+                                                                            scores, out, pos, scale);
+    } else {
+        attention_kernel<false><<<grid, ATTENTION_THREADS, staged, stream>>>(q, heads, kv_heads, head_dim, capacity, cache_k, cache_v,
+                                                                             scores, out, pos, scale);
+    }
 }
