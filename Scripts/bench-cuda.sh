@@ -40,4 +40,8 @@ for layers in 30 2; do
     rm -rf "${work:?}/2b4t-$layers"
 done
 step 180 stdbuf -oL "$rsr" bench cuda --no-check --shapes 640x2560 --batch 1 --runs 3 --model "$work/2b4t-30.rsr"
+step 180 stdbuf -oL "$rsr" bench cuda --no-check --shapes 640x2560 --batch 1 --runs 3 --model "$work/2b4t-30.rsr" --prompt 1024
+# where a decoded token's GPU time goes, stage by stage (the library prints it to stderr)
+step 180 env RSR_CUDA_PROFILE=1 stdbuf -oL "$rsr" bench cuda --no-check --shapes 640x2560 --batch 1 --runs 3 \
+    --model "$work/2b4t-30.rsr" -n 32
 echo "=== done: $out/bench-cuda.log"
