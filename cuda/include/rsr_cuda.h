@@ -4,7 +4,9 @@
 // A context owns one device. A model is uploaded once from host memory (the mmap'd model file's tensors
 // and each projection's ternary values or integer codes); from then on prefill and decode keep everything on the GPU
 // (weights, activations, KV cache) and only token ids go in and logits come out. The decode step is
-// captured in a CUDA graph the first time it runs.
+// captured in a CUDA graph the first time it runs. With RSR_CUDA_PROFILE=1 in the environment, a model
+// times each stage of its forward passes instead (launch by launch) and prints the totals to stderr when
+// it is freed.
 //
 // Ternary projections run through one of two GPU kernels, chosen per shape by timing both at upload
 // (prefill uses packed-i2, whose warps share weight loads across tokens):
