@@ -76,6 +76,23 @@ __device__ static inline void stage_rows(const float * __restrict__ src, uint32_
     for (uint32_t e = threadIdx.x; e < count * d; e += blockDim.x) staged[e / d * (d + ATTENTION_PAD) + e % d] = src[e];
 }
 
+// Chunk `first` of n rows of d floats: with OVERLAP, loaded into registers ahead of its use (nothing past
+// the last row); then staged in shared memory from those registers, or without OVERLAP straight from rows.
+template <bool OVERLAP>
+__device__ static inline void load_chunk(chunk_loads & next, const float * __restrict__ rows, uint32_t first, uint32_t n, uint32_t d) {
+    if (OVERLAP && first < n) next.load(rows + (uint64_t)first * d, min(ATTENTION_CHUNK, n - first), d);
+}
+
+template <bool OVERLAP>
+__device__ static inline void stage_chunk(const chunk_loads & next, const float * __restrict__ rows, uint32_t first, uint32_t count,
+                                          uint32_t d, float * staged) {
+    if (OVERLAP) {
+        next.store(count, d, staged);
+    } else {
+        stage_rows(rows + (uint64_t)first * d, count, d, staged);
+    }
+}
+
 // One block per (head, token), adding in the CPU path's order (attention.c) so that the two agree to the
 // bit: each score is 8 partial sums (dimension i into sum i % 8) added pairwise; the softmax denominator is
 // a sum in position order; each output dimension sums its weighted values in position order. Keys and
@@ -101,16 +118,12 @@ attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads
     // each warp takes 4 positions of a chunk, 8 lanes per position, lane j summing dimensions j, j + 8, ...
     const uint32_t slot = warp * 4 + lane / 8, j = lane % 8;
     chunk_loads next;
-    if (OVERLAP) next.load(keys, min(ATTENTION_CHUNK, n), d);
+    load_chunk<OVERLAP>(next, keys, 0, n, d);
     for (uint32_t first = 0; first < n; first += ATTENTION_CHUNK) {
         const uint32_t count = min(ATTENTION_CHUNK, n - first);
-        if (OVERLAP) {
-            next.store(count, d, staged);
-        } else {
-            stage_rows(keys + (uint64_t)first * d, count, d, staged);
-        }
+        stage_chunk<OVERLAP>(next, keys, first, count, d, staged);
         __syncthreads();
-        if (OVERLAP && first + ATTENTION_CHUNK < n) next.load(keys + (uint64_t)(first + ATTENTION_CHUNK) * d, min(ATTENTION_CHUNK, n - first - ATTENTION_CHUNK), d);
+        load_chunk<OVERLAP>(next, keys, first + ATTENTION_CHUNK, n, d);
         float acc = 0.0f;
         if (slot < count) {
             for (uint32_t i = j; i < d; i += 8) acc += q_shared[i] * staged[slot * stride + i];
@@ -121,7 +134,7 @@ attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads
         if (j == 0 && slot < count) scores[first + slot] = acc * scale;
         __syncthreads();
     }
-    if (OVERLAP) next.load(values, min(ATTENTION_CHUNK, n), d); // in flight during the softmax
+    load_chunk<OVERLAP>(next, values, 0, n, d); // in flight during the softmax
     float max = -INFINITY;
     for (uint32_t p = threadIdx.x; p < n; p += blockDim.x) max = fmaxf(max, scores[p]);
     max = block_max(max);
@@ -147,14 +160,10 @@ attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads
     float o = 0.0f;
     for (uint32_t first = 0; first < n; first += ATTENTION_CHUNK) {
         const uint32_t count = min(ATTENTION_CHUNK, n - first);
-        if (OVERLAP) {
-            next.store(count, d, staged);
-        } else {
-            stage_rows(values + (uint64_t)first * d, count, d, staged);
-        }
+        stage_chunk<OVERLAP>(next, values, first, count, d, staged);
         if (threadIdx.x < count) weight_shared[threadIdx.x] = scores[first + threadIdx.x] / total;
         __syncthreads();
-        if (OVERLAP && first + ATTENTION_CHUNK < n) next.load(values + (uint64_t)(first + ATTENTION_CHUNK) * d, min(ATTENTION_CHUNK, n - first - ATTENTION_CHUNK), d);
+        load_chunk<OVERLAP>(next, values, first + ATTENTION_CHUNK, n, d);
         if (threadIdx.x < d) {
             for (uint32_t p = 0; p < count; ++p) o += weight_shared[p] * staged[p * stride + threadIdx.x];
         }
