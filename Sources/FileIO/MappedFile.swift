@@ -4,13 +4,33 @@ import Glibc
 import Darwin
 #endif
 
-/// A whole file mapped read-only into memory. The bytes stay valid while the object lives; pages are read
-/// from disk as they are touched, so opening a multi-gigabyte file costs nothing up front.
+/// A whole file in memory, read-only: either the file's own pages mapped (read from disk as they are
+/// touched, so opening a multi-gigabyte file costs nothing up front), or a private copy read at once into
+/// memory that Linux may back with 2 MiB pages. The bytes stay valid while the object lives.
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer
+    /// How the bytes are held.
+    public let backing: Backing
+    /// What deinit unmaps: the file's size, or the copy's length in whole huge pages.
+    private let mappedLength: Int
 
-    public init(path: String) throws {
+    public enum Backing: Sendable, Equatable {
+        /// The file's pages from the page cache, 4 KiB each.
+        case mapped
+        /// A private copy, read up front into memory advised for transparent huge pages. A decoded token
+        /// streams every weight once: with 4 KiB pages that is a TLB miss every 4 KiB, and the hardware
+        /// prefetchers stop at each page's end.
+        case resident
+        /// `resident` for files large enough to gain from huge pages (over `residentFrom` bytes) that take
+        /// at most half of the memory, where the kernel offers huge pages on request; `mapped` otherwise.
+        case automatic
+    }
+
+    /// Files smaller than this fit the TLB's reach with 4 KiB pages, and stay mapped under `automatic`.
+    public static let residentFrom = 32 << 20
+
+    public init(path: String, backing: Backing = .mapped) throws {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileIOError(path: path, operation: "open") }
@@ -19,17 +39,91 @@ public final class MappedFile: @unchecked Sendable {
         guard fstat(fd, &info) == 0 else { throw FileIOError(path: path, operation: "stat") }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw FileIOError(path: path, operation: "map (not a regular file)", code: EINVAL) }
         let size = Int(info.st_size)
+        self.backing = backing == .automatic ? Self.automaticBacking(size: size) : backing
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            mappedLength = 0
             return
         }
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw FileIOError(path: path, operation: "mmap")
+        switch self.backing {
+        case .resident:
+            (bytes, mappedLength) = try Self.readResident(fd: fd, size: size, path: path)
+        case .mapped, .automatic:
+            guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+                throw FileIOError(path: path, operation: "mmap")
+            }
+            bytes = UnsafeRawBufferPointer(start: base, count: size)
+            mappedLength = size
         }
-        bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
     deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), mappedLength) }
+    }
+
+    static func automaticBacking(size: Int) -> Backing {
+        guard size >= residentFrom, size <= Int(min(UInt64(Int.max), physicalMemory / 2)), HugePages.onRequest else { return .mapped }
+        return .resident
+    }
+
+    private static var physicalMemory: UInt64 {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+        return pages > 0 && pageSize > 0 ? UInt64(pages) * UInt64(pageSize) : 0
+    }
+
+    /// Reads the file into anonymous memory aligned to 2 MiB and advised for huge pages, then makes it
+    /// read-only. Returns the bytes and the length mapped.
+    private static func readResident(fd: Int32, size: Int, path: String) throws -> (UnsafeRawBufferPointer, Int) {
+        let huge = HugePages.size
+        let (total, overflow) = size.addingReportingOverflow(2 * huge)
+        guard !overflow, let raw = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
+            throw FileIOError(path: path, operation: "allocate \(size) bytes for")
+        }
+        // keep [base, base + length) on 2 MiB boundaries, and give back the slack on either side
+        let start = Int(bitPattern: raw), base = (start + huge - 1) / huge * huge
+        let length = (size + huge - 1) / huge * huge
+        if base > start { munmap(raw, base - start) }
+        if start + total > base + length { munmap(UnsafeMutableRawPointer(bitPattern: base + length), start + total - base - length) }
+        let memory = UnsafeMutableRawPointer(bitPattern: base)!
+        HugePages.advise(memory, length)
+        var done = 0
+        while done < size {
+            let n = pread(fd, memory + done, min(size - done, 1 << 30), off_t(done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let code = n < 0 ? errno : EIO
+                munmap(memory, length)
+                throw FileIOError(path: path, operation: "read", code: code, detail: n == 0 ? "the file ended at byte \(done) of \(size)" : nil)
+            }
+            done += n
+        }
+        mprotect(memory, length, PROT_READ)
+        return (UnsafeRawBufferPointer(start: memory, count: size), length)
+    }
+}
+
+/// Linux's transparent huge pages, as a process may ask for them.
+enum HugePages {
+    static let size = 2 << 20
+
+    /// Whether `madvise(MADV_HUGEPAGE)` can give a region huge pages: the kernel's setting is "always" or
+    /// "madvise", not "never" (or absent).
+    static let onRequest: Bool = {
+        #if os(Linux)
+        guard let file = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r") else { return false }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 128)
+        guard fgets(&line, Int32(line.count), file) != nil else { return false }
+        let setting = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return setting.contains("[always]") || setting.contains("[madvise]")
+        #else
+        return false
+        #endif
+    }()
+
+    static func advise(_ memory: UnsafeMutableRawPointer, _ length: Int) {
+        #if os(Linux)
+        _ = madvise(memory, length, MADV_HUGEPAGE)
+        #endif
     }
 }

@@ -23,7 +23,7 @@ struct Inspect: ParsableCommand {
     var json = false
 
     func run() throws {
-        let model = try ModelFile(path: file)
+        let model = try ModelFile(path: file, backing: .mapped) // read, not decoded: no copy
         if verify {
             let bar = ProgressBar(enabled: !json, label: "Verifying", total: Double(model.sections.reduce(0) { $0 + $1.size }), unit: .bytes)
             var last: UInt64 = 0

@@ -17,8 +17,10 @@ public final class ModelFile: @unchecked Sendable {
     private let mapped: MappedFile
     private let names: [Int: String]
 
-    public init(path: String) throws {
-        let mapped = try MappedFile(path: path)
+    /// Opens the model file at `path`. `backing` says how its bytes are held: by default a private copy
+    /// on huge pages where the system offers them (decoding streams every weight per token), else mapped.
+    public init(path: String, backing: MappedFile.Backing = .automatic) throws {
+        let mapped = try MappedFile(path: path, backing: backing)
         self.path = path
         self.mapped = mapped
         let bytes = mapped.bytes
