@@ -65,10 +65,12 @@ static void init_consts(void) {
 }
 
 // Tables of groups [g0, g1) into tables + g * 256. NA and NB columns (3 + 2 ternary, 4 + 3 binary) are
-// compile-time constants so the constants stay in registers across groups.
+// compile-time constants so the constants stay in registers across groups. Building reads no weights, so
+// it asks for the first codes the lookups will read, ahead_bytes from ahead, two lines a group: memory
+// keeps streaming while the tables are built.
 static inline __attribute__((always_inline)) void build_tables(
         const table_consts * k, int NA, int NB, const int8_t * x, uint32_t cols, uint32_t G,
-        uint32_t g0, uint32_t g1, uint8_t * tables) {
+        uint32_t g0, uint32_t g1, uint8_t * tables, const uint8_t * ahead, uint64_t ahead_bytes) {
     __m512i coef_a[4], coef_b[4], index_a[4], index_b[4];
     for (int i = 0; i < NA; ++i) coef_a[i] = _mm512_loadu_si512(k->coef_a[i]);
     for (int i = 0; i < NB; ++i) coef_b[i] = _mm512_loadu_si512(k->coef_b[i]);
@@ -79,6 +81,11 @@ static inline __attribute__((always_inline)) void build_tables(
     const __m512i even = _mm512_loadu_si512(k->even), odd = _mm512_loadu_si512(k->odd);
     _Alignas(16) int16_t x16[8];
     for (uint32_t g = g0; g < g1; ++g) {
+        const uint64_t asked = (uint64_t)(g - g0) * 128;
+        if (asked < ahead_bytes) {
+            _mm_prefetch((const char *)ahead + asked, _MM_HINT_T1);
+            _mm_prefetch((const char *)ahead + asked + 64, _MM_HINT_T1);
+        }
         const uint32_t col = g * G, n = cols - col < G ? cols - col : G; // inputs past the end read as zero
         _mm_store_si128((__m128i *)x16, _mm_cvtepi8_epi16(_mm_maskz_loadu_epi8((__mmask16)((1u << n) - 1), x + col)));
         __m512i a = _mm512_mullo_epi16(coef_a[0], _mm512_set1_epi16(x16[0]));
@@ -190,8 +197,16 @@ static void part_task(void * raw, uint32_t task, int thread) {
     const bool ternary = h->weights == RSR_WEIGHTS_TERNARY;
     uint8_t * tables = c->tables + (uint64_t)part * h->n_groups * 256;
     _Alignas(64) int32_t acc32[RSRT_QUAD * RSRT_TILE];
-    if (ternary) build_tables(k, 3, 2, c->x, h->cols, h->k, g0, g1, tables);
-    else build_tables(k, 4, 3, c->x, h->cols, h->k, g0, g1, tables);
+    // the first quad's codes from g0 on, up to the end of its first chunk of groups
+    const uint8_t * first = c->p->base;
+    uint64_t first_bytes = 0;
+    if (q0 < q1) {
+        const uint64_t group_bytes = (uint64_t)rsrt_quad_tiles(h, q0) * RSRT_TILE;
+        first = rsrt_quad_codes(h, c->p->base, q0) + g0 * group_bytes;
+        first_bytes = (rsr_min_u32(g1, g0 + CHUNK_GROUPS) - g0) * group_bytes;
+    }
+    if (ternary) build_tables(k, 3, 2, c->x, h->cols, h->k, g0, g1, tables, first, first_bytes);
+    else build_tables(k, 4, 3, c->x, h->cols, h->k, g0, g1, tables, first, first_bytes);
 
     // Groups in chunks of 256 KiB of tables, which stay in L2 while every quad of the part is summed
     // over them (wide matrices: 14336 columns take 734 KiB of tables).
