@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import RSRBench
 import RSRCore
@@ -28,6 +29,14 @@ struct ThreadsOption: ParsableArguments {
 
     /// The threads to run on.
     var count: Int { threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 256) }
+}
+
+/// `--mmap` of the commands that run a model.
+struct MemoryOption: ParsableArguments {
+    @Flag(help: "Map the model file instead of reading it into memory on huge pages: loads faster, decodes slower.")
+    var mmap = false
+
+    var backing: MappedFile.Backing { mmap ? .mapped : .automatic }
 }
 
 extension MatrixShape: ExpressibleByArgument {

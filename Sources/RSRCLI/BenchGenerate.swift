@@ -51,6 +51,8 @@ struct BenchGenerate: ParsableCommand {
     @Flag(help: "Do not print progress to standard error.")
     var quiet = false
 
+    @OptionGroup var memory: MemoryOption
+
     func validate() throws {
         try BenchValidation.check(threads: threads.values, batches: [], shapes: [])
         guard (1...1 << 20).contains(promptTokens), (2...1 << 20).contains(n), (2...1 << 20).contains(baselineTokens),
@@ -74,6 +76,7 @@ struct BenchGenerate: ParsableCommand {
         let files = try models.map { model in
             var source = ModelSource(argument: model)
             source.quiet = quiet
+            source.backing = memory.backing
             let file = try source.open()
             guard promptTokens + n <= file.manifest.model.contextLength else {
                 throw ValidationError("--prompt-tokens + -n is \(promptTokens + n); the context window of \(model) is \(file.manifest.model.contextLength).")
@@ -83,6 +86,7 @@ struct BenchGenerate: ParsableCommand {
         if let reference {
             var source = ModelSource(argument: reference)
             source.quiet = quiet
+            source.backing = memory.backing
             bench.reference = try source.open()
         }
         var rows: [GenerationBenchRow] = []

@@ -38,6 +38,8 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var threads: ThreadsOption
 
+    @OptionGroup var memory: MemoryOption
+
     @Option(help: "Where to run: auto (CUDA when it loads and a device exists, else the CPU), cpu or cuda.")
     var backend: Backend = .auto
 
@@ -61,6 +63,7 @@ struct Generate: ParsableCommand {
         var source = ModelSource(argument: model)
         source.revision = revision
         source.quiet = json
+        source.backing = memory.backing
         let file = try source.open()
         let session = try GenerationSession(file: file)
         let promptIDs = try chat ? session.chatPrompt(user: prompt, system: system) : session.tokenizer.encode(prompt)

@@ -16,6 +16,8 @@ struct ModelSource {
     var embeddings: EmbeddingFormat = .stored
     var revision = "main"
     var quiet = false
+    /// How the model file's bytes are held (`--mmap`: mapped).
+    var backing: MappedFile.Backing = .automatic
 
     /// The cache of converted models: RSR_CACHE, else $XDG_CACHE_HOME/rsr, else ~/.cache/rsr.
     static var cacheDirectory: String {
@@ -26,7 +28,7 @@ struct ModelSource {
     }
 
     func open() throws -> ModelFile {
-        if Path.exists(argument) && !Path.isDirectory(argument) { return try ModelFile(path: argument) }
+        if Path.exists(argument) && !Path.isDirectory(argument) { return try ModelFile(path: argument, backing: backing) }
         if Path.isDirectory(argument) {
             let key = Self.hash(Path.absolute(argument) + "|" + RSRVersion.current + "|" + Self.stamp(directory: argument))
             return try cached(directory: argument, at: Path.join(Self.cacheDirectory, "local", "\(key)-\(variant).rsr"), repo: nil, commit: nil)
@@ -50,7 +52,7 @@ struct ModelSource {
     private var variant: String { "\(kernel.rawValue)-\(embeddings.rawValue)" }
 
     private func cached(directory: String, at path: String, repo: String?, commit: String?) throws -> ModelFile {
-        if Path.exists(path), let file = try? ModelFile(path: path) { return file }
+        if Path.exists(path), let file = try? ModelFile(path: path, backing: backing) { return file }
         try Path.makeDirectories(Path.directory(of: path))
         var options = ConvertOptions()
         options.kernel = kernel
@@ -64,7 +66,7 @@ struct ModelSource {
         let summary = try converter.convert(to: path) { done, total in bar.update(done: Double(done), total: Double(total)) }
         bar.finish(always: false)
         if !quiet { summary.warnings.forEach { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) } }
-        return try ModelFile(path: path)
+        return try ModelFile(path: path, backing: backing)
     }
 
     /// FNV-1a of a string, as 16 hex digits: a short stable cache key.
