@@ -3,6 +3,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
+import Synchronization
 
 /// A whole file in memory, read-only: either the file's own pages mapped (read from disk as they are
 /// touched, so opening a multi-gigabyte file costs nothing up front), or a private copy read at once into
@@ -86,16 +88,29 @@ public final class MappedFile: @unchecked Sendable {
         if start + total > base + length { munmap(UnsafeMutableRawPointer(bitPattern: base + length), start + total - base - length) }
         let memory = UnsafeMutableRawPointer(bitPattern: base)!
         HugePages.advise(memory, length)
-        var done = 0
-        while done < size {
-            let n = pread(fd, memory + done, min(size - done, 1 << 30), off_t(done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let code = n < 0 ? errno : EIO
-                munmap(memory, length)
-                throw FileIOError(path: path, operation: "read", code: code, detail: n == 0 ? "the file ended at byte \(done) of \(size)" : nil)
+        // Parts in parallel: much of a fresh page's cost is the kernel clearing it, which one core does at a
+        // few GB/s (and a virtual machine's host backing it, at first touch, more slowly still).
+        let parts = max(1, min(sysconf(Int32(_SC_NPROCESSORS_ONLN)), 8, length / huge))
+        let perPart = (length / huge + parts - 1) / parts * huge
+        let failure = Mutex<FileIOError?>(nil)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let end = min(size, (part + 1) * perPart)
+            var done = min(size, part * perPart)
+            while done < end {
+                let n = pread(fd, UnsafeMutableRawPointer(bitPattern: base + done), min(end - done, 1 << 30), off_t(done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    let error = FileIOError(path: path, operation: "read", code: n < 0 ? errno : EIO,
+                                            detail: n == 0 ? "the file ended at byte \(done) of \(size)" : nil)
+                    failure.withLock { $0 = $0 ?? error }
+                    return
+                }
+                done += n
             }
-            done += n
+        }
+        if let error = failure.withLock({ $0 }) {
+            munmap(memory, length)
+            throw error
         }
         mprotect(memory, length, PROT_READ)
         return (UnsafeRawBufferPointer(start: memory, count: size), length)
