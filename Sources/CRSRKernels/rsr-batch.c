@@ -16,8 +16,13 @@ static void transpose_task(void * raw, uint32_t task, int thread) {
     const uint32_t c0 = task * 64, n = rsr_min_u32(64, h->cols - c0);
     if (c->act == RSR_ACT_I8) {
         uint8_t * xt = c->p->work + (uint64_t)c0 * c->tile;
+        const int8_t * x0 = (const int8_t *)c->p->x + (uint64_t)c->v0 * h->cols;
+        if (c->ops->transpose_i8) {
+            c->ops->transpose_i8(x0, h->cols, c0, n, c->nv, c->tile, xt);
+            return;
+        }
         for (uint32_t v = 0; v < c->tile; ++v) {
-            const int8_t * x = (const int8_t *)c->p->x + (uint64_t)(c->v0 + v) * h->cols + c0;
+            const int8_t * x = x0 + (uint64_t)v * h->cols + c0;
             if (v < c->nv) for (uint32_t i = 0; i < n; ++i) xt[(uint64_t)i * c->tile + v] = (uint8_t)(x[i] + 128);
             else for (uint32_t i = 0; i < n; ++i) xt[(uint64_t)i * c->tile + v] = 128;
         }
@@ -75,6 +80,10 @@ static void untranspose_task(void * raw, uint32_t task, int thread) {
     const rsr_layout_header * h = p->h;
     const uint32_t * yt = (const uint32_t *)(p->work + rsr_work_inputs(h, c->act, p->batch));
     const uint32_t r0 = task * 64, r1 = rsr_min_u32(r0 + 64, h->rows);
+    if (c->act == RSR_ACT_I8 && c->ops->untranspose_i8) {
+        c->ops->untranspose_i8((const int32_t *)yt, c->tile, h->rows, r0, r1, c->nv, (int32_t *)p->y + (uint64_t)c->v0 * h->rows);
+        return;
+    }
     for (uint32_t v = 0; v < c->nv; ++v) {
         const uint32_t w = v % RSR_I8_TILE;
         const uint32_t lane = c->act == RSR_ACT_I8 ? v - w + (w % 2 ? 32 + w / 2 : w / 2) : v;

@@ -4,6 +4,7 @@
 
 #include "../../rsr-batch.h"
 #include "simd-x86.h"
+#include "transpose-x86.h"
 
 #pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX512))), apply_to = function)
 
@@ -99,6 +100,7 @@ static void segments_f32(const rsr_layout_header * h, const uint8_t * perm, cons
 
 static const rsr_batch_ops ops = {
     .segments_i8 = segments_i8, .segments_f32 = segments_f32, .fold_i32 = fold_i32, .fold_f32 = fold_f32,
+    .transpose_i8 = rsr_transpose_i8_sse2, .untranspose_i8 = rsr_untranspose_i8_sse2,
 };
 
 rsr_status rsr_product_i8_rsr_avx512(const rsr_product * p) { return rsr_batch_product(p, RSR_ACT_I8, &ops); }

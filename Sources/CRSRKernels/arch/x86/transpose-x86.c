@@ -1,0 +1,73 @@
+// transpose-x86.c: the batched classical RSR driver's int8 transposes (rsr-batch.c) with SSE2 registers:
+// 16 x 16 byte blocks into the tile, 4 x 4 int32 blocks out of it. Pure data movement: the same bytes as
+// the driver's loops.
+#if defined(__x86_64__)
+
+#include "transpose-x86.h"
+
+#include <emmintrin.h>
+
+// Four rounds of interleaving rows i and i + 8 rotate each byte's (row, column) index by one bit; after
+// four, row and column have swapped.
+static inline void transpose16x16(__m128i r[16]) {
+    for (int round = 0; round < 4; ++round) {
+        __m128i t[16];
+        for (int i = 0; i < 8; ++i) {
+            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
+            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
+        }
+        for (int i = 0; i < 16; ++i) r[i] = t[i];
+    }
+}
+
+void rsr_transpose_i8_sse2(const int8_t * x, uint32_t cols, uint32_t c0, uint32_t n, uint32_t nv, uint32_t tile, uint8_t * xt) {
+    const __m128i bias = _mm_set1_epi8((char)0x80); // x + 128 as a byte is x with its top bit flipped
+    uint32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (uint32_t v = 0; v < tile; v += 16) {
+            __m128i r[16];
+            for (uint32_t j = 0; j < 16; ++j) {
+                r[j] = v + j < nv ? _mm_xor_si128(_mm_loadu_si128((const __m128i *)(x + (uint64_t)(v + j) * cols + c0 + i)), bias) : bias;
+            }
+            transpose16x16(r);
+            for (uint32_t j = 0; j < 16; ++j) _mm_storeu_si128((__m128i *)(xt + (uint64_t)(i + j) * tile + v), r[j]);
+        }
+    }
+    for (; i < n; ++i) {
+        for (uint32_t v = 0; v < tile; ++v) xt[(uint64_t)i * tile + v] = v < nv ? (uint8_t)(x[(uint64_t)v * cols + c0 + i] + 128) : 128;
+    }
+}
+
+// Lane l of a 64-lane group holds vector 2 l (l < 32) or 2 (l - 32) + 1 of that group (rsr-batch.h).
+static inline uint32_t vector_of_lane(uint32_t l) {
+    const uint32_t w = l % RSR_I8_TILE;
+    return l - w + (w < RSR_I8_TILE / 2 ? 2 * w : 2 * (w - RSR_I8_TILE / 2) + 1);
+}
+
+void rsr_untranspose_i8_sse2(const int32_t * yt, uint32_t tile, uint32_t rows, uint32_t r0, uint32_t r1, uint32_t nv, int32_t * y) {
+    uint32_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        for (uint32_t l = 0; l < tile; l += 4) {
+            const uint32_t v = vector_of_lane(l); // lanes l .. l + 3: vectors v, v + 2, v + 4, v + 6
+            if (v >= nv) continue;
+            const int32_t * src = yt + (uint64_t)r * tile + l;
+            __m128 a = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)src));
+            __m128 b = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)(src + tile)));
+            __m128 c = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)(src + 2 * tile)));
+            __m128 d = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)(src + 3 * tile)));
+            _MM_TRANSPOSE4_PS(a, b, c, d);
+            const __m128 lanes[4] = { a, b, c, d };
+            for (uint32_t j = 0; j < 4 && v + 2 * j < nv; ++j) {
+                _mm_storeu_si128((__m128i *)(y + (uint64_t)(v + 2 * j) * rows + r), _mm_castps_si128(lanes[j]));
+            }
+        }
+    }
+    for (; r < r1; ++r) {
+        for (uint32_t l = 0; l < tile; ++l) {
+            const uint32_t v = vector_of_lane(l);
+            if (v < nv) y[(uint64_t)v * rows + r] = yt[(uint64_t)r * tile + l];
+        }
+    }
+}
+
+#endif
