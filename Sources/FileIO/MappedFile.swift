@@ -41,22 +41,25 @@ public final class MappedFile: @unchecked Sendable {
         guard fstat(fd, &info) == 0 else { throw FileIOError(path: path, operation: "stat") }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw FileIOError(path: path, operation: "map (not a regular file)", code: EINVAL) }
         let size = Int(info.st_size)
-        self.backing = backing == .automatic ? Self.automaticBacking(size: size) : backing
         if size == 0 {
+            self.backing = backing == .automatic ? .mapped : backing
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             mappedLength = 0
             return
         }
-        switch self.backing {
-        case .resident:
-            (bytes, mappedLength) = try Self.readResident(fd: fd, size: size, path: path)
-        case .mapped, .automatic:
-            guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-                throw FileIOError(path: path, operation: "mmap")
-            }
-            bytes = UnsafeRawBufferPointer(start: base, count: size)
-            mappedLength = size
+        // automatic falls back to the mapping when the memory for a copy cannot be had
+        let wanted = backing == .automatic ? Self.automaticBacking(size: size) : backing
+        if wanted == .resident, let copy = try Self.readResident(fd: fd, size: size, path: path, required: backing == .resident) {
+            self.backing = .resident
+            (bytes, mappedLength) = copy
+            return
         }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw FileIOError(path: path, operation: "mmap")
+        }
+        self.backing = .mapped
+        bytes = UnsafeRawBufferPointer(start: base, count: size)
+        mappedLength = size
     }
 
     deinit {
@@ -74,12 +77,14 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     /// Reads the file into anonymous memory aligned to 2 MiB and advised for huge pages, then makes it
-    /// read-only. Returns the bytes and the length mapped.
-    private static func readResident(fd: Int32, size: Int, path: String) throws -> (UnsafeRawBufferPointer, Int) {
+    /// read-only. Returns the bytes and the length mapped; nil when the memory cannot be had and a copy is
+    /// not `required`.
+    private static func readResident(fd: Int32, size: Int, path: String, required: Bool) throws -> (UnsafeRawBufferPointer, Int)? {
         let huge = HugePages.size
         let (total, overflow) = size.addingReportingOverflow(2 * huge)
         guard !overflow, let raw = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
-            throw FileIOError(path: path, operation: "allocate \(size) bytes for")
+            if required { throw FileIOError(path: path, operation: "read into memory", code: overflow ? ENOMEM : errno) }
+            return nil
         }
         // keep [base, base + length) on 2 MiB boundaries, and give back the slack on either side
         let start = Int(bitPattern: raw), base = (start + huge - 1) / huge * huge
