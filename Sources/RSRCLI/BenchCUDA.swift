@@ -90,7 +90,7 @@ struct BenchCUDA: ParsableCommand {
 
     /// Prefill and decode speed of a model on each kernel, and decode against the bandwidth bound.
     private func generation(_ path: String, device: CUDADevice, bandwidth: Double) throws {
-        let file = try ModelFile(path: path)
+        let file = try ModelFile(path: path, backing: .mapped) // read once, to upload
         let config = file.manifest.model
         var rng = SplitMix64(seed: 3)
         let ids = (0..<prompt).map { _ in Int.random(in: 0..<config.vocabSize, using: &rng) }

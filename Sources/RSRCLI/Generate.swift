@@ -63,7 +63,8 @@ struct Generate: ParsableCommand {
         var source = ModelSource(argument: model)
         source.revision = revision
         source.quiet = json
-        source.backing = memory.backing
+        // CUDA reads the weights once, to upload them: a copy on huge pages would only cost load time
+        source.backing = backend == .cuda ? .mapped : memory.backing
         let file = try source.open()
         let session = try GenerationSession(file: file)
         let promptIDs = try chat ? session.chatPrompt(user: prompt, system: system) : session.tokenizer.encode(prompt)
