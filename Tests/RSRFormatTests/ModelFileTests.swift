@@ -72,6 +72,18 @@ struct SampleFile {
         }
     }
 
+    @Test func aFileReadIntoMemoryReadsAsTheMappedOne() throws {
+        let sample = try SampleFile(in: dir)
+        let mapped = try ModelFile(path: sample.path, backing: .mapped)
+        let resident = try ModelFile(path: sample.path, backing: .resident)
+        try resident.verify()
+        #expect(resident.manifest == mapped.manifest)
+        for i in resident.sections.indices { #expect(Array(resident.bytes(i)) == Array(mapped.bytes(i)), "section \(i)") }
+        let entry = try #require(resident.manifest.linears["layers.0.q_proj"]?.layouts.first)
+        let x = (0..<96).map { Int8($0 % 13 - 6) }
+        #expect(try resident.layout(entry).multiply(x, batch: 1) == sample.layout.multiply(x, batch: 1))
+    }
+
     @Test func anUnfinishedWriterLeavesNothing() throws {
         let path = dir.file("partial.rsr")
         do {
