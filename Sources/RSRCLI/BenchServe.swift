@@ -47,7 +47,9 @@ struct BenchServe: ParsableCommand {
     }
 
     func run() throws {
-        let file = try ModelSource(argument: model).open()
+        var source = ModelSource(argument: model)
+        source.backing = .mapped // only its path: each engine reads the weights into memory itself
+        let file = try source.open()
         let benchmark = ServeBenchmark(modelPath: file.path, threads: threads.count, promptTokens: promptTokens, tokens: n,
                                        batchTokens: batchTokens)
         var rows: [ServeBenchmark.Row] = []

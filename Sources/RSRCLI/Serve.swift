@@ -68,6 +68,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var source = ModelSource(argument: model)
         source.revision = revision
+        source.backing = .mapped // for the tokenizer; the engine reads the weights into memory itself
         let file = try source.open()
         let session = try GenerationSession(file: file)
         var engineOptions = Engine.Options()
