@@ -7,12 +7,6 @@
 #include "../../activations.h"
 #include "simd-x86.h"
 
-static inline __attribute__((target(RSR_TARGET_AVX2))) float pairwise(__m256 acc) {
-    float lane[8];
-    _mm256_storeu_ps(lane, acc);
-    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
-}
-
 // One dot product per call; the tail (d not a multiple of 8) lands in the lanes the generic code uses.
 static inline __attribute__((target(RSR_TARGET_AVX2))) float dot8(const float * q, const float * k, uint32_t d) {
     __m256 acc = _mm256_setzero_ps();
@@ -27,48 +21,35 @@ static inline __attribute__((target(RSR_TARGET_AVX2))) float dot8(const float * 
     return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
 }
 
-// The pairwise sums of four accumulators' lanes at once, in pairwise()'s order: hadd adds neighbouring
-// lanes, twice, then the halves are added.
+// The lane sums of four accumulators at once, each in the generic code's order, ((l0 + l1) + (l2 + l3)) +
+// ((l4 + l5) + (l6 + l7)): hadd adds neighbouring lanes, twice, then the halves are added.
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) __m128 pairwise4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
     const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
     return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
-// Eight positions at a time: eight independent chains of adds hide the add latency that one chain waits
-// on (four left the add units idle half the time: 24 cycles a position in L1).
+// Scores of NP (4 or 8, a constant at each call site) positions from kp on: NP independent chains of adds
+// hide the add latency that one chain waits on.
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) void
+score_positions(const float * q, const float * kp, uint32_t stride, uint32_t d, float scale, float * scores, int NP) {
+    __m256 a[8];
+    for (int j = 0; j < NP; ++j) a[j] = _mm256_setzero_ps();
+    for (uint32_t i = 0; i < d; i += 8) {
+        const __m256 qi = _mm256_loadu_ps(q + i);
+        for (int j = 0; j < NP; ++j) a[j] = _mm256_add_ps(a[j], _mm256_mul_ps(qi, _mm256_loadu_ps(kp + (uint64_t)j * stride + i)));
+    }
+    const __m128 s = _mm_set1_ps(scale);
+    for (int j = 0; j < NP; j += 4) _mm_storeu_ps(scores + j, _mm_mul_ps(pairwise4(a[j], a[j + 1], a[j + 2], a[j + 3]), s));
+}
+
+// Eight positions at a time (four left the add units idle half the time: 24 cycles a position in L1), then
+// four, then one.
 __attribute__((target(RSR_TARGET_AVX2))) void act_scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride,
                                                             uint32_t d, float scale, float * scores) {
     uint32_t p = 0;
     if (d % 8 == 0) {
-        const __m128 s = _mm_set1_ps(scale);
-        for (; p + 8 <= n; p += 8) {
-            const float * kp = k + (uint64_t)p * stride;
-            __m256 a[8];
-            for (int j = 0; j < 8; ++j) a[j] = _mm256_setzero_ps();
-            for (uint32_t i = 0; i < d; i += 8) {
-                const __m256 qi = _mm256_loadu_ps(q + i);
-                for (int j = 0; j < 8; ++j) a[j] = _mm256_add_ps(a[j], _mm256_mul_ps(qi, _mm256_loadu_ps(kp + (uint64_t)j * stride + i)));
-            }
-            _mm_storeu_ps(scores + p, _mm_mul_ps(pairwise4(a[0], a[1], a[2], a[3]), s));
-            _mm_storeu_ps(scores + p + 4, _mm_mul_ps(pairwise4(a[4], a[5], a[6], a[7]), s));
-        }
-    }
-    if (d % 8 == 0) {
-        for (; p + 4 <= n; p += 4) {
-            const float * k0 = k + (uint64_t)p * stride, * k1 = k0 + stride, * k2 = k1 + stride, * k3 = k2 + stride;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (uint32_t i = 0; i < d; i += 8) {
-                const __m256 qi = _mm256_loadu_ps(q + i);
-                a0 = _mm256_add_ps(a0, _mm256_mul_ps(qi, _mm256_loadu_ps(k0 + i)));
-                a1 = _mm256_add_ps(a1, _mm256_mul_ps(qi, _mm256_loadu_ps(k1 + i)));
-                a2 = _mm256_add_ps(a2, _mm256_mul_ps(qi, _mm256_loadu_ps(k2 + i)));
-                a3 = _mm256_add_ps(a3, _mm256_mul_ps(qi, _mm256_loadu_ps(k3 + i)));
-            }
-            scores[p] = pairwise(a0) * scale;
-            scores[p + 1] = pairwise(a1) * scale;
-            scores[p + 2] = pairwise(a2) * scale;
-            scores[p + 3] = pairwise(a3) * scale;
-        }
+        for (; p + 8 <= n; p += 8) score_positions(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 8);
+        for (; p + 4 <= n; p += 4) score_positions(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 4);
     }
     for (; p < n; ++p) scores[p] = dot8(q, k + (uint64_t)p * stride, d) * scale;
 }
