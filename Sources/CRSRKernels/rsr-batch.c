@@ -85,8 +85,7 @@ static void untranspose_task(void * raw, uint32_t task, int thread) {
         return;
     }
     for (uint32_t v = 0; v < c->nv; ++v) {
-        const uint32_t w = v % RSR_I8_TILE;
-        const uint32_t lane = c->act == RSR_ACT_I8 ? v - w + (w % 2 ? 32 + w / 2 : w / 2) : v;
+        const uint32_t lane = c->act == RSR_ACT_I8 ? rsr_i8_lane_of_vector(v) : v;
         uint32_t * dst = (uint32_t *)p->y + (uint64_t)(c->v0 + v) * h->rows;
         for (uint32_t r = r0; r < r1; ++r) dst[r] = yt[(uint64_t)r * c->tile + lane];
     }

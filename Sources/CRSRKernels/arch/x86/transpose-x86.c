@@ -38,17 +38,11 @@ void rsr_transpose_i8_sse2(const int8_t * x, uint32_t cols, uint32_t c0, uint32_
     }
 }
 
-// Lane l of a 64-lane group holds vector 2 l (l < 32) or 2 (l - 32) + 1 of that group (rsr-batch.h).
-static inline uint32_t vector_of_lane(uint32_t l) {
-    const uint32_t w = l % RSR_I8_TILE;
-    return l - w + (w < RSR_I8_TILE / 2 ? 2 * w : 2 * (w - RSR_I8_TILE / 2) + 1);
-}
-
 void rsr_untranspose_i8_sse2(const int32_t * yt, uint32_t tile, uint32_t rows, uint32_t r0, uint32_t r1, uint32_t nv, int32_t * y) {
     uint32_t r = r0;
     for (; r + 4 <= r1; r += 4) {
         for (uint32_t l = 0; l < tile; l += 4) {
-            const uint32_t v = vector_of_lane(l); // lanes l .. l + 3: vectors v, v + 2, v + 4, v + 6
+            const uint32_t v = rsr_i8_vector_of_lane(l); // lanes l .. l + 3: vectors v, v + 2, v + 4, v + 6
             if (v >= nv) continue;
             const int32_t * src = yt + (uint64_t)r * tile + l;
             __m128 a = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)src));
@@ -64,7 +58,7 @@ void rsr_untranspose_i8_sse2(const int32_t * yt, uint32_t tile, uint32_t rows, u
     }
     for (; r < r1; ++r) {
         for (uint32_t l = 0; l < tile; ++l) {
-            const uint32_t v = vector_of_lane(l);
+            const uint32_t v = rsr_i8_vector_of_lane(l);
             if (v < nv) y[(uint64_t)v * rows + r] = yt[(uint64_t)r * tile + l];
         }
     }
