@@ -39,9 +39,10 @@ typedef struct rsr_batch_ops {
     void (*fold_f32)(const rsr_layout_header * h, float * S, uint32_t lanes, float * out);
     // Optional (NULL: the driver's own loops), int8 only. Rows [c0, c0 + n) of the transposed tile (xt is
     // row c0), x + 128 as bytes, from the tile's first nv vectors (x is the first, cols apart; the rest of
-    // the tile reads as x = 0); and back, rows [r0, r1) of yt[rows][tile] into y[v][rows] for v < nv.
+    // the tile reads as x = 0); and back, a block's rows out[n_rows][tile] into y[v][i] (rows y_stride
+    // apart) for v < nv and i < n_rows.
     void (*transpose_i8)(const int8_t * x, uint32_t cols, uint32_t c0, uint32_t n, uint32_t nv, uint32_t tile, uint8_t * xt);
-    void (*untranspose_i8)(const int32_t * yt, uint32_t tile, uint32_t rows, uint32_t r0, uint32_t r1, uint32_t nv, int32_t * y);
+    void (*untranspose_i8)(const int32_t * out, uint32_t tile, uint32_t n_rows, uint32_t nv, int32_t * y, uint32_t y_stride);
 } rsr_batch_ops;
 
 // The product of a batch with a level's ops (a batch of one runs the portable per-vector kernel).

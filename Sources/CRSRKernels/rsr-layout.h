@@ -67,8 +67,10 @@ RSR_DEFINE_FOLDS(float, f32)
 
 #undef RSR_DEFINE_FOLDS
 
-// Work: shared, the batch tile transposed to [cols][tile] (biased uint8 or f32) and the outputs; per
-// thread, segment sums [npat][tile] and block outputs [k][tile] in 32-bit lanes.
+// Work: shared, the batch tile transposed to [cols][tile] (biased uint8 or f32) and f32 outputs; per
+// thread, segment sums [npat][tile] and block outputs [RSR_STAGED_ROWS][tile] in 32-bit lanes (int8 rows
+// collect there until they go to the output; k is at most 12 for binary, 8 for ternary).
+#define RSR_STAGED_ROWS 16u
 static inline uint32_t rsr_batch_tile(rsr_act act, uint32_t batch) {
     if (act == RSR_ACT_I8) return batch > 64 ? 128 : 64; // one byte per vector: one or two 64-byte rows
     const uint32_t tile = (batch + 15) / 16 * 16;
@@ -77,12 +79,14 @@ static inline uint32_t rsr_batch_tile(rsr_act act, uint32_t batch) {
 static inline uint64_t rsr_work_inputs(const rsr_layout_header * h, rsr_act act, uint32_t batch) {
     return rsr_align_up((uint64_t)h->cols * rsr_batch_tile(act, batch) * (act == RSR_ACT_I8 ? 1 : 4));
 }
-// Shared: the transposed inputs, then the outputs [rows][tile] (32-bit) before they are transposed back.
+// Shared: the transposed inputs, then for f32 the outputs [rows][tile] before they are transposed back (int8
+// blocks write their rows to the output themselves).
 static inline uint64_t rsr_work_shared(const rsr_layout_header * h, rsr_act act, uint32_t batch) {
-    return rsr_work_inputs(h, act, batch) + rsr_align_up((uint64_t)h->rows * rsr_batch_tile(act, batch) * 4);
+    const uint64_t outputs = act == RSR_ACT_F32 ? rsr_align_up((uint64_t)h->rows * rsr_batch_tile(act, batch) * 4) : 0;
+    return rsr_work_inputs(h, act, batch) + outputs;
 }
 static inline uint64_t rsr_work_slice(const rsr_layout_header * h, rsr_act act, uint32_t batch) {
-    return rsr_align_up((uint64_t)(rsr_npat(h) + h->k) * rsr_batch_tile(act, batch) * 4);
+    return rsr_align_up((uint64_t)(rsr_npat(h) + RSR_STAGED_ROWS) * rsr_batch_tile(act, batch) * 4);
 }
 
 // Blocks per task: enough tasks for load balance, few enough that task overhead stays small.

@@ -38,13 +38,13 @@ void rsr_transpose_i8_sse2(const int8_t * x, uint32_t cols, uint32_t c0, uint32_
     }
 }
 
-void rsr_untranspose_i8_sse2(const int32_t * yt, uint32_t tile, uint32_t rows, uint32_t r0, uint32_t r1, uint32_t nv, int32_t * y) {
-    uint32_t r = r0;
-    for (; r + 4 <= r1; r += 4) {
+void rsr_untranspose_i8_sse2(const int32_t * out, uint32_t tile, uint32_t n_rows, uint32_t nv, int32_t * y, uint32_t y_stride) {
+    uint32_t i = 0;
+    for (; i + 4 <= n_rows; i += 4) {
         for (uint32_t l = 0; l < tile; l += 4) {
             const uint32_t v = rsr_i8_vector_of_lane(l); // lanes l .. l + 3: vectors v, v + 2, v + 4, v + 6
             if (v >= nv) continue;
-            const int32_t * src = yt + (uint64_t)r * tile + l;
+            const int32_t * src = out + (uint64_t)i * tile + l;
             __m128 a = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)src));
             __m128 b = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)(src + tile)));
             __m128 c = _mm_castsi128_ps(_mm_loadu_si128((const __m128i *)(src + 2 * tile)));
@@ -52,14 +52,14 @@ void rsr_untranspose_i8_sse2(const int32_t * yt, uint32_t tile, uint32_t rows, u
             _MM_TRANSPOSE4_PS(a, b, c, d);
             const __m128 lanes[4] = { a, b, c, d };
             for (uint32_t j = 0; j < 4 && v + 2 * j < nv; ++j) {
-                _mm_storeu_si128((__m128i *)(y + (uint64_t)(v + 2 * j) * rows + r), _mm_castps_si128(lanes[j]));
+                _mm_storeu_si128((__m128i *)(y + (uint64_t)(v + 2 * j) * y_stride + i), _mm_castps_si128(lanes[j]));
             }
         }
     }
-    for (; r < r1; ++r) {
+    for (; i < n_rows; ++i) {
         for (uint32_t l = 0; l < tile; ++l) {
             const uint32_t v = rsr_i8_vector_of_lane(l);
-            if (v < nv) y[(uint64_t)v * rows + r] = yt[(uint64_t)r * tile + l];
+            if (v < nv) y[(uint64_t)v * y_stride + i] = out[(uint64_t)i * tile + l];
         }
     }
 }
