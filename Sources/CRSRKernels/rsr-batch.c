@@ -70,17 +70,22 @@ static void blocks_task(void * raw, uint32_t task, int thread) {
             float * S = (float *)slice, * out = S + (uint64_t)npat * tile;
             float * yt = (float *)(p->work + rsr_work_inputs(h, c->act, p->batch));
             c->ops->segments_f32(h, perm, seg, (const float *)p->work, tile, S);
-            c->ops->fold_f32(h, S, tile, out);
+            c->ops->fold_f32(h, h->k, S, tile, out);
             memcpy(yt + (uint64_t)r0 * tile, out, (uint64_t)kb * tile * sizeof(float));
             continue;
         }
-        if (n_staged + kb > RSR_STAGED_ROWS) {
+        if (n_staged + h->k > RSR_STAGED_ROWS) { // the fold writes k rows, even for a short last block
             flush_rows_i8(c, staged, n_staged, y + staged_r0);
             staged_r0 = r0, n_staged = 0;
         }
         int32_t * S = (int32_t *)slice, * out = staged + (uint64_t)n_staged * tile;
-        c->ops->segments_i8(h, perm, seg, p->work, tile, S);
-        c->ops->fold_i32(h, S, tile, out);
+        if (c->ops->segments_first_i8) {
+            c->ops->segments_first_i8(h, perm, seg, p->work, tile, S, out);
+            c->ops->fold_i32(h, h->k - 1, S, tile, out + tile);
+        } else {
+            c->ops->segments_i8(h, perm, seg, p->work, tile, S);
+            c->ops->fold_i32(h, h->k, S, tile, out);
+        }
         // The bias: 128 times each row's weight sum, which is the fold of the segment lengths.
         int32_t lengths[RSR_MAX_PATTERNS], row_sums[16];
         uint32_t bounds[RSR_MAX_PATTERNS + 1];

@@ -34,9 +34,13 @@ typedef struct rsr_batch_ops {
                         const uint8_t * xt, uint32_t tile, int32_t * S);
     void (*segments_f32)(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
                          const float * xt, uint32_t tile, float * S);
-    // out[k][lanes] from S[npat][lanes] (S is overwritten); binary or ternary by h->weights.
-    void (*fold_i32)(const rsr_layout_header * h, int32_t * S, uint32_t lanes, int32_t * out);
-    void (*fold_f32)(const rsr_layout_header * h, float * S, uint32_t lanes, float * out);
+    // out[digits][lanes] from S[base^digits][lanes] (S is overwritten), base 3 or 2 by h->weights.
+    void (*fold_i32)(const rsr_layout_header * h, uint32_t digits, int32_t * S, uint32_t lanes, int32_t * out);
+    void (*fold_f32)(const rsr_layout_header * h, uint32_t digits, float * S, uint32_t lanes, float * out);
+    // Optional, int8: segments_i8 with the fold's lowest digit applied on the way: S[m] for m < npat / base
+    // (summed over that digit) and first[tile], the block's first output row; fold_i32 does the rest.
+    void (*segments_first_i8)(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
+                              const uint8_t * xt, uint32_t tile, int32_t * S, int32_t * first);
     // Optional (NULL: the driver's own loops), int8 only. Rows [c0, c0 + n) of the transposed tile (xt is
     // row c0), x + 128 as bytes, from the tile's first nv vectors (x is the first, cols apart; the rest of
     // the tile reads as x = 0); and back, a block's rows out[n_rows][tile] into y[v][i] (rows y_stride
@@ -84,9 +88,9 @@ static void fold3_##suffix(T * S, uint32_t k, uint32_t lanes, T * out) {        
         }                                                                                                     \
     }                                                                                                         \
 }                                                                                                             \
-static void fold_##suffix(const rsr_layout_header * h, T * S, uint32_t lanes, T * out) {                      \
-    if (h->weights == RSR_WEIGHTS_TERNARY) fold3_##suffix(S, h->k, lanes, out);                               \
-    else fold2_##suffix(S, h->k, lanes, out);                                                                 \
+static void fold_##suffix(const rsr_layout_header * h, uint32_t digits, T * S, uint32_t lanes, T * out) {     \
+    if (h->weights == RSR_WEIGHTS_TERNARY) fold3_##suffix(S, digits, lanes, out);                             \
+    else fold2_##suffix(S, digits, lanes, out);                                                               \
 }
 
 #endif // RSR_BATCH_H

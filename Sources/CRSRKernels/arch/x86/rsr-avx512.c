@@ -12,38 +12,78 @@
 
 // ---- Segment sums ---------------------------------------------------------------------------------------
 
-// S[q] = the biased segment sums of NT 64-vector tiles, as 64 int32 lanes per tile: lanes 0..31 hold the
-// tile's even vectors (0, 2, .., 62), lanes 32..63 the odd ones. Rows of xt are NT * 64 bytes.
+// One run of at most RSR_U8_RUN permuted rows of NT 64-vector tiles (rows of xt are NT * 64 bytes), summed
+// as parts[t][0..3]: 16 int32 lanes each, the tile's even vectors (0, 2, .., 62) in parts 0 and 1, the odd
+// ones in parts 2 and 3.
+#define DEFINE_RUN_I8(IDX)                                                                                   \
+static inline __attribute__((always_inline)) void run_i8_##IDX(                                             \
+        const IDX * perm, uint32_t j0, uint32_t j1, const uint8_t * xt, int NT, __m512i parts[2][4]) {        \
+    const uint32_t stride = (uint32_t)NT * RSR_I8_TILE;                                                       \
+    __m512i words[2], highs[2];                                                                               \
+    for (int t = 0; t < NT; ++t) words[t] = highs[t] = _mm512_setzero_si512();                                \
+    for (uint32_t j = j0; j < j1; ++j) {                                                                      \
+        const uint8_t * row = xt + (uint64_t)perm[j] * stride;                                                \
+        for (int t = 0; t < NT; ++t) {                                                                        \
+            const __m512i bytes = _mm512_load_si512(row + t * RSR_I8_TILE);                                   \
+            words[t] = _mm512_add_epi16(words[t], bytes);                                                     \
+            highs[t] = _mm512_add_epi16(highs[t], _mm512_srli_epi16(bytes, 8));                               \
+        }                                                                                                     \
+    }                                                                                                         \
+    for (int t = 0; t < NT; ++t) {                                                                            \
+        const __m512i lows = _mm512_sub_epi16(words[t], _mm512_slli_epi16(highs[t], 8));                      \
+        parts[t][0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(lows));                                    \
+        parts[t][1] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(lows, 1));                              \
+        parts[t][2] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(highs[t]));                                \
+        parts[t][3] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(highs[t], 1));                          \
+    }                                                                                                         \
+}
+
+// S[q] = the biased segment sums of NT 64-vector tiles, 64 int32 lanes per tile (lanes 0..31 the even
+// vectors, 32..63 the odd ones).
 #define DEFINE_SEGMENTS_I8(IDX)                                                                              \
 static inline __attribute__((always_inline)) void segments_i8_##IDX(                                        \
         const IDX * perm, const IDX * seg, uint32_t npat, const uint8_t * xt, int NT, int32_t * S) {          \
-    const uint32_t stride = (uint32_t)NT * RSR_I8_TILE;                                                           \
     for (uint32_t q = 0; q < npat; ++q) {                                                                    \
-        __m512i wide[2][4];                                                                                   \
+        __m512i wide[2][4], parts[2][4];                                                                      \
         for (int t = 0; t < NT; ++t) for (int i = 0; i < 4; ++i) wide[t][i] = _mm512_setzero_si512();         \
-        for (uint32_t j0 = seg[q]; j0 < seg[q + 1]; j0 += RSR_U8_RUN) {                                           \
-            const uint32_t j1 = rsr_min_u32(j0 + RSR_U8_RUN, seg[q + 1]);                                         \
-            __m512i words[2], highs[2];                                                                       \
-            for (int t = 0; t < NT; ++t) words[t] = highs[t] = _mm512_setzero_si512();                        \
-            for (uint32_t j = j0; j < j1; ++j) {                                                              \
-                const uint8_t * row = xt + (uint64_t)perm[j] * stride;                                       \
-                for (int t = 0; t < NT; ++t) {                                                                \
-                    const __m512i bytes = _mm512_load_si512(row + t * RSR_I8_TILE);                              \
-                    words[t] = _mm512_add_epi16(words[t], bytes);                                             \
-                    highs[t] = _mm512_add_epi16(highs[t], _mm512_srli_epi16(bytes, 8));                       \
-                }                                                                                             \
-            }                                                                                                 \
-            for (int t = 0; t < NT; ++t) {                                                                    \
-                const __m512i lows = _mm512_sub_epi16(words[t], _mm512_slli_epi16(highs[t], 8));              \
-                wide[t][0] = _mm512_add_epi32(wide[t][0], _mm512_cvtepu16_epi32(_mm512_castsi512_si256(lows))); \
-                wide[t][1] = _mm512_add_epi32(wide[t][1], _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(lows, 1))); \
-                wide[t][2] = _mm512_add_epi32(wide[t][2], _mm512_cvtepu16_epi32(_mm512_castsi512_si256(highs[t]))); \
-                wide[t][3] = _mm512_add_epi32(wide[t][3], _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(highs[t], 1))); \
-            }                                                                                                 \
+        for (uint32_t j0 = seg[q]; j0 < seg[q + 1]; j0 += RSR_U8_RUN) {                                       \
+            run_i8_##IDX(perm, j0, rsr_min_u32(j0 + RSR_U8_RUN, seg[q + 1]), xt, NT, parts);                   \
+            for (int t = 0; t < NT; ++t) for (int i = 0; i < 4; ++i) wide[t][i] = _mm512_add_epi32(wide[t][i], parts[t][i]); \
         }                                                                                                     \
-        int32_t * out = S + (uint64_t)q * stride;                                                             \
+        int32_t * out = S + (uint64_t)q * NT * RSR_I8_TILE;                                                   \
         for (int t = 0; t < NT; ++t) for (int i = 0; i < 4; ++i) _mm512_store_si512(out + 64 * t + 16 * i, wide[t][i]); \
     }                                                                                                         \
+}
+
+// The same with the fold's lowest digit applied in registers (fold3 / fold2 in rsr-layout.h peel the top
+// digit; any digit can go first): the patterns m base + d (d < base) are consecutive, so S[m] gets their sum
+// and first their signed sum (ternary: digit 2 minus digit 0; binary: digit 1), and two thirds (half) of S
+// are never stored or reloaded. Patterns stay in order: the perm is read as one stream.
+#define DEFINE_SEGMENTS_FIRST_I8(IDX)                                                                        \
+static inline __attribute__((always_inline)) void segments_first_i8_##IDX(                                  \
+        const IDX * perm, const IDX * seg, uint32_t npat, uint32_t base, const uint8_t * xt, int NT,          \
+        int32_t * S, int32_t * first) {                                                                       \
+    __m512i acc[2][4], parts[2][4];                                                                           \
+    for (int t = 0; t < NT; ++t) for (int i = 0; i < 4; ++i) acc[t][i] = _mm512_setzero_si512();              \
+    for (uint32_t m = 0; m < npat / base; ++m) {                                                              \
+        __m512i sum[2][4];                                                                                    \
+        for (int t = 0; t < NT; ++t) for (int i = 0; i < 4; ++i) sum[t][i] = _mm512_setzero_si512();          \
+        for (uint32_t d = 0; d < base; ++d) {                                                                 \
+            const uint32_t q = m * base + d;                                                                  \
+            const int sign = base == 3 ? (int)d - 1 : (int)d;                                                 \
+            for (uint32_t j0 = seg[q]; j0 < seg[q + 1]; j0 += RSR_U8_RUN) {                                   \
+                run_i8_##IDX(perm, j0, rsr_min_u32(j0 + RSR_U8_RUN, seg[q + 1]), xt, NT, parts);               \
+                for (int t = 0; t < NT; ++t) for (int i = 0; i < 4; ++i) {                                    \
+                    sum[t][i] = _mm512_add_epi32(sum[t][i], parts[t][i]);                                     \
+                    if (sign > 0) acc[t][i] = _mm512_add_epi32(acc[t][i], parts[t][i]);                       \
+                    else if (sign < 0) acc[t][i] = _mm512_sub_epi32(acc[t][i], parts[t][i]);                  \
+                }                                                                                             \
+            }                                                                                                 \
+        }                                                                                                     \
+        int32_t * out = S + (uint64_t)m * NT * RSR_I8_TILE;                                                   \
+        for (int t = 0; t < NT; ++t) for (int i = 0; i < 4; ++i) _mm512_store_si512(out + 64 * t + 16 * i, sum[t][i]); \
+    }                                                                                                         \
+    for (int t = 0; t < NT; ++t) for (int i = 0; i < 4; ++i) _mm512_store_si512(first + 64 * t + 16 * i, acc[t][i]); \
 }
 
 #define DEFINE_SEGMENTS_F32(IDX)                                                                             \
@@ -61,8 +101,12 @@ static inline __attribute__((always_inline)) void segments_f32_##IDX(           
     }                                                                                                         \
 }
 
+DEFINE_RUN_I8(uint16_t)
+DEFINE_RUN_I8(uint32_t)
 DEFINE_SEGMENTS_I8(uint16_t)
 DEFINE_SEGMENTS_I8(uint32_t)
+DEFINE_SEGMENTS_FIRST_I8(uint16_t)
+DEFINE_SEGMENTS_FIRST_I8(uint32_t)
 DEFINE_SEGMENTS_F32(uint16_t)
 DEFINE_SEGMENTS_F32(uint32_t)
 
@@ -88,6 +132,21 @@ static void segments_i8(const rsr_layout_header * h, const uint8_t * perm, const
     }
 }
 
+static void segments_first_i8(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
+                              const uint8_t * xt, uint32_t tile, int32_t * S, int32_t * first) {
+    const int NT = tile > RSR_I8_TILE ? 2 : 1;
+    const uint32_t npat = rsr_npat(h);
+    // base and NT as constants, so each variant's loops unroll
+#define FIRST(IDX, BASE, NT_) segments_first_i8_##IDX((const IDX *)perm, (const IDX *)seg, npat, BASE, xt, NT_, S, first)
+#define FIRST_NT(IDX, BASE) do { if (NT == 2) FIRST(IDX, BASE, 2); else FIRST(IDX, BASE, 1); } while (0)
+#define FIRST_BASE(IDX) do { if (h->weights == RSR_WEIGHTS_TERNARY) FIRST_NT(IDX, 3); else FIRST_NT(IDX, 2); } while (0)
+    if (rsr_is_wide(h)) FIRST_BASE(uint32_t);
+    else FIRST_BASE(uint16_t);
+#undef FIRST_BASE
+#undef FIRST_NT
+#undef FIRST
+}
+
 #define WITH_REGS(tile, body) \
     switch ((tile) / 16) { case 1: { enum { R = 1 }; body; } break; case 2: { enum { R = 2 }; body; } break; \
                            case 3: { enum { R = 3 }; body; } break; default: { enum { R = 4 }; body; } break; }
@@ -101,6 +160,7 @@ static void segments_f32(const rsr_layout_header * h, const uint8_t * perm, cons
 static const rsr_batch_ops ops = {
     .segments_i8 = segments_i8, .segments_f32 = segments_f32, .fold_i32 = fold_i32, .fold_f32 = fold_f32,
     .transpose_i8 = rsr_transpose_i8_sse2, .untranspose_i8 = rsr_untranspose_i8_sse2,
+    .segments_first_i8 = segments_first_i8,
 };
 
 rsr_status rsr_product_i8_rsr_avx512(const rsr_product * p) { return rsr_batch_product(p, RSR_ACT_I8, &ops); }
