@@ -14,27 +14,35 @@ typedef struct rms_ctx {
     float eps;
 } rms_ctx;
 
-static void rms_row(const float * row, uint32_t cols, const float * weight, float eps, float * dst) {
-    double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+// The sum of squares of R rows at once: each row keeps its own four chains in the same order as one row
+// alone (same bits), and the R rows' chains are independent, so they overlap instead of each waiting on
+// its own add latency.
+static inline __attribute__((always_inline)) void rms_rows(const float * x, uint32_t cols, const float * weight,
+                                                           float eps, float * out, int R) {
+    double p[4][4] = {{0}};
     uint32_t c = 0;
     for (; c + 4 <= cols; c += 4) {
-        p0 += (double)row[c] * (double)row[c];
-        p1 += (double)row[c + 1] * (double)row[c + 1];
-        p2 += (double)row[c + 2] * (double)row[c + 2];
-        p3 += (double)row[c + 3] * (double)row[c + 3];
+        for (int r = 0; r < R; ++r) {
+            const float * row = x + (uint64_t)r * cols + c;
+            for (int i = 0; i < 4; ++i) p[r][i] += (double)row[i] * (double)row[i];
+        }
     }
-    for (; c < cols; ++c) p0 += (double)row[c] * (double)row[c];
-    const double sum = (p0 + p1) + (p2 + p3);
-    const float root = sqrtf((float)(sum / (double)cols) + eps);
-    for (c = 0; c < cols; ++c) dst[c] = weight[c] * (row[c] / root);
+    for (int r = 0; r < R; ++r) {
+        const float * row = x + (uint64_t)r * cols;
+        for (uint32_t t = c; t < cols; ++t) p[r][0] += (double)row[t] * (double)row[t];
+        const double sum = (p[r][0] + p[r][1]) + (p[r][2] + p[r][3]);
+        const float root = sqrtf((float)(sum / (double)cols) + eps);
+        float * dst = out + (uint64_t)r * cols;
+        for (uint32_t t = 0; t < cols; ++t) dst[t] = weight[t] * (row[t] / root);
+    }
 }
 
 static void rms_task(void * raw, uint32_t task, int thread) {
     const rms_ctx * c = raw;
     const uint32_t r0 = task * c->rows_per_task, r1 = rsr_min_u32(r0 + c->rows_per_task, c->rows);
-    for (uint32_t r = r0; r < r1; ++r) {
-        rms_row(c->x + (uint64_t)r * c->cols, c->cols, c->weight, c->eps, c->out + (uint64_t)r * c->cols);
-    }
+    uint32_t r = r0;
+    for (; r + 4 <= r1; r += 4) rms_rows(c->x + (uint64_t)r * c->cols, c->cols, c->weight, c->eps, c->out + (uint64_t)r * c->cols, 4);
+    for (; r < r1; ++r) rms_rows(c->x + (uint64_t)r * c->cols, c->cols, c->weight, c->eps, c->out + (uint64_t)r * c->cols, 1);
 }
 
 rsr_status rsr_rms_norm_f32(const float * x, uint32_t rows, uint32_t cols, const float * weight, float eps, float * out,
