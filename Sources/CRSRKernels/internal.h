@@ -100,6 +100,8 @@ typedef struct rsr_product {
 } rsr_product;
 
 typedef rsr_status (*rsr_product_fn)(const rsr_product * p);
+// Products of one input with several layouts of one type, run as one (rsr_matmul_i8_many).
+typedef rsr_status (*rsr_products_fn)(const rsr_product * const * p, uint32_t n);
 typedef uint64_t (*rsr_work_fn)(const rsr_layout_header * h, rsr_act act, uint32_t batch, int n_threads);
 
 // Per-layout entry points: builders and checks (ISA independent), work sizes and one product per
@@ -123,6 +125,9 @@ typedef struct rsr_layout_traits {
 
 extern const rsr_layout_traits rsr_traits_rsr;
 extern const rsr_layout_traits rsr_traits_rsrt;
+// rsr-t's shared products at a pool's ISA, NULL where it has none (the layouts must share columns, group
+// size and weights).
+rsr_products_fn rsrt_products_i8(rsr_isa isa);
 extern const rsr_layout_traits rsr_traits_i2;
 
 // Offset of a thread's slice when work is split into n_threads slices of `slice` bytes each.

@@ -162,3 +162,66 @@ rsr_status rsr_matmul_f32(const void * layout, uint64_t layout_bytes, const floa
                           float * y, void * work, uint64_t work_bytes, rsr_pool * pool) {
     return product(layout, layout_bytes, RSR_ACT_F32, x, batch, y, work, work_bytes, pool);
 }
+
+rsr_status rsr_work_size_many(const void * const * layouts, const uint64_t * layout_bytes, uint32_t n, rsr_act act,
+                              uint32_t batch, int n_threads, uint64_t * bytes) {
+    if (!bytes || !layouts || !layout_bytes) return RSR_ERR_NULL;
+    *bytes = 0;
+    if (n == 0 || n > RSR_MANY_MAX) return RSR_ERR_ARGUMENT;
+    uint64_t most = 0;
+    for (uint32_t j = 0; j < n; ++j) {
+        uint64_t b;
+        const rsr_status s = rsr_work_size(layouts[j], layout_bytes[j], act, batch, n_threads, &b);
+        if (s != RSR_OK) return s;
+        if (b > most) most = b;
+    }
+    *bytes = most;
+    return RSR_OK;
+}
+
+// The shared form applies to rsr-t layouts of one input width, group size and weights.
+static bool shareable(const rsr_layout_info * info, uint32_t n) {
+    for (uint32_t j = 0; j < n; ++j) {
+        if (info[j].type != RSR_LAYOUT_RSRT || info[j].cols != info[0].cols || info[j].k != info[0].k ||
+            info[j].weights != info[0].weights) return false;
+    }
+    return true;
+}
+
+rsr_status rsr_matmul_i8_many(const void * const * layouts, const uint64_t * layout_bytes, uint32_t n, const int8_t * x,
+                              uint32_t batch, int32_t * const * y, void * work, uint64_t work_bytes, rsr_pool * pool) {
+    if (!layouts || !layout_bytes || !x || !y) return RSR_ERR_NULL;
+    if (n == 0 || n > RSR_MANY_MAX) return RSR_ERR_ARGUMENT;
+    rsr_layout_info info[RSR_MANY_MAX];
+    for (uint32_t j = 0; j < n; ++j) {
+        if (!layouts[j] || !y[j]) return RSR_ERR_NULL;
+        const rsr_status s = rsr_layout_info_get(layouts[j], layout_bytes[j], &info[j]);
+        if (s != RSR_OK) return s;
+        if (info[j].cols != info[0].cols) return RSR_ERR_SHAPE;
+    }
+    const rsr_products_fn shared = n > 1 && shareable(info, n) ? rsrt_products_i8(rsr_pool_isa(pool)) : NULL;
+    if (!shared) {
+        for (uint32_t j = 0; j < n; ++j) {
+            const rsr_status s = rsr_matmul_i8(layouts[j], layout_bytes[j], x, batch, y[j], work, work_bytes, pool);
+            if (s != RSR_OK) return s;
+        }
+        return RSR_OK;
+    }
+    rsr_status s = rsr_check_batch(batch);
+    if (s != RSR_OK) return s;
+    uint64_t need;
+    if ((s = rsr_work_size_many(layouts, layout_bytes, n, RSR_ACT_I8, batch, rsr_pool_n(pool), &need)) != RSR_OK) return s;
+    if (!work) return RSR_ERR_NULL;
+    if (work_bytes < need) return RSR_ERR_BUFFER;
+    rsr_product products[RSR_MANY_MAX];
+    const rsr_product * list[RSR_MANY_MAX];
+    for (uint32_t j = 0; j < n; ++j) {
+        products[j] = (rsr_product){
+            .h = layouts[j], .base = layouts[j], .x = x, .y = y[j], .batch = batch,
+            .work = (uint8_t *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1)),
+            .pool = pool, .n_threads = rsr_pool_n(pool),
+        };
+        list[j] = &products[j];
+    }
+    return shared(list, n);
+}

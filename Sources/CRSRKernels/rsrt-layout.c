@@ -81,6 +81,9 @@ static uint64_t rsrt_work_size(const rsr_layout_header * h, rsr_act act, uint32_
 rsr_status rsr_product_i8_rsrt_generic(const rsr_product * p);
 rsr_status rsr_product_f32_rsrt_generic(const rsr_product * p);
 rsr_status rsr_product_i8_rsrt_avx512(const rsr_product * p);
+rsr_status rsr_products_i8_rsrt_avx512(const rsr_product * const * p, uint32_t n);
+
+rsr_products_fn rsrt_products_i8(rsr_isa isa) { return isa >= RSR_ISA_AVX512 ? RSR_X86(rsr_products_i8_rsrt_avx512) : NULL; }
 
 const rsr_layout_traits rsr_traits_rsrt = {
     .k_range = rsrt_k_range,

@@ -168,6 +168,23 @@ public final class Layout: @unchecked Sendable {
                                 work.pointer, UInt64(work.count), pool?.raw), "\(kind) product, batch \(batch)")
     }
 
+    /// y[j][batch][rows_j] = W_j x for layouts of one input width (a layer's q, k and v): the same integers
+    /// as one `multiply` each, with rsr-t's pattern tables built once and one job on the pool where the
+    /// layouts allow it (rsr_matmul_i8_many).
+    public static func multiply(_ layouts: [Layout], _ x: UnsafePointer<Int8>, batch: Int, into y: [UnsafeMutablePointer<Int32>],
+                                workspace: Workspace, pool: ThreadPool?) throws {
+        precondition(layouts.count == y.count, "one output per layout")
+        let bases = layouts.map { Optional($0.base) }, counts = layouts.map { UInt64($0.byteCount) }
+        let outputs = y.map { Optional($0) }
+        let n = UInt32(clamping: layouts.count), names = layouts.map(\.kind.description).joined(separator: ", ")
+        var bytes: UInt64 = 0
+        try check(rsr_work_size_many(bases, counts, n, RSR_ACT_I8, UInt32(clamping: batch), Int32(clamping: pool?.threads ?? 1), &bytes),
+                  "sizing scratch for \(names), batch \(batch)")
+        let work = workspace.reserve(Int(bytes))
+        try check(rsr_matmul_i8_many(bases, counts, n, x, UInt32(clamping: batch), outputs, work.pointer, UInt64(work.count), pool?.raw),
+                  "\(names) products of one input, batch \(batch)")
+    }
+
     /// y[batch][rows] = W x for f32 x[batch][cols].
     public func multiply(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>,
                          workspace: Workspace, pool: ThreadPool?) throws {

@@ -62,9 +62,39 @@ final class Linear: Projection {
         } else {
             try layout(batch: batch).multiply(scratch.quantized, batch: batch, into: scratch.products, workspace: scratch.workspace, pool: pool)
         }
+        rescale(scratch.products, batch: batch, scales: scratch.scales, into: y)
+    }
+
+    /// Several projections of one input (a layer's q, k and v, or gate and up), each into its own output:
+    /// the same floats as one call each. Linears that quantize the input alike and decode through rsr-t
+    /// share the quantization and run as one product (Layout.multiply of several); anything else runs one by one.
+    static func project(_ projections: [any Projection], _ x: UnsafePointer<Float>, batch: Int, into y: [UnsafeMutablePointer<Float>],
+                        scratch: Scratch, pool: ThreadPool) throws {
+        let linears = projections.compactMap { $0 as? Linear }
+        guard linears.count == projections.count, linears.count > 1, let first = linears.first,
+              linears.allSatisfy({ $0.baseline == nil && $0.inputNorm == nil && $0.cols == first.cols && $0.layout(batch: batch).kind == .rsrT }),
+              batch * linears.reduce(0, { $0 + $1.rows }) <= scratch.productsCapacity else {
+            for (projection, out) in zip(projections, y) { try projection(x, batch: batch, into: out, scratch: scratch, pool: pool) }
+            return
+        }
+        try TransformerKernels.quantize(x, rows: batch, cols: first.cols, into: scratch.quantized, scales: scratch.scales)
+        var offset = 0
+        let products = linears.map { linear in
+            defer { offset += batch * linear.rows }
+            return scratch.products + offset
+        }
+        try Layout.multiply(linears.map { $0.layout(batch: batch) }, scratch.quantized, batch: batch, into: products,
+                            workspace: scratch.workspace, pool: pool)
+        for ((linear, acc), out) in zip(zip(linears, products), y) {
+            linear.rescale(acc, batch: batch, scales: scratch.scales, into: out)
+        }
+    }
+
+    /// y = the int32 products scaled back to floats, per vector.
+    private func rescale(_ products: UnsafePointer<Int32>, batch: Int, scales: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         for b in 0..<batch {
-            let s = scratch.scales[b]
-            let acc = scratch.products + b * rows, out = y + b * rows
+            let s = scales[b]
+            let acc = products + b * rows, out = y + b * rows
             // the order of operations of transformers' AutoBitLinear (x / s, then * weight_scale) and
             // BitLinear (/ (weight_scale * s))
             switch mode {

@@ -16,7 +16,8 @@ final class Scratch {
     let projected: UnsafeMutablePointer<Float>   // [batch][hidden]: a block's output before the residual add
     let quantized: UnsafeMutablePointer<Int8>    // [batch][max width]
     let scales: UnsafeMutablePointer<Float>      // [batch]
-    let products: UnsafeMutablePointer<Int32>    // [batch][max rows]
+    let products: UnsafeMutablePointer<Int32>    // [batch][max rows], or several projections' of one vector
+    let productsCapacity: Int
     let workspace = Workspace()
     // float baselines only: int8 inputs as floats, float products, and the matrix hf-unpack unpacks into
     let baselineInput: UnsafeMutablePointer<Float>   // [batch][max width]
@@ -47,7 +48,9 @@ final class Scratch {
         projected = floats(maxBatch * c.hidden)
         quantized = allocate(maxBatch * width).bindMemory(to: Int8.self, capacity: maxBatch * width)
         scales = floats(maxBatch)
-        products = allocate(maxBatch * width * 4).bindMemory(to: Int32.self, capacity: maxBatch * width)
+        // room for one vector's gate and up together (Linear.project), whatever the batch
+        productsCapacity = max(maxBatch, 2) * width
+        products = allocate(productsCapacity * 4).bindMemory(to: Int32.self, capacity: productsCapacity)
         baselineInput = floats(floatBaseline ? maxBatch * width : 1)
         baselineOutput = floats(floatBaseline ? maxBatch * width : 1)
         owned = pointers

@@ -149,9 +149,7 @@ public final class Transformer {
         }
         for (layer, block) in weights.blocks.enumerated() {
             Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.inputNorm, eps: c.rmsNormEps, into: s.normed, pool: pool)
-            try block.q(s.normed, batch: n, into: s.q, scratch: s, pool: pool)
-            try block.k(s.normed, batch: n, into: s.k, scratch: s, pool: pool)
-            try block.v(s.normed, batch: n, into: s.v, scratch: s, pool: pool)
+            try Linear.project([block.q, block.k, block.v], s.normed, batch: n, into: [s.q, s.k, s.v], scratch: s, pool: pool)
             // every chunk's attention in one pass over the pool: a decoding sequence alone is a few tasks
             let sequences = zip(chunks, firstRow).map { chunk, r in
                 let cache = chunk.cache, tokens = chunk.tokens.count
@@ -173,8 +171,7 @@ public final class Transformer {
             add(s.projected, into: s.hidden, count: n * hidden)
 
             Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.postAttentionNorm, eps: c.rmsNormEps, into: s.normed, pool: pool)
-            try block.gate(s.normed, batch: n, into: s.gate, scratch: s, pool: pool)
-            try block.up(s.normed, batch: n, into: s.up, scratch: s, pool: pool)
+            try Linear.project([block.gate, block.up], s.normed, batch: n, into: [s.gate, s.up], scratch: s, pool: pool)
             Norms.glu(s.gate, s.up, count: n * c.intermediateSize, activation: activation)
             var mlpOut = UnsafePointer(s.gate)
             if let norm = block.mlpSubNorm {

@@ -76,6 +76,45 @@ import Testing
         }
     }
 
+    @Test(arguments: isas)
+    func productsOfOneInputEqualEachAlone(isa: ISA) throws {
+        var rng = SplitMix64(seed: 23 + UInt64(isa.rawValue))
+        for kind in WeightKind.allCases {
+            // rsr-t of one width (the shared form where the ISA has it: row counts that end in short quads
+            // and tiles), then a list that mixes kernels (one product each)
+            let matrices = try [300, 64, 17, 1000].map { try LowBitMatrix.random(rows: $0, cols: 403, kind: kind, using: &rng) }
+            let lists = [try matrices.map { try Layout($0, as: .rsrT) },
+                         try [Layout(matrices[0], as: .rsrT), Layout(matrices[1], as: .packedI2), Layout(matrices[2], as: .rsr(k: 4))]]
+            for (list, batch, threads) in [(0, 1, 1), (0, 1, 2), (0, 3, 3), (0, 2, 4), (1, 1, 2), (1, 5, 2)] {
+                let layouts = lists[list]
+                let pool = try ThreadPool(threads: threads)
+                pool.limitISA(to: isa)
+                let x = randomInt8(batch * 403, using: &rng)
+                var outputs = layouts.map { [Int32](repeating: -1, count: batch * $0.rows) }
+                try x.withUnsafeBufferPointer { xp in
+                    let pointers = outputs.indices.map { j in UnsafeMutablePointer<Int32>.allocate(capacity: outputs[j].count) }
+                    defer { pointers.forEach { $0.deallocate() } }
+                    try Layout.multiply(layouts, xp.baseAddress!, batch: batch, into: pointers, workspace: Workspace(), pool: pool)
+                    for j in outputs.indices { outputs[j] = Array(UnsafeBufferPointer(start: pointers[j], count: outputs[j].count)) }
+                }
+                for (layout, y) in zip(layouts, outputs) {
+                    #expect(y == (try layout.multiply(x, batch: batch, pool: pool)), "\(kind) \(layout.kind) \(layout.rows) rows, list \(list), batch \(batch), threads \(threads), \(isa)")
+                }
+            }
+        }
+    }
+
+    @Test func productsOfOneInputNeedOneInputWidth() throws {
+        var rng = SplitMix64(seed: 29)
+        let layouts = try [403, 404].map { try Layout(LowBitMatrix.random(rows: 70, cols: $0, kind: .ternary, using: &rng), as: .rsrT) }
+        let x = [Int8](repeating: 1, count: 404)
+        let y = (0..<2).map { _ in UnsafeMutablePointer<Int32>.allocate(capacity: 70) }
+        defer { y.forEach { $0.deallocate() } }
+        #expect(throws: KernelError.self) {
+            try Layout.multiply(layouts, x, batch: 1, into: y, workspace: Workspace(), pool: ThreadPool(threads: 2))
+        }
+    }
+
     @Test func resultsDoNotDependOnThreadCount() throws {
         var rng = SplitMix64(seed: 5)
         let matrix = try LowBitMatrix.random(rows: 300, cols: 700, kind: .ternary, using: &rng)

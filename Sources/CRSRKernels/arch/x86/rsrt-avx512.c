@@ -167,58 +167,93 @@ static inline __attribute__((always_inline)) void lookup_quad(
 // Work splits into row parts x column slices. A task builds the tables of its column slice itself (sharing
 // tables across cores costs more than building them) and sums its slice over its rows' quads; column
 // slices write partial sums that are added at the end. Row parts keep each core on one sequential stream
-// of codes; column slices avoid building a table twice.
+// of codes; column slices avoid building a table twice. Several products of one input (a layer's q, k and
+// v) run as one: their quads are one list split into row parts, over one set of tables.
 
 typedef struct rsrt_ctx {
-    const rsr_product * p;
-    const int8_t * x;     // the current vector
-    int32_t * y;          // its outputs
-    int32_t * partial;    // [slice][rows] when there are several column slices
-    uint8_t * tables;     // [row part][n_groups * 256]
+    const rsr_product * const * p; // products of one input: same columns, group size and weights
+    uint32_t n_products, quads;    // quads: of all products together
+    uint32_t v;                    // the current vector
+    int32_t * partial;             // [slice][rows] when there are several column slices (one product)
+    uint8_t * tables;              // [row part][n_groups * 256]
     uint32_t row_parts, col_slices;
 } rsrt_ctx;
 
+// Quad i of the products' joint list: its product and its index there.
+static inline const rsr_product * quad_of(const rsrt_ctx * c, uint32_t i, uint32_t * quad) {
+    uint32_t j = 0;
+    while (i >= rsrt_quads(c->p[j]->h)) i -= rsrt_quads(c->p[j++]->h);
+    *quad = i;
+    return c->p[j];
+}
+
+// The first quad of row part `part`: parts split the joint list by tiles, so that they read alike even
+// where a product ends in a short quad.
+static uint32_t part_start(const rsrt_ctx * c, uint32_t part) {
+    uint64_t tiles = 0;
+    for (uint32_t j = 0; j < c->n_products; ++j) tiles += rsr_div_up(c->p[j]->h->rows, RSRT_TILE);
+    const uint64_t target = tiles * part / c->row_parts;
+    uint64_t before = 0;
+    uint32_t i = 0;
+    for (uint32_t j = 0; j < c->n_products; ++j) {
+        const rsr_layout_header * h = c->p[j]->h;
+        for (uint32_t q = 0; q < rsrt_quads(h); ++q, ++i) {
+            if (before >= target) return i;
+            before += rsrt_quad_tiles(h, q);
+        }
+    }
+    return c->quads;
+}
+
 static void part_task(void * raw, uint32_t task, int thread) {
     const rsrt_ctx * c = raw;
-    const rsr_layout_header * h = c->p->h;
+    const rsr_layout_header * h = c->p[0]->h;
     const uint32_t part = task / c->col_slices, slice = task % c->col_slices;
-    const uint32_t per_slice = rsr_div_up(h->n_groups, c->col_slices), per_part = rsr_div_up(rsrt_quads(h), c->row_parts);
+    const uint32_t per_slice = rsr_div_up(h->n_groups, c->col_slices);
     const uint32_t g0 = slice * per_slice, g1 = rsr_min_u32(g0 + per_slice, h->n_groups);
-    const uint32_t q0 = part * per_part, q1 = rsr_min_u32(q0 + per_part, rsrt_quads(h));
-    int32_t * y = c->col_slices > 1 ? c->partial + (uint64_t)slice * h->rows : c->y;
+    const uint32_t q0 = part_start(c, part), q1 = part_start(c, part + 1);
+    // several column slices only for one product
+    int32_t * sliced = c->col_slices > 1 ? c->partial + (uint64_t)slice * h->rows : NULL;
     if (g0 >= g1) {
         for (uint32_t q = q0; q < q1; ++q) {
             const uint32_t r0 = q * RSRT_QUAD * RSRT_TILE;
-            memset(y + r0, 0, rsr_min_u32(RSRT_QUAD * RSRT_TILE, h->rows - r0) * sizeof *y);
+            memset(sliced + r0, 0, rsr_min_u32(RSRT_QUAD * RSRT_TILE, h->rows - r0) * sizeof *sliced);
         }
         return;
     }
     const table_consts * k = &consts[h->weights];
     const bool ternary = h->weights == RSR_WEIGHTS_TERNARY;
     uint8_t * tables = c->tables + (uint64_t)part * h->n_groups * 256;
+    const int8_t * x = (const int8_t *)c->p[0]->x + (uint64_t)c->v * h->cols;
     _Alignas(64) int32_t acc32[RSRT_QUAD * RSRT_TILE];
     // the first quad's codes from g0 on, up to the end of its first chunk of groups
-    const uint8_t * first = c->p->base;
+    const uint8_t * first = c->p[0]->base;
     uint64_t first_bytes = 0;
     if (q0 < q1) {
-        const uint64_t group_bytes = (uint64_t)rsrt_quad_tiles(h, q0) * RSRT_TILE;
-        first = rsrt_quad_codes(h, c->p->base, q0) + g0 * group_bytes;
+        uint32_t quad;
+        const rsr_product * p = quad_of(c, q0, &quad);
+        const uint64_t group_bytes = (uint64_t)rsrt_quad_tiles(p->h, quad) * RSRT_TILE;
+        first = rsrt_quad_codes(p->h, p->base, quad) + g0 * group_bytes;
         first_bytes = (rsr_min_u32(g1, g0 + CHUNK_GROUPS) - g0) * group_bytes;
     }
-    if (ternary) build_tables(k, 3, 2, c->x, h->cols, h->k, g0, g1, tables, first, first_bytes);
-    else build_tables(k, 4, 3, c->x, h->cols, h->k, g0, g1, tables, first, first_bytes);
+    if (ternary) build_tables(k, 3, 2, x, h->cols, h->k, g0, g1, tables, first, first_bytes);
+    else build_tables(k, 4, 3, x, h->cols, h->k, g0, g1, tables, first, first_bytes);
 
     // Groups in chunks of 256 KiB of tables, which stay in L2 while every quad of the part is summed
     // over them (wide matrices: 14336 columns take 734 KiB of tables).
     for (uint32_t c0 = g0; c0 < g1; c0 += CHUNK_GROUPS) {
         const uint32_t c1 = rsr_min_u32(c0 + CHUNK_GROUPS, g1);
-        for (uint32_t quad = q0; quad < q1; ++quad) {
-            const uint8_t * codes = rsrt_quad_codes(h, c->p->base, quad);
+        for (uint32_t i = q0; i < q1; ++i) {
+            uint32_t quad;
+            const rsr_product * p = quad_of(c, i, &quad);
+            const rsr_layout_header * ph = p->h;
+            int32_t * y = sliced ? sliced : (int32_t *)p->y + (uint64_t)c->v * ph->rows;
+            const uint8_t * codes = rsrt_quad_codes(ph, p->base, quad);
             const uint32_t row0 = quad * RSRT_QUAD * RSRT_TILE;
-            const uint32_t nt = rsrt_quad_tiles(h, quad);
+            const uint32_t nt = rsrt_quad_tiles(ph, quad);
             const bool more = c0 > g0;
-#define LOOKUP(NT) ternary ? lookup_quad(h, k, codes, NT, true, tables, c0, c1, row0, acc32, y, more) \
-                           : lookup_quad(h, k, codes, NT, false, tables, c0, c1, row0, acc32, y, more)
+#define LOOKUP(NT) ternary ? lookup_quad(ph, k, codes, NT, true, tables, c0, c1, row0, acc32, y, more) \
+                           : lookup_quad(ph, k, codes, NT, false, tables, c0, c1, row0, acc32, y, more)
             if (nt == 4) LOOKUP(4);
             else if (nt == 3) LOOKUP(3);
             else if (nt == 2) LOOKUP(2);
@@ -228,27 +263,29 @@ static void part_task(void * raw, uint32_t task, int thread) {
     }
 }
 
-rsr_status rsr_product_i8_rsrt_avx512(const rsr_product * p) {
+// Products of one input with n layouts of the same columns, group size and weights (p[0]'s work holds
+// the tables for its threads; see rsrt_work_size).
+rsr_status rsr_products_i8_rsrt_avx512(const rsr_product * const * p, uint32_t n_products) {
     pthread_once(&consts_once, init_consts);
-    const rsr_layout_header * h = p->h;
-    const uint32_t n = (uint32_t)p->n_threads;
-    // Rows when every thread gets a few quads, columns otherwise.
-    const uint32_t row_parts = rsrt_quads(h) >= 4 * n ? n : 1;
-    const uint32_t col_slices = row_parts == 1 ? rsr_min_u32(n, rsr_div_up(h->n_groups, 256)) : 1;
+    const rsr_layout_header * h = p[0]->h;
+    const uint32_t n = (uint32_t)p[0]->n_threads;
+    uint32_t quads = 0;
+    for (uint32_t j = 0; j < n_products; ++j) quads += rsrt_quads(p[j]->h);
+    // Rows when every thread gets a few quads, columns otherwise (one product only).
+    const uint32_t row_parts = quads >= 4 * n || n_products > 1 ? rsr_min_u32(n, quads) : 1;
+    const uint32_t col_slices = row_parts == 1 && n_products == 1 ? rsr_min_u32(n, rsr_div_up(h->n_groups, 256)) : 1;
     rsrt_ctx c = {
-        .p = p,
-        .tables = p->work,
-        .partial = (int32_t *)(p->work + rsrt_tables_bytes(h, p->n_threads)),
+        .p = p, .n_products = n_products, .quads = quads,
+        .tables = p[0]->work,
+        .partial = (int32_t *)(p[0]->work + rsrt_tables_bytes(h, p[0]->n_threads)),
         .row_parts = row_parts,
         .col_slices = col_slices,
     };
-    for (uint32_t v = 0; v < p->batch; ++v) {
-        c.x = (const int8_t *)p->x + (uint64_t)v * h->cols;
-        c.y = (int32_t *)p->y + (uint64_t)v * h->rows;
-        rsr_pool_run(p->pool, part_task, &c, row_parts * col_slices);
+    for (c.v = 0; c.v < p[0]->batch; ++c.v) {
+        rsr_pool_run(p[0]->pool, part_task, &c, row_parts * col_slices);
         if (col_slices > 1) {
             // slice by slice, so that the adds run along rows in vectors
-            int32_t * restrict y = c.y;
+            int32_t * restrict y = (int32_t *)p[0]->y + (uint64_t)c.v * h->rows;
             const uint32_t rows = h->rows;
             memcpy(y, c.partial, (uint64_t)rows * sizeof *y);
             for (uint32_t s = 1; s < col_slices; ++s) {
@@ -259,6 +296,8 @@ rsr_status rsr_product_i8_rsrt_avx512(const rsr_product * p) {
     }
     return RSR_OK;
 }
+
+rsr_status rsr_product_i8_rsrt_avx512(const rsr_product * p) { return rsr_products_i8_rsrt_avx512(&p, 1); }
 
 #pragma clang attribute pop
 
