@@ -51,9 +51,9 @@ static void flush_rows_i8(const batch_ctx * c, const int32_t * out, uint32_t n_r
 
 // Per block: segment sums and fold. f32 rows go to yt[row][tile]. int8 rows, bias removed, collect in a
 // staging buffer of RSR_STAGED_ROWS rows that goes to y whenever the next block would not fit: a buffer of
-// all rows transposed afterwards went through memory (3.5 MB for a 6912-row product), and writing each
-// block's few rows to y directly touched 128 lines a block whose addresses, rows x 4 bytes apart, fall into
-// a few L1 sets.
+// all rows transposed afterwards went through memory (3.5 MB for a 6912-row product), and each block
+// writing its k rows to y directly measured slower than the staging (each write touches 128 lines, one per
+// vector, rows x 4 bytes apart).
 static void blocks_task(void * raw, uint32_t task, int thread) {
     const batch_ctx * c = raw;
     const rsr_product * p = c->p;

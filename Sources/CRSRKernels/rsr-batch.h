@@ -18,18 +18,15 @@
 #define RSR_I8_TILE 64u  // vectors per 64-byte transposed row
 
 // Where an int8 tile's sums keep each vector: a 64-vector group's even vectors in lanes 0..31, its odd ones
-// in 32..63 (above), and back.
-static inline uint32_t rsr_i8_lane_of_vector(uint32_t v) {
-    const uint32_t w = v % RSR_I8_TILE;
-    return v - w + (w % 2 ? RSR_I8_TILE / 2 + w / 2 : w / 2);
-}
+// in 32..63 (above). The vector of lane l:
 static inline uint32_t rsr_i8_vector_of_lane(uint32_t l) {
     const uint32_t w = l % RSR_I8_TILE;
     return l - w + (w < RSR_I8_TILE / 2 ? 2 * w : 2 * (w - RSR_I8_TILE / 2) + 1);
 }
 
 typedef struct rsr_batch_ops {
-    // S[q][tile] for every pattern q of a block; xt rows are `tile` bytes (int8) or floats (f32).
+    // S[q][tile] for every pattern q of a block; xt rows are `tile` bytes (int8) or floats (f32). int8: a
+    // level gives segments_i8 or segments_first_i8 (below).
     void (*segments_i8)(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
                         const uint8_t * xt, uint32_t tile, int32_t * S);
     void (*segments_f32)(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,

@@ -38,25 +38,9 @@ static inline __attribute__((always_inline)) void run_i8_##IDX(                 
     }                                                                                                         \
 }
 
-// S[q] = the biased segment sums of NT 64-vector tiles, 64 int32 lanes per tile (lanes 0..31 the even
-// vectors, 32..63 the odd ones).
-#define DEFINE_SEGMENTS_I8(IDX)                                                                              \
-static inline __attribute__((always_inline)) void segments_i8_##IDX(                                        \
-        const IDX * perm, const IDX * seg, uint32_t npat, const uint8_t * xt, int NT, int32_t * S) {          \
-    for (uint32_t q = 0; q < npat; ++q) {                                                                    \
-        __m512i wide[2][4], parts[2][4];                                                                      \
-        for (int t = 0; t < NT; ++t) for (int i = 0; i < 4; ++i) wide[t][i] = _mm512_setzero_si512();         \
-        for (uint32_t j0 = seg[q]; j0 < seg[q + 1]; j0 += RSR_U8_RUN) {                                       \
-            run_i8_##IDX(perm, j0, rsr_min_u32(j0 + RSR_U8_RUN, seg[q + 1]), xt, NT, parts);                   \
-            for (int t = 0; t < NT; ++t) for (int i = 0; i < 4; ++i) wide[t][i] = _mm512_add_epi32(wide[t][i], parts[t][i]); \
-        }                                                                                                     \
-        int32_t * out = S + (uint64_t)q * NT * RSR_I8_TILE;                                                   \
-        for (int t = 0; t < NT; ++t) for (int i = 0; i < 4; ++i) _mm512_store_si512(out + 64 * t + 16 * i, wide[t][i]); \
-    }                                                                                                         \
-}
-
-// The same with the fold's lowest digit applied in registers (fold3 / fold2 in rsr-layout.h peel the top
-// digit; any digit can go first): the patterns m base + d (d < base) are consecutive, so S[m] gets their sum
+// The segment sums of a block with the fold's lowest digit applied in registers (fold3 / fold2 in
+// rsr-layout.h peel the top digit; any digit can go first): the patterns m base + d (d < base) are
+// consecutive, so S[m] gets their sum
 // and first their signed sum (ternary: digit 2 minus digit 0; binary: digit 1), and two thirds (half) of S
 // are never stored or reloaded. Patterns stay in order: the perm is read as one stream.
 #define DEFINE_SEGMENTS_FIRST_I8(IDX)                                                                        \
@@ -103,8 +87,6 @@ static inline __attribute__((always_inline)) void segments_f32_##IDX(           
 
 DEFINE_RUN_I8(uint16_t)
 DEFINE_RUN_I8(uint32_t)
-DEFINE_SEGMENTS_I8(uint16_t)
-DEFINE_SEGMENTS_I8(uint32_t)
 DEFINE_SEGMENTS_FIRST_I8(uint16_t)
 DEFINE_SEGMENTS_FIRST_I8(uint32_t)
 DEFINE_SEGMENTS_F32(uint16_t)
@@ -119,18 +101,6 @@ RSR_DEFINE_ROW_FOLDS(int32_t, __m512i, 16, _mm512_setzero_si512(), _mm512_add_ep
 RSR_DEFINE_ROW_FOLDS(float, __m512, 16, _mm512_setzero_ps(), _mm512_add_ps, _mm512_sub_ps, _mm512_load_ps, _mm512_store_ps, f32)
 
 // ---- Entry points ---------------------------------------------------------------------------------------
-
-static void segments_i8(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
-                        const uint8_t * xt, uint32_t tile, int32_t * S) {
-    const int NT = tile > RSR_I8_TILE ? 2 : 1;
-    if (rsr_is_wide(h)) {
-        if (NT == 2) segments_i8_uint32_t((const uint32_t *)perm, (const uint32_t *)seg, rsr_npat(h), xt, 2, S);
-        else segments_i8_uint32_t((const uint32_t *)perm, (const uint32_t *)seg, rsr_npat(h), xt, 1, S);
-    } else {
-        if (NT == 2) segments_i8_uint16_t((const uint16_t *)perm, (const uint16_t *)seg, rsr_npat(h), xt, 2, S);
-        else segments_i8_uint16_t((const uint16_t *)perm, (const uint16_t *)seg, rsr_npat(h), xt, 1, S);
-    }
-}
 
 static void segments_first_i8(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
                               const uint8_t * xt, uint32_t tile, int32_t * S, int32_t * first) {
@@ -158,7 +128,7 @@ static void segments_f32(const rsr_layout_header * h, const uint8_t * perm, cons
 }
 
 static const rsr_batch_ops ops = {
-    .segments_i8 = segments_i8, .segments_f32 = segments_f32, .fold_i32 = fold_i32, .fold_f32 = fold_f32,
+    .segments_f32 = segments_f32, .fold_i32 = fold_i32, .fold_f32 = fold_f32,
     .transpose_i8 = rsr_transpose_i8_sse2, .untranspose_i8 = rsr_untranspose_i8_sse2,
     .segments_first_i8 = segments_first_i8,
 };
