@@ -1,3 +1,4 @@
+import CRSRKernels
 import RSRCore
 import Testing
 
@@ -112,6 +113,33 @@ import Testing
         defer { y.forEach { $0.deallocate() } }
         #expect(throws: KernelError.self) {
             try Layout.multiply(layouts, x, batch: 1, into: y, workspace: Workspace(), pool: ThreadPool(threads: 2))
+        }
+    }
+
+    /// A product writes nothing past the work area rsr_work_size asks for: rows of every residue modulo k,
+    /// so that some batch ends in a short block after a full staging buffer (rsr-batch.c).
+    @Test func productsWriteOnlyTheWorkAreaTheyAskFor() throws {
+        var rng = SplitMix64(seed: 31)
+        for kind in WeightKind.allCases {
+            for k in kind == .ternary ? [3, 5] : [7] {
+                for rows in stride(from: 150, through: 250, by: 1) {
+                    let matrix = try LowBitMatrix.random(rows: rows, cols: 24, kind: kind, using: &rng)
+                    let layout = try Layout(matrix, as: .rsr(k: k))
+                    let batch = 2 + rows % 3
+                    let need = try layout.workBytes(.int8, batch: batch, threads: 1)
+                    var work = [UInt8](repeating: 0xA5, count: need + 4096)
+                    let x = randomInt8(batch * 24, using: &rng)
+                    var y = [Int32](repeating: 0, count: batch * rows)
+                    let status = layout.withBytes { bytes in
+                        work.withUnsafeMutableBytes { w in
+                            rsr_matmul_i8(bytes.baseAddress, UInt64(bytes.count), x, UInt32(batch), &y, w.baseAddress, UInt64(need), nil)
+                        }
+                    }
+                    #expect(status == RSR_OK)
+                    #expect(work[need...].allSatisfy { $0 == 0xA5 }, "\(kind) k \(k) \(rows) rows, batch \(batch)")
+                    #expect(y == referenceProduct(matrix, x, batch: batch), "\(kind) k \(k) \(rows) rows, batch \(batch)")
+                }
+            }
         }
     }
 
