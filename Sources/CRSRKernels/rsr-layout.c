@@ -79,6 +79,23 @@ static uint32_t index_at(const uint8_t * a, bool wide, uint64_t i) {
     return wide ? ((const uint32_t *)a)[i] : ((const uint16_t *)a)[i];
 }
 
+// Whether perm[0..cols) is a permutation of 0..cols, marking the columns seen in a byte each: branch-free,
+// with one verdict per block (the check reads every index of every layout a model loads).
+#define DEFINE_IS_PERMUTATION(IDX)                                                                          \
+static bool is_permutation_##IDX(const IDX * perm, uint32_t cols, uint8_t * seen) {                          \
+    memset(seen, 0, cols);                                                                                  \
+    uint32_t bad = 0;                                                                                       \
+    for (uint32_t j = 0; j < cols; ++j) {                                                                   \
+        const uint32_t col = perm[j], inside = col < cols, at = inside ? col : 0;                           \
+        bad |= seen[at] | !inside;                                                                          \
+        seen[at] = 1;                                                                                       \
+    }                                                                                                       \
+    return !bad;                                                                                            \
+}
+
+DEFINE_IS_PERMUTATION(uint16_t)
+DEFINE_IS_PERMUTATION(uint32_t)
+
 static rsr_status rsr_validate(const rsr_layout_header * h, const uint8_t * base) {
     const uint32_t cols = h->cols, npat = rsr_npat(h);
     const bool wide = rsr_is_wide(h);
@@ -91,12 +108,9 @@ static rsr_status rsr_validate(const rsr_layout_header * h, const uint8_t * base
         for (uint32_t p = 0; p < npat && s == RSR_OK; ++p) {
             if (index_at(seg, wide, p) > index_at(seg, wide, p + 1)) s = RSR_ERR_LAYOUT;
         }
-        memset(seen, 0, cols);
-        for (uint32_t j = 0; j < cols && s == RSR_OK; ++j) {
-            const uint32_t col = index_at(perm, wide, j);
-            if (col >= cols || seen[col]) s = RSR_ERR_LAYOUT;
-            else seen[col] = 1;
-        }
+        const bool ok = wide ? is_permutation_uint32_t((const uint32_t *)perm, cols, seen)
+                             : is_permutation_uint16_t((const uint16_t *)perm, cols, seen);
+        if (!ok) s = RSR_ERR_LAYOUT;
     }
     free(seen);
     return s;

@@ -44,11 +44,21 @@ static rsr_status rsrt_build(const int8_t * w, rsr_layout_header * h, uint8_t * 
     return RSR_OK;
 }
 
+// Every code byte must decode: ternary bytes are a code of at most 121 and a sign, binary ones below 128.
+// The largest code over a chunk, a loop without a branch that compilers turn into byte maxima, decides.
 static rsr_status rsrt_validate(const rsr_layout_header * h, const uint8_t * base) {
     const uint8_t * codes = base + h->off[0];
     const uint64_t n = (uint64_t)h->n_blocks * h->n_groups * RSRT_TILE;
-    for (uint64_t i = 0; i < n; ++i) {
-        if (!rsrt_byte_valid(h, codes[i])) return RSR_ERR_LAYOUT;
+    const uint8_t mask = h->weights == RSR_WEIGHTS_TERNARY ? (uint8_t)~RSRT_SIGN : 0xff;
+    const uint8_t largest = h->weights == RSR_WEIGHTS_TERNARY ? 121 : RSRT_TABLE - 1;
+    for (uint64_t i0 = 0; i0 < n; i0 += 65536) {
+        const uint64_t i1 = i0 + 65536 < n ? i0 + 65536 : n;
+        uint8_t top = 0;
+        for (uint64_t i = i0; i < i1; ++i) {
+            const uint8_t code = codes[i] & mask;
+            top = code > top ? code : top;
+        }
+        if (top > largest) return RSR_ERR_LAYOUT;
     }
     return RSR_OK;
 }

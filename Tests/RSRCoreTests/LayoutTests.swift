@@ -92,6 +92,27 @@ import Testing
         #expect(error?.status == RSR_ERR_LAYOUT)
     }
 
+    @Test func repeatedColumnsAndUndecodableCodesAreRefused() throws {
+        var rng = SplitMix64(seed: 10)
+        let matrix = try LowBitMatrix.random(rows: 70, cols: 300, kind: .ternary, using: &rng)
+        // classical RSR: the last block's first two permutation entries (u16) made equal, both in range
+        let rsr = try Layout(matrix, as: .rsr(k: 4))
+        var bytes = rsr.withBytes { Array($0) }
+        let lastBlock = 64 + (70 / 4) * 300 * 2
+        bytes[lastBlock + 2] = bytes[lastBlock]
+        bytes[lastBlock + 3] = bytes[lastBlock + 1]
+        var error = #expect(throws: KernelError.self) { try bytes.withUnsafeBytes { try Layout(validating: $0) } }
+        #expect(error?.status == RSR_ERR_LAYOUT)
+        // rsr-t: a ternary code byte of 122 (5 digits go to 120 with the sign apart), far into the codes
+        let rsrT = try Layout(matrix, as: .rsrT)
+        bytes = rsrT.withBytes { Array($0) }
+        bytes[bytes.count - 100] = 122
+        error = #expect(throws: KernelError.self) { try bytes.withUnsafeBytes { try Layout(validating: $0) } }
+        #expect(error?.status == RSR_ERR_LAYOUT)
+        bytes[bytes.count - 100] = 121 | 0x80
+        #expect(throws: Never.self) { try bytes.withUnsafeBytes { _ = try Layout(validating: $0) } }
+    }
+
     @Test func bitsPerWeight() throws {
         var rng = SplitMix64(seed: 9)
         let matrix = try LowBitMatrix.random(rows: 640, cols: 2560, kind: .ternary, using: &rng)
