@@ -176,13 +176,14 @@ public final class Layout: @unchecked Sendable {
         precondition(layouts.count == y.count, "one output per layout")
         let bases = layouts.map { Optional($0.base) }, counts = layouts.map { UInt64($0.byteCount) }
         let outputs = y.map { Optional($0) }
-        let n = UInt32(clamping: layouts.count), names = layouts.map(\.kind.description).joined(separator: ", ")
+        let n = UInt32(clamping: layouts.count)
+        func names() -> String { layouts.map(\.kind.description).joined(separator: ", ") } // for errors only
         var bytes: UInt64 = 0
         try check(rsr_work_size_many(bases, counts, n, RSR_ACT_I8, UInt32(clamping: batch), Int32(clamping: pool?.threads ?? 1), &bytes),
-                  "sizing scratch for \(names), batch \(batch)")
+                  "sizing scratch for \(names()), batch \(batch)")
         let work = workspace.reserve(Int(bytes))
         try check(rsr_matmul_i8_many(bases, counts, n, x, UInt32(clamping: batch), outputs, work.pointer, UInt64(work.count), pool?.raw),
-                  "\(names) products of one input, batch \(batch)")
+                  "\(names()) products of one input, batch \(batch)")
     }
 
     /// y[batch][rows] = W x for f32 x[batch][cols].
