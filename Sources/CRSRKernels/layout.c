@@ -126,31 +126,41 @@ rsr_status rsr_work_size(const void * layout, uint64_t layout_bytes, rsr_act act
     return RSR_OK;
 }
 
-static rsr_status product(const void * layout, uint64_t layout_bytes, rsr_act act, const void * x,
-                          uint32_t batch, void * y, void * work, uint64_t work_bytes, rsr_pool * pool) {
+// Checks one product's arguments and fills it in, with the kernel its pool's ISA runs.
+static rsr_status prepare(const void * layout, uint64_t layout_bytes, rsr_act act, const void * x, uint32_t batch,
+                          void * y, void * work, uint64_t work_bytes, rsr_pool * pool,
+                          rsr_layout_info * info, rsr_product * p, rsr_product_fn * fn) {
     if (!layout || !x || !y) return RSR_ERR_NULL;
-    rsr_layout_info info;
-    rsr_status s = rsr_layout_info_get(layout, layout_bytes, &info);
+    rsr_status s = rsr_layout_info_get(layout, layout_bytes, info);
     if (s != RSR_OK) return s;
     if ((s = rsr_check_batch(batch)) != RSR_OK) return s;
 
-    const rsr_layout_traits * t = traits_of(info.type);
+    const rsr_layout_traits * t = traits_of(info->type);
     const int n_threads = rsr_pool_n(pool);
     uint64_t need = t->work_size(layout, act, batch, n_threads);
     if (need) {
         if (!work) return RSR_ERR_NULL;
         if (work_bytes < need + RSR_ALIGN) return RSR_ERR_BUFFER;
     }
-    rsr_product_fn fn = NULL;
-    for (int isa = (int)rsr_pool_isa(pool); isa >= 0 && !fn; --isa) fn = t->product[act][isa];
-    if (!fn) return RSR_ERR_UNSUPPORTED;
+    *fn = NULL;
+    for (int isa = (int)rsr_pool_isa(pool); isa >= 0 && !*fn; --isa) *fn = t->product[act][isa];
+    if (!*fn) return RSR_ERR_UNSUPPORTED;
 
-    const rsr_product p = {
+    *p = (rsr_product){
         .h = layout, .base = layout, .x = x, .y = y, .batch = batch,
         .work = work ? (uint8_t *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1)) : NULL,
         .pool = pool, .n_threads = n_threads,
     };
-    return fn(&p);
+    return RSR_OK;
+}
+
+static rsr_status product(const void * layout, uint64_t layout_bytes, rsr_act act, const void * x,
+                          uint32_t batch, void * y, void * work, uint64_t work_bytes, rsr_pool * pool) {
+    rsr_layout_info info;
+    rsr_product p;
+    rsr_product_fn fn;
+    const rsr_status s = prepare(layout, layout_bytes, act, x, batch, y, work, work_bytes, pool, &info, &p, &fn);
+    return s != RSR_OK ? s : fn(&p);
 }
 
 rsr_status rsr_matmul_i8(const void * layout, uint64_t layout_bytes, const int8_t * x, uint32_t batch,
@@ -190,38 +200,24 @@ static bool shareable(const rsr_layout_info * info, uint32_t n) {
 
 rsr_status rsr_matmul_i8_many(const void * const * layouts, const uint64_t * layout_bytes, uint32_t n, const int8_t * x,
                               uint32_t batch, int32_t * const * y, void * work, uint64_t work_bytes, rsr_pool * pool) {
-    if (!layouts || !layout_bytes || !x || !y) return RSR_ERR_NULL;
+    if (!layouts || !layout_bytes || !y) return RSR_ERR_NULL;
     if (n == 0 || n > RSR_MANY_MAX) return RSR_ERR_ARGUMENT;
     rsr_layout_info info[RSR_MANY_MAX];
-    for (uint32_t j = 0; j < n; ++j) {
-        if (!layouts[j] || !y[j]) return RSR_ERR_NULL;
-        const rsr_status s = rsr_layout_info_get(layouts[j], layout_bytes[j], &info[j]);
-        if (s != RSR_OK) return s;
-        if (info[j].cols != info[0].cols) return RSR_ERR_SHAPE;
-    }
-    const rsr_products_fn shared = n > 1 && shareable(info, n) ? rsrt_products_i8(rsr_pool_isa(pool)) : NULL;
-    if (!shared) {
-        for (uint32_t j = 0; j < n; ++j) {
-            const rsr_status s = rsr_matmul_i8(layouts[j], layout_bytes[j], x, batch, y[j], work, work_bytes, pool);
-            if (s != RSR_OK) return s;
-        }
-        return RSR_OK;
-    }
-    rsr_status s = rsr_check_batch(batch);
-    if (s != RSR_OK) return s;
-    uint64_t need;
-    if ((s = rsr_work_size_many(layouts, layout_bytes, n, RSR_ACT_I8, batch, rsr_pool_n(pool), &need)) != RSR_OK) return s;
-    if (!work) return RSR_ERR_NULL;
-    if (work_bytes < need) return RSR_ERR_BUFFER;
     rsr_product products[RSR_MANY_MAX];
     const rsr_product * list[RSR_MANY_MAX];
+    rsr_product_fn fns[RSR_MANY_MAX];
     for (uint32_t j = 0; j < n; ++j) {
-        products[j] = (rsr_product){
-            .h = layouts[j], .base = layouts[j], .x = x, .y = y[j], .batch = batch,
-            .work = (uint8_t *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1)),
-            .pool = pool, .n_threads = rsr_pool_n(pool),
-        };
+        const rsr_status s = prepare(layouts[j], layout_bytes[j], RSR_ACT_I8, x, batch, y[j], work, work_bytes, pool,
+                                     &info[j], &products[j], &fns[j]);
+        if (s != RSR_OK) return s;
+        if (info[j].cols != info[0].cols) return RSR_ERR_SHAPE;
         list[j] = &products[j];
     }
-    return shared(list, n);
+    const rsr_products_fn shared = n > 1 && shareable(info, n) ? rsrt_products_i8(rsr_pool_isa(pool)) : NULL;
+    if (shared) return shared(list, n);
+    for (uint32_t j = 0; j < n; ++j) {
+        const rsr_status s = fns[j](&products[j]);
+        if (s != RSR_OK) return s;
+    }
+    return RSR_OK;
 }
