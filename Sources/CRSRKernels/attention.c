@@ -22,6 +22,11 @@ static inline void prefetch_block(const float * base, uint32_t p, uint32_t n_pos
     for (uint64_t b = 0; b < bytes; b += 64) __builtin_prefetch(first + b, 0, 2);
 }
 
+// Asks for a stream's first PREFETCH_BLOCKS blocks: the requests inside the walks only run ahead from there.
+static inline void prefetch_first_blocks(const float * base, uint32_t n_pos, uint32_t d) {
+    for (uint32_t p = 0; p < PREFETCH_BLOCKS * ATTENTION_BLOCK; p += ATTENTION_BLOCK) prefetch_block(base, p, n_pos, d);
+}
+
 typedef struct attention_ctx {
     const rsr_attention_sequence * seqs;
     uint32_t first_task[RSR_ATTENTION_MAX_SEQUENCES + 1]; // sequence s has tasks [first_task[s], first_task[s + 1])
@@ -50,8 +55,7 @@ static void attention_task(void * raw, uint32_t task, int thread) {
     const float * keys = seq->k + kv_offset, * values = seq->v + kv_offset;
     float * out = seq->out + ((uint64_t)t * c->n_heads + h0) * d;
     float * scores = c->scores + (uint64_t)thread * ATTENTION_HEADS * c->stride_scores;
-    // a stream's first blocks are asked for up front: the in-loop requests only run ahead from there
-    for (uint32_t p = 0; p < PREFETCH_BLOCKS * ATTENTION_BLOCK; p += ATTENTION_BLOCK) prefetch_block(keys, p, n_pos, d);
+    prefetch_first_blocks(keys, n_pos, d);
     for (uint32_t p = 0; p < n_pos; p += ATTENTION_BLOCK) {
         const uint32_t n = rsr_min_u32(ATTENTION_BLOCK, n_pos - p);
         prefetch_block(keys, p + PREFETCH_BLOCKS * ATTENTION_BLOCK, n_pos, d);
@@ -59,8 +63,7 @@ static void attention_task(void * raw, uint32_t task, int thread) {
             c->scores_fn(q + h * d, keys + (uint64_t)p * d, n, d, d, c->scale, scores + h * c->stride_scores + p);
         }
     }
-    // the values' first blocks, asked for while the softmax runs
-    for (uint32_t p = 0; p < PREFETCH_BLOCKS * ATTENTION_BLOCK; p += ATTENTION_BLOCK) prefetch_block(values, p, n_pos, d);
+    prefetch_first_blocks(values, n_pos, d); // while the softmax runs
     float sums[ATTENTION_HEADS];
     for (uint32_t h = 0; h < n_h; ++h) {
         float * row = scores + h * c->stride_scores, max = -INFINITY, sum = 0;

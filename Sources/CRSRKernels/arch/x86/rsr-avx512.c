@@ -40,9 +40,9 @@ static inline __attribute__((always_inline)) void run_i8_##IDX(                 
 
 // The segment sums of a block with the fold's lowest digit applied in registers (fold3 / fold2 in
 // rsr-layout.h peel the top digit; any digit can go first): the patterns m base + d (d < base) are
-// consecutive, so S[m] gets their sum
-// and first their signed sum (ternary: digit 2 minus digit 0; binary: digit 1), and two thirds (half) of S
-// are never stored or reloaded. Patterns stay in order: the perm is read as one stream.
+// consecutive, so S[m] gets their sum and `first` their signed sum (ternary: digit 2 minus digit 0; binary:
+// digit 1), and two thirds (half) of S are never stored or reloaded. Patterns stay in order: the perm is
+// read as one stream.
 #define DEFINE_SEGMENTS_FIRST_I8(IDX)                                                                        \
 static inline __attribute__((always_inline)) void segments_first_i8_##IDX(                                  \
         const IDX * perm, const IDX * seg, uint32_t npat, uint32_t base, const uint8_t * xt, int NT,          \
