@@ -143,6 +143,24 @@ import Testing
         }
     }
 
+    /// Rows of all +1, all -1 and alternating signs against inputs of -128, 127 and alternating extremes, over
+    /// enough columns for several runs of int16 sums: every group's sum is at its largest magnitude.
+    @Test(arguments: WeightKind.allCases, isas)
+    func extremeRowsAndInputsStayExact(kind: WeightKind, isa: ISA) throws {
+        let cols = 1403, low: Int8 = kind == .ternary ? -1 : 0
+        let rowPatterns: [(Int) -> Int8] = [{ _ in 1 }, { _ in low }, { $0 % 2 == 0 ? 1 : low }, { $0 % 7 < 3 ? low : 1 }]
+        let values = (0..<130).flatMap { r in (0..<cols).map { rowPatterns[r % rowPatterns.count]($0) } }
+        let matrix = try LowBitMatrix(rows: 130, cols: cols, kind: kind, values: values)
+        let inputs: [(Int) -> Int8] = [{ _ in -128 }, { _ in 127 }, { $0 % 2 == 0 ? 127 : -128 }]
+        let x = inputs.flatMap { input in (0..<cols).map(input) }
+        for layoutKind in allLayoutKinds(kind) {
+            let pool = try ThreadPool(threads: 2)
+            pool.limitISA(to: isa)
+            let y = try Layout(matrix, as: layoutKind).multiply(x, batch: inputs.count, pool: pool)
+            #expect(y == referenceProduct(matrix, x, batch: inputs.count), "\(layoutKind) \(kind) \(isa)")
+        }
+    }
+
     @Test func resultsDoNotDependOnThreadCount() throws {
         var rng = SplitMix64(seed: 5)
         let matrix = try LowBitMatrix.random(rows: 300, cols: 700, kind: .ternary, using: &rng)

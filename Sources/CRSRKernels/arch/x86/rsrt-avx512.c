@@ -2,8 +2,10 @@
 //
 // Tables: a group's 128 int16 pattern sums are stored as two byte planes (low and high bytes), two
 // registers each. Lookup: one vpermi2b per plane indexes 128 bytes with the low seven bits of 64 codes; a
-// second byte permute interleaves the planes back into int16 sums in row order, the sign bit negates them
-// (ternary), and they accumulate in int16, widened to int32 before they can overflow.
+// second byte permute interleaves the planes back into int16 sums in row order, and they accumulate in
+// int16, widened to int32 before they can overflow. Ternary codes' sign bit negates: it inverts both bytes
+// (~v = -v - 1, a GF(2) affine op makes each byte's mask without a mask register; masked ops cost a third
+// of the loop on Zen 4), and the count of inversions per row is added back when the sums widen.
 #if defined(__x86_64__)
 
 #include "../../rsrt-layout.h"
@@ -106,12 +108,19 @@ static inline __attribute__((always_inline)) void build_tables(
 
 // Adds the int16 sums of one tile (rows 0..31, 32..63) into its int32 sums. Kept out of line so the
 // int32 sums stay in memory instead of taking 16 registers from the lookup loop.
-static __attribute__((noinline)) void widen_tile(__m512i rows0, __m512i rows32, int32_t * acc32) {
+static __attribute__((noinline)) void widen_tile(__m512i rows0, __m512i rows32, __m512i flips, int32_t * acc32) {
     const __m512i parts[4] = {
         _mm512_cvtepi16_epi32(_mm512_castsi512_si256(rows0)), _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(rows0, 1)),
         _mm512_cvtepi16_epi32(_mm512_castsi512_si256(rows32)), _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(rows32, 1)),
     };
-    for (int i = 0; i < 4; ++i) _mm512_store_si512(acc32 + 16 * i, _mm512_add_epi32(_mm512_load_si512(acc32 + 16 * i), parts[i]));
+    const __m512i flipped[4] = {
+        _mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(flips, 0)), _mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(flips, 1)),
+        _mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(flips, 2)), _mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(flips, 3)),
+    };
+    for (int i = 0; i < 4; ++i) {
+        const __m512i sum = _mm512_add_epi32(_mm512_load_si512(acc32 + 16 * i), parts[i]);
+        _mm512_store_si512(acc32 + 16 * i, _mm512_sub_epi32(sum, flipped[i])); // flips count -1 each: ~v + 1 = -v
+    }
 }
 
 // Sums groups [g0, g1) of one quad of NT tiles into y (the quad's rows), in runs of groups short enough
@@ -119,14 +128,16 @@ static __attribute__((noinline)) void widen_tile(__m512i rows0, __m512i rows32, 
 static inline __attribute__((always_inline)) void lookup_quad(
         const rsr_layout_header * h, const table_consts * k, const uint8_t * codes, int NT, bool SIGNED,
         const uint8_t * tables, uint32_t g0, uint32_t g1, uint32_t row0, int32_t * acc32, int32_t * y, bool accumulate) {
-    const uint32_t run = 32767 / (h->k * 128);
+    // |sum| <= k * 128 + 1 a group (the 1: inverted negatives); flips count at most `run` < 128 in int8
+    const uint32_t run = 32767 / (h->k * 128 + 1);
     const __m512i join0 = _mm512_loadu_si512(k->join[0]), join1 = _mm512_loadu_si512(k->join[1]);
     const __m512i zero = _mm512_setzero_si512();
+    const __m512i sign_to_byte = _mm512_set1_epi64((long long)0x8080808080808080ull); // GF(2) matrix: every bit = bit 7
     memset(acc32, 0, (size_t)NT * RSRT_TILE * sizeof *acc32);
     for (uint32_t start = g0; start < g1; start += run) {
         const uint32_t end = rsr_min_u32(start + run, g1);
-        __m512i acc[RSRT_QUAD][2];
-        for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = zero;
+        __m512i acc[RSRT_QUAD][2], flips[RSRT_QUAD]; // flips: -1 per negative code, per row, in int8
+        for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = flips[t] = zero;
         for (uint32_t g = start; g < end; ++g) {
             const uint8_t * planes = tables + (uint64_t)g * 256;
             const __m512i l0 = _mm512_load_si512(planes), l1 = _mm512_load_si512(planes + 64);
@@ -137,20 +148,19 @@ static inline __attribute__((always_inline)) void lookup_quad(
             for (int t = 0; t < NT; ++t) _mm_prefetch((const char *)(group_codes + t * RSRT_TILE + 8192), _MM_HINT_T1);
             for (int t = 0; t < NT; ++t) {
                 const __m512i code = _mm512_loadu_si512(group_codes + t * RSRT_TILE);
-                const __m512i lo = _mm512_permutex2var_epi8(l0, code, l1);
-                const __m512i hi = _mm512_permutex2var_epi8(h0, code, h1);
-                __m512i v0 = _mm512_permutex2var_epi8(lo, join0, hi); // rows 0..31
-                __m512i v1 = _mm512_permutex2var_epi8(lo, join1, hi); // rows 32..63
-                if (SIGNED) {
-                    const __mmask64 neg = _mm512_movepi8_mask(code);
-                    v0 = _mm512_mask_sub_epi16(v0, (__mmask32)neg, zero, v0);
-                    v1 = _mm512_mask_sub_epi16(v1, (__mmask32)(neg >> 32), zero, v1);
+                __m512i lo = _mm512_permutex2var_epi8(l0, code, l1);
+                __m512i hi = _mm512_permutex2var_epi8(h0, code, h1);
+                if (SIGNED) { // negative codes: both bytes inverted, so the int16 is ~v = -v - 1
+                    const __m512i flip = _mm512_gf2p8affine_epi64_epi8(code, sign_to_byte, 0);
+                    lo = _mm512_xor_si512(lo, flip);
+                    hi = _mm512_xor_si512(hi, flip);
+                    flips[t] = _mm512_add_epi8(flips[t], flip);
                 }
-                acc[t][0] = _mm512_add_epi16(acc[t][0], v0);
-                acc[t][1] = _mm512_add_epi16(acc[t][1], v1);
+                acc[t][0] = _mm512_add_epi16(acc[t][0], _mm512_permutex2var_epi8(lo, join0, hi)); // rows 0..31
+                acc[t][1] = _mm512_add_epi16(acc[t][1], _mm512_permutex2var_epi8(lo, join1, hi)); // rows 32..63
             }
         }
-        for (int t = 0; t < NT; ++t) widen_tile(acc[t][0], acc[t][1], acc32 + t * RSRT_TILE);
+        for (int t = 0; t < NT; ++t) widen_tile(acc[t][0], acc[t][1], flips[t], acc32 + t * RSRT_TILE);
     }
     for (int t = 0; t < NT; ++t) {
         const uint32_t first = row0 + (uint32_t)t * RSRT_TILE;
