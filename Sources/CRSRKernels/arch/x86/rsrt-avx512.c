@@ -66,7 +66,7 @@ static void init_consts(void) {
     init_consts_for(RSR_WEIGHTS_TERNARY, &consts[RSR_WEIGHTS_TERNARY]);
 }
 
-// Tables of groups [g0, g1) into tables + g * 256. NA and NB columns (3 + 2 ternary, 4 + 3 binary) are
+// Tables of groups [g0, g1) into tables + (g - g0) * 256. NA and NB columns (3 + 2 ternary, 4 + 3 binary) are
 // compile-time constants so the constants stay in registers across groups. Building reads no weights, so
 // it asks for the first codes the lookups will read, ahead_bytes from ahead, two lines a group: memory
 // keeps streaming while the tables are built.
@@ -94,7 +94,7 @@ static inline __attribute__((always_inline)) void build_tables(
         for (int i = 1; i < NA; ++i) a = _mm512_add_epi16(a, _mm512_mullo_epi16(coef_a[i], _mm512_set1_epi16(x16[i])));
         __m512i b = _mm512_mullo_epi16(coef_b[0], _mm512_set1_epi16(x16[NA]));
         for (int i = 1; i < NB; ++i) b = _mm512_add_epi16(b, _mm512_mullo_epi16(coef_b[i], _mm512_set1_epi16(x16[NA + i])));
-        uint8_t * planes = tables + (uint64_t)g * 256;
+        uint8_t * planes = tables + (uint64_t)(g - g0) * 256;
         for (int m = 0; m < 2; ++m) {
             const __m512i t0 = _mm512_add_epi16(_mm512_permutexvar_epi16(index_a[2 * m], a), _mm512_permutexvar_epi16(index_b[2 * m], b));
             const __m512i t1 = _mm512_add_epi16(_mm512_permutexvar_epi16(index_a[2 * m + 1], a), _mm512_permutexvar_epi16(index_b[2 * m + 1], b));
@@ -123,8 +123,8 @@ static __attribute__((noinline)) void widen_tile(__m512i rows0, __m512i rows32, 
     }
 }
 
-// Sums groups [g0, g1) of one quad of NT tiles into y (the quad's rows), in runs of groups short enough
-// that int16 sums cannot overflow. SIGNED: ternary codes carry a sign bit; binary codes do not.
+// Sums groups [g0, g1) (their tables from `tables` on) of one quad of NT tiles into y (the quad's rows),
+// in runs of groups short enough that int16 sums cannot overflow. SIGNED: ternary codes carry a sign bit; binary codes do not.
 static inline __attribute__((always_inline)) void lookup_quad(
         const rsr_layout_header * h, const table_consts * k, const uint8_t * codes, int NT, bool SIGNED,
         const uint8_t * tables, uint32_t g0, uint32_t g1, uint32_t row0, int32_t * acc32, int32_t * y, bool accumulate) {
@@ -139,7 +139,7 @@ static inline __attribute__((always_inline)) void lookup_quad(
         __m512i acc[RSRT_QUAD][2], flips[RSRT_QUAD]; // flips: -1 per negative code, per row, in int8
         for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = flips[t] = zero;
         for (uint32_t g = start; g < end; ++g) {
-            const uint8_t * planes = tables + (uint64_t)g * 256;
+            const uint8_t * planes = tables + (uint64_t)(g - g0) * 256;
             const __m512i l0 = _mm512_load_si512(planes), l1 = _mm512_load_si512(planes + 64);
             const __m512i h0 = _mm512_load_si512(planes + 128), h1 = _mm512_load_si512(planes + 192);
             const uint8_t * group_codes = codes + (uint64_t)g * NT * RSRT_TILE;
@@ -185,8 +185,9 @@ typedef struct rsrt_ctx {
     uint32_t n_products, quads;    // quads: of all products together
     uint32_t v;                    // the current vector
     int32_t * partial;             // [slice][rows] when there are several column slices (one product)
-    uint8_t * tables;              // [row part][n_groups * 256]
+    uint8_t * tables;              // [thread][rsrt_table_stride]
     uint32_t row_parts, col_slices;
+    uint64_t table_stride;
 } rsrt_ctx;
 
 // Quad i of the products' joint list: its product and its index there.
@@ -233,7 +234,7 @@ static void part_task(void * raw, uint32_t task, int thread) {
     }
     const table_consts * k = &consts[h->weights];
     const bool ternary = h->weights == RSR_WEIGHTS_TERNARY;
-    uint8_t * tables = c->tables + (uint64_t)part * h->n_groups * 256;
+    uint8_t * tables = c->tables + (uint64_t)thread * c->table_stride; // groups [g0, g1)
     const int8_t * x = (const int8_t *)c->p[0]->x + (uint64_t)c->v * h->cols;
     _Alignas(64) int32_t acc32[RSRT_QUAD * RSRT_TILE];
     // the first quad's codes from g0 on, up to the end of its first chunk of groups
@@ -262,8 +263,9 @@ static void part_task(void * raw, uint32_t task, int thread) {
             const uint32_t row0 = quad * RSRT_QUAD * RSRT_TILE;
             const uint32_t nt = rsrt_quad_tiles(ph, quad);
             const bool more = c0 > g0;
-#define LOOKUP(NT) ternary ? lookup_quad(ph, k, codes, NT, true, tables, c0, c1, row0, acc32, y, more) \
-                           : lookup_quad(ph, k, codes, NT, false, tables, c0, c1, row0, acc32, y, more)
+            const uint8_t * chunk = tables + (uint64_t)(c0 - g0) * 256;
+#define LOOKUP(NT) ternary ? lookup_quad(ph, k, codes, NT, true, chunk, c0, c1, row0, acc32, y, more) \
+                           : lookup_quad(ph, k, codes, NT, false, chunk, c0, c1, row0, acc32, y, more)
             if (nt == 4) LOOKUP(4);
             else if (nt == 3) LOOKUP(3);
             else if (nt == 2) LOOKUP(2);
@@ -287,6 +289,7 @@ rsr_status rsr_products_i8_rsrt_avx512(const rsr_product * const * p, uint32_t n
     rsrt_ctx c = {
         .p = p, .n_products = n_products, .quads = quads,
         .tables = p[0]->work,
+        .table_stride = rsrt_table_stride(h, p[0]->n_threads),
         .partial = (int32_t *)(p[0]->work + rsrt_tables_bytes(h, p[0]->n_threads)),
         .row_parts = row_parts,
         .col_slices = col_slices,
