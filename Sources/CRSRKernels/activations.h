@@ -16,15 +16,32 @@ typedef void (*act_weighted_sum_fn)(float * out, const float * weights, float to
                                     uint32_t stride, uint32_t d);
 // q = HF's int8 absmax quantization of x; returns the scale.
 typedef float (*act_quantize_fn)(const float * x, uint32_t n, int8_t * q);
+// Softmax numerators in place, row[p] = exp(row[p] - max) with max the row's largest; returns their sum,
+// added in order over p. exp is act_expf.
+typedef float (*act_softmax_fn)(float * row, uint32_t n);
+
+// expf as glibc computes it (softmax.c): the same float for every input.
+float act_expf(float x);
+extern const uint64_t act_exp2_table[32];
+#define ACT_EXP_INV_LN2_N 0x1.71547652b82fep+5 // 32 / ln 2
+#define ACT_EXP_SHIFT 0x1.8p+52
+#define ACT_EXP_C0 0x1.c6af84b912394p-20 // the cubic of 2^(r/32), r in [-1/2, 1/2]
+#define ACT_EXP_C1 0x1.ebfce50fac4f3p-13
+#define ACT_EXP_C2 0x1.62e42ff0c52d6p-6
+#define ACT_EXP_OVERFLOW 0x1.62e42ep6f    // above: inf
+#define ACT_EXP_UNDERFLOW -0x1.9fe368p6f  // below: 0
+#define ACT_EXP_TINY -0x1.9d1d9ep6f       // below (and not below the underflow): the least subnormal
 
 void act_scores_generic(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
 void act_weighted_sum_generic(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 float act_quantize_generic(const float * x, uint32_t n, int8_t * q);
+float act_softmax_generic(float * row, uint32_t n);
 
 #if defined(__x86_64__)
 void act_scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
 void act_weighted_sum_avx2(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 float act_quantize_avx512(const float * x, uint32_t n, int8_t * q);
+float act_softmax_avx2(float * row, uint32_t n);
 #endif
 
 #endif

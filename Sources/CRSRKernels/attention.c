@@ -34,6 +34,7 @@ typedef struct attention_ctx {
     float scale;
     act_scores_fn scores_fn;
     act_weighted_sum_fn weighted_sum;
+    act_softmax_fn softmax;
 } attention_ctx;
 
 // One token and heads [h0, h0 + heads_per_task) of one KV head: softmax(q k^T * scale) over positions
@@ -65,16 +66,7 @@ static void attention_task(void * raw, uint32_t task, int thread) {
     }
     prefetch_positions(values, 0, ahead, n_pos, d); // while the softmax runs
     float sums[ATTENTION_HEADS];
-    for (uint32_t h = 0; h < n_h; ++h) {
-        float * row = scores + h * c->stride_scores, max = -INFINITY, sum = 0;
-        for (uint32_t p = 0; p < n_pos; ++p) max = fmaxf(max, row[p]);
-        for (uint32_t p = 0; p < n_pos; ++p) {
-            const float x = row[p] - max;
-            row[p] = x < -104.0f ? 0.0f : expf(x); // what expf returns there, without its slow underflow path
-            sum += row[p];
-        }
-        sums[h] = sum;
-    }
+    for (uint32_t h = 0; h < n_h; ++h) sums[h] = c->softmax(scores + h * c->stride_scores, n_pos);
     memset(out, 0, (size_t)n_h * d * sizeof(float));
     for (uint32_t p = 0; p < n_pos; p += block) {
         const uint32_t n = rsr_min_u32(block, n_pos - p);
@@ -115,7 +107,7 @@ rsr_status rsr_attention_f32_sequences(const rsr_attention_sequence * seqs, uint
         .seqs = seqs, .n_seqs = n_seqs, .n_heads = n_heads, .n_kv = n_kv, .head_dim = head_dim,
         .scores = (float *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1)),
         .scale = 1.0f / sqrtf((float)head_dim),
-        .scores_fn = act_scores_generic, .weighted_sum = act_weighted_sum_generic,
+        .scores_fn = act_scores_generic, .weighted_sum = act_weighted_sum_generic, .softmax = act_softmax_generic,
     };
     uint64_t tokens = 0;
     uint32_t positions = 0;
@@ -141,6 +133,7 @@ rsr_status rsr_attention_f32_sequences(const rsr_attention_sequence * seqs, uint
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) {
         c.scores_fn = act_scores_avx2;
         c.weighted_sum = act_weighted_sum_avx2;
+        c.softmax = act_softmax_avx2;
     }
 #endif
     rsr_pool_run(pool, attention_task, &c, c.first_task[n_seqs]);

@@ -98,6 +98,41 @@ import Testing
         }
     }
 
+    /// The softmax's exponentials over all of their range, thresholds included: with q = 8 e0 and head size 64
+    /// the scores are the keys' first values, and with the values the identity the output is the weights. Every
+    /// ISA gives the same bits, and (glibc on x86-64) the C library's expf's: w = expf(s - max) / sum in order.
+    @Test func softmaxWeightsAreExpfsOnEveryISA() throws {
+        let headDim = 64, positions = 64
+        var rng = SplitMix64(seed: 9)
+        let edges: [Float] = [-0x1.9fe368p6, -0x1.9d1d9ep6, -104, -88, -87.5, -1e-7, -0x1p-149, -.infinity]
+        let q = (0..<headDim).map { $0 == 0 ? Float(8) : 0 }
+        let v = (0..<positions * headDim).map { $0 / headDim == $0 % headDim ? Float(1) : 0 }
+        for row in 0..<300 {
+            var scores = (0..<positions).map { _ in Float.random(in: -110...0, using: &rng) }
+            let edge = edges[row % edges.count]
+            scores[1] = edge
+            scores[2] = edge.nextUp
+            scores[3] = edge.nextDown
+            scores[0] = row % 3 == 0 ? 0 : Float.random(in: -5...5, using: &rng) // the maximum, or near it
+            let k = (0..<positions * headDim).map { $0 % headDim == 0 ? scores[$0 / headDim] : 0 }
+            var results: [[Float]] = []
+            for isa in ISA.supported {
+                let pool = try ThreadPool(threads: 1)
+                pool.limitISA(to: isa)
+                var out = [Float](repeating: .nan, count: headDim)
+                try TransformerKernels.attention(q: q, tokens: 1, start: positions - 1, heads: 1, kvHeads: 1, headDim: headDim,
+                                                 capacity: positions, keys: k, values: v, into: &out, workspace: Workspace(), pool: pool)
+                results.append(out)
+            }
+            #expect(results.allSatisfy { $0.map(\.bitPattern) == results[0].map(\.bitPattern) }, "row \(row)")
+            #if os(Linux) && arch(x86_64)
+            let max = scores.max()!, weights = scores.map { expf($0 - max) }
+            let total = weights.reduce(Float(0), +)
+            #expect(results[0].map(\.bitPattern) == weights.map { ($0 / total).bitPattern }, "row \(row)")
+            #endif
+        }
+    }
+
     /// Sequences of different lengths, positions and cache capacities in one call each get, bit for bit,
     /// what they get alone, on one and two threads.
     @Test func attentionOfSeveralSequencesIsEachOnesAlone() throws {

@@ -7,6 +7,8 @@
 #include "../../activations.h"
 #include "simd-x86.h"
 
+#include <math.h>
+
 // One dot product per call; the tail (d not a multiple of 8) lands in the lanes the generic code uses.
 static inline __attribute__((target(RSR_TARGET_AVX2))) float dot8(const float * q, const float * k, uint32_t d) {
     __m256 acc = _mm256_setzero_ps();
@@ -97,6 +99,41 @@ __attribute__((target(RSR_TARGET_AVX2))) void act_weighted_sum_avx2(float * out,
             }
         }
     }
+}
+
+// Four of act_expf's exponentials, its steps in lanes of doubles (the table by a gather); its special
+// cases by blends.
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) __m128 exp4(__m128 x) {
+    const __m256d inv_ln2_n = _mm256_set1_pd(ACT_EXP_INV_LN2_N), shift = _mm256_set1_pd(ACT_EXP_SHIFT);
+    const __m256d xd = _mm256_cvtps_pd(x);
+    const __m256d kd = _mm256_fmadd_pd(inv_ln2_n, xd, shift);
+    const __m256i ki = _mm256_castpd_si256(kd);
+    const __m256d r = _mm256_fmsub_pd(inv_ln2_n, xd, _mm256_sub_pd(kd, shift));
+    const __m256i entry = _mm256_i64gather_epi64((const long long *)act_exp2_table, _mm256_and_si256(ki, _mm256_set1_epi64x(31)), 8);
+    const __m256d s = _mm256_castsi256_pd(_mm256_add_epi64(entry, _mm256_slli_epi64(ki, 47)));
+    const __m256d z = _mm256_fmadd_pd(_mm256_set1_pd(ACT_EXP_C0), r, _mm256_set1_pd(ACT_EXP_C1));
+    const __m256d y = _mm256_fmadd_pd(z, _mm256_mul_pd(r, r), _mm256_fmadd_pd(_mm256_set1_pd(ACT_EXP_C2), r, _mm256_set1_pd(1.0)));
+    __m128 e = _mm256_cvtpd_ps(_mm256_mul_pd(y, s));
+    e = _mm_blendv_ps(e, _mm_set1_ps(0x1p-149f), _mm_cmp_ps(x, _mm_set1_ps(ACT_EXP_TINY), _CMP_LT_OQ));
+    e = _mm_blendv_ps(e, _mm_setzero_ps(), _mm_cmp_ps(x, _mm_set1_ps(ACT_EXP_UNDERFLOW), _CMP_LT_OQ));
+    e = _mm_blendv_ps(e, _mm_set1_ps(INFINITY), _mm_cmp_ps(x, _mm_set1_ps(ACT_EXP_OVERFLOW), _CMP_GT_OQ));
+    return _mm_blendv_ps(e, _mm_add_ps(x, x), _mm_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+
+__attribute__((target(RSR_TARGET_AVX2))) float act_softmax_avx2(float * row, uint32_t n) {
+    __m256 lanes = _mm256_set1_ps(-INFINITY);
+    uint32_t p = 0;
+    for (; p + 8 <= n; p += 8) lanes = _mm256_max_ps(_mm256_loadu_ps(row + p), lanes); // NaN: keeps lanes, as fmaxf does
+    _Alignas(32) float lane[8];
+    _mm256_store_ps(lane, lanes);
+    float max = -INFINITY, sum = 0;
+    for (int j = 0; j < 8; ++j) max = fmaxf(max, lane[j]); // the largest in any order
+    for (; p < n; ++p) max = fmaxf(max, row[p]);
+    const __m128 m = _mm_set1_ps(max);
+    for (p = 0; p + 4 <= n; p += 4) _mm_storeu_ps(row + p, exp4(_mm_sub_ps(_mm_loadu_ps(row + p), m)));
+    for (; p < n; ++p) row[p] = act_expf(row[p] - max);
+    for (p = 0; p < n; ++p) sum += row[p];
+    return sum;
 }
 
 __attribute__((target(RSR_TARGET_AVX512))) float act_quantize_avx512(const float * x, uint32_t n, int8_t * q) {
