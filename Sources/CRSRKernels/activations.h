@@ -20,7 +20,10 @@ typedef float (*act_quantize_fn)(const float * x, uint32_t n, int8_t * q);
 // added in order over p. exp is act_expf.
 typedef float (*act_softmax_fn)(float * row, uint32_t n);
 
-// expf as glibc computes it (softmax.c): the same float for every input.
+// gate[i] = gate[i] * (1 / (1 + exp(-gate[i]))) * up[i], in that order of f32 operations, exp as act_expf.
+typedef void (*act_silu_mul_fn)(float * gate, const float * up, uint64_t n);
+
+// expf as glibc computes it (expf.c): the same float for every input.
 float act_expf(float x);
 extern const uint64_t act_exp2_table[32];
 #define ACT_EXP_INV_LN2_N 0x1.71547652b82fep+5 // 32 / ln 2
@@ -36,12 +39,14 @@ void act_scores_generic(const float * q, const float * k, uint32_t n, uint32_t s
 void act_weighted_sum_generic(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 float act_quantize_generic(const float * x, uint32_t n, int8_t * q);
 float act_softmax_generic(float * row, uint32_t n);
+void act_silu_mul_generic(float * gate, const float * up, uint64_t n);
 
 #if defined(__x86_64__)
 void act_scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
 void act_weighted_sum_avx2(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 float act_quantize_avx512(const float * x, uint32_t n, int8_t * q);
 float act_softmax_avx2(float * row, uint32_t n);
+void act_silu_mul_avx2(float * gate, const float * up, uint64_t n);
 #endif
 
 #endif

@@ -93,6 +93,14 @@ public enum TransformerKernels {
         precondition(status == RSR_OK, "RMSNorm of \(rows)x\(cols): status \(status.rawValue)")
     }
 
+    /// gate[i] = gate[i] * (1 / (1 + expf(-gate[i]))) * up[i]: transformers' SiLU GLU in f32, with glibc's
+    /// expf to the bit (rsr_silu_mul_f32), large arrays split over the pool.
+    public static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int, pool: ThreadPool?) {
+        guard count > 0 else { return }
+        let status = rsr_silu_mul_f32(gate, up, UInt64(count), pool?.raw)
+        precondition(status == RSR_OK, "SiLU of \(count) values: status \(status.rawValue)")
+    }
+
     /// Causal attention of `tokens` queries at positions start..<start + tokens over cached keys and values
     /// at positions 0..<start + tokens, stored [kvHeads][capacity][headDim] (see rsr_attention_f32).
     public static func attention(q: UnsafePointer<Float>, tokens: Int, start: Int, heads: Int, kvHeads: Int, headDim: Int,

@@ -12,7 +12,8 @@ enum Norms {
     }
 
     /// gate = act(gate) * up, element-wise over n values.
-    static func glu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int, activation: Activation) {
+    static func glu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int, activation: Activation,
+                    pool: ThreadPool?) {
         switch activation {
         case .relu2:
             for i in 0..<count {
@@ -20,10 +21,7 @@ enum Norms {
                 gate[i] = g * g * up[i]
             }
         case .silu:
-            for i in 0..<count {
-                let g = gate[i]
-                gate[i] = g * (1 / (1 + expf(-g))) * up[i]
-            }
+            TransformerKernels.siluMul(gate, up, count: count, pool: pool) // g * (1 / (1 + expf(-g))) * up
         }
     }
 

@@ -172,7 +172,7 @@ public final class Transformer {
 
             Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.postAttentionNorm, eps: c.rmsNormEps, into: s.normed, pool: pool)
             try Linear.project([block.gate, block.up], s.normed, batch: n, into: [s.gate, s.up], scratch: s, pool: pool)
-            Norms.glu(s.gate, s.up, count: n * c.intermediateSize, activation: activation)
+            Norms.glu(s.gate, s.up, count: n * c.intermediateSize, activation: activation, pool: pool)
             var mlpOut = UnsafePointer(s.gate)
             if let norm = block.mlpSubNorm {
                 Norms.rms(s.gate, rows: n, cols: c.intermediateSize, weight: norm, eps: c.rmsNormEps, into: s.normed, pool: pool)

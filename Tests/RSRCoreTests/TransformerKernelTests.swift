@@ -133,6 +133,33 @@ import Testing
         }
     }
 
+    /// SiLU times up: the same bits on every ISA and thread count, and (glibc on x86-64) transformers' formula
+    /// with the C library's expf, over inputs where exp(-g) overflows, underflows and everything between.
+    @Test func siluMulIsTheSameOnEveryISAAndThreadCount() throws {
+        var rng = SplitMix64(seed: 3)
+        let count = 150_011 // more than two tasks' worth, and a tail
+        var gate = (0..<count).map { _ in Float.random(in: -120...120, using: &rng) }
+        gate[0..<8] = [0, -0.0, 88.7, -88.7, 0x1.9fe368p6, 0x1.9d1d9ep6, .infinity, -.infinity]
+        let up = (0..<count).map { _ in Float.random(in: -3...3, using: &rng) }
+        var results: [[UInt32]] = []
+        for threads in [1, 2] {
+            for isa in ISA.supported {
+                let pool = try ThreadPool(threads: threads)
+                pool.limitISA(to: isa)
+                var out = gate
+                out.withUnsafeMutableBufferPointer { out in
+                    up.withUnsafeBufferPointer { TransformerKernels.siluMul(out.baseAddress!, $0.baseAddress!, count: count, pool: pool) }
+                }
+                results.append(out.map(\.bitPattern))
+            }
+        }
+        #expect(results.allSatisfy { $0 == results[0] })
+        #if os(Linux) && arch(x86_64)
+        let expected = zip(gate, up).map { g, u in (g * (1 / (1 + expf(-g))) * u).bitPattern }
+        #expect(results[0] == expected)
+        #endif
+    }
+
     /// Sequences of different lengths, positions and cache capacities in one call each get, bit for bit,
     /// what they get alone, on one and two threads.
     @Test func attentionOfSeveralSequencesIsEachOnesAlone() throws {

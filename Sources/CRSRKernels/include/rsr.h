@@ -310,6 +310,10 @@ rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8
 rsr_status rsr_rms_norm_f32(const float * x, uint32_t rows, uint32_t cols, const float * weight, float eps, float * out,
                             rsr_pool * pool);
 
+// gate[i] = gate[i] * (1 / (1 + expf(-gate[i]))) * up[i] for i < n (SiLU times up, as transformers'
+// GLU computes it in f32, with glibc's expf to the bit), large arrays split over the pool (NULL: one thread).
+rsr_status rsr_silu_mul_f32(float * gate, const float * up, uint64_t n, rsr_pool * pool);
+
 // Scratch bytes for attention over n_positions positions on n_threads threads.
 rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes);
 // Causal attention of n_tokens queries at positions start .. start + n_tokens - 1 over the cache's

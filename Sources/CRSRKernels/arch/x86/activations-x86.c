@@ -136,6 +136,17 @@ __attribute__((target(RSR_TARGET_AVX2))) float act_softmax_avx2(float * row, uin
     return sum;
 }
 
+__attribute__((target(RSR_TARGET_AVX2))) void act_silu_mul_avx2(float * gate, const float * up, uint64_t n) {
+    const __m128 one = _mm_set1_ps(1.0f), sign = _mm_set1_ps(-0.0f);
+    uint64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const __m128 g = _mm_loadu_ps(gate + i);
+        const __m128 r = _mm_div_ps(one, _mm_add_ps(one, exp4(_mm_xor_ps(g, sign))));
+        _mm_storeu_ps(gate + i, _mm_mul_ps(_mm_mul_ps(g, r), _mm_loadu_ps(up + i)));
+    }
+    act_silu_mul_generic(gate + i, up + i, n - i);
+}
+
 __attribute__((target(RSR_TARGET_AVX512))) float act_quantize_avx512(const float * x, uint32_t n, int8_t * q) {
     __m512 amax = _mm512_setzero_ps();
     uint32_t i = 0;

@@ -1,8 +1,8 @@
-// softmax.c: the exponentials of attention's softmax, computed the way glibc's expf computes them (its
-// FMA build, which x86-64 machines with AVX2 run): x / ln 2 splits into k / 32 and a remainder, 2^(k/32)
-// comes from a table and the remainder's from a cubic, in doubles with fused multiply-adds, rounded to
-// float once. The same steps in C and in every ISA's vector code give the same bits as the C library's
-// expf, so vectorizing them changes no result.
+// expf.c: the exponentials of attention's softmax and of SiLU, computed the way glibc's expf computes them
+// (its FMA build, which x86-64 machines with AVX2 run): x / ln 2 splits into k / 32 and a remainder, 2^(k/32)
+// comes from a table and the remainder's from a cubic, in doubles with fused multiply-adds, rounded to float
+// once. The same steps in C and in every ISA's vector code give the same bits as the C library's expf, so
+// vectorizing them changes no result.
 #include "activations.h"
 
 #include <math.h>
@@ -44,4 +44,40 @@ float act_softmax_generic(float * row, uint32_t n) {
         sum += row[p];
     }
     return sum;
+}
+
+void act_silu_mul_generic(float * gate, const float * up, uint64_t n) {
+    for (uint64_t i = 0; i < n; ++i) {
+        const float g = gate[i], e = act_expf(-g), d = 1 + e, r = 1 / d, t = g * r;
+        gate[i] = t * up[i];
+    }
+}
+
+typedef struct silu_ctx {
+    float * gate;
+    const float * up;
+    uint64_t n, per_task;
+    act_silu_mul_fn fn;
+} silu_ctx;
+
+static void silu_task(void * raw, uint32_t task, int thread) {
+    (void)thread;
+    const silu_ctx * c = raw;
+    const uint64_t i0 = task * c->per_task, n = c->n - i0 < c->per_task ? c->n - i0 : c->per_task;
+    c->fn(c->gate + i0, c->up + i0, n);
+}
+
+// Values per task: smaller arrays (a decoded token's) run on the calling thread.
+#define SILU_TASK_VALUES (1u << 16)
+
+rsr_status rsr_silu_mul_f32(float * gate, const float * up, uint64_t n, rsr_pool * pool) {
+    if (!gate || !up) return RSR_ERR_NULL;
+    silu_ctx c = { .gate = gate, .up = up, .n = n, .per_task = SILU_TASK_VALUES, .fn = act_silu_mul_generic };
+#if defined(__x86_64__)
+    if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) c.fn = act_silu_mul_avx2;
+#endif
+    const uint64_t tasks = (n + SILU_TASK_VALUES - 1) / SILU_TASK_VALUES;
+    if (tasks > UINT32_MAX) return RSR_ERR_OVERFLOW;
+    rsr_pool_run(pool, silu_task, &c, (uint32_t)tasks);
+    return RSR_OK;
 }
