@@ -10,9 +10,10 @@ struct BenchGenerate: ParsableCommand {
         abstract: "Measure prefill and decode speed of a model against the memory-bandwidth bound.",
         discussion: """
             Runs a random prompt of --prompt-tokens, then -n greedy tokens (end-of-sequence ignored), --rounds \
-            times per thread count, and prints medians. "bound tok/s" is the read bandwidth measured first \
-            divided by the bytes a decoded token reads (decode layouts, output head, one embedding row, the \
-            KV cache), so "decode of bound" is how close decoding comes to the memory bus's limit. With \
+            times per thread count, and prints medians. "bound tok/s" is the read bandwidth (measured first \
+            and after every round; the highest) divided by the bytes a decoded token reads (decode layouts, \
+            output head, one embedding row, the KV cache), so "decode of bound" is how close decoding comes \
+            to the memory bus's limit. With \
             --reference, the float checkpoint a model was quantized from runs as one more baseline (kernel \
             float-bf16, float-f16 or float-f32).
             """
