@@ -9,7 +9,7 @@
 // the task while it is in L1: the cache is read from memory once per KV head instead of once per query
 // head. Each head's call on a block first asks for STEP positions ahead, so that the requests go out in
 // short bursts spread over the work, not a block's at once: decode attention 14-18% faster with one head
-// a task (bitnet_b1_58-large, blocks of 32 positions before) and 2-17% with four (2B4T), at 160-1500
+// a task (bitnet_b1_58-large, blocks of 32 positions before) and 3-19% with four (2B4T), at 160-1500
 // positions.
 #define ATTENTION_HEADS 4u
 #define STEP 8u

@@ -44,13 +44,12 @@ static rsr_status rsrt_build(const int8_t * w, rsr_layout_header * h, uint8_t * 
     return RSR_OK;
 }
 
-// Every code byte must decode: ternary bytes are a code of at most 121 and a sign, binary ones below 128.
-// The largest code over a chunk, a loop without a branch that compilers turn into byte maxima, decides.
+// Every code byte must decode (rsrt_byte_valid). The largest index over a chunk, a loop without a branch
+// that compilers turn into byte maxima, decides.
 static rsr_status rsrt_validate(const rsr_layout_header * h, const uint8_t * base) {
     const uint8_t * codes = base + h->off[0];
     const uint64_t n = (uint64_t)h->n_blocks * h->n_groups * RSRT_TILE;
-    const uint8_t mask = h->weights == RSR_WEIGHTS_TERNARY ? (uint8_t)~RSRT_SIGN : 0xff;
-    const uint8_t largest = h->weights == RSR_WEIGHTS_TERNARY ? 121 : RSRT_TABLE - 1;
+    const uint8_t mask = rsrt_index_bits(h), largest = rsrt_largest_index(h);
     for (uint64_t i0 = 0; i0 < n; i0 += 65536) {
         const uint64_t i1 = i0 + 65536 < n ? i0 + 65536 : n;
         uint8_t top = 0;

@@ -37,8 +37,16 @@ static inline uint8_t rsrt_encode(const rsr_layout_header * h, uint32_t c) {
 static inline uint32_t rsrt_decode(const rsr_layout_header * h, uint8_t byte) {
     return byte & RSRT_SIGN ? rsrt_npat(h) - 1 - (byte & ~RSRT_SIGN) : byte;
 }
+// The bits of a stored byte that index the table, and the largest index that decodes (ternary: 121, the
+// codes below the all-zero pattern; binary: 127).
+static inline uint8_t rsrt_index_bits(const rsr_layout_header * h) {
+    return h->weights == RSR_WEIGHTS_TERNARY ? (uint8_t)~RSRT_SIGN : 0xff;
+}
+static inline uint8_t rsrt_largest_index(const rsr_layout_header * h) {
+    return (uint8_t)(h->weights == RSR_WEIGHTS_TERNARY ? (rsrt_npat(h) - 1) / 2 : rsrt_npat(h) - 1);
+}
 static inline bool rsrt_byte_valid(const rsr_layout_header * h, uint8_t byte) {
-    return h->weights == RSR_WEIGHTS_TERNARY ? (byte & ~RSRT_SIGN) <= 121 : byte < RSRT_TABLE;
+    return (byte & rsrt_index_bits(h)) <= rsrt_largest_index(h);
 }
 
 #define RSRT_QUAD 4u

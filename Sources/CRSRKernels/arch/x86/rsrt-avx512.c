@@ -124,7 +124,8 @@ static __attribute__((noinline)) void widen_tile(__m512i rows0, __m512i rows32, 
 }
 
 // Sums groups [g0, g1) (their tables from `tables` on) of one quad of NT tiles into y (the quad's rows),
-// in runs of groups short enough that int16 sums cannot overflow. SIGNED: ternary codes carry a sign bit; binary codes do not.
+// in runs of groups short enough that int16 sums cannot overflow. SIGNED: ternary codes carry a sign bit;
+// binary codes do not.
 static inline __attribute__((always_inline)) void lookup_quad(
         const rsr_layout_header * h, const table_consts * k, const uint8_t * codes, int NT, bool SIGNED,
         const uint8_t * tables, uint32_t g0, uint32_t g1, uint32_t row0, int32_t * acc32, int32_t * y, bool accumulate) {
