@@ -7,15 +7,13 @@
 #include "internal.h"
 
 // scores[p] = (q . k[p]) * scale for p < n, with k[p] = k + p * stride: eight partial sums per dot product,
-// added pairwise. While row p is read, row p of `fetch` (same stride and length, p < n_fetch <= n) is asked
-// for: a stream that reads from memory keeps its requests spread over the work, one line per line read.
+// added pairwise.
 typedef void (*act_scores_fn)(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale,
-                              float * scores, const float * fetch, uint32_t n_fetch);
+                              float * scores);
 // out += (weights[p] / total) * v[p] for p < n in order, with v[p] = v + p * stride (a caller that starts
-// from zeros, or from the sums of earlier positions, gets the same bits as one pass). Asks for rows of
-// `fetch` as act_scores_fn does.
+// from zeros, or from the sums of earlier positions, gets the same bits as one pass).
 typedef void (*act_weighted_sum_fn)(float * out, const float * weights, float total, const float * v, uint32_t n,
-                                    uint32_t stride, uint32_t d, const float * fetch, uint32_t n_fetch);
+                                    uint32_t stride, uint32_t d);
 // q = HF's int8 absmax quantization of x; returns the scale.
 typedef float (*act_quantize_fn)(const float * x, uint32_t n, int8_t * q);
 // Softmax numerators in place, row[p] = exp(row[p] - max) with max the row's largest; returns their sum,
@@ -27,11 +25,6 @@ typedef void (*act_silu_mul_fn)(float * gate, const float * up, uint64_t n);
 
 // expf as glibc computes it (expf.c): the same float for every input.
 float act_expf(float x);
-
-// Asks for the lines of one row of d floats.
-static inline void act_fetch_row(const float * row, uint32_t d) {
-    for (uint32_t i = 0; i < d; i += 16) __builtin_prefetch(row + i, 0, 2);
-}
 extern const uint64_t act_exp2_table[32];
 #define ACT_EXP_INV_LN2_N 0x1.71547652b82fep+5 // 32 / ln 2
 #define ACT_EXP_SHIFT 0x1.8p+52
@@ -42,23 +35,17 @@ extern const uint64_t act_exp2_table[32];
 #define ACT_EXP_UNDERFLOW -0x1.9fe368p6f  // below: 0
 #define ACT_EXP_TINY -0x1.9d1d9ep6f       // below (and not below the underflow): the least subnormal
 
-void act_scores_generic(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores,
-                        const float * fetch, uint32_t n_fetch);
-void act_weighted_sum_generic(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride,
-                              uint32_t d, const float * fetch, uint32_t n_fetch);
+void act_scores_generic(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
+void act_weighted_sum_generic(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 float act_quantize_generic(const float * x, uint32_t n, int8_t * q);
 float act_softmax_generic(float * row, uint32_t n);
 void act_silu_mul_generic(float * gate, const float * up, uint64_t n);
 
 #if defined(__x86_64__)
-void act_scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores,
-                     const float * fetch, uint32_t n_fetch);
-void act_scores_rows_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale,
-                          float * scores, const float * fetch, uint32_t n_fetch);
-void act_weighted_sum_avx2(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride,
-                           uint32_t d, const float * fetch, uint32_t n_fetch);
-void act_weighted_sum_avx512(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride,
-                             uint32_t d, const float * fetch, uint32_t n_fetch);
+void act_scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
+void act_scores_rows_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
+void act_weighted_sum_avx2(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
+void act_weighted_sum_avx512(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 float act_quantize_avx512(const float * x, uint32_t n, int8_t * q);
 float act_softmax_avx2(float * row, uint32_t n);
 void act_silu_mul_avx2(float * gate, const float * up, uint64_t n);

@@ -30,27 +30,21 @@ static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) __m128 pai
     return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
-// Scores of NP (4 or 8, a constant at each call site) positions from kp on; row j of `fetch` is asked for
-// (j < n_fetch) before row j is read. ROWS: row after row, at ascending addresses, the order the hardware
-// prefetchers follow, with out-of-order execution overlapping the rows' add chains. Otherwise the NP rows
-// are interleaved, NP independent chains hiding the add latency that one chain waits on: faster from L1,
-// but from memory the reads jump between rows, and a stream of rows of 96 floats read that way comes 27%
-// slower on Zen 4 (20.7 against 28.5 GB/s, one core).
+// Scores of NP (4 or 8, a constant at each call site) positions from kp on. ROWS: row after row, at
+// ascending addresses, the order the hardware prefetchers follow, with out-of-order execution overlapping
+// the rows' add chains. Otherwise the NP rows are interleaved, NP independent chains hiding the add latency
+// that one chain waits on: faster from L1, but from memory the reads jump between rows, and a stream of
+// rows of 96 floats read that way comes 27% slower on Zen 4 (20.7 against 28.5 GB/s, one core).
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) void
-score_positions(const float * q, const float * kp, uint32_t stride, uint32_t d, float scale, float * scores, int NP,
-                const float * fetch, uint32_t n_fetch, bool ROWS) {
+score_positions(const float * q, const float * kp, uint32_t stride, uint32_t d, float scale, float * scores, int NP, bool ROWS) {
     __m256 a[8];
-    const uint32_t nf = rsr_min_u32((uint32_t)NP, n_fetch);
+    for (int j = 0; j < NP; ++j) a[j] = _mm256_setzero_ps();
     if (ROWS) {
         for (int j = 0; j < NP; ++j) {
-            if ((uint32_t)j < nf) act_fetch_row(fetch + (uint64_t)j * stride, d);
             const float * row = kp + (uint64_t)j * stride;
-            a[j] = _mm256_setzero_ps();
             for (uint32_t i = 0; i < d; i += 8) a[j] = _mm256_add_ps(a[j], _mm256_mul_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(row + i)));
         }
     } else {
-        for (uint32_t j = 0; j < nf; ++j) act_fetch_row(fetch + (uint64_t)j * stride, d);
-        for (int j = 0; j < NP; ++j) a[j] = _mm256_setzero_ps();
         for (uint32_t i = 0; i < d; i += 8) {
             const __m256 qi = _mm256_loadu_ps(q + i);
             for (int j = 0; j < NP; ++j) a[j] = _mm256_add_ps(a[j], _mm256_mul_ps(qi, _mm256_loadu_ps(kp + (uint64_t)j * stride + i)));
@@ -63,43 +57,32 @@ score_positions(const float * q, const float * kp, uint32_t stride, uint32_t d, 
 // Eight positions at a time (four left the add units idle half the time: 24 cycles a position in L1), then
 // four, then one.
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) void
-scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores,
-            const float * fetch, uint32_t n_fetch, bool ROWS) {
+scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores, bool ROWS) {
     uint32_t p = 0;
-#define FROM(p) n_fetch > (p) ? fetch + (uint64_t)(p) * stride : fetch, n_fetch > (p) ? n_fetch - (p) : 0
     if (d % 8 == 0) {
-        for (; p + 8 <= n; p += 8) score_positions(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 8, FROM(p), ROWS);
-        for (; p + 4 <= n; p += 4) score_positions(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 4, FROM(p), ROWS);
+        for (; p + 8 <= n; p += 8) score_positions(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 8, ROWS);
+        for (; p + 4 <= n; p += 4) score_positions(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 4, ROWS);
     }
-#undef FROM
-    for (; p < n; ++p) {
-        if (p < n_fetch) act_fetch_row(fetch + (uint64_t)p * stride, d);
-        scores[p] = dot8(q, k + (uint64_t)p * stride, d) * scale;
-    }
+    for (; p < n; ++p) scores[p] = dot8(q, k + (uint64_t)p * stride, d) * scale;
 }
 
 __attribute__((target(RSR_TARGET_AVX2))) void act_scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride,
-                                                            uint32_t d, float scale, float * scores,
-                                                            const float * fetch, uint32_t n_fetch) {
-    scores_avx2(q, k, n, stride, d, scale, scores, fetch, n_fetch, false);
+                                                            uint32_t d, float scale, float * scores) {
+    scores_avx2(q, k, n, stride, d, scale, scores, false);
 }
 
 __attribute__((target(RSR_TARGET_AVX2))) void act_scores_rows_avx2(const float * q, const float * k, uint32_t n,
-                                                                 uint32_t stride, uint32_t d, float scale, float * scores,
-                                                                 const float * fetch, uint32_t n_fetch) {
-    scores_avx2(q, k, n, stride, d, scale, scores, fetch, n_fetch, true);
+                                                                 uint32_t stride, uint32_t d, float scale, float * scores) {
+    scores_avx2(q, k, n, stride, d, scale, scores, true);
 }
 
 // Output values i0 .. i0 + 8 * nv, added to, in registers while the positions stream past in order (nv is a
-// constant at each call site, so the accumulators stay in registers). w holds each position's weight. Rows
-// of `fetch` (of d floats) below n_fetch are asked for, one a position.
+// constant at each call site, so the accumulators stay in registers). w holds each position's weight.
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) void
-weighted_chunk(float * out, const float * w, const float * v, uint32_t n, uint32_t stride, uint32_t i0, int nv,
-               const float * fetch, uint32_t n_fetch, uint32_t d) {
+weighted_chunk(float * out, const float * w, const float * v, uint32_t n, uint32_t stride, uint32_t i0, int nv) {
     __m256 acc[8];
     for (int j = 0; j < nv; ++j) acc[j] = _mm256_loadu_ps(out + i0 + 8 * j);
     for (uint32_t p = 0; p < n; ++p) {
-        if (p < n_fetch) act_fetch_row(fetch + (uint64_t)p * stride, d);
         const __m256 wp = _mm256_broadcast_ss(w + p);
         const float * vp = v + (uint64_t)p * stride + i0;
         for (int j = 0; j < nv; ++j) acc[j] = _mm256_add_ps(acc[j], _mm256_mul_ps(wp, _mm256_loadu_ps(vp + 8 * j)));
@@ -112,27 +95,23 @@ weighted_chunk(float * out, const float * w, const float * v, uint32_t n, uint32
 #define WEIGHTED_RUN 32u
 
 __attribute__((target(RSR_TARGET_AVX2))) void act_weighted_sum_avx2(float * out, const float * weights, float total,
-                                                                  const float * v, uint32_t n, uint32_t stride, uint32_t d,
-                                                                  const float * fetch, uint32_t n_fetch) {
+                                                                  const float * v, uint32_t n, uint32_t stride, uint32_t d) {
     _Alignas(32) float w[WEIGHTED_RUN];
     const __m256 t = _mm256_set1_ps(total);
     for (uint32_t p0 = 0; p0 < n; p0 += WEIGHTED_RUN) {
         const uint32_t m = rsr_min_u32(WEIGHTED_RUN, n - p0);
         const float * vp = v + (uint64_t)p0 * stride;
-        const uint32_t nf = n_fetch > p0 ? n_fetch - p0 : 0; // asked for by the first chunk of values
-        const float * f = nf ? fetch + (uint64_t)p0 * stride : fetch;
         uint32_t j = 0;
         for (; j + 8 <= m; j += 8) _mm256_store_ps(w + j, _mm256_div_ps(_mm256_loadu_ps(weights + p0 + j), t));
         for (; j < m; ++j) w[j] = weights[p0 + j] / total;
         uint32_t i0 = 0;
-        for (; i0 + 64 <= d; i0 += 64) weighted_chunk(out, w, vp, m, stride, i0, 8, f, i0 ? 0 : nf, d);
+        for (; i0 + 64 <= d; i0 += 64) weighted_chunk(out, w, vp, m, stride, i0, 8);
         if (i0 + 32 <= d) {
-            weighted_chunk(out, w, vp, m, stride, i0, 4, f, i0 ? 0 : nf, d);
+            weighted_chunk(out, w, vp, m, stride, i0, 4);
             i0 += 32;
         }
-        for (; i0 + 8 <= d; i0 += 8) weighted_chunk(out, w, vp, m, stride, i0, 1, f, i0 ? 0 : nf, d);
+        for (; i0 + 8 <= d; i0 += 8) weighted_chunk(out, w, vp, m, stride, i0, 1);
         for (uint32_t p = 0; p < m && i0 < d; ++p) {
-            if (i0 == 0 && p < nf) act_fetch_row(f + (uint64_t)p * stride, d);
             const float * row = vp + (uint64_t)p * stride;
             for (uint32_t i = i0; i < d; ++i) {
                 const float x = w[p] * row[i]; // one statement each: never fused into an fma
@@ -143,15 +122,13 @@ __attribute__((target(RSR_TARGET_AVX2))) void act_weighted_sum_avx2(float * out,
 }
 
 // A position's values all in registers (NV vectors of 16, a constant at each call site), positions in
-// order: the rows are read at ascending addresses, the order the hardware prefetchers follow. (Chunks of a
-// row over a block of positions, then the rest of the row, jump back at every chunk.)
+// order: the rows are read at ascending addresses, the order the hardware prefetchers follow (the chunks of
+// act_weighted_sum_avx2 read part of each row of a run of positions, then go back for the rest).
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
-weighted_rows(float * out, const float * w, const float * v, uint32_t n, uint32_t stride, int NV, const float * fetch,
-              uint32_t n_fetch) {
+weighted_rows(float * out, const float * w, const float * v, uint32_t n, uint32_t stride, int NV) {
     __m512 acc[16];
     for (int j = 0; j < NV; ++j) acc[j] = _mm512_loadu_ps(out + 16 * j);
     for (uint32_t p = 0; p < n; ++p) {
-        if (p < n_fetch) act_fetch_row(fetch + (uint64_t)p * stride, (uint32_t)NV * 16);
         const __m512 wp = _mm512_set1_ps(w[p]);
         const float * vp = v + (uint64_t)p * stride;
         for (int j = 0; j < NV; ++j) acc[j] = _mm512_add_ps(acc[j], _mm512_mul_ps(wp, _mm512_loadu_ps(vp + 16 * j)));
@@ -159,23 +136,24 @@ weighted_rows(float * out, const float * w, const float * v, uint32_t n, uint32_
     for (int j = 0; j < NV; ++j) _mm512_storeu_ps(out + 16 * j, acc[j]);
 }
 
+// Head sizes that are multiples of 16 up to 256; others go to act_weighted_sum_avx2.
 __attribute__((target(RSR_TARGET_AVX512))) void act_weighted_sum_avx512(float * out, const float * weights, float total,
-                                                                      const float * v, uint32_t n, uint32_t stride, uint32_t d,
-                                                                      const float * fetch, uint32_t n_fetch) {
+                                                                      const float * v, uint32_t n, uint32_t stride, uint32_t d) {
     if (d % 16 || d > 256) {
-        act_weighted_sum_avx2(out, weights, total, v, n, stride, d, fetch, n_fetch);
+        act_weighted_sum_avx2(out, weights, total, v, n, stride, d);
         return;
     }
     _Alignas(64) float w[WEIGHTED_RUN];
     const __m512 t = _mm512_set1_ps(total);
     for (uint32_t p0 = 0; p0 < n; p0 += WEIGHTED_RUN) {
         const uint32_t m = rsr_min_u32(WEIGHTED_RUN, n - p0);
-        const __mmask16 lanes[2] = { (__mmask16)((1u << rsr_min_u32(m, 16)) - 1), (__mmask16)((1u << (m > 16 ? m - 16 : 0)) - 1) };
-        for (uint32_t j = 0; j < 2; ++j) _mm512_store_ps(w + 16 * j, _mm512_div_ps(_mm512_maskz_loadu_ps(lanes[j], weights + p0 + 16 * j), t));
-        const uint32_t nf = n_fetch > p0 ? n_fetch - p0 : 0;
-        const float * vp = v + (uint64_t)p0 * stride, * f = nf ? fetch + (uint64_t)p0 * stride : fetch;
+        for (uint32_t j = 0; j < WEIGHTED_RUN / 16; ++j) {
+            const uint32_t lanes = m > 16 * j ? rsr_min_u32(m - 16 * j, 16) : 0;
+            _mm512_store_ps(w + 16 * j, _mm512_div_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << lanes) - 1), weights + p0 + 16 * j), t));
+        }
+        const float * vp = v + (uint64_t)p0 * stride;
         switch (d / 16) {
-#define ROWS(NV) case NV: weighted_rows(out, w, vp, m, stride, NV, f, nf); break;
+#define ROWS(NV) case NV: weighted_rows(out, w, vp, m, stride, NV); break;
             ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8)
             ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13) ROWS(14) ROWS(15) ROWS(16)
 #undef ROWS
