@@ -36,19 +36,44 @@ public struct RoPE {
         }
     }
 
-    /// Rotates `heads` heads of each of `tokens` rows (row stride heads * headDim) at positions start...
-    func apply(_ x: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, start: Int) {
+    /// The rotations of positions start..<start + tokens, for every layer's q and k.
+    func rotations(start: Int, tokens: Int) -> Rotations {
         let half = headDim / 2
+        var cos = [Float](repeating: 0, count: tokens * half), sin = cos
         for t in 0..<tokens {
             let position = Float(start + t)
             for i in 0..<half {
                 let angle = position * inverseFrequencies[i]
-                let cos = cosf(angle), sin = sinf(angle)
-                for h in 0..<heads {
-                    let v = x + (t * heads + h) * headDim
-                    let a = v[i], b = v[i + half]
-                    v[i] = a * cos - b * sin
-                    v[i + half] = b * cos + a * sin
+                cos[t * half + i] = cosf(angle)
+                sin[t * half + i] = sinf(angle)
+            }
+        }
+        return Rotations(headDim: headDim, tokens: tokens, cos: cos, sin: sin)
+    }
+
+    /// cos and sin of each dimension pair's angle at a run of positions, [token][pair]: computed once per
+    /// step instead of for q and k of every layer (the trigonometry was half of a decoded token's serial
+    /// work between attention's products).
+    struct Rotations {
+        let headDim: Int, tokens: Int
+        let cos: [Float], sin: [Float]
+
+        /// Rotates `heads` heads of each of the `tokens` rows of x (row stride heads * headDim).
+        func apply(_ x: UnsafeMutablePointer<Float>, heads: Int) {
+            let half = headDim / 2
+            cos.withUnsafeBufferPointer { cos in
+                sin.withUnsafeBufferPointer { sin in
+                    for t in 0..<tokens {
+                        let c = cos.baseAddress! + t * half, s = sin.baseAddress! + t * half
+                        for h in 0..<heads {
+                            let v = x + (t * heads + h) * headDim
+                            for i in 0..<half {
+                                let a = v[i], b = v[i + half]
+                                v[i] = a * c[i] - b * s[i]
+                                v[i + half] = b * c[i] + a * s[i]
+                            }
+                        }
+                    }
                 }
             }
         }

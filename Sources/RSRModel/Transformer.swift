@@ -147,14 +147,15 @@ public final class Transformer {
                 row += 1
             }
         }
+        let rotations = chunks.map { rope.rotations(start: $0.cache.count, tokens: $0.tokens.count) }
         for (layer, block) in weights.blocks.enumerated() {
             Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.inputNorm, eps: c.rmsNormEps, into: s.normed, pool: pool)
             try Linear.project([block.q, block.k, block.v], s.normed, batch: n, into: [s.q, s.k, s.v], scratch: s, pool: pool)
             // every chunk's attention in one pass over the pool: a decoding sequence alone is a few tasks
-            let sequences = zip(chunks, firstRow).map { chunk, r in
-                let cache = chunk.cache, tokens = chunk.tokens.count
-                rope.apply(s.q + r * qWidth, tokens: tokens, heads: c.headCount, start: cache.count)
-                rope.apply(s.k + r * kvWidth, tokens: tokens, heads: c.kvHeadCount, start: cache.count)
+            let sequences = chunks.indices.map { i in
+                let cache = chunks[i].cache, tokens = chunks[i].tokens.count, r = firstRow[i]
+                rotations[i].apply(s.q + r * qWidth, heads: c.headCount)
+                rotations[i].apply(s.k + r * kvWidth, heads: c.kvHeadCount)
                 cache.append(keys: s.k + r * kvWidth, values: s.v + r * kvWidth, tokens: tokens, layer: layer, kvHeads: c.kvHeadCount,
                              headDim: c.headDim)
                 return TransformerKernels.AttentionSequence(q: s.q + r * qWidth, tokens: tokens, start: cache.count, capacity: cache.capacity,
