@@ -52,8 +52,8 @@ public struct RoPE {
     }
 
     /// cos and sin of each dimension pair's angle at a run of positions, [token][pair]: computed once per
-    /// step instead of for q and k of every layer (the trigonometry was half of a decoded token's serial
-    /// work between attention's products).
+    /// step for q and k of every layer, which computed them anew (2 x layers x headDim / 2 pairs of `cosf`
+    /// and `sinf` a decoded token). The same floats either way.
     struct Rotations {
         let headDim: Int, tokens: Int
         let cos: [Float], sin: [Float]
