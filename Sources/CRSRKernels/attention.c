@@ -36,7 +36,9 @@ typedef struct attention_ctx {
 // One token and heads [h0, h0 + heads_per_task) of one KV head: softmax(q k^T * scale) over positions
 // 0..start+t, times V, in f32 like the reference implementation: the result is rounded to int8 two steps
 // later, and computing it more exactly than transformers does moves some of those roundings to the other
-// side of .5. Blocking changes no result: each head's sums run over the positions in the same order.
+// side of .5. Blocking changes no result: each head's sums run over the positions in the same order, page
+// after page. A page that follows the previous one in memory continues its stream, so only the first is
+// asked for.
 static void attention_task(void * raw, uint32_t task, int thread) {
     const attention_ctx * c = raw;
     uint32_t s = 0;
@@ -45,29 +47,38 @@ static void attention_task(void * raw, uint32_t task, int thread) {
     task -= c->first_task[s];
     const uint32_t per_token = c->n_heads / c->heads_per_task, t = task / per_token;
     const uint32_t h0 = task % per_token * c->heads_per_task, kv = h0 / (c->n_heads / c->n_kv);
-    const uint32_t d = c->head_dim, n_pos = seq->start + t + 1, n_h = c->heads_per_task;
-    const uint64_t kv_offset = (uint64_t)kv * seq->capacity * d;
+    const uint32_t d = c->head_dim, n_pos = seq->start + t + 1, n_h = c->heads_per_task, page = seq->page_positions;
+    const uint64_t page_floats = (uint64_t)page * d, head_offset = (uint64_t)kv * seq->n_pages * page_floats;
     const float * q = seq->q + ((uint64_t)t * c->n_heads + h0) * d;
-    const float * keys = seq->k + kv_offset, * values = seq->v + kv_offset;
+    const float * keys = seq->k + head_offset, * values = seq->v + head_offset;
     float * out = seq->out + ((uint64_t)t * c->n_heads + h0) * d;
     float * scores = c->scores + (uint64_t)thread * ATTENTION_HEADS * c->stride_scores;
     const uint32_t block = STEP * n_h;
-    prefetch_start(keys, n_pos, d);
-    for (uint32_t p = 0; p < n_pos; p += block) {
-        const uint32_t n = rsr_min_u32(block, n_pos - p);
-        c->scores_streamed(q, keys + (uint64_t)p * d, n, d, d, c->scale, scores + p);
-        for (uint32_t h = 1; h < n_h; ++h) {
-            c->scores_cached(q + h * d, keys + (uint64_t)p * d, n, d, d, c->scale, scores + h * c->stride_scores + p);
+    for (uint32_t first = 0, i = 0; first < n_pos; first += page, ++i) {
+        const float * k = keys + seq->pages[i] * page_floats;
+        const uint32_t rows = rsr_min_u32(page, n_pos - first);
+        if (!i || seq->pages[i] != seq->pages[i - 1] + 1) prefetch_start(k, rows, d);
+        for (uint32_t p = 0; p < rows; p += block) {
+            const uint32_t n = rsr_min_u32(block, rows - p);
+            c->scores_streamed(q, k + (uint64_t)p * d, n, d, d, c->scale, scores + first + p);
+            for (uint32_t h = 1; h < n_h; ++h) {
+                c->scores_cached(q + h * d, k + (uint64_t)p * d, n, d, d, c->scale, scores + h * c->stride_scores + first + p);
+            }
         }
     }
-    prefetch_start(values, n_pos, d); // while the softmax runs
+    prefetch_start(values + seq->pages[0] * page_floats, rsr_min_u32(page, n_pos), d); // while the softmax runs
     float sums[ATTENTION_HEADS];
     for (uint32_t h = 0; h < n_h; ++h) sums[h] = c->softmax(scores + h * c->stride_scores, n_pos);
     memset(out, 0, (size_t)n_h * d * sizeof(float));
-    for (uint32_t p = 0; p < n_pos; p += block) {
-        const uint32_t n = rsr_min_u32(block, n_pos - p);
-        for (uint32_t h = 0; h < n_h; ++h) {
-            c->weighted_sum(out + h * d, scores + h * c->stride_scores + p, sums[h], values + (uint64_t)p * d, n, d, d);
+    for (uint32_t first = 0, i = 0; first < n_pos; first += page, ++i) {
+        const float * v = values + seq->pages[i] * page_floats;
+        const uint32_t rows = rsr_min_u32(page, n_pos - first);
+        if (i && seq->pages[i] != seq->pages[i - 1] + 1) prefetch_start(v, rows, d);
+        for (uint32_t p = 0; p < rows; p += block) {
+            const uint32_t n = rsr_min_u32(block, rows - p);
+            for (uint32_t h = 0; h < n_h; ++h) {
+                c->weighted_sum(out + h * d, scores + h * c->stride_scores + first + p, sums[h], v + (uint64_t)p * d, n, d, d);
+            }
         }
     }
 }
@@ -109,10 +120,13 @@ rsr_status rsr_attention_f32_sequences(const rsr_attention_sequence * seqs, uint
     uint32_t positions = 0;
     for (uint32_t s = 0; s < n_seqs; ++s) {
         const rsr_attention_sequence * seq = &seqs[s];
-        if (!seq->q || !seq->k || !seq->v || !seq->out) return RSR_ERR_NULL;
-        if (seq->n_tokens == 0) return RSR_ERR_SHAPE;
+        if (!seq->q || !seq->k || !seq->v || !seq->out || !seq->pages) return RSR_ERR_NULL;
+        if (seq->n_tokens == 0 || seq->page_positions == 0) return RSR_ERR_SHAPE;
         if ((uint64_t)seq->start + seq->n_tokens > RSR_MAX_DIM) return RSR_ERR_OVERFLOW;
-        if ((uint64_t)seq->start + seq->n_tokens > seq->capacity) return RSR_ERR_SHAPE;
+        const uint32_t n_pos = seq->start + seq->n_tokens;
+        for (uint32_t i = 0; i <= (n_pos - 1) / seq->page_positions; ++i) {
+            if (seq->pages[i] >= seq->n_pages) return RSR_ERR_SHAPE;
+        }
         tokens += seq->n_tokens;
         positions = rsr_max_u32(positions, seq->start + seq->n_tokens);
     }
@@ -141,7 +155,10 @@ rsr_status rsr_attention_f32_sequences(const rsr_attention_sequence * seqs, uint
 rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start, uint32_t n_heads, uint32_t n_kv,
                              uint32_t head_dim, uint32_t capacity, const float * k, const float * v, float * out,
                              void * work, uint64_t work_bytes, rsr_pool * pool) {
-    const rsr_attention_sequence seq = { .q = q, .out = out, .k = k, .v = v, .n_tokens = n_tokens, .start = start, .capacity = capacity };
+    if ((uint64_t)start + n_tokens > capacity) return RSR_ERR_SHAPE;
+    static const uint32_t only_page = 0;
+    const rsr_attention_sequence seq = { .q = q, .out = out, .k = k, .v = v, .pages = &only_page, .n_tokens = n_tokens, .start = start,
+                                         .page_positions = capacity, .n_pages = 1 };
     return rsr_attention_f32_sequences(&seq, 1, n_heads, n_kv, head_dim, work, work_bytes, pool);
 }
 

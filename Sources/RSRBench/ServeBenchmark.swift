@@ -13,6 +13,10 @@ public struct ServeBenchmark: Sendable {
     public var tokens: Int
     /// The engine's step budget (`Engine.Options.stepTokens`).
     public var batchTokens: Int
+    /// Tokens at the start of every prompt that are the same (a system prompt), run once by an untimed
+    /// request before the streams, as a server would have seen them before.
+    public var sharedPrefix = 0
+    public var prefixCaching = true
 
     public init(modelPath: String, threads: Int, promptTokens: Int, tokens: Int, batchTokens: Int = 64) {
         self.modelPath = modelPath
@@ -54,15 +58,22 @@ public struct ServeBenchmark: Sendable {
         options.threads = threads
         options.parallel = streams
         options.stepTokens = batchTokens
+        options.prefixCaching = prefixCaching
         let engine = Engine(modelPath: modelPath, options: options)
         defer { engine.shutdown() }
         guard case .ready(let config, _) = engine.waitUntilLoaded() else { throw EngineError.unavailable("\(engine.phase)") }
         let times = Mutex<[[UInt64]]>(Array(repeating: [], count: streams))
         let ended = DispatchSemaphore(value: 0)
         var rng = SystemRandomNumberGenerator()
+        let random = { (count: Int) in (0..<count).map { _ in Int.random(in: 0..<config.vocabSize, using: &rng) } }
+        let shared = random(min(sharedPrefix, promptTokens))
+        if !shared.isEmpty {
+            try engine.submit(GenerationRequest(prompt: shared + random(1), maxTokens: 1)) { if case .token = $0 {} else { ended.signal() } }
+            ended.wait()
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         for s in 0..<streams {
-            let prompt = (0..<promptTokens).map { _ in Int.random(in: 0..<config.vocabSize, using: &rng) }
+            let prompt = shared + random(promptTokens - shared.count)
             try engine.submit(GenerationRequest(prompt: prompt, maxTokens: tokens)) { event in
                 switch event {
                 case .token: times.withLock { $0[s].append(DispatchTime.now().uptimeNanoseconds) }

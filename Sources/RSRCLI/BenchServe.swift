@@ -13,7 +13,9 @@ struct BenchServe: ParsableCommand {
             ignored). Reports the sum of the streams' decode rates, the rate and p99 gap while every stream \
             decodes (from the last first token to the first last one: no prompt is read then), all tokens \
             over the wall time, time to first token and the gaps between a stream's tokens (p50, p99), and \
-            sequences per step.
+            sequences per step. With --shared-prefix, every prompt begins with the same tokens, which one \
+            untimed request has run before (a system prompt the server has seen); the streams reuse its cached \
+            pages unless --no-prefix-cache.
             """
     )
 
@@ -25,6 +27,12 @@ struct BenchServe: ParsableCommand {
 
     @Option(help: "Prompt length in tokens.")
     var promptTokens = 128
+
+    @Option(help: "Tokens at the start of every prompt that are the same (at most --prompt-tokens).")
+    var sharedPrefix = 0
+
+    @Flag(inversion: .prefixedNo, help: "Reuse cached keys and values of prompts' shared beginnings, as rsr serve does.")
+    var prefixCache = true
 
     @Option(name: .short, help: "Tokens each request generates.")
     var n = 64
@@ -42,6 +50,7 @@ struct BenchServe: ParsableCommand {
         guard (1...1 << 16).contains(promptTokens), (2...1 << 16).contains(n) else {
             throw ValidationError("--prompt-tokens must be 1 to 65536 and -n 2 to 65536.")
         }
+        guard sharedPrefix >= 0 else { throw ValidationError("--shared-prefix must be 0 or more.") }
         guard format != .csv else { throw ValidationError("--format takes md or json.") }
         guard (1...4096).contains(batchTokens) else { throw ValidationError("--batch-tokens must be 1 to 4096.") }
     }
@@ -50,8 +59,10 @@ struct BenchServe: ParsableCommand {
         var source = ModelSource(argument: model)
         source.backing = .mapped // only its path: each engine reads the weights into memory itself
         let file = try source.open()
-        let benchmark = ServeBenchmark(modelPath: file.path, threads: threads.count, promptTokens: promptTokens, tokens: n,
+        var benchmark = ServeBenchmark(modelPath: file.path, threads: threads.count, promptTokens: promptTokens, tokens: n,
                                        batchTokens: batchTokens)
+        benchmark.sharedPrefix = sharedPrefix
+        benchmark.prefixCaching = prefixCache
         var rows: [ServeBenchmark.Row] = []
         for count in streams.values {
             FileHandle.standardError.write(Data("\(count) stream\(count == 1 ? "" : "s")...\n".utf8))

@@ -13,7 +13,10 @@ struct Serve: AsyncParsableCommand {
             MODEL is what rsr generate takes. Endpoints: POST /v1/chat/completions and /v1/completions (whole or \
             streamed as server-sent events), GET /v1/models, /health (200 once the model is loaded) and /metrics \
             (Prometheus). Up to --parallel requests run at once, each step decoding all of them as one batch; \
-            up to --max-queue more wait, and further ones get 429. SIGTERM or SIGINT stops accepting \
+            up to --max-queue more wait, and further ones get 429. Their keys and values share one cache of \
+            --parallel x --context positions in pages of 64, whose memory is taken as it is written; the pages of \
+            finished prompts are kept, and a prompt that begins with the same tokens (a system prompt, the earlier \
+            turns of a chat) reuses them instead of reading those tokens again. SIGTERM or SIGINT stops accepting \
             connections, lets running requests go on for --shutdown-grace seconds, stops them, and exits 0.
             """
     )
@@ -32,6 +35,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Positions a request may use at most (default: the model's context window).")
     var context: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Reuse the cached keys and values of earlier prompts' shared beginnings.")
+    var prefixCache = true
 
     @Option(help: "Requests that may wait for a slot; more are refused with 429.")
     var maxQueue = 64
@@ -77,6 +83,7 @@ struct Serve: AsyncParsableCommand {
         engineOptions.context = context
         engineOptions.maxQueue = maxQueue
         engineOptions.stepTokens = batchTokens
+        engineOptions.prefixCaching = prefixCache
         let engine = Engine(modelPath: file.path, options: engineOptions)
         if case .failed(let why) = engine.waitUntilLoaded() { throw ValidationError("\(file.path): \(why)") }
         var options = OpenAIServer.Options()

@@ -115,15 +115,18 @@ public enum TransformerKernels {
                   "attention over \(start + tokens) positions")
     }
 
-    /// One sequence's part of a batched attention call: its queries, outputs and cache (as `attention`).
+    /// One sequence's part of a batched attention call: its queries, outputs and paged cache (see
+    /// rsr_attention_f32_sequences: keys and values [kvHeads][pageCount][pagePositions][headDim], position p
+    /// in page pages[p / pagePositions]).
     public struct AttentionSequence {
         public var q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
-        public var keys: UnsafePointer<Float>, values: UnsafePointer<Float>
-        public var tokens: Int, start: Int, capacity: Int
+        public var keys: UnsafePointer<Float>, values: UnsafePointer<Float>, pages: UnsafePointer<UInt32>
+        public var tokens: Int, start: Int, pagePositions: Int, pageCount: Int
 
-        public init(q: UnsafePointer<Float>, tokens: Int, start: Int, capacity: Int, keys: UnsafePointer<Float>,
-                    values: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-            (self.q, self.tokens, self.start, self.capacity, self.keys, self.values, self.out) = (q, tokens, start, capacity, keys, values, out)
+        public init(q: UnsafePointer<Float>, tokens: Int, start: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                    pages: UnsafePointer<UInt32>, pagePositions: Int, pageCount: Int, into out: UnsafeMutablePointer<Float>) {
+            (self.q, self.tokens, self.start, self.keys, self.values, self.out) = (q, tokens, start, keys, values, out)
+            (self.pages, self.pagePositions, self.pageCount) = (pages, pagePositions, pageCount)
         }
     }
 
@@ -135,8 +138,9 @@ public enum TransformerKernels {
         try check(rsr_attention_work_size(UInt32(clamping: positions), Int32(pool?.threads ?? 1), &need), "sizing attention")
         let work = workspace.reserve(Int(need))
         let raw = sequences.map {
-            rsr_attention_sequence(q: $0.q, out: $0.out, k: $0.keys, v: $0.values, n_tokens: UInt32(clamping: $0.tokens),
-                                   start: UInt32(clamping: $0.start), capacity: UInt32(clamping: $0.capacity))
+            rsr_attention_sequence(q: $0.q, out: $0.out, k: $0.keys, v: $0.values, pages: $0.pages, n_tokens: UInt32(clamping: $0.tokens),
+                                   start: UInt32(clamping: $0.start), page_positions: UInt32(clamping: $0.pagePositions),
+                                   n_pages: UInt32(clamping: $0.pageCount))
         }
         try check(rsr_attention_f32_sequences(raw, UInt32(raw.count), UInt32(clamping: heads), UInt32(clamping: kvHeads), UInt32(clamping: headDim),
                                               work.pointer, UInt64(work.count), pool?.raw),

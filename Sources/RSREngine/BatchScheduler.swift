@@ -3,20 +3,20 @@ import RSRModel
 
 /// What one pass of the loop did, added to the engine's counters under its lock.
 struct Tally {
-    var finished = 0, failed = 0, cancelled = 0, promptTokens = 0, generatedTokens = 0
+    var finished = 0, failed = 0, cancelled = 0, promptTokens = 0, cachedPromptTokens = 0, generatedTokens = 0
     var steps = 0, rows = 0, sequences = 0, firstTokens = 0
     var secondsToFirstToken = 0.0
 
     mutating func add(_ other: Tally) {
         finished += other.finished; failed += other.failed; cancelled += other.cancelled
-        promptTokens += other.promptTokens; generatedTokens += other.generatedTokens
+        promptTokens += other.promptTokens; cachedPromptTokens += other.cachedPromptTokens; generatedTokens += other.generatedTokens
         steps += other.steps; rows += other.rows; sequences += other.sequences
         firstTokens += other.firstTokens; secondsToFirstToken += other.secondsToFirstToken
     }
 
     func record(into m: inout EngineMetrics) {
         m.requestsFinished += finished; m.requestsFailed += failed; m.requestsCancelled += cancelled
-        m.promptTokens += promptTokens; m.generatedTokens += generatedTokens
+        m.promptTokens += promptTokens; m.cachedPromptTokens += cachedPromptTokens; m.generatedTokens += generatedTokens
         m.steps += steps; m.stepRows += rows; m.stepSequences += sequences
         m.firstTokens += firstTokens; m.secondsToFirstTokenSum += secondsToFirstToken
     }
@@ -25,7 +25,9 @@ struct Tally {
 /// The running sequences and how a step is made of them; lives on the engine's thread, which alone
 /// touches the model. A step runs every decoding sequence's next token, then as many prompt tokens of the
 /// prefilling ones, in admission order, as the step has room for. Each sequence samples from its own
-/// logits with its own sampler, so what it generates is what it generates alone.
+/// logits with its own sampler, so what it generates is what it generates alone. Every sequence's cache
+/// comes from one KV pool with room for `parallel` sequences of `context` positions; with prefix caching, a
+/// prompt that begins like an earlier one takes that one's pages instead of running those tokens again.
 final class BatchScheduler {
     struct Sequence {
         let pending: Engine.Pending
@@ -36,6 +38,8 @@ final class BatchScheduler {
         /// Tokens of `history` not yet run through the model.
         var unrun: ArraySlice<Int>
         var generated = 0
+        /// Prompt tokens found in the pool's pages instead of run.
+        var cached = 0
         var firstToken: UInt64?
         var prompt: Int { pending.request.prompt.count }
     }
@@ -43,35 +47,48 @@ final class BatchScheduler {
     let model: Transformer
     let context: Int
     let stepTokens: Int
+    let pool: KVPool
     private var sequences: [Sequence] = []
 
-    init(model: Transformer, context: Int, stepTokens: Int) {
+    init(model: Transformer, context: Int, parallel: Int, stepTokens: Int, prefixCaching: Bool) throws {
         self.model = model
         self.context = context
         self.stepTokens = stepTokens
+        let pagesPerSequence = (context + KVPool.defaultPagePositions - 1) / KVPool.defaultPagePositions
+        pool = try model.makePool(pages: max(1, parallel) * pagesPerSequence, prefixCaching: prefixCaching)
     }
 
     var active: Int { sequences.count }
     var isIdle: Bool { sequences.isEmpty }
 
-    func admit(_ pending: Engine.Pending) {
+    /// Starts `pending`'s sequence; counts the prompt tokens it finds cached.
+    func admit(_ pending: Engine.Pending) -> Tally {
+        var tally = Tally()
         let request = pending.request
         guard request.maxTokens > 0 else {
             var usage = GenerationUsage()
             usage.promptTokens = request.prompt.count
             pending.onEvent(.finished(.length, usage))
-            return
+            return tally
         }
         let capacity: Int
         do {
             capacity = try Generator.capacity(prompt: request.prompt.count, maxTokens: request.maxTokens, context: context)
         } catch {
             pending.onEvent(.failed("\(error)"))  // checked at submission, so not expected
-            return
+            tally.failed = 1
+            return tally
         }
-        sequences.append(Sequence(pending: pending, cache: model.makeCache(capacity: capacity), sampler: Sampler(request.sampling),
-                                  history: request.prompt, unrun: request.prompt[...]))
+        let cache = KVCache(pool: pool, capacity: capacity)
+        let cached = cache.reusePrefix(of: request.prompt)
+        sequences.append(Sequence(pending: pending, cache: cache, sampler: Sampler(request.sampling), history: request.prompt,
+                                  unrun: request.prompt[cached...], cached: cached))
+        tally.cachedPromptTokens = cached
+        return tally
     }
+
+    /// Pages of the pool that sequences hold, that only the prefix index holds, and in all.
+    var pages: (inUse: Int, cached: Int, total: Int) { (pool.pagesInUse, pool.pagesCached, pool.pageCount) }
 
     /// Stops the sequences whose ids are in `ids` (every one when nil).
     func cancel(_ ids: Set<UInt64>?) -> Tally {
@@ -153,6 +170,7 @@ final class BatchScheduler {
     private func usage(_ sequence: Sequence) -> GenerationUsage {
         var usage = GenerationUsage()
         usage.promptTokens = sequence.prompt
+        usage.cachedPromptTokens = sequence.cached
         usage.generatedTokens = sequence.generated
         let now = DispatchTime.now().uptimeNanoseconds
         usage.secondsToFirstToken = sequence.firstToken.map { Double($0 - sequence.pending.submitted) / 1e9 } ?? 0

@@ -21,6 +21,10 @@ public final class Engine: Sendable {
         /// Never fewer than `parallel`, so that every running sequence has its token in each step.
         public var stepTokens: Int?
 
+        /// Keeps the KV pages of finished prompts, so that a prompt beginning with the same tokens (a system
+        /// prompt, the earlier turns of a chat) runs only the rest. Results are the same either way.
+        public var prefixCaching = true
+
         var tokensPerStep: Int { max(stepTokens ?? 64, parallel) }
 
         public init() {}
@@ -140,7 +144,8 @@ public final class Engine: Sendable {
         do {
             let model = try Transformer(file: try ModelFile(path: path), threads: options.threads, maxBatch: options.tokensPerStep)
             let context = min(options.context ?? model.config.contextLength, model.config.contextLength)
-            scheduler = BatchScheduler(model: model, context: context, stepTokens: options.tokensPerStep)
+            scheduler = try BatchScheduler(model: model, context: context, parallel: options.parallel, stepTokens: options.tokensPerStep,
+                                           prefixCaching: options.prefixCaching)
             inbox.withLock { $0.phase = .ready(model.config, context: context) }
         } catch {
             inbox.withLock { $0.phase = .failed("\(error)") }
@@ -163,8 +168,9 @@ public final class Engine: Sendable {
                 inbox.waiting.removeFirst(admitted.count)
                 return (admitted, cancelled, dropped, inbox.stopping)
             }
-            for pending in admitted { scheduler.admit(pending) }
-            var tally = scheduler.cancel(stopping ? nil : cancelled)
+            var tally = Tally()
+            for pending in admitted { tally.add(scheduler.admit(pending)) }
+            tally.add(scheduler.cancel(stopping ? nil : cancelled))
             for pending in dropped {
                 pending.onEvent(.finished(.stopped, GenerationUsage()))
                 tally.cancelled += 1
@@ -180,11 +186,12 @@ public final class Engine: Sendable {
                 }
             }
             if !stopping && !scheduler.isIdle { tally.add(scheduler.step()) }
-            let active = scheduler.active
+            let active = scheduler.active, pages = scheduler.pages
             inbox.withLock { inbox in
                 tally.record(into: &inbox.metrics)
                 inbox.metrics.waiting = inbox.waiting.count
                 inbox.metrics.active = active
+                (inbox.metrics.kvPagesInUse, inbox.metrics.kvPagesCached, inbox.metrics.kvPages) = pages
             }
             if stopping { return }
             if scheduler.isIdle { wake.wait() }

@@ -20,6 +20,8 @@ public struct GenerationRequest: Sendable {
 /// Counts and times of one finished request.
 public struct GenerationUsage: Sendable, Equatable {
     public var promptTokens = 0
+    /// Of the prompt tokens, those whose keys and values were found in the KV pool instead of computed.
+    public var cachedPromptTokens = 0
     public var generatedTokens = 0
     /// From submission to the first generated token, and to the last.
     public var secondsToFirstToken = 0.0

@@ -24,7 +24,7 @@ extension Transformer: LanguageModel {
             cache.reset()
         } else {
             sequence = nil // free the old cache before allocating the new one
-            sequence = makeCache(capacity: capacity)
+            sequence = try makeCache(capacity: capacity)
         }
     }
 

@@ -47,9 +47,16 @@ public final class Transformer {
                           maxBatch: maxBatch, floatBaseline: kernel == .hfUnpack || kernel == .openblasF32)
     }
 
-    /// A cache for up to `capacity` positions.
-    public func makeCache(capacity: Int) -> KVCache {
-        KVCache(layers: config.layerCount, capacity: capacity, width: config.kvHeadCount * config.headDim)
+    /// A cache for up to `capacity` positions, in a pool of its own.
+    public func makeCache(capacity: Int) throws -> KVCache {
+        let pages = max(1, (capacity + KVPool.defaultPagePositions - 1) / KVPool.defaultPagePositions)
+        return KVCache(pool: try makePool(pages: pages, prefixCaching: false), capacity: capacity)
+    }
+
+    /// A pool of `pages` KV pages (of `KVPool.defaultPagePositions` positions) for this model's sequences.
+    public func makePool(pages: Int, prefixCaching: Bool) throws -> KVPool {
+        try KVPool(layers: config.layerCount, kvHeads: config.kvHeadCount, headDim: config.headDim, pageCount: pages,
+                   prefixCaching: prefixCaching)
     }
 
     /// Runs `tokens` at the cache's next positions and returns the logits after each token at `positions`
@@ -121,8 +128,8 @@ public final class Transformer {
 
     /// Throws unless `tokens` fit in `cache` and the vocabulary, and the cache is this model's.
     private func check(_ cache: KVCache, adding tokens: [Int]) throws {
-        guard cache.layers == config.layerCount, cache.width == config.kvHeadCount * config.headDim else {
-            throw ModelError("the cache was made for another model (\(cache.layers) layers of width \(cache.width))")
+        guard cache.layers == config.layerCount, cache.pool.kvHeads == config.kvHeadCount, cache.pool.headDim == config.headDim else {
+            throw ModelError("the cache was made for another model (\(cache.layers) layers of \(cache.pool.kvHeads) KV heads of \(cache.pool.headDim))")
         }
         guard cache.count + tokens.count <= cache.capacity else {
             throw ModelError("\(cache.count + tokens.count) positions exceed the cache's \(cache.capacity)")
@@ -147,6 +154,7 @@ public final class Transformer {
                 row += 1
             }
         }
+        for chunk in chunks { try chunk.cache.reserve(chunk.tokens.count) }
         let rotations = chunks.map { rope.rotations(start: $0.cache.count, tokens: $0.tokens.count) }
         for (layer, block) in weights.blocks.enumerated() {
             Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.inputNorm, eps: c.rmsNormEps, into: s.normed, pool: pool)
@@ -156,10 +164,11 @@ public final class Transformer {
                 let cache = chunks[i].cache, tokens = chunks[i].tokens.count, r = firstRow[i]
                 rotations[i].apply(s.q + r * qWidth, heads: c.headCount)
                 rotations[i].apply(s.k + r * kvWidth, heads: c.kvHeadCount)
-                cache.append(keys: s.k + r * kvWidth, values: s.v + r * kvWidth, tokens: tokens, layer: layer, kvHeads: c.kvHeadCount,
-                             headDim: c.headDim)
-                return TransformerKernels.AttentionSequence(q: s.q + r * qWidth, tokens: tokens, start: cache.count, capacity: cache.capacity,
-                                                            keys: cache.keys(layer), values: cache.values(layer), into: s.attention + r * qWidth)
+                cache.append(keys: s.k + r * kvWidth, values: s.v + r * kvWidth, tokens: tokens, layer: layer)
+                return TransformerKernels.AttentionSequence(q: s.q + r * qWidth, tokens: tokens, start: cache.count, keys: cache.pool.keys(layer),
+                                                            values: cache.pool.values(layer), pages: cache.pages,
+                                                            pagePositions: cache.pool.pagePositions, pageCount: cache.pool.pageCount,
+                                                            into: s.attention + r * qWidth)
             }
             try TransformerKernels.attention(sequences, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
                                              workspace: s.workspace, pool: pool)
@@ -182,7 +191,7 @@ public final class Transformer {
             try block.down(mlpOut, batch: n, into: s.projected, scratch: s, pool: pool)
             add(s.projected, into: s.hidden, count: n * hidden)
         }
-        for chunk in chunks { chunk.cache.count += chunk.tokens.count }
+        for chunk in chunks { chunk.cache.commit(chunk.tokens) }
     }
 
     private func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {

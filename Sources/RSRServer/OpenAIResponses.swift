@@ -1,17 +1,26 @@
 /// The response bodies of OpenAI's API, as its clients decode them.
 
+/// Token counts; `prompt_tokens_details.cached_tokens` counts the prompt tokens whose keys and values were
+/// already in the cache (OpenAI's prompt caching field).
 struct Usage: Encodable {
     let promptTokens: Int
     let completionTokens: Int
+    let cachedTokens: Int
     var totalTokens: Int { promptTokens + completionTokens }
 
-    enum CodingKeys: String, CodingKey { case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens" }
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens"
+        case promptTokensDetails = "prompt_tokens_details"
+    }
+    enum DetailKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(promptTokens, forKey: .promptTokens)
         try c.encode(completionTokens, forKey: .completionTokens)
         try c.encode(totalTokens, forKey: .totalTokens)
+        var details = c.nestedContainer(keyedBy: DetailKeys.self, forKey: .promptTokensDetails)
+        try details.encode(cachedTokens, forKey: .cachedTokens)
     }
 }
 

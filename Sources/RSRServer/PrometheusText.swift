@@ -18,9 +18,13 @@ enum PrometheusText {
             metric("requests_total", "counter", "Requests by outcome.", value, labels: "{outcome=\"\(outcome)\"}")
         }
         metric("prompt_tokens_total", "counter", "Prompt tokens prefilled.", m.promptTokens)
+        metric("prompt_tokens_cached_total", "counter", "Prompt tokens found in the KV cache's pages instead of prefilled.", m.cachedPromptTokens)
         metric("generated_tokens_total", "counter", "Tokens generated.", m.generatedTokens)
         metric("queue_depth", "gauge", "Requests waiting for a sequence slot.", m.waiting)
         metric("active_sequences", "gauge", "Sequences prefilling or decoding.", m.active)
+        metric("kv_pages_used", "gauge", "KV cache pages that running sequences hold.", m.kvPagesInUse)
+        metric("kv_pages_cached", "gauge", "KV cache pages kept for their prompt prefix, held by no sequence.", m.kvPagesCached)
+        metric("kv_pages", "gauge", "KV cache pages in all.", m.kvPages)
         metric("steps_total", "counter", "Batched model steps.", m.steps)
         metric("step_tokens_total", "counter", "Tokens (rows) run in all steps; over steps_total, the mean batch size.", m.stepRows)
         metric("step_sequences_total", "counter", "Sequences in all steps; over steps_total, the mean sequences per step.", m.stepSequences)

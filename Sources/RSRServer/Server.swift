@@ -172,5 +172,7 @@ public struct OpenAIServer: Sendable {
 }
 
 extension Usage {
-    init(_ usage: GenerationUsage) { self.init(promptTokens: usage.promptTokens, completionTokens: usage.generatedTokens) }
+    init(_ usage: GenerationUsage) {
+        self.init(promptTokens: usage.promptTokens, completionTokens: usage.generatedTokens, cachedTokens: usage.cachedPromptTokens)
+    }
 }

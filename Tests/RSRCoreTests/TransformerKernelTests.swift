@@ -162,8 +162,11 @@ import Testing
     }
 
     /// Sequences of different lengths, positions and cache capacities in one call each get, bit for bit,
-    /// what they get alone, on one and two threads.
-    @Test func attentionOfSeveralSequencesIsEachOnesAlone() throws {
+    /// what they get alone in a contiguous cache, on one and two threads, with their positions in pages of
+    /// one shared pool, out of order: pages of 3 positions (a page boundary inside every block of the
+    /// kernel), 16 (half a block) and 64 (two blocks).
+    @Test(arguments: [3, 16, 64])
+    func attentionOfSeveralPagedSequencesIsEachOnesAlone(pagePositions: Int) throws {
         let (heads, kvHeads, headDim) = (8, 2, 64)
         let shapes = [(tokens: 1, start: 40, capacity: 50), (tokens: 5, start: 0, capacity: 5), (tokens: 1, start: 0, capacity: 9),
                       (tokens: 3, start: 70, capacity: 80)]
@@ -171,6 +174,45 @@ import Testing
         let random = { (count: Int) in (0..<count).map { _ in Float.random(in: -2...2, using: &rng) } }
         let inputs = shapes.map { s in
             (q: random(s.tokens * heads * headDim), k: random(s.capacity * kvHeads * headDim), v: random(s.capacity * kvHeads * headDim))
+        }
+        // every sequence's pages, taken from one shuffled list of the pool's pages
+        let pagesOf = shapes.map { ($0.capacity + pagePositions - 1) / pagePositions }
+        let pageCount = pagesOf.reduce(0, +) + 3
+        var order = Array(0..<pageCount)
+        order.shuffle(using: &rng)
+        var tables: [[UInt32]] = []
+        for n in pagesOf {
+            tables.append(order.prefix(n).map { UInt32($0) })
+            order.removeFirst(n)
+        }
+        let arena = pageCount * kvHeads * pagePositions * headDim
+        let keys = UnsafeMutablePointer<Float>.allocate(capacity: arena), values = UnsafeMutablePointer<Float>.allocate(capacity: arena)
+        keys.initialize(repeating: .nan, count: arena)
+        values.initialize(repeating: .nan, count: arena)
+        for (i, s) in shapes.enumerated() {
+            for h in 0..<kvHeads {
+                for p in 0..<s.capacity {
+                    let target = ((h * pageCount + Int(tables[i][p / pagePositions])) * pagePositions + p % pagePositions) * headDim
+                    let source = (h * s.capacity + p) * headDim
+                    (keys + target).update(from: Array(inputs[i].k[source..<source + headDim]), count: headDim)
+                    (values + target).update(from: Array(inputs[i].v[source..<source + headDim]), count: headDim)
+                }
+            }
+        }
+        let qs = inputs.map { input in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: input.q.count)
+            buffer.initialize(from: input.q, count: input.q.count)
+            return buffer
+        }
+        let pageTables = tables.map { table in
+            let buffer = UnsafeMutablePointer<UInt32>.allocate(capacity: table.count)
+            buffer.initialize(from: table, count: table.count)
+            return buffer
+        }
+        let outs = shapes.map { s in UnsafeMutablePointer<Float>.allocate(capacity: s.tokens * heads * headDim) }
+        defer {
+            (qs + outs + [keys, values]).forEach { $0.deallocate() }
+            pageTables.forEach { $0.deallocate() }
         }
         for threads in [1, 2] {
             let pool = try ThreadPool(threads: threads)
@@ -180,22 +222,37 @@ import Testing
                                                  capacity: s.capacity, keys: input.k, values: input.v, into: &out, workspace: Workspace(), pool: pool)
                 return out
             }
-            // the batched call takes pointers: copies that live for the whole call
-            let buffers = inputs.map { input in [input.q, input.k, input.v].map { values in
-                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
-                buffer.initialize(from: values, count: values.count)
-                return buffer
-            } }
-            let outs = shapes.map { s in UnsafeMutablePointer<Float>.allocate(capacity: s.tokens * heads * headDim) }
-            defer { (buffers.flatMap { $0 } + outs).forEach { $0.deallocate() } }
             let sequences = shapes.indices.map { i in
-                TransformerKernels.AttentionSequence(q: buffers[i][0], tokens: shapes[i].tokens, start: shapes[i].start, capacity: shapes[i].capacity,
-                                                     keys: buffers[i][1], values: buffers[i][2], into: outs[i])
+                TransformerKernels.AttentionSequence(q: qs[i], tokens: shapes[i].tokens, start: shapes[i].start, keys: keys, values: values,
+                                                     pages: pageTables[i], pagePositions: pagePositions, pageCount: pageCount, into: outs[i])
             }
             try TransformerKernels.attention(sequences, heads: heads, kvHeads: kvHeads, headDim: headDim, workspace: Workspace(), pool: pool)
             for (i, s) in shapes.enumerated() {
                 #expect(Array(UnsafeBufferPointer(start: outs[i], count: s.tokens * heads * headDim)) == alone[i], "sequence \(i), \(threads) threads")
             }
         }
+    }
+
+    /// A page index past the pool is refused, not read.
+    @Test func attentionRefusesAPageOutsideThePool() throws {
+        let (heads, kvHeads, headDim, pagePositions, pageCount) = (2, 1, 16, 4, 2)
+        let q = [Float](repeating: 1, count: heads * headDim), keys = [Float](repeating: 0, count: pageCount * pagePositions * headDim)
+        var out = [Float](repeating: 0, count: heads * headDim)
+        let pages: [UInt32] = [1, 2]
+        let error = #expect(throws: KernelError.self) {
+            try q.withUnsafeBufferPointer { q in
+                try keys.withUnsafeBufferPointer { kv in
+                    try pages.withUnsafeBufferPointer { pages in
+                        try out.withUnsafeMutableBufferPointer { out in
+                            let sequence = TransformerKernels.AttentionSequence(q: q.baseAddress!, tokens: 1, start: 5, keys: kv.baseAddress!,
+                                                                                values: kv.baseAddress!, pages: pages.baseAddress!,
+                                                                                pagePositions: pagePositions, pageCount: pageCount, into: out.baseAddress!)
+                            try TransformerKernels.attention([sequence], heads: heads, kvHeads: kvHeads, headDim: headDim, workspace: Workspace(), pool: nil)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(error != nil)
     }
 }

@@ -26,7 +26,7 @@ import Testing
 
     /// Greedy continuation of `prompt` run alone, one token at a time after the prompt: the logits of each step.
     func alone(_ model: Transformer, _ prompt: [Int], steps: Int) throws -> [[Float]] {
-        let cache = model.makeCache(capacity: prompt.count + steps)
+        let cache = try model.makeCache(capacity: prompt.count + steps)
         var logits = [Array(try model.forward(prompt, cache: cache).values)]
         for _ in 1..<steps {
             logits.append(Array(try model.forward([argmax(logits.last!)], cache: cache).values))
@@ -46,7 +46,7 @@ import Testing
         let expected = try prompts.map { try alone(model, $0, steps: steps) }
 
         // Together: the second prompt cut in chunks of 5 beside the others' steps, the third joining late.
-        let caches = prompts.map { model.makeCache(capacity: $0.count + steps) }
+        let caches = try prompts.map { try model.makeCache(capacity: $0.count + steps) }
         var fed = prompts.map { _ in 0 }, got: [[[Float]]] = prompts.map { _ in [] }
         for _ in 0..<40 {
             var chunks: [SequenceChunk] = [], owners: [Int] = []
@@ -72,7 +72,7 @@ import Testing
 
     @Test func aStepRefusesMoreTokensThanTheBatchAndARepeatedSequence() throws {
         let model = try Transformer(file: try ModelFile(path: Self.models[0]), threads: 1, maxBatch: 4)
-        let cache = model.makeCache(capacity: 16), other = model.makeCache(capacity: 16)
+        let cache = try model.makeCache(capacity: 16), other = try model.makeCache(capacity: 16)
         #expect(throws: ModelError.self) { try model.forward([SequenceChunk(cache: cache, tokens: [1, 2, 3]), SequenceChunk(cache: other, tokens: [4, 5])]) }
         #expect(throws: ModelError.self) { try model.forward([SequenceChunk(cache: cache, tokens: [1]), SequenceChunk(cache: cache, tokens: [2])]) }
         #expect(cache.count == 0 && other.count == 0)

@@ -48,7 +48,7 @@ import Testing
         let ids = (0..<40).map { ($0 * 37 + 11) % model.config.vocabSize }
         let batched = try model.forward(ids, cache: model.makeCache(capacity: ids.count), logitsAt: positions)
         #expect(batched.rows == positions.count)
-        let cache = model.makeCache(capacity: ids.count)
+        let cache = try model.makeCache(capacity: ids.count)
         for (position, id) in ids.enumerated() {
             let single = try model.forward([id], cache: cache).values
             guard positions.contains(position) else { continue }

@@ -143,7 +143,7 @@ import Testing
         for (kernel, threads) in [(KernelPolicy.packedI2, 2), (.rsrT, 1), (.rsr, 2)] {
             #expect(try logits(try model(fixture, kernel: kernel, threads: threads), ref.inputIDs) == expected, "\(kernel), \(threads) threads")
         }
-        let cache = base.makeCache(capacity: ref.inputIDs.count)
+        let cache = try base.makeCache(capacity: ref.inputIDs.count)
         var last: [Float] = []
         for id in ref.inputIDs { last = try base.forward([id], cache: cache).values }
         #expect(last == expected, "token by token")
@@ -159,7 +159,7 @@ import Testing
         for kernel in ProductKernel.allCases where kernel != .index {
             let model = try Transformer(file: file, threads: 2, kernel: kernel)
             #expect(try logits(model, ref.inputIDs) == expected, "\(kernel) prefill")
-            let cache = model.makeCache(capacity: ref.inputIDs.count)
+            let cache = try model.makeCache(capacity: ref.inputIDs.count)
             var last: [Float] = []
             for id in ref.inputIDs { last = try model.forward([id], cache: cache).values }
             #expect(last == expected, "\(kernel) token by token")

@@ -47,7 +47,7 @@ import Testing
             let file = try ModelFile(path: try ConvertedFixtures.shared.path(floatLlamaFixture, integer: integer, integerLayout: layout))
             #expect(try #require(file.manifest.integerLinears).values.allSatisfy { $0.packed == (layout == .packed) })
             let model = try Transformer(file: file, threads: 2)
-            let cache = model.makeCache(capacity: 64)
+            let cache = try model.makeCache(capacity: 64)
             var logits = try model.forward([5, 77, 301, 12, 9, 1000, 42], cache: cache).values
             for token in [3, 500, 61] { logits += try model.forward([token], cache: cache).values }
             outputs.append(logits)

@@ -33,8 +33,9 @@ final class Transcript: Sendable {
     func end(_ key: Int) -> GenerationEvent? { events.withLock { $0[key]?.last } }
 }
 
-func startEngine(parallel: Int, maxQueue: Int = 64, stepTokens: Int = 32) throws -> Engine {
+func startEngine(parallel: Int, maxQueue: Int = 64, stepTokens: Int = 32, prefixCaching: Bool = true) throws -> Engine {
     var options = Engine.Options()
+    options.prefixCaching = prefixCaching
     options.threads = 2
     options.parallel = parallel
     options.maxQueue = maxQueue
@@ -93,6 +94,47 @@ func startEngine(parallel: Int, maxQueue: Int = 64, stepTokens: Int = 32) throws
         }
         #expect(metrics.requestsFinished == 8 && metrics.generatedTokens == 96 && metrics.active == 0)
         #expect(metrics.stepSequences > metrics.steps, "steps held several sequences")
+    }
+
+    /// Four prompts that begin with the same 150 tokens: the first runs alone, then three at once take its two
+    /// whole pages (128 positions) instead of running those tokens, and each gets the tokens it gets alone.
+    /// Without prefix caching nothing is taken.
+    @Test(arguments: [true, false])
+    func promptsThatShareABeginningReuseItsPagesAndGetWhatEachGetsAlone(prefixCaching: Bool) throws {
+        let shared = (0..<150).map { 9 + ($0 * 53) % 4000 }
+        let prompts = (0..<4).map { i in shared + (0...i).map { 100 + i * 10 + $0 } }
+        let model = try Transformer(file: try ModelFile(path: modelPath), threads: 2)
+        let alone = try prompts.map { prompt in
+            var tokens: [Int] = []
+            try Generator(model: model, options: SamplingOptions()).generate(prompt: prompt, maxTokens: 8) {
+                tokens.append($0)
+                return true
+            }
+            return tokens
+        }
+        let engine = try startEngine(parallel: 4, prefixCaching: prefixCaching)
+        defer { engine.shutdown() }
+        let transcript = Transcript()
+        try engine.submit(GenerationRequest(prompt: prompts[0], maxTokens: 8), onEvent: transcript.listener(0))
+        #expect(transcript.waitForEnds(1))
+        for i in 1..<4 { try engine.submit(GenerationRequest(prompt: prompts[i], maxTokens: 8), onEvent: transcript.listener(i)) }
+        #expect(transcript.waitForEnds(3))
+        for i in prompts.indices {
+            #expect(transcript.tokens(i) == alone[i], "request \(i)")
+            guard case .finished(.length, let usage) = transcript.end(i) else {
+                Issue.record("request \(i) ended with \(String(describing: transcript.end(i)))")
+                continue
+            }
+            #expect(usage.promptTokens == prompts[i].count && usage.cachedPromptTokens == (prefixCaching && i > 0 ? 128 : 0), "request \(i)")
+        }
+        var metrics = engine.metrics
+        for _ in 0..<200 where metrics.requestsFinished < 4 {
+            Thread.sleep(forTimeInterval: 0.005)
+            metrics = engine.metrics
+        }
+        let ran = prompts.reduce(0) { $0 + $1.count } - (prefixCaching ? 3 * 128 : 0)
+        #expect(metrics.cachedPromptTokens == (prefixCaching ? 3 * 128 : 0) && metrics.promptTokens == ran)
+        #expect(metrics.kvPagesInUse == 0 && metrics.kvPages == 4 * 4 && metrics.kvPagesCached == (prefixCaching ? 2 : 0))
     }
 
     @Test func requestsBeyondTheQueueAndImpossibleOnesAreRefused() throws {

@@ -18,8 +18,10 @@ import Testing
         let answer = object(body)
         let choice = (answer["choices"] as? [[String: Any]])?.first
         #expect(choice?["text"] as? String == expected && choice?["finish_reason"] as? String == "length")
-        let usage = answer["usage"] as? [String: Int]
-        #expect(usage?["completion_tokens"] == 12 && usage?["total_tokens"] == (usage?["prompt_tokens"] ?? 0) + 12)
+        let usage = answer["usage"] as? [String: Any]
+        let promptTokens = usage?["prompt_tokens"] as? Int ?? 0
+        #expect(usage?["completion_tokens"] as? Int == 12 && usage?["total_tokens"] as? Int == promptTokens + 12)
+        #expect((usage?["prompt_tokens_details"] as? [String: Int])?["cached_tokens"] == 0)
         #expect(answer["object"] as? String == "text_completion" && answer["model"] as? String == "default")
     }
 

@@ -325,15 +325,19 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
                              void * work, uint64_t work_bytes, rsr_pool * pool);
 
 // The same for several sequences at once, each at its own positions in its own cache, in one pass over the
-// pool (each sequence's results are those of rsr_attention_f32 on it alone). work is sized for the largest
-// start + n_tokens.
+// pool (each sequence's results are those of rsr_attention_f32 on it alone). A cache here is paged: k and v
+// are [n_kv][n_pages][page_positions][head_dim], and position p is row p % page_positions of page
+// pages[p / page_positions], so that sequences can share pages and take them as they grow. A head's pages
+// that follow each other in memory read as one stream (rsr_attention_f32's cache is one page of capacity
+// positions). work is sized for the largest start + n_tokens.
 #define RSR_ATTENTION_MAX_SEQUENCES 256u
 typedef struct rsr_attention_sequence {
-    const float * q;  // [n_tokens][n_heads][head_dim]
-    float * out;      // [n_tokens][n_heads][head_dim]
-    const float * k;  // [n_kv][capacity][head_dim]
+    const float * q;        // [n_tokens][n_heads][head_dim]
+    float * out;            // [n_tokens][n_heads][head_dim]
+    const float * k;        // [n_kv][n_pages][page_positions][head_dim]
     const float * v;
-    uint32_t n_tokens, start, capacity;
+    const uint32_t * pages; // at least ceil((start + n_tokens) / page_positions) indices below n_pages
+    uint32_t n_tokens, start, page_positions, n_pages;
 } rsr_attention_sequence;
 rsr_status rsr_attention_f32_sequences(const rsr_attention_sequence * seqs, uint32_t n_seqs, uint32_t n_heads, uint32_t n_kv,
                                        uint32_t head_dim, void * work, uint64_t work_bytes, rsr_pool * pool);
