@@ -26,7 +26,8 @@ import Testing
     }
 
     /// The openai package: chat whole and streamed (the pieces add up to the whole), a completion, the
-    /// model list, and eight greedy chats at once, each the text it gets alone.
+    /// model list, eight greedy chats at once, each the text it gets alone, and a chat whose long system
+    /// message an earlier chat sent: its usage counts the cached prompt tokens, and its text is still its own.
     @Test(.enabled(if: openAI || referencesRequired)) func theOpenAIClientChatsStreamsAndRunsEightAtOnce() async throws {
         let server = try await RunningServer.start(parallel: 8)
         let questions = ["Who made the heaven?", "What is light?", "Where is Egypt?", "Who was Moses?",
@@ -34,6 +35,9 @@ import Testing
         let alone = try questions.map { question in
             try server.generateAlone(try server.session.chatPrompt(messages: [(role: "user", content: question)]), maxTokens: 16)
         }
+        let system = String(repeating: "Answer from the words of the King James Bible, and name the book, chapter and verse. ", count: 4)
+        let withSystem = try server.generateAlone(try server.session.chatPrompt(messages: [(role: "system", content: system),
+                                                                                             (role: "user", content: questions[2])]), maxTokens: 8)
         let script = """
             import json, os, concurrent.futures
             from openai import OpenAI
@@ -53,13 +57,20 @@ import Testing
             completion = client.completions.create(model="default", prompt="In the beginning", max_tokens=8, temperature=0)
             with concurrent.futures.ThreadPoolExecutor(8) as pool:
                 together = list(pool.map(chat, questions))
+            def with_system(q):
+                return client.chat.completions.create(model="default", max_tokens=8, temperature=0,
+                                                      messages=[{"role": "system", "content": os.environ["SYSTEM"]}, {"role": "user", "content": q}])
+            with_system(questions[1])
+            second = with_system(questions[2])
             print(json.dumps({"whole": whole.choices[0].message.content, "finish": whole.choices[0].finish_reason,
                               "usage": whole.usage.completion_tokens, "streamed": "".join(pieces), "stream_finish": finish,
                               "completion": completion.choices[0].text, "models": [m.id for m in client.models.list()],
-                              "together": together}))
+                              "together": together, "second": second.choices[0].message.content,
+                              "cached": second.usage.prompt_tokens_details.cached_tokens, "prompt": second.usage.prompt_tokens}))
             """
         let questionsJSON = String(decoding: try JSONSerialization.data(withJSONObject: questions), as: UTF8.self)
-        let (status, output) = await run("python3", ["-c", script], environment: ["RSR_BASE": server.base, "QUESTIONS": questionsJSON])
+        let (status, output) = await run("python3", ["-c", script], environment: ["RSR_BASE": server.base, "QUESTIONS": questionsJSON,
+                                                                                   "SYSTEM": system])
         let metrics = server.engine.metrics
         await server.stop()
         #expect(status == 0, "\(output)")
@@ -70,6 +81,9 @@ import Testing
         #expect(result["models"] as? [String] == ["default"])
         #expect(result["together"] as? [String] == alone, "eight at once")
         #expect(metrics.stepSequences > metrics.steps, "some steps decoded several requests together")
+        let cached = result["cached"] as? Int ?? 0, prompt = result["prompt"] as? Int ?? 0
+        #expect(result["second"] as? String == withSystem)
+        #expect(cached >= 64 && cached % 64 == 0 && cached < prompt, "\(cached) of \(prompt) prompt tokens cached")
     }
 
     /// A stop string ends the reply before it, whole or streamed, even when it spans tokens.
