@@ -13,8 +13,7 @@ public struct ServeBenchmark: Sendable {
     public var tokens: Int
     /// The engine's step budget (`Engine.Options.stepTokens`).
     public var batchTokens: Int
-    /// Tokens at the start of every prompt that are the same (a system prompt), run once by an untimed
-    /// request before the streams, as a server would have seen them before.
+    /// Tokens at the start of every prompt that are the same (a system prompt).
     public var sharedPrefix = 0
     public var prefixCaching = true
 
@@ -67,10 +66,6 @@ public struct ServeBenchmark: Sendable {
         var rng = SystemRandomNumberGenerator()
         let random = { (count: Int) in (0..<count).map { _ in Int.random(in: 0..<config.vocabSize, using: &rng) } }
         let shared = random(min(sharedPrefix, promptTokens))
-        if !shared.isEmpty {
-            try engine.submit(GenerationRequest(prompt: shared + random(1), maxTokens: 1)) { if case .token = $0 {} else { ended.signal() } }
-            ended.wait()
-        }
         let start = DispatchTime.now().uptimeNanoseconds
         for s in 0..<streams {
             let prompt = shared + random(promptTokens - shared.count)

@@ -13,9 +13,9 @@ struct BenchServe: ParsableCommand {
             ignored). Reports the sum of the streams' decode rates, the rate and p99 gap while every stream \
             decodes (from the last first token to the first last one: no prompt is read then), all tokens \
             over the wall time, time to first token and the gaps between a stream's tokens (p50, p99), and \
-            sequences per step. With --shared-prefix, every prompt begins with the same tokens, which one \
-            untimed request has run before (a system prompt the server has seen); the streams reuse its cached \
-            pages unless --no-prefix-cache.
+            sequences per step. With --shared-prefix, every prompt begins with the same tokens (a system \
+            prompt): the first stream's prefill computes them, and the others take its cached pages unless \
+            --no-prefix-cache.
             """
     )
 

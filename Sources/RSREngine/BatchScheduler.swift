@@ -61,7 +61,7 @@ final class BatchScheduler {
     var active: Int { sequences.count }
     var isIdle: Bool { sequences.isEmpty }
 
-    /// Starts `pending`'s sequence; counts the prompt tokens it finds cached.
+    /// Starts `pending`'s sequence (it takes a step's room from the next step on).
     func admit(_ pending: Engine.Pending) -> Tally {
         var tally = Tally()
         let request = pending.request
@@ -79,12 +79,19 @@ final class BatchScheduler {
             tally.failed = 1
             return tally
         }
-        let cache = KVCache(pool: pool, capacity: capacity)
-        let cached = cache.reusePrefix(of: request.prompt)
-        sequences.append(Sequence(pending: pending, cache: cache, sampler: Sampler(request.sampling), history: request.prompt,
-                                  unrun: request.prompt[cached...], cached: cached))
-        tally.cachedPromptTokens = cached
+        sequences.append(Sequence(pending: pending, cache: KVCache(pool: pool, capacity: capacity), sampler: Sampler(request.sampling),
+                                  history: request.prompt, unrun: request.prompt[...]))
         return tally
+    }
+
+    /// Before a prompt's first chunk runs, takes the pool's pages for its beginning: looked up then rather
+    /// than at admission, a burst of prompts that begin alike finds the pages of the first, whose prefill
+    /// the step budget runs before theirs. Returns the prompt tokens found.
+    private func startPrompt(_ i: Int) -> Int {
+        let cached = sequences[i].cache.reusePrefix(of: sequences[i].history)
+        sequences[i].cached = cached
+        sequences[i].unrun = sequences[i].history[cached...]
+        return cached
     }
 
     /// Pages of the pool that sequences hold, that only the prefix index holds, and in all.
@@ -109,9 +116,10 @@ final class BatchScheduler {
         var room = stepTokens
         // decoding sequences first, so that a long prompt never holds them up; then prompt chunks
         for decoding in [true, false] {
-            for (i, sequence) in sequences.enumerated() where room > 0 && (sequence.history.count > sequence.prompt) == decoding {
-                let take = min(room, sequence.unrun.count)
-                chunks.append(SequenceChunk(cache: sequence.cache, tokens: Array(sequence.unrun.prefix(take))))
+            for i in sequences.indices where room > 0 && (sequences[i].history.count > sequences[i].prompt) == decoding {
+                if sequences[i].cache.count == 0 { tally.cachedPromptTokens += startPrompt(i) }
+                let take = min(room, sequences[i].unrun.count)
+                chunks.append(SequenceChunk(cache: sequences[i].cache, tokens: Array(sequences[i].unrun.prefix(take))))
                 owners.append(i)
                 room -= take
             }
