@@ -26,7 +26,6 @@ public final class KVCache {
     }
 
     var layers: Int { pool.layers }
-    var width: Int { pool.width }
 
     /// Takes the pool's pages for the longest run of whole pages at the start of `prompt` that the pool holds,
     /// leaving at least the prompt's last token to run (its logits are wanted); returns the positions taken.
@@ -91,9 +90,6 @@ public final class KVCache {
             recorded += 1
         }
     }
-
-    /// Bytes the cache's positions can take in the pool.
-    public var bytes: Int { capacity * layers * 2 * width * MemoryLayout<Float>.size }
 
     /// Forgets every position (a new prompt) and gives its pages back.
     public func reset() {

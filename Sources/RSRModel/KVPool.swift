@@ -33,7 +33,7 @@ public final class KVPool {
         keys = (0..<layers).map { _ in .allocate(capacity: floats) }
         values = (0..<layers).map { _ in .allocate(capacity: floats) }
         users = Array(repeating: 0, count: pageCount)
-        prefixes = prefixCaching ? PrefixIndex(pageCount: pageCount, pagePositions: pagePositions) : nil
+        prefixes = prefixCaching ? PrefixIndex(pageCount: pageCount) : nil
     }
 
     deinit {
@@ -41,7 +41,6 @@ public final class KVPool {
         values.forEach { $0.deallocate() }
     }
 
-    var width: Int { kvHeads * headDim }
     func keys(_ layer: Int) -> UnsafeMutablePointer<Float> { keys[layer] }
     func values(_ layer: Int) -> UnsafeMutablePointer<Float> { values[layer] }
 
@@ -55,9 +54,6 @@ public final class KVPool {
     public var pagesInUse: Int { users.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } }
     /// Pages kept for their prefix while no sequence uses them.
     public var pagesCached: Int { prefixes?.cachedCount(users: users) ?? 0 }
-
-    /// Bytes of the pages, written or not.
-    public var bytes: Int { layers * 2 * pageCount * pagePositions * width * MemoryLayout<Float>.size }
 
     /// A page for the positions after `previous` (a sequence's last page, nil for its first): the page that
     /// follows it in memory when free, so that the sequence stays one stream; else the middle of the longest

@@ -18,7 +18,6 @@ struct PrefixIndex {
         let link: Link
     }
 
-    let pagePositions: Int
     private var pages: [Key: UInt32] = [:]
     private var entries: [Entry?]
     /// When each page was last taken or given back, for choosing which cached page to reuse.
@@ -26,8 +25,7 @@ struct PrefixIndex {
     private var clock: UInt64 = 0
     private var nextLink: Link = 1
 
-    init(pageCount: Int, pagePositions: Int) {
-        self.pagePositions = pagePositions
+    init(pageCount: Int) {
         entries = Array(repeating: nil, count: pageCount)
         lastUse = Array(repeating: 0, count: pageCount)
     }

@@ -45,6 +45,16 @@ func startEngine(parallel: Int, maxQueue: Int = 64, stepTokens: Int = 32, prefix
     return engine
 }
 
+/// What `rsr generate` gives `prompt`: the tokens of a Generator over the model alone.
+func generatedAlone(_ model: Transformer, _ prompt: [Int], sampling: SamplingOptions, maxTokens: Int) throws -> [Int] {
+    var tokens: [Int] = []
+    try Generator(model: model, options: sampling).generate(prompt: prompt, maxTokens: maxTokens) {
+        tokens.append($0)
+        return true
+    }
+    return tokens
+}
+
 @Suite struct EngineTests {
     /// Prompts of 1 to 45 tokens (longer than a step, so their prefill is cut into chunks beside the others'
     /// decoding), one of them sampled with a seed.
@@ -66,14 +76,7 @@ func startEngine(parallel: Int, maxQueue: Int = 64, stepTokens: Int = 32, prefix
     @Test(arguments: [8, 32])
     func eightConcurrentRequestsGetWhatEachGetsAlone(stepTokens: Int) throws {
         let model = try Transformer(file: try ModelFile(path: modelPath), threads: 2)
-        let alone = try Self.prompts.indices.map { i in
-            var tokens: [Int] = []
-            try Generator(model: model, options: Self.request(i).sampling).generate(prompt: Self.prompts[i], maxTokens: 12) {
-                tokens.append($0)
-                return true
-            }
-            return tokens
-        }
+        let alone = try Self.prompts.indices.map { i in try generatedAlone(model, Self.prompts[i], sampling: Self.request(i).sampling, maxTokens: 12) }
         let engine = try startEngine(parallel: 8, stepTokens: stepTokens)
         defer { engine.shutdown() }
         let transcript = Transcript()
@@ -105,14 +108,7 @@ func startEngine(parallel: Int, maxQueue: Int = 64, stepTokens: Int = 32, prefix
         let shared = (0..<150).map { 9 + ($0 * 53) % 4000 }
         let prompts = (0..<4).map { i in shared + (0...i).map { 100 + i * 10 + $0 } }
         let model = try Transformer(file: try ModelFile(path: modelPath), threads: 2)
-        let alone = try prompts.map { prompt in
-            var tokens: [Int] = []
-            try Generator(model: model, options: SamplingOptions()).generate(prompt: prompt, maxTokens: 8) {
-                tokens.append($0)
-                return true
-            }
-            return tokens
-        }
+        let alone = try prompts.map { try generatedAlone(model, $0, sampling: SamplingOptions(), maxTokens: 8) }
         let engine = try startEngine(parallel: 4, prefixCaching: prefixCaching)
         defer { engine.shutdown() }
         let transcript = Transcript()
