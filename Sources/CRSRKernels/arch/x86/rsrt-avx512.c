@@ -1,9 +1,9 @@
 // rsrt-avx512.c: transposed RSR products with AVX-512 VBMI.
 //
 // Tables: a group's 128 int16 pattern sums are stored as two byte planes (low and high bytes), two
-// registers each. Lookup: one vpermi2b per plane indexes 128 bytes with the low seven bits of 64 codes; a
-// second byte permute interleaves the planes back into int16 sums in row order, and they accumulate in
-// int16, widened to int32 before they can overflow. Ternary codes' sign bit negates: it inverts both bytes
+// registers each. Lookup: one vpermi2b per plane indexes 128 bytes with the low seven bits of 64 codes;
+// unpacking the two planes within 128-bit lanes makes int16 sums (rows in lane order), which accumulate in
+// int16 and are put back in row order when they widen to int32, before they can overflow. Ternary codes' sign bit negates: it inverts both bytes
 // (~v = -v - 1, a GF(2) affine op makes each byte's mask without a mask register; masked ops cost a third
 // of the loop on Zen 4), and the count of inversions per row is added back when the sums widen.
 #if defined(__x86_64__)
@@ -24,7 +24,7 @@ typedef struct table_consts {
     int16_t coef_b[4][32]; // same for the B columns (c < nB)
     int16_t index_a[4][32], index_b[4][32]; // c % nA and c / nA for c = 32 z + lane
     uint8_t even[64], odd[64];       // byte indices that split int16 pairs into low and high planes
-    uint8_t join[2][64];             // byte indices that join the planes of rows 0..31 / 32..63 into int16
+    int16_t rows[2][32];             // word indices that put unpacked sums back in row order (0..31, 32..63)
     uint32_t cols_a, cols_b;
 } table_consts;
 
@@ -55,15 +55,23 @@ static void init_consts_for(rsr_weights w, table_consts * t) {
     for (uint32_t i = 0; i < 64; ++i) {
         t->even[i] = (uint8_t)(2 * i);
         t->odd[i] = (uint8_t)(2 * i + 1);
-        for (uint32_t half = 0; half < 2; ++half) { // word j: low byte lo[32 half + j], high byte hi[...]
-            t->join[half][i] = (uint8_t)(i % 2 ? 64 + 32 * half + i / 2 : 32 * half + i / 2);
-        }
+    }
+}
+
+// Unpacking the planes per 128-bit lane gives rows 16 L + 0..7 in words 8 L + 0..7 of the first sum
+// and rows 16 L + 8..15 in the same words of the second.
+static void init_row_order(table_consts * t) {
+    for (uint32_t r = 0; r < 64; ++r) {
+        const uint32_t lane = r / 16, j = r % 16;
+        t->rows[r / 32][r % 32] = (int16_t)(j < 8 ? 8 * lane + j : 32 + 8 * lane + j - 8);
     }
 }
 
 static void init_consts(void) {
     init_consts_for(RSR_WEIGHTS_BINARY, &consts[RSR_WEIGHTS_BINARY]);
     init_consts_for(RSR_WEIGHTS_TERNARY, &consts[RSR_WEIGHTS_TERNARY]);
+    init_row_order(&consts[RSR_WEIGHTS_BINARY]);
+    init_row_order(&consts[RSR_WEIGHTS_TERNARY]);
 }
 
 // Tables of groups [g0, g1) into tables + (g - g0) * 256. NA and NB columns (3 + 2 ternary, 4 + 3 binary) are
@@ -106,9 +114,13 @@ static inline __attribute__((always_inline)) void build_tables(
 
 // ---- Lookup ----------------------------------------------------------------------------------------------
 
-// Adds the int16 sums of one tile (rows 0..31, 32..63) into its int32 sums. Kept out of line so the
-// int32 sums stay in memory instead of taking 16 registers from the lookup loop.
-static __attribute__((noinline)) void widen_tile(__m512i rows0, __m512i rows32, __m512i flips, int32_t * acc32) {
+// Adds the int16 sums of one tile (as the planes unpack: see init_row_order) into its int32 sums, in row
+// order. Kept out of line so the int32 sums stay in memory instead of taking 16 registers from the lookup
+// loop.
+static __attribute__((noinline)) void widen_tile(const table_consts * k, __m512i unpacked_lo, __m512i unpacked_hi,
+                                                 __m512i flips, int32_t * acc32) {
+    const __m512i rows0 = _mm512_permutex2var_epi16(unpacked_lo, _mm512_loadu_si512(k->rows[0]), unpacked_hi);
+    const __m512i rows32 = _mm512_permutex2var_epi16(unpacked_lo, _mm512_loadu_si512(k->rows[1]), unpacked_hi);
     const __m512i parts[4] = {
         _mm512_cvtepi16_epi32(_mm512_castsi512_si256(rows0)), _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(rows0, 1)),
         _mm512_cvtepi16_epi32(_mm512_castsi512_si256(rows32)), _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(rows32, 1)),
@@ -131,7 +143,6 @@ static inline __attribute__((always_inline)) void lookup_quad(
         const uint8_t * tables, uint32_t g0, uint32_t g1, uint32_t row0, int32_t * acc32, int32_t * y, bool accumulate) {
     // |sum| <= k * 128 + 1 a group (the 1: inverted negatives); flips count at most `run` < 128 in int8
     const uint32_t run = 32767 / (h->k * 128 + 1);
-    const __m512i join0 = _mm512_loadu_si512(k->join[0]), join1 = _mm512_loadu_si512(k->join[1]);
     const __m512i zero = _mm512_setzero_si512();
     const __m512i sign_to_byte = _mm512_set1_epi64((long long)0x8080808080808080ull); // GF(2) matrix: every bit = bit 7
     memset(acc32, 0, (size_t)NT * RSRT_TILE * sizeof *acc32);
@@ -157,11 +168,13 @@ static inline __attribute__((always_inline)) void lookup_quad(
                     hi = _mm512_xor_si512(hi, flip);
                     flips[t] = _mm512_add_epi8(flips[t], flip);
                 }
-                acc[t][0] = _mm512_add_epi16(acc[t][0], _mm512_permutex2var_epi8(lo, join0, hi)); // rows 0..31
-                acc[t][1] = _mm512_add_epi16(acc[t][1], _mm512_permutex2var_epi8(lo, join1, hi)); // rows 32..63
+                // int16 sums by unpacking the planes within 128-bit lanes (one-source, one uop), rows out of
+                // order until widen_tile; two-source byte permutes here cost Intel cores three uops each
+                acc[t][0] = _mm512_add_epi16(acc[t][0], _mm512_unpacklo_epi8(lo, hi));
+                acc[t][1] = _mm512_add_epi16(acc[t][1], _mm512_unpackhi_epi8(lo, hi));
             }
         }
-        for (int t = 0; t < NT; ++t) widen_tile(acc[t][0], acc[t][1], flips[t], acc32 + t * RSRT_TILE);
+        for (int t = 0; t < NT; ++t) widen_tile(k, acc[t][0], acc[t][1], flips[t], acc32 + t * RSRT_TILE);
     }
     for (int t = 0; t < NT; ++t) {
         const uint32_t first = row0 + (uint32_t)t * RSRT_TILE;
