@@ -185,7 +185,7 @@ static inline __attribute__((always_inline)) void lookup_quad(
     }
 }
 
-#define CHUNK_GROUPS 1024u
+#define CHUNK_GROUPS 2048u
 
 // ---- Product ---------------------------------------------------------------------------------------------
 // Work splits into row parts x column slices. A task builds the tables of its column slice itself (sharing
@@ -264,8 +264,9 @@ static void part_task(void * raw, uint32_t task, int thread) {
     if (ternary) build_tables(k, 3, 2, x, h->cols, h->k, g0, g1, tables, first, first_bytes);
     else build_tables(k, 4, 3, x, h->cols, h->k, g0, g1, tables, first, first_bytes);
 
-    // Groups in chunks of 256 KiB of tables, which stay in L2 while every quad of the part is summed
-    // over them (wide matrices: 14336 columns take 734 KiB of tables).
+    // Groups in chunks of 512 KiB of tables, which stay in L2 while every quad of the part is summed
+    // over them (wide matrices: 14336 columns take 734 KiB of tables). Each chunk breaks a quad's stream
+    // of codes in two, so chunks are no smaller than the L2 needs: 2B4T's down (1383 groups) is one.
     for (uint32_t c0 = g0; c0 < g1; c0 += CHUNK_GROUPS) {
         const uint32_t c1 = rsr_min_u32(c0 + CHUNK_GROUPS, g1);
         for (uint32_t i = q0; i < q1; ++i) {
