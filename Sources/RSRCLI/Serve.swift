@@ -10,7 +10,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a model over OpenAI's HTTP API, batching concurrent requests.",
         discussion: """
-            MODEL is what rsr generate takes. Endpoints: POST /v1/chat/completions and /v1/completions (whole or \
+            MODEL is what rsr generate takes; a directory or repo id converts once with rsr convert's --kernel \
+            serve (rsr-t for one sequence, packed-i2 for the batches of several). Endpoints: POST /v1/chat/completions and /v1/completions (whole or \
             streamed as server-sent events), GET /v1/models, /health (200 once the model is loaded) and /metrics \
             (Prometheus). Up to --parallel requests run at once, each step decoding all of them as one batch; \
             up to --max-queue more wait, and further ones get 429. Their keys and values share one cache of \
@@ -74,6 +75,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var source = ModelSource(argument: model)
         source.revision = revision
+        source.kernel = .serve // steps of a few sequences take packed-i2's 8-vector kernel
         source.backing = .mapped // for the tokenizer; the engine reads the weights into memory itself
         let file = try source.open()
         let session = try GenerationSession(file: file)

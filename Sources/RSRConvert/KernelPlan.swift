@@ -11,6 +11,10 @@ public enum KernelPolicy: String, CaseIterable, Sendable {
     case rsrT = "rsr-t"
     /// The 2-bit packed baseline only.
     case packedI2 = "packed-i2"
+    /// For servers: transposed RSR for one sequence (where this CPU has its AVX-512 kernel) and packed-i2
+    /// for every batch, whose kernel takes 8 vectors a pass, so that steps of a few sequences share their
+    /// weight reads (a classical RSR layout hands batches under 32 to the decode layout vector by vector).
+    case serve
 }
 
 /// The layouts of one layer: one for decode and, when another kernel is enough faster on batches, one
@@ -48,11 +52,12 @@ final class KernelPlanner {
     let isa: ISA
     /// Times measured by `measure`: shape → batch → kernel name → µs.
     private(set) var measured: KernelTimes = [:]
-    /// Why auto chose as it did, for the convert report.
-    private(set) var basis = "the tuned table"
+    /// How the layouts were chosen, for the convert report.
+    private(set) var basis: String
 
     init(policy: KernelPolicy, k: KChoice, isa: ISA) {
         self.policy = policy
+        basis = policy == .auto ? "the tuned table" : "--kernel \(policy.rawValue)"
         self.k = k
         self.isa = isa
     }
@@ -71,6 +76,7 @@ final class KernelPlanner {
         switch policy {
         case .rsrT: return LayoutPlan(decode: .rsrT, prefill: nil)
         case .packedI2: return LayoutPlan(decode: .packedI2, prefill: nil)
+        case .serve: return isa == .avx512 ? LayoutPlan(decode: .rsrT, prefill: .packedI2) : LayoutPlan(decode: .packedI2, prefill: nil)
         case .rsr: return LayoutPlan(decode: isa == .avx512 ? .rsrT : rsrDecode, prefill: isa == .avx512 ? rsrPrefill : nil)
         case .auto: break
         }

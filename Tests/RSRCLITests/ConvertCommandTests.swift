@@ -26,6 +26,25 @@ import Testing
         #expect((object["sections"] as? [[String: Any]])?.first?["crc32"] is String)
     }
 
+    /// `--kernel serve` prepares rsr-t for one sequence and packed-i2 for batches (packed-i2 alone where this
+    /// CPU lacks AVX-512); its prompt runs as a batch through packed-i2 and its tokens are the default file's.
+    @Test func serveKernelsGenerateWhatTheDefaultFileGenerates() throws {
+        let source = Path.join(fixturesDirectory, "llama-bitlinear-packed")
+        var ids: [String] = []
+        for (name, extra) in [("default.rsr", [String]()), ("serve.rsr", ["--kernel", "serve"])] {
+            let convert = try RSRProcess.run(["convert", source, "-o", dir.file(name)] + extra)
+            #expect(convert.status == 0, "\(convert.stderr)")
+            if name == "serve.rsr" {
+                #expect(convert.stdout.contains("packed-i2 x21") && convert.stdout.contains("(kernel choice: --kernel serve)"), "\(convert.stdout)")
+            }
+            let generate = try RSRProcess.run(["generate", dir.file(name), "-p", "one two three four five six", "-n", "12", "--ignore-eos", "--json"])
+            #expect(generate.status == 0, "\(generate.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(generate.stdout.utf8)) as? [String: Any])
+            ids.append("\(try #require(object["generated_ids"] as? [Int]))")
+        }
+        #expect(ids[0] == ids[1])
+    }
+
     /// A float Llama (trained on the KJV): kept float without --quantize, ternarised with `--quantize ternary`,
     /// and the file generates text.
     @Test func quantizeTernaryConvertsAFloatLlamaThatThenGenerates() throws {
