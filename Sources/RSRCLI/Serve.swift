@@ -11,8 +11,8 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve a model over OpenAI's HTTP API, batching concurrent requests.",
         discussion: """
             MODEL is what rsr generate takes; a directory or repo id converts once with rsr convert's --kernel \
-            serve (rsr-t for one sequence, packed-i2 for the batches of several). Endpoints: POST /v1/chat/completions and /v1/completions (whole or \
-            streamed as server-sent events), GET /v1/models, /health (200 once the model is loaded) and /metrics \
+            serve (rsr-t for one sequence, packed-i2 for the batches of several). Endpoints: POST \
+            /v1/chat/completions and /v1/completions (whole or streamed as server-sent events), GET /v1/models, /health (200 once the model is loaded) and /metrics \
             (Prometheus). Up to --parallel requests run at once, each step decoding all of them as one batch; \
             up to --max-queue more wait, and further ones get 429. Their keys and values share one cache of \
             --parallel x --context positions in pages of 64, whose memory is taken as it is written; the pages of \

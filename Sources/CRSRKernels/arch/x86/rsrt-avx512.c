@@ -3,9 +3,10 @@
 // Tables: a group's 128 int16 pattern sums are stored as two byte planes (low and high bytes), two
 // registers each. Lookup: one vpermi2b per plane indexes 128 bytes with the low seven bits of 64 codes;
 // unpacking the two planes within 128-bit lanes makes int16 sums (rows in lane order), which accumulate in
-// int16 and are put back in row order when they widen to int32, before they can overflow. Ternary codes' sign bit negates: it inverts both bytes
-// (~v = -v - 1, a GF(2) affine op makes each byte's mask without a mask register; masked ops cost a third
-// of the loop on Zen 4), and the count of inversions per row is added back when the sums widen.
+// int16 and are put back in row order when they widen to int32, before they can overflow. Ternary codes'
+// sign bit negates: it inverts both bytes (~v = -v - 1, a GF(2) affine op makes each byte's mask without a
+// mask register; masked ops cost a third of the loop on Zen 4), and the count of inversions per row is
+// added back when the sums widen.
 #if defined(__x86_64__)
 
 #include "../../rsrt-layout.h"
