@@ -54,8 +54,7 @@ final class BatchScheduler {
         self.model = model
         self.context = context
         self.stepTokens = stepTokens
-        let pagesPerSequence = (context + KVPool.defaultPagePositions - 1) / KVPool.defaultPagePositions
-        pool = try model.makePool(pages: max(1, parallel) * pagesPerSequence, prefixCaching: prefixCaching)
+        pool = try model.makePool(pages: max(1, parallel) * KVPool.pages(holding: context), prefixCaching: prefixCaching)
     }
 
     var active: Int { sequences.count }

@@ -17,7 +17,7 @@ public final class KVCache {
     public init(pool: KVPool, capacity: Int) {
         self.pool = pool
         self.capacity = max(0, capacity)
-        pages = .allocate(capacity: max(1, (self.capacity + pool.pagePositions - 1) / pool.pagePositions))
+        pages = .allocate(capacity: KVPool.pages(holding: self.capacity, pagePositions: pool.pagePositions))
     }
 
     deinit {

@@ -13,6 +13,11 @@ public final class KVPool {
     /// prompt's shared prefix is reused to within 63 tokens.
     public static let defaultPagePositions = 64
 
+    /// Pages of `pagePositions` positions that hold `positions` positions (at least one).
+    public static func pages(holding positions: Int, pagePositions: Int = defaultPagePositions) -> Int {
+        max(1, (positions + pagePositions - 1) / pagePositions)
+    }
+
     public let pagePositions: Int
     public let pageCount: Int
     let layers: Int, kvHeads: Int, headDim: Int

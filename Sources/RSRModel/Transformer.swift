@@ -49,8 +49,7 @@ public final class Transformer {
 
     /// A cache for up to `capacity` positions, in a pool of its own.
     public func makeCache(capacity: Int) throws -> KVCache {
-        let pages = max(1, (capacity + KVPool.defaultPagePositions - 1) / KVPool.defaultPagePositions)
-        return KVCache(pool: try makePool(pages: pages, prefixCaching: false), capacity: capacity)
+        KVCache(pool: try makePool(pages: KVPool.pages(holding: capacity), prefixCaching: false), capacity: capacity)
     }
 
     /// A pool of `pages` KV pages (of `KVPool.defaultPagePositions` positions) for this model's sequences.
