@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "RSRConvert", dependencies: ["RSRFormat", "RSRCore", "SafeTensors", "FileIO"], swiftSettings: weightLoopFlags),
         .target(name: "RSREval", dependencies: ["RSRModel", "FileIO"]),
         // Continuous batching: many requests' sequences through one model, a step at a time.
-        .target(name: "RSREngine", dependencies: ["RSRModel", "RSRFormat", "Tokenizers", "ChatTemplate"]),
+        .target(name: "RSREngine", dependencies: ["RSRCore", "RSRModel", "RSRFormat", "Tokenizers", "ChatTemplate"]),
         // The OpenAI-compatible HTTP API over an engine.
         .target(name: "RSRServer", dependencies: ["RSREngine", "RSRModel", "RSRFormat", "Tokenizers",
                                                   .product(name: "Hummingbird", package: "hummingbird"),

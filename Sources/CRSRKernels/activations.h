@@ -22,6 +22,9 @@ typedef float (*act_softmax_fn)(float * row, uint32_t n);
 
 // gate[i] = gate[i] * (1 / (1 + exp(-gate[i]))) * up[i], in that order of f32 operations, exp as act_expf.
 typedef void (*act_silu_mul_fn)(float * gate, const float * up, uint64_t n);
+// IEEE halves to f32 (exact), and f32 to halves as rsr_f32_to_f16 rounds them (to even, saturating at 65504).
+typedef void (*act_widen_fn)(const uint16_t * h, uint64_t n, float * out);
+typedef void (*act_narrow_fn)(const float * x, uint64_t n, uint16_t * out);
 
 // expf as glibc computes it (expf.c): the same float for every input.
 float act_expf(float x);
@@ -40,6 +43,8 @@ void act_weighted_sum_generic(float * out, const float * weights, float total, c
 float act_quantize_generic(const float * x, uint32_t n, int8_t * q);
 float act_softmax_generic(float * row, uint32_t n);
 void act_silu_mul_generic(float * gate, const float * up, uint64_t n);
+void act_widen_generic(const uint16_t * h, uint64_t n, float * out);
+void act_narrow_generic(const float * x, uint64_t n, uint16_t * out);
 
 #if defined(__x86_64__)
 void act_scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
@@ -49,6 +54,8 @@ void act_weighted_sum_avx512(float * out, const float * weights, float total, co
 float act_quantize_avx512(const float * x, uint32_t n, int8_t * q);
 float act_softmax_avx2(float * row, uint32_t n);
 void act_silu_mul_avx2(float * gate, const float * up, uint64_t n);
+void act_widen_avx512(const uint16_t * h, uint64_t n, float * out);
+void act_narrow_avx512(const float * x, uint64_t n, uint16_t * out);
 #endif
 
 #endif

@@ -12,13 +12,18 @@
 // adders. Each pass asks for its first FIRST_BYTES at once, while the prefetchers pick the stream up, and
 // nothing after that: asking for rows ahead all along (4 to 32 KiB ahead) made decode attention 13-18%
 // slower at 1000 positions on bitnet_b1_58-large, and no faster at 160.
+//
+// A cache of halves is widened to f32 a block at a time, into a buffer in L1 that every head of the task
+// then reads: the f32 kernels run on the same values, so its results are those of an f32 cache holding the
+// rounded values, and the widening is paid once per KV head, not per query head.
 #define ATTENTION_HEADS 4u
 #define STEP 8u
 #define FIRST_BYTES 8192u
+#define WIDE_FLOATS 8192u // a task's widened block: 32 KiB
 
 // Asks for the first FIRST_BYTES of a head's keys or values (of those that exist).
-static inline void prefetch_start(const float * base, uint32_t n_pos, uint32_t d) {
-    const uint64_t all = (uint64_t)n_pos * d * sizeof(float), bytes = all < FIRST_BYTES ? all : FIRST_BYTES;
+static inline void prefetch_start(const char * base, uint32_t n_pos, uint32_t d, uint32_t value_bytes) {
+    const uint64_t all = (uint64_t)n_pos * d * value_bytes, bytes = all < FIRST_BYTES ? all : FIRST_BYTES;
     for (uint64_t b = 0; b < bytes; b += 64) __builtin_prefetch((const char *)base + b, 0, 2);
 }
 
@@ -26,12 +31,23 @@ typedef struct attention_ctx {
     const rsr_attention_sequence * seqs;
     uint32_t first_task[RSR_ATTENTION_MAX_SEQUENCES + 1]; // sequence s has tasks [first_task[s], first_task[s + 1])
     float * scores; // per thread: ATTENTION_HEADS rows of scores
+    float * wide;   // per thread: WIDE_FLOATS widened cache values (F16 caches)
     uint32_t n_seqs, n_heads, n_kv, head_dim, stride_scores, heads_per_task;
     float scale;
     act_scores_fn scores_streamed, scores_cached; // the first head's pass over a block, the others'
     act_weighted_sum_fn weighted_sum;
     act_softmax_fn softmax;
+    act_widen_fn widen;   // F16 caches; NULL for F32
+    uint32_t value_bytes; // of the cache: 4 (F32) or 2 (F16)
+    uint32_t block_rows;  // positions per block: STEP per head of a task, fewer where widened rows fill WIDE_FLOATS
 } attention_ctx;
+
+// n rows of d cache values at `at` as f32: in place for an F32 cache, widened into `wide` for F16.
+static inline const float * rows_f32(const attention_ctx * c, const char * at, uint32_t n, uint32_t d, float * wide) {
+    if (!c->widen) return (const float *)at;
+    c->widen((const uint16_t *)at, (uint64_t)n * d, wide);
+    return wide;
+}
 
 // One token and heads [h0, h0 + heads_per_task) of one KV head: softmax(q k^T * scale) over positions
 // 0..start+t, times V, in f32 like the reference implementation: the result is rounded to int8 two steps
@@ -48,36 +64,41 @@ static void attention_task(void * raw, uint32_t task, int thread) {
     const uint32_t per_token = c->n_heads / c->heads_per_task, t = task / per_token;
     const uint32_t h0 = task % per_token * c->heads_per_task, kv = h0 / (c->n_heads / c->n_kv);
     const uint32_t d = c->head_dim, n_pos = seq->start + t + 1, n_h = c->heads_per_task, page = seq->page_positions;
-    const uint64_t page_floats = (uint64_t)page * d, head_offset = (uint64_t)kv * seq->n_pages * page_floats;
+    // in bytes: a page of one KV head, one position's row
+    const uint64_t row_bytes = (uint64_t)d * c->value_bytes, page_bytes = page * row_bytes;
+    const uint64_t head_offset = (uint64_t)kv * seq->n_pages * page_bytes;
     const float * q = seq->q + ((uint64_t)t * c->n_heads + h0) * d;
-    const float * keys = seq->k + head_offset, * values = seq->v + head_offset;
+    const char * keys = (const char *)seq->k + head_offset, * values = (const char *)seq->v + head_offset;
     float * out = seq->out + ((uint64_t)t * c->n_heads + h0) * d;
     float * scores = c->scores + (uint64_t)thread * ATTENTION_HEADS * c->stride_scores;
-    const uint32_t block = STEP * n_h;
+    float * wide = c->widen ? c->wide + (uint64_t)thread * WIDE_FLOATS : NULL;
+    const uint32_t block = c->block_rows;
     for (uint32_t first = 0, i = 0; first < n_pos; first += page, ++i) {
-        const float * k = keys + seq->pages[i] * page_floats;
+        const char * k = keys + seq->pages[i] * page_bytes;
         const uint32_t rows = rsr_min_u32(page, n_pos - first);
-        if (!i || seq->pages[i] != seq->pages[i - 1] + 1) prefetch_start(k, rows, d);
+        if (!i || seq->pages[i] != seq->pages[i - 1] + 1) prefetch_start(k, rows, d, c->value_bytes);
         for (uint32_t p = 0; p < rows; p += block) {
             const uint32_t n = rsr_min_u32(block, rows - p);
-            c->scores_streamed(q, k + (uint64_t)p * d, n, d, d, c->scale, scores + first + p);
+            const float * kp = rows_f32(c, k + p * row_bytes, n, d, wide);
+            c->scores_streamed(q, kp, n, d, d, c->scale, scores + first + p);
             for (uint32_t h = 1; h < n_h; ++h) {
-                c->scores_cached(q + h * d, k + (uint64_t)p * d, n, d, d, c->scale, scores + h * c->stride_scores + first + p);
+                c->scores_cached(q + h * d, kp, n, d, d, c->scale, scores + h * c->stride_scores + first + p);
             }
         }
     }
-    prefetch_start(values + seq->pages[0] * page_floats, rsr_min_u32(page, n_pos), d); // while the softmax runs
+    prefetch_start(values + seq->pages[0] * page_bytes, rsr_min_u32(page, n_pos), d, c->value_bytes); // while the softmax runs
     float sums[ATTENTION_HEADS];
     for (uint32_t h = 0; h < n_h; ++h) sums[h] = c->softmax(scores + h * c->stride_scores, n_pos);
     memset(out, 0, (size_t)n_h * d * sizeof(float));
     for (uint32_t first = 0, i = 0; first < n_pos; first += page, ++i) {
-        const float * v = values + seq->pages[i] * page_floats;
+        const char * v = values + seq->pages[i] * page_bytes;
         const uint32_t rows = rsr_min_u32(page, n_pos - first);
-        if (i && seq->pages[i] != seq->pages[i - 1] + 1) prefetch_start(v, rows, d);
+        if (i && seq->pages[i] != seq->pages[i - 1] + 1) prefetch_start(v, rows, d, c->value_bytes);
         for (uint32_t p = 0; p < rows; p += block) {
             const uint32_t n = rsr_min_u32(block, rows - p);
+            const float * vp = rows_f32(c, v + p * row_bytes, n, d, wide);
             for (uint32_t h = 0; h < n_h; ++h) {
-                c->weighted_sum(out + h * d, scores + h * c->stride_scores + first + p, sums[h], v + (uint64_t)p * d, n, d, d);
+                c->weighted_sum(out + h * d, scores + h * c->stride_scores + first + p, sums[h], vp, n, d, d);
             }
         }
     }
@@ -96,25 +117,34 @@ static uint32_t heads_per_task(uint32_t n_tokens, uint32_t n_heads, uint32_t n_k
     return best;
 }
 
+// Per thread: ATTENTION_HEADS rows of scores, then (F16 caches) WIDE_FLOATS widened values.
+static uint64_t scores_bytes(uint32_t n_positions, int n_threads) {
+    return (uint64_t)n_threads * ATTENTION_HEADS * rsr_align_up((uint64_t)n_positions * sizeof(float));
+}
+
 rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes) {
     if (!bytes) return RSR_ERR_NULL;
     if (n_threads < 1 || n_threads > 256) return RSR_ERR_THREADS;
-    *bytes = (uint64_t)n_threads * ATTENTION_HEADS * rsr_align_up((uint64_t)n_positions * sizeof(float)) + RSR_ALIGN;
+    *bytes = scores_bytes(n_positions, n_threads) + (uint64_t)n_threads * WIDE_FLOATS * sizeof(float) + RSR_ALIGN;
     return RSR_OK;
 }
 
-rsr_status rsr_attention_f32_sequences(const rsr_attention_sequence * seqs, uint32_t n_seqs, uint32_t n_heads, uint32_t n_kv,
-                                       uint32_t head_dim, void * work, uint64_t work_bytes, rsr_pool * pool) {
+rsr_status rsr_attention_sequences(const rsr_attention_sequence * seqs, uint32_t n_seqs, uint32_t n_heads, uint32_t n_kv,
+                                   uint32_t head_dim, rsr_dtype cache_type, void * work, uint64_t work_bytes, rsr_pool * pool) {
     if (!seqs || !work) return RSR_ERR_NULL;
     if (n_seqs == 0 || n_seqs > RSR_ATTENTION_MAX_SEQUENCES || n_heads == 0 || n_kv == 0 || head_dim == 0 || n_heads % n_kv) {
         return RSR_ERR_SHAPE;
     }
+    if (cache_type != RSR_DTYPE_F32 && cache_type != RSR_DTYPE_F16) return RSR_ERR_ARGUMENT;
+    if (cache_type == RSR_DTYPE_F16 && head_dim > WIDE_FLOATS) return RSR_ERR_SHAPE;
     attention_ctx c = {
         .seqs = seqs, .n_seqs = n_seqs, .n_heads = n_heads, .n_kv = n_kv, .head_dim = head_dim,
         .scores = (float *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1)),
         .scale = 1.0f / sqrtf((float)head_dim),
         .scores_streamed = act_scores_generic, .scores_cached = act_scores_generic,
         .weighted_sum = act_weighted_sum_generic, .softmax = act_softmax_generic,
+        .widen = cache_type == RSR_DTYPE_F16 ? act_widen_generic : NULL,
+        .value_bytes = cache_type == RSR_DTYPE_F16 ? 2 : 4,
     };
     uint64_t tokens = 0;
     uint32_t positions = 0;
@@ -137,6 +167,8 @@ rsr_status rsr_attention_f32_sequences(const rsr_attention_sequence * seqs, uint
     if (work_bytes < need) return RSR_ERR_BUFFER;
     c.stride_scores = (uint32_t)(rsr_align_up((uint64_t)positions * sizeof(float)) / sizeof(float));
     c.heads_per_task = heads_per_task((uint32_t)tokens, n_heads, n_kv, rsr_pool_n(pool));
+    c.block_rows = c.widen ? rsr_min_u32(STEP * c.heads_per_task, WIDE_FLOATS / head_dim) : STEP * c.heads_per_task;
+    c.wide = (float *)((char *)c.scores + scores_bytes(positions, rsr_pool_n(pool)));
     c.first_task[0] = 0;
     for (uint32_t s = 0; s < n_seqs; ++s) c.first_task[s + 1] = c.first_task[s] + seqs[s].n_tokens * (n_heads / c.heads_per_task);
 #if defined(__x86_64__)
@@ -146,7 +178,10 @@ rsr_status rsr_attention_f32_sequences(const rsr_attention_sequence * seqs, uint
         c.weighted_sum = act_weighted_sum_avx2;
         c.softmax = act_softmax_avx2;
     }
-    if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) c.weighted_sum = act_weighted_sum_avx512;
+    if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) {
+        c.weighted_sum = act_weighted_sum_avx512;
+        if (c.widen) c.widen = act_widen_avx512;
+    }
 #endif
     rsr_pool_run(pool, attention_task, &c, c.first_task[n_seqs]);
     return RSR_OK;
@@ -159,7 +194,7 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
     static const uint32_t only_page = 0;
     const rsr_attention_sequence seq = { .q = q, .out = out, .k = k, .v = v, .pages = &only_page, .n_tokens = n_tokens, .start = start,
                                          .page_positions = capacity, .n_pages = 1 };
-    return rsr_attention_f32_sequences(&seq, 1, n_heads, n_kv, head_dim, work, work_bytes, pool);
+    return rsr_attention_sequences(&seq, 1, n_heads, n_kv, head_dim, RSR_DTYPE_F32, work, work_bytes, pool);
 }
 
 rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8_t * q, float * scales) {

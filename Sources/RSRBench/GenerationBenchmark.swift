@@ -15,6 +15,8 @@ public struct GenerationBenchmark: Sendable {
     public var rounds = 3
     public var kernels: [ProductKernel] = ProductKernel.allCases
     public var seed: UInt64 = 1
+    /// How rsr's own layouts cache keys and values (the baselines keep f32).
+    public var cacheType = KVCacheType.f32
     /// A float model the measured ones were converted from (rsr convert without --quantize), measured as one
     /// more baseline of each.
     public var reference: ModelFile?
@@ -34,7 +36,7 @@ public struct GenerationBenchmark: Sendable {
             for kernel in kernels {
                 let model: Transformer
                 do {
-                    model = try Transformer(file: file, threads: t, kernel: kernel)
+                    model = try Transformer(file: file, threads: t, kernel: kernel, cacheType: kernel == .index ? cacheType : .f32)
                 } catch where kernel != .index {
                     progress("\(name): \(kernel) skipped: \(error)") // e.g. float weights larger than memory
                     continue
@@ -79,7 +81,8 @@ public struct GenerationBenchmark: Sendable {
                                   decodeTokens: decodeTokens, prefillTokensPerSecond: Self.median(prefill),
                                   decodeTokensPerSecond: Self.median(decode),
                                   bytesPerToken: Self.bytesPerDecodedToken(weights: model.bytesPerToken, config: model.config,
-                                                                           prompt: promptTokens, decoded: decodeTokens),
+                                                                           prompt: promptTokens, decoded: decodeTokens,
+                                                                           cacheType: model.cacheType),
                                   readBandwidth: bandwidth)
     }
 
@@ -90,9 +93,10 @@ public struct GenerationBenchmark: Sendable {
     }
 
     /// Bytes a decoded token reads, on average over `decoded` tokens after a `prompt`-token prompt: the
-    /// weights once, and the f32 keys and values of every earlier position.
-    public static func bytesPerDecodedToken(weights: Int, config: ModelConfig, prompt: Int, decoded: Int) -> Double {
-        let kvPerPosition = 2 * config.layerCount * config.kvHeadCount * config.headDim * MemoryLayout<Float>.size
+    /// weights once, and the cached keys and values of every earlier position.
+    public static func bytesPerDecodedToken(weights: Int, config: ModelConfig, prompt: Int, decoded: Int,
+                                            cacheType: KVCacheType = .f32) -> Double {
+        let kvPerPosition = 2 * config.layerCount * config.kvHeadCount * config.headDim * cacheType.valueBytes
         return Double(weights) + (Double(prompt) + Double(decoded) / 2) * Double(kvPerPosition)
     }
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import RSRCore
 import RSREngine
 import RSRModel
 import Synchronization
@@ -16,6 +17,7 @@ public struct ServeBenchmark: Sendable {
     /// Tokens at the start of every prompt that are the same (a system prompt).
     public var sharedPrefix = 0
     public var prefixCaching = true
+    public var cacheType = KVCacheType.f32
 
     public init(modelPath: String, threads: Int, promptTokens: Int, tokens: Int, batchTokens: Int = 64) {
         self.modelPath = modelPath
@@ -58,6 +60,7 @@ public struct ServeBenchmark: Sendable {
         options.parallel = streams
         options.stepTokens = batchTokens
         options.prefixCaching = prefixCaching
+        options.cacheType = cacheType
         let engine = Engine(modelPath: modelPath, options: options)
         defer { engine.shutdown() }
         guard case .ready(let config, _) = engine.waitUntilLoaded() else { throw EngineError.unavailable("\(engine.phase)") }

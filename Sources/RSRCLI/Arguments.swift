@@ -39,6 +39,15 @@ struct MemoryOption: ParsableArguments {
     var backing: MappedFile.Backing { mmap ? .mapped : .automatic }
 }
 
+/// `--kv-cache-type` of the commands that run a model on the CPU.
+struct CacheTypeOption: ParsableArguments {
+    @Option(name: .customLong("kv-cache-type"),
+            help: "How the KV cache stores keys and values: f32, or f16 (half the memory and attention reads, values rounded).")
+    var cacheType = KVCacheType.f32
+}
+
+extension KVCacheType: ExpressibleByArgument {}
+
 extension MatrixShape: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
 }

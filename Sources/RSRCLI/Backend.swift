@@ -2,6 +2,7 @@ import ArgumentParser
 import CUDABackend
 import Foundation
 import RSRFormat
+import RSRCore
 import RSRModel
 
 /// Where `rsr generate` runs a model.
@@ -15,9 +16,11 @@ enum Backend: String, ExpressibleByArgument, CaseIterable {
     /// where it runs. `auto` falls back to the CPU when the machine has no usable CUDA (no library, driver
     /// or device: quietly) or when the library is unusable, the model does not fit in GPU memory or has
     /// float projections (saying why on standard error unless quiet).
-    func load(_ file: ModelFile, threads: Int, capacity: Int, quiet: Bool) throws -> (model: any LanguageModel, description: String) {
+    /// A cache of halves exists on the CPU only: with it, `auto` is the CPU.
+    func load(_ file: ModelFile, threads: Int, capacity: Int, cacheType: KVCacheType = .f32,
+              quiet: Bool) throws -> (model: any LanguageModel, description: String) {
         func cpu() throws -> (any LanguageModel, String) {
-            let model = try Transformer(file: file, threads: threads)
+            let model = try Transformer(file: file, threads: threads, cacheType: cacheType)
             try model.beginSequence(capacity: capacity)
             return (model, "cpu, \(threads) thread\(threads == 1 ? "" : "s")")
         }
@@ -25,6 +28,7 @@ enum Backend: String, ExpressibleByArgument, CaseIterable {
         case .cpu: return try cpu()
         case .cuda: return try Self.cuda(file, capacity: capacity)
         case .auto:
+            guard cacheType == .f32 else { return try cpu() }
             do {
                 return try Self.cuda(file, capacity: capacity)
             } catch let error as CUDAError where error.meansNoCUDA || [.libraryUnusable, .outOfMemory, .unsupported].contains(error.kind) {

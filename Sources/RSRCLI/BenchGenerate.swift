@@ -54,6 +54,8 @@ struct BenchGenerate: ParsableCommand {
 
     @OptionGroup var memory: MemoryOption
 
+    @OptionGroup var cache: CacheTypeOption
+
     func validate() throws {
         try BenchValidation.check(threads: threads.values, batches: [], shapes: [])
         guard (1...1 << 20).contains(promptTokens), (2...1 << 20).contains(n), (2...1 << 20).contains(baselineTokens),
@@ -73,6 +75,7 @@ struct BenchGenerate: ParsableCommand {
         bench.threads = threads.values
         bench.kernels = kernels.values
         bench.rounds = rounds
+        bench.cacheType = cache.cacheType
         // every model is opened and checked before the first measurement
         let files = try models.map { model in
             var source = ModelSource(argument: model)

@@ -42,6 +42,8 @@ struct BenchServe: ParsableCommand {
 
     @OptionGroup var threads: ThreadsOption
 
+    @OptionGroup var cache: CacheTypeOption
+
     @Option(help: "Output format: md or json.")
     var format: ReportFormat = .md
 
@@ -63,6 +65,7 @@ struct BenchServe: ParsableCommand {
                                        batchTokens: batchTokens)
         benchmark.sharedPrefix = sharedPrefix
         benchmark.prefixCaching = prefixCache
+        benchmark.cacheType = cache.cacheType
         var rows: [ServeBenchmark.Row] = []
         for count in streams.values {
             FileHandle.standardError.write(Data("\(count) stream\(count == 1 ? "" : "s")...\n".utf8))

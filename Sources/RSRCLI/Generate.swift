@@ -40,6 +40,8 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var memory: MemoryOption
 
+    @OptionGroup var cache: CacheTypeOption
+
     @Option(help: "Where to run: auto (CUDA when it loads and a device exists, else the CPU), cpu or cuda.")
     var backend: Backend = .auto
 
@@ -57,6 +59,9 @@ struct Generate: ParsableCommand {
         if n < 0 { throw ValidationError("-n must be 0 or more.") }
         if system != nil && !chat { throw ValidationError("--system needs --chat.") }
         if prompt.isEmpty { throw ValidationError("The prompt is empty; give some text with -p.") }
+        if backend == .cuda && cache.cacheType != .f32 {
+            throw ValidationError("--kv-cache-type \(cache.cacheType.rawValue) runs on the CPU; the CUDA backend keeps an f32 cache.")
+        }
     }
 
     func run() throws {
@@ -70,8 +75,8 @@ struct Generate: ParsableCommand {
         let promptIDs = try chat ? session.chatPrompt(user: prompt, system: system) : session.tokenizer.encode(prompt)
         // the window is checked before a backend loads the weights
         let capacity = try Generator.capacity(prompt: promptIDs.count, maxTokens: n, context: file.manifest.model.contextLength)
-        let (model, backendDescription) = try backend.load(file, threads: threads.count,
-                                                           capacity: capacity, quiet: json)
+        let (model, backendDescription) = try backend.load(file, threads: threads.count, capacity: capacity,
+                                                           cacheType: cache.cacheType, quiet: json)
         var generator = Generator(model: model, options: sampling.options)
         generator.stopTokens = ignoreEos ? [] : session.stopTokens
         var decoder = StreamingDecoder(tokenizer: session.tokenizer)

@@ -52,6 +52,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var threads: ThreadsOption
 
+    @OptionGroup var cache: CacheTypeOption
+
     @Option(help: "Where to run: auto or cpu (the CUDA backend does not serve batches yet).")
     var backend: Backend = .auto
 
@@ -86,6 +88,7 @@ struct Serve: AsyncParsableCommand {
         engineOptions.maxQueue = maxQueue
         engineOptions.stepTokens = batchTokens
         engineOptions.prefixCaching = prefixCache
+        engineOptions.cacheType = cache.cacheType
         let engine = Engine(modelPath: file.path, options: engineOptions)
         if case .failed(let why) = engine.waitUntilLoaded() { throw ValidationError("\(file.path): \(why)") }
         var options = OpenAIServer.Options()

@@ -116,14 +116,14 @@ public enum TransformerKernels {
     }
 
     /// One sequence's part of a batched attention call: its queries, outputs and paged cache (see
-    /// rsr_attention_f32_sequences: keys and values [kvHeads][pageCount][pagePositions][headDim], position p
-    /// in page pages[p / pagePositions]).
+    /// rsr_attention_sequences: keys and values [kvHeads][pageCount][pagePositions][headDim] of the call's
+    /// cache type, position p in page pages[p / pagePositions]).
     public struct AttentionSequence {
         public var q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
-        public var keys: UnsafePointer<Float>, values: UnsafePointer<Float>, pages: UnsafePointer<UInt32>
+        public var keys: UnsafeRawPointer, values: UnsafeRawPointer, pages: UnsafePointer<UInt32>
         public var tokens: Int, start: Int, pagePositions: Int, pageCount: Int
 
-        public init(q: UnsafePointer<Float>, tokens: Int, start: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+        public init(q: UnsafePointer<Float>, tokens: Int, start: Int, keys: UnsafeRawPointer, values: UnsafeRawPointer,
                     pages: UnsafePointer<UInt32>, pagePositions: Int, pageCount: Int, into out: UnsafeMutablePointer<Float>) {
             (self.q, self.tokens, self.start, self.keys, self.values, self.out) = (q, tokens, start, keys, values, out)
             (self.pages, self.pagePositions, self.pageCount) = (pages, pagePositions, pageCount)
@@ -131,7 +131,8 @@ public enum TransformerKernels {
     }
 
     /// `attention` for several sequences (at most 256) in one pass over the pool: each gets what it gets alone.
-    public static func attention(_ sequences: [AttentionSequence], heads: Int, kvHeads: Int, headDim: Int,
+    /// An f16 cache gives what an f32 cache of its values gives.
+    public static func attention(_ sequences: [AttentionSequence], heads: Int, kvHeads: Int, headDim: Int, cacheType: KVCacheType = .f32,
                                  workspace: Workspace, pool: ThreadPool?) throws {
         let positions = sequences.map { $0.start + $0.tokens }.max() ?? 0
         var need: UInt64 = 0
@@ -142,9 +143,16 @@ public enum TransformerKernels {
                                    start: UInt32(clamping: $0.start), page_positions: UInt32(clamping: $0.pagePositions),
                                    n_pages: UInt32(clamping: $0.pageCount))
         }
-        try check(rsr_attention_f32_sequences(raw, UInt32(raw.count), UInt32(clamping: heads), UInt32(clamping: kvHeads), UInt32(clamping: headDim),
-                                              work.pointer, UInt64(work.count), pool?.raw),
+        try check(rsr_attention_sequences(raw, UInt32(raw.count), UInt32(clamping: heads), UInt32(clamping: kvHeads), UInt32(clamping: headDim),
+                                          cacheType.dtype, work.pointer, UInt64(work.count), pool?.raw),
                   "attention of \(sequences.count) sequences over up to \(positions) positions")
+    }
+
+    /// `count` floats as IEEE halves, rounded to nearest even, magnitudes past 65504 held at 65504 (rsr_f32_to_f16).
+    public static func halves(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<UInt16>, pool: ThreadPool?) {
+        guard count > 0 else { return }
+        let status = rsr_f32_to_f16(x, UInt64(count), out, pool?.raw)
+        precondition(status == RSR_OK, "\(count) halves: status \(status.rawValue)")
     }
 }
 

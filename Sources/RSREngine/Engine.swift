@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import RSRCore
 import RSRFormat
 import RSRModel
 import Synchronization
@@ -24,6 +25,10 @@ public final class Engine: Sendable {
         /// Keeps the KV pages of finished prompts, so that a prompt beginning with the same tokens (a system
         /// prompt, the earlier turns of a chat) runs only the rest. Results are the same either way.
         public var prefixCaching = true
+
+        /// How sequences' keys and values are stored: f16 halves the cache (twice the sequences or context in
+        /// the same memory) and the bytes attention reads, at the cost of rounding them.
+        public var cacheType = KVCacheType.f32
 
         var tokensPerStep: Int { max(stepTokens ?? 64, parallel) }
 
@@ -142,7 +147,8 @@ public final class Engine: Sendable {
     private func run(modelPath path: String) {
         let scheduler: BatchScheduler
         do {
-            let model = try Transformer(file: try ModelFile(path: path), threads: options.threads, maxBatch: options.tokensPerStep)
+            let model = try Transformer(file: try ModelFile(path: path), threads: options.threads, maxBatch: options.tokensPerStep,
+                                        cacheType: options.cacheType)
             let context = min(options.context ?? model.config.contextLength, model.config.contextLength)
             scheduler = try BatchScheduler(model: model, context: context, parallel: options.parallel, stepTokens: options.tokensPerStep,
                                            prefixCaching: options.prefixCaching)

@@ -1,3 +1,5 @@
+import RSRCore
+
 /// One sequence's keys and values: up to `capacity` positions in pages of a `KVPool`, taken as the
 /// sequence grows and given back when it is reset or let go. Attention reads them through the page table.
 public final class KVCache {
@@ -69,8 +71,14 @@ public final class KVCache {
             let position = count + t, page = pages[position / size]
             for h in 0..<pool.kvHeads {
                 let source = (t * pool.kvHeads + h) * d, target = pool.offset(page: page, row: position % size, head: h)
-                (keys + target).update(from: k + source, count: d)
-                (values + target).update(from: v + source, count: d)
+                switch pool.cacheType {
+                case .f32:
+                    (keys.assumingMemoryBound(to: Float.self) + target).update(from: k + source, count: d)
+                    (values.assumingMemoryBound(to: Float.self) + target).update(from: v + source, count: d)
+                case .f16:
+                    TransformerKernels.halves(k + source, count: d, into: keys.assumingMemoryBound(to: UInt16.self) + target, pool: nil)
+                    TransformerKernels.halves(v + source, count: d, into: values.assumingMemoryBound(to: UInt16.self) + target, pool: nil)
+                }
             }
         }
     }

@@ -1,7 +1,9 @@
 import Foundation
+import RSRCore
 
 /// Keys and values of every layer in pages of `pagePositions` positions, shared by the sequences of one
-/// model: each layer's keys are [kvHeads][pageCount][pagePositions][headDim] f32 (values alike), so a KV
+/// model: each layer's keys are [kvHeads][pageCount][pagePositions][headDim] values of `cacheType` (values
+/// alike), so a KV
 /// head's pages that follow each other in memory read as one stream. A sequence (`KVCache`) takes pages as
 /// it grows and gives them back when it ends. Pages hold memory only once written, and stay resident after.
 ///
@@ -20,23 +22,26 @@ public final class KVPool {
 
     public let pagePositions: Int
     public let pageCount: Int
+    public let cacheType: KVCacheType
     let layers: Int, kvHeads: Int, headDim: Int
-    private let keys: [UnsafeMutablePointer<Float>], values: [UnsafeMutablePointer<Float>]
+    private let keys: [UnsafeMutableRawPointer], values: [UnsafeMutableRawPointer]
     /// Sequences using each page (0: free, or cached when the index knows it).
     private var users: [Int32]
     private var prefixes: PrefixIndex?
 
     /// A pool of `pageCount` pages; `prefixCaching` keeps the pages of finished prompts for later ones.
     public init(layers: Int, kvHeads: Int, headDim: Int, pageCount: Int, pagePositions: Int = KVPool.defaultPagePositions,
-                prefixCaching: Bool) throws {
+                cacheType: KVCacheType = .f32, prefixCaching: Bool) throws {
         guard layers > 0, kvHeads > 0, headDim > 0, pagePositions > 0, pageCount > 0, pageCount <= Int(UInt32.max) else {
             throw ModelError("a KV pool needs positive sizes (\(layers) layers, \(kvHeads) KV heads of \(headDim), \(pageCount) pages of \(pagePositions))")
         }
         let (floats, overflow) = (kvHeads * headDim).multipliedReportingOverflow(by: pagePositions * pageCount)
-        guard !overflow, floats <= Int.max / MemoryLayout<Float>.size else { throw ModelError("a KV pool of \(pageCount) pages overflows") }
+        guard !overflow, floats <= Int.max / cacheType.valueBytes else { throw ModelError("a KV pool of \(pageCount) pages overflows") }
         (self.layers, self.kvHeads, self.headDim, self.pageCount, self.pagePositions) = (layers, kvHeads, headDim, pageCount, pagePositions)
-        keys = (0..<layers).map { _ in .allocate(capacity: floats) }
-        values = (0..<layers).map { _ in .allocate(capacity: floats) }
+        self.cacheType = cacheType
+        let bytes = floats * cacheType.valueBytes
+        keys = (0..<layers).map { _ in .allocate(byteCount: bytes, alignment: 64) }
+        values = (0..<layers).map { _ in .allocate(byteCount: bytes, alignment: 64) }
         users = Array(repeating: 0, count: pageCount)
         prefixes = prefixCaching ? PrefixIndex(pageCount: pageCount) : nil
     }
@@ -46,10 +51,10 @@ public final class KVPool {
         values.forEach { $0.deallocate() }
     }
 
-    func keys(_ layer: Int) -> UnsafeMutablePointer<Float> { keys[layer] }
-    func values(_ layer: Int) -> UnsafeMutablePointer<Float> { values[layer] }
+    func keys(_ layer: Int) -> UnsafeMutableRawPointer { keys[layer] }
+    func values(_ layer: Int) -> UnsafeMutableRawPointer { values[layer] }
 
-    /// Where position `row` of `page` keeps KV head `head`'s key (and, in `values`, its value).
+    /// Where position `row` of `page` keeps KV head `head`'s key (and, in `values`, its value), in values.
     @inline(__always)
     func offset(page: UInt32, row: Int, head: Int) -> Int {
         ((head * pageCount + Int(page)) * pagePositions + row) * headDim

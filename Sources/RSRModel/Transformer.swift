@@ -21,14 +21,17 @@ public final class Transformer {
 
     /// How the ternary projections are computed.
     public let kernel: ProductKernel
+    /// How the caches this model makes store keys and values.
+    public let cacheType: KVCacheType
 
     /// Loads the model file's weights in place, checking every layout's indices first. A baseline `kernel`
     /// builds its own copy of the weights from them (see ProductKernel).
-    public init(file: ModelFile, threads: Int, maxBatch: Int = 128, kernel: ProductKernel = .index) throws {
+    public init(file: ModelFile, threads: Int, maxBatch: Int = 128, kernel: ProductKernel = .index, cacheType: KVCacheType = .f32) throws {
         guard maxBatch >= 1 else { throw ModelError("maxBatch must be at least 1, not \(maxBatch)") }
         self.file = file
         config = file.manifest.model
         self.kernel = kernel
+        self.cacheType = cacheType
         if kernel == .openblasF32 {
             let floats = file.manifest.linears.values.reduce(0) { $0 + $1.rows * $1.cols * 4 }
             let memory = Int(ProcessInfo.processInfo.physicalMemory)
@@ -55,7 +58,7 @@ public final class Transformer {
     /// A pool of `pages` KV pages (of `KVPool.defaultPagePositions` positions) for this model's sequences.
     public func makePool(pages: Int, prefixCaching: Bool) throws -> KVPool {
         try KVPool(layers: config.layerCount, kvHeads: config.kvHeadCount, headDim: config.headDim, pageCount: pages,
-                   prefixCaching: prefixCaching)
+                   cacheType: cacheType, prefixCaching: prefixCaching)
     }
 
     /// Runs `tokens` at the cache's next positions and returns the logits after each token at `positions`
@@ -130,6 +133,9 @@ public final class Transformer {
         guard cache.layers == config.layerCount, cache.pool.kvHeads == config.kvHeadCount, cache.pool.headDim == config.headDim else {
             throw ModelError("the cache was made for another model (\(cache.layers) layers of \(cache.pool.kvHeads) KV heads of \(cache.pool.headDim))")
         }
+        guard cache.pool.cacheType == cacheType else {
+            throw ModelError("the cache holds \(cache.pool.cacheType.rawValue) values; this model's attention reads \(cacheType.rawValue)")
+        }
         guard cache.count + tokens.count <= cache.capacity else {
             throw ModelError("\(cache.count + tokens.count) positions exceed the cache's \(cache.capacity)")
         }
@@ -170,7 +176,7 @@ public final class Transformer {
                                                             into: s.attention + r * qWidth)
             }
             try TransformerKernels.attention(sequences, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
-                                             workspace: s.workspace, pool: pool)
+                                             cacheType: cacheType, workspace: s.workspace, pool: pool)
             var attentionOut = UnsafePointer(s.attention)
             if let norm = block.attentionSubNorm {
                 Norms.rms(s.attention, rows: n, cols: qWidth, weight: norm, eps: c.rmsNormEps, into: s.normed, pool: pool)

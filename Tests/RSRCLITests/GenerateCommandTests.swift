@@ -54,6 +54,11 @@ let builtCUDALibrary = URL(fileURLWithPath: #filePath).deletingLastPathComponent
                 #expect(cached.count == 1)
             }
         }
+        // keys and values cached as halves: the same ids on these prompts' sure steps
+        let ref = sure[0]
+        let half = try generate([fixture, "-p", ref.prompt, "-n", "\(ref.greedy_ids.count)", "--ignore-eos", "--json", "--kv-cache-type", "f16"])
+        #expect(half.status == 0, "\(half.stderr)")
+        #expect(try json(half.stdout)["generated_ids"] as? [Int] == ref.greedy_ids)
         let again = try generate([fixture, "-p", "And", "-n", "2"])
         #expect(again.status == 0 && !again.stderr.contains("converting"), "\(again.stderr)")
         #expect(again.stderr.contains("prompt: 2 tokens") && again.stderr.contains("decode"))
@@ -127,6 +132,10 @@ let builtCUDALibrary = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         #expect(long.status != 0 && long.stderr.contains("context window is 512"), "\(long.stderr)")
         let noChat = try generate([model, "-p", "x", "--chat"])
         #expect(noChat.status != 0 && noChat.stderr.contains("no chat template"), "\(noChat.stderr)")
+        let cacheType = try generate([model, "-p", "x", "--kv-cache-type", "f8"])
+        #expect(cacheType.status != 0 && cacheType.stderr.contains("--kv-cache-type") && cacheType.stderr.contains("f16"), "\(cacheType.stderr)")
+        let halfOnCUDA = try generate([model, "-p", "x", "--kv-cache-type", "f16", "--backend", "cuda"])
+        #expect(halfOnCUDA.status != 0 && halfOnCUDA.stderr.contains("CUDA backend keeps an f32 cache"), "\(halfOnCUDA.stderr)")
         let conflict = try generate([model, "-p", "x", "--greedy", "--temperature", "0.5"])
         #expect(conflict.status != 0 && conflict.stderr.contains("--greedy cannot be combined"))
     }

@@ -1,6 +1,7 @@
 import FileIO
 import Foundation
 import RSRConvert
+import RSRCore
 import RSRFormat
 import RSRModel
 import TestSupport
@@ -36,9 +37,9 @@ import Testing
 
     func argmax(_ x: [Float]) -> Int { x.indices.max { x[$0] < x[$1] }! }
 
-    @Test(arguments: 0..<3)
-    func everySequenceOfABatchGetsItsOwnLogits(model index: Int) throws {
-        let model = try Transformer(file: try ModelFile(path: Self.models[index]), threads: 2, maxBatch: 24)
+    @Test(arguments: 0..<3, KVCacheType.allCases)
+    func everySequenceOfABatchGetsItsOwnLogits(model index: Int, cache: KVCacheType) throws {
+        let model = try Transformer(file: try ModelFile(path: Self.models[index]), threads: 2, maxBatch: 24, cacheType: cache)
         let vocab = model.config.vocabSize
         // five sequences, so that a step holds four and more (a float head's batch kernel takes rows four at a time)
         let prompts = [(0..<5).map { 3 + $0 * 7 % vocab }, (0..<12).map { 40 + $0 * 13 % vocab }, [17], [9, 8, 7], (0..<4).map { 60 + $0 }]

@@ -325,7 +325,9 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
                              void * work, uint64_t work_bytes, rsr_pool * pool);
 
 // The same for several sequences at once, each at its own positions in its own cache, in one pass over the
-// pool (each sequence's results are those of rsr_attention_f32 on it alone). A cache here is paged: k and v
+// pool (each sequence's results are those of rsr_attention_f32 on it alone). The cache holds F32 or F16
+// (IEEE half) values, `cache_type`; F16 values are widened to f32 as they are read, so an F16 cache gives
+// the bits an F32 cache of the same (rounded) values gives. A cache here is paged: k and v
 // are [n_kv][n_pages][page_positions][head_dim], and position p is row p % page_positions of page
 // pages[p / page_positions], so that sequences can share pages and take them as they grow. A head's pages
 // that follow each other in memory read as one stream (rsr_attention_f32's cache is one page of capacity
@@ -334,13 +336,18 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
 typedef struct rsr_attention_sequence {
     const float * q;        // [n_tokens][n_heads][head_dim]
     float * out;            // [n_tokens][n_heads][head_dim]
-    const float * k;        // [n_kv][n_pages][page_positions][head_dim]
-    const float * v;
+    const void * k;         // [n_kv][n_pages][page_positions][head_dim] of the call's cache type
+    const void * v;
     const uint32_t * pages; // at least ceil((start + n_tokens) / page_positions) indices below n_pages
     uint32_t n_tokens, start, page_positions, n_pages;
 } rsr_attention_sequence;
-rsr_status rsr_attention_f32_sequences(const rsr_attention_sequence * seqs, uint32_t n_seqs, uint32_t n_heads, uint32_t n_kv,
-                                       uint32_t head_dim, void * work, uint64_t work_bytes, rsr_pool * pool);
+rsr_status rsr_attention_sequences(const rsr_attention_sequence * seqs, uint32_t n_seqs, uint32_t n_heads, uint32_t n_kv,
+                                   uint32_t head_dim, rsr_dtype cache_type, void * work, uint64_t work_bytes, rsr_pool * pool);
+
+// x[0..n) as IEEE half, rounded to nearest even; values beyond the largest half (65504) become it (with
+// their sign) instead of infinity, so that a key or value of a cache in halves is never infinite. NaN stays
+// NaN. Large arrays split over the pool (NULL: one thread).
+rsr_status rsr_f32_to_f16(const float * x, uint64_t n, uint16_t * out, rsr_pool * pool);
 
 // ---- Measurement helpers -------------------------------------------------------------------------------
 

@@ -223,4 +223,31 @@ __attribute__((target(RSR_TARGET_AVX512))) float act_quantize_avx512(const float
     return s;
 }
 
+// ---- Halves (caches of keys and values) --------------------------------------------------------------------
+// vcvtph2ps is exact; vcvtps2ph rounds to nearest even, after a clamp to +-65504 that lets NaN through
+// (minps and maxps return their second operand when either is NaN).
+
+__attribute__((target(RSR_TARGET_AVX512 ",f16c"))) void act_widen_avx512(const uint16_t * h, uint64_t n, float * out) {
+    uint64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
+    if (i < n) {
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(out + i, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, h + i)));
+    }
+}
+
+__attribute__((target(RSR_TARGET_AVX512 ",f16c"))) void act_narrow_avx512(const float * x, uint64_t n, uint16_t * out) {
+    const __m512 top = _mm512_set1_ps(65504.0f), bottom = _mm512_set1_ps(-65504.0f);
+    uint64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_max_ps(bottom, _mm512_min_ps(top, _mm512_loadu_ps(x + i)));
+        _mm256_storeu_si256((__m256i *)(out + i), _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    if (i < n) {
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        const __m512 v = _mm512_max_ps(bottom, _mm512_min_ps(top, _mm512_maskz_loadu_ps(m, x + i)));
+        _mm256_mask_storeu_epi16(out + i, m, _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+}
+
 #endif
