@@ -6,18 +6,25 @@
 
 #include "internal.h"
 
-// scores[p] = (q . k[p]) * scale for p < n, with k[p] = k + p * stride: eight partial sums per dot product,
-// added pairwise.
+// The sum of sixteen partial sums, added pairwise: the order every dot product and softmax here ends in.
+static inline float act_pairwise16(const float a[16]) {
+    return (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) +
+           (((a[8] + a[9]) + (a[10] + a[11])) + ((a[12] + a[13]) + (a[14] + a[15])));
+}
+
+// scores[p] = (q . k[p]) * scale for p < n, with k[p] = k + p * stride: sixteen partial sums per dot product
+// (value i into sum i % 16 by a fused multiply-add), added as act_pairwise16 adds them.
 typedef void (*act_scores_fn)(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale,
                               float * scores);
-// out += (weights[p] / total) * v[p] for p < n in order, with v[p] = v + p * stride (a caller that starts
-// from zeros, or from the sums of earlier positions, gets the same bits as one pass).
+// out += (weights[p] / total) * v[p] for p < n in order, one fused multiply-add per value, with v[p] = v + p *
+// stride (a caller that starts from zeros, or from the sums of earlier positions, gets the same bits as one
+// pass).
 typedef void (*act_weighted_sum_fn)(float * out, const float * weights, float total, const float * v, uint32_t n,
                                     uint32_t stride, uint32_t d);
 // q = HF's int8 absmax quantization of x; returns the scale.
 typedef float (*act_quantize_fn)(const float * x, uint32_t n, int8_t * q);
 // Softmax numerators in place, row[p] = exp(row[p] - max) with max the row's largest; returns their sum,
-// added in order over p. exp is act_expf.
+// row[p] into partial sum p % 16 in order, added as act_pairwise16 adds them. exp is act_expf.
 typedef float (*act_softmax_fn)(float * row, uint32_t n);
 
 // gate[i] = gate[i] * (1 / (1 + exp(-gate[i]))) * up[i], in that order of f32 operations, exp as act_expf.
@@ -49,11 +56,15 @@ void act_narrow_generic(const float * x, uint64_t n, uint16_t * out);
 #if defined(__x86_64__)
 void act_scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
 void act_scores_rows_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
+void act_scores_avx512(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
+void act_scores_rows_avx512(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
 void act_weighted_sum_avx2(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 void act_weighted_sum_avx512(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 float act_quantize_avx512(const float * x, uint32_t n, int8_t * q);
 float act_softmax_avx2(float * row, uint32_t n);
+float act_softmax_avx512(float * row, uint32_t n);
 void act_silu_mul_avx2(float * gate, const float * up, uint64_t n);
+void act_silu_mul_avx512(float * gate, const float * up, uint64_t n);
 void act_widen_avx512(const uint16_t * h, uint64_t n, float * out);
 void act_narrow_avx512(const float * x, uint64_t n, uint16_t * out);
 #endif

@@ -50,11 +50,11 @@ static inline const float * rows_f32(const attention_ctx * c, const char * at, u
 }
 
 // One token and heads [h0, h0 + heads_per_task) of one KV head: softmax(q k^T * scale) over positions
-// 0..start+t, times V, in f32 like the reference implementation: the result is rounded to int8 two steps
-// later, and computing it more exactly than transformers does moves some of those roundings to the other
-// side of .5. Blocking changes no result: each head's sums run over the positions in the same order, page
-// after page. A page that follows the previous one in memory continues its stream, so only the first is
-// asked for.
+// 0..start+t, times V, in f32 like the reference implementation (with fused multiply-adds, as its BLAS has
+// them): the result is rounded to int8 two steps later, and computing it more exactly than transformers does
+// moves some of those roundings to the other side of .5. Blocking changes no result: each head's sums run
+// over the positions in the same order, page after page. A page that follows the previous one in memory
+// continues its stream, so only the first is asked for.
 static void attention_task(void * raw, uint32_t task, int thread) {
     const attention_ctx * c = raw;
     uint32_t s = 0;
@@ -179,6 +179,9 @@ rsr_status rsr_attention_sequences(const rsr_attention_sequence * seqs, uint32_t
         c.softmax = act_softmax_avx2;
     }
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) {
+        c.scores_streamed = act_scores_rows_avx512;
+        c.scores_cached = act_scores_avx512;
+        c.softmax = act_softmax_avx512;
         c.weighted_sum = act_weighted_sum_avx512;
         if (c.widen) c.widen = act_widen_avx512;
     }
@@ -208,20 +211,21 @@ rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8
     return RSR_OK;
 }
 
-// Eight partial sums (one SIMD register), added pairwise: a GEMM's kind of f32 order.
+// Sixteen partial sums (one AVX-512 register) of fused multiply-adds, added pairwise: a GEMM's kind of f32
+// order, at one rounding per product and sum.
 void act_scores_generic(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores) {
     for (uint32_t p = 0; p < n; ++p) {
         const float * kp = k + (uint64_t)p * stride;
-        float acc[8] = { 0 };
-        for (uint32_t i = 0; i < d; ++i) acc[i % 8] += q[i] * kp[i];
-        scores[p] = (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) * scale;
+        float acc[16] = { 0 };
+        for (uint32_t i = 0; i < d; ++i) acc[i % 16] = fmaf(q[i], kp[i], acc[i % 16]);
+        scores[p] = act_pairwise16(acc) * scale;
     }
 }
 
 void act_weighted_sum_generic(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d) {
     for (uint32_t p = 0; p < n; ++p) {
         const float w = weights[p] / total, * vp = v + (uint64_t)p * stride;
-        for (uint32_t i = 0; i < d; ++i) out[i] += w * vp[i];
+        for (uint32_t i = 0; i < d; ++i) out[i] = fmaf(w, vp[i], out[i]);
     }
 }
 

@@ -37,13 +37,13 @@ float act_expf(float x) {
 }
 
 float act_softmax_generic(float * row, uint32_t n) {
-    float max = -INFINITY, sum = 0;
+    float max = -INFINITY, lanes[16] = { 0 };
     for (uint32_t p = 0; p < n; ++p) max = fmaxf(max, row[p]);
     for (uint32_t p = 0; p < n; ++p) {
         row[p] = act_expf(row[p] - max);
-        sum += row[p];
+        lanes[p % 16] += row[p];
     }
-    return sum;
+    return act_pairwise16(lanes);
 }
 
 void act_silu_mul_generic(float * gate, const float * up, uint64_t n) {
@@ -75,6 +75,7 @@ rsr_status rsr_silu_mul_f32(float * gate, const float * up, uint64_t n, rsr_pool
     silu_ctx c = { .gate = gate, .up = up, .n = n, .per_task = SILU_TASK_VALUES, .fn = act_silu_mul_generic };
 #if defined(__x86_64__)
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) c.fn = act_silu_mul_avx2;
+    if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) c.fn = act_silu_mul_avx512;
 #endif
     const uint64_t tasks = (n + SILU_TASK_VALUES - 1) / SILU_TASK_VALUES;
     if (tasks > UINT32_MAX) return RSR_ERR_OVERFLOW;

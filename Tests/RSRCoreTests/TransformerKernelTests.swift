@@ -101,7 +101,8 @@ import Testing
 
     /// The softmax's exponentials over all of their range, thresholds included: with q = 8 e0 and head size 64
     /// the scores are the keys' first values, and with the values the identity the output is the weights. Every
-    /// ISA gives the same bits, and (glibc on x86-64) the C library's expf's: w = expf(s - max) / sum in order.
+    /// ISA gives the same bits, and (glibc on x86-64) the C library's expf's: w = expf(s - max) / sum, the sum
+    /// over sixteen partial sums added pairwise.
     @Test func softmaxWeightsAreExpfsOnEveryISA() throws {
         let headDim = 64, positions = 64
         var rng = SplitMix64(seed: 9)
@@ -128,7 +129,11 @@ import Testing
             #expect(results.allSatisfy { $0.map(\.bitPattern) == results[0].map(\.bitPattern) }, "row \(row)")
             #if os(Linux) && arch(x86_64)
             let max = scores.max()!, weights = scores.map { expf($0 - max) }
-            let total = weights.reduce(Float(0), +)
+            // weight p into partial sum p % 16, in order; the partial sums added pairwise
+            var lanes = [Float](repeating: 0, count: 16)
+            for (p, w) in weights.enumerated() { lanes[p % 16] += w }
+            func pairwise(_ a: ArraySlice<Float>) -> Float { a.count == 1 ? a.first! : pairwise(a.prefix(a.count / 2)) + pairwise(a.suffix(a.count / 2)) }
+            let total = pairwise(lanes[...])
             #expect(results[0].map(\.bitPattern) == weights.map { ($0 / total).bitPattern }, "row \(row)")
             #endif
         }

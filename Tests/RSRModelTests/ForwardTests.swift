@@ -21,13 +21,18 @@ import Testing
     /// How far each fixture's first-step top-10 logits may be from transformers' (absolute, in logits; the
     /// logits spread with a standard deviation of 8 to 12 and the top ones are 25 to 45).
     ///
-    /// - Packed fixtures and 1bitLLM's: measured at most 1.5e-5, a few ulps of logits near 40 (float sums in
+    /// - Packed fixtures and 1bitLLM's: measured at most 1.7e-5, a few ulps of logits near 40 (float sums in
     ///   another order). 1e-4 leaves room for other instruction sets' summation orders and nothing more. It
     ///   holds because no int8 rounding flips on these prompts: random 1-ulp changes of the embeddings move
     ///   transformers' own top-10 logits by exactly 0 on them (all but llama-bitlinear-packed's last prompt,
-    ///   0.10, where the converted model happens to round as transformers does). A regenerated fixture
-    ///   whose prompts do flip moves by 0.03 to 0.16 (measured on variants of llama-bitlinear-rmsnorm) and
-    ///   needs a bound like the online one's.
+    ///   0.10, where the converted model happens to round as transformers does). A fixture whose prompts do
+    ///   flip moves by 0.03 to 0.16 (measured on variants of llama-bitlinear-rmsnorm) and needs a bound like
+    ///   the online one's.
+    /// - llama-bitlinear-rmsnorm: its last prompt ("\n\n  spaces   and\ttabs", no sure step: transformers' top
+    ///   two are 0.17 apart) flips one since attention sums its dot products in sixteen lanes of fused
+    ///   multiply-adds (transformers' BLAS sums in its own order): 0.13, and the top two swap. Its other six
+    ///   prompts stay within 1e-4. 0.2 covers that prompt, and the top-1 is then checked where transformers'
+    ///   top two are more than 0.4 apart; greedy ids over the sure steps are compared strictly below.
     /// - bitnet-bf16-online: measured up to 0.47. Its weights are ternarised at run time with the scale
     ///   1 / mean |w|; torch's float32 mean and the converter's (summed in Double, rounded once) differ by one
     ///   ulp in 5 of its 21 matrices, and in this 3-layer model with wide sub-norm outputs that ulp moves
@@ -36,7 +41,7 @@ import Testing
     ///   (1 thread) on the first prompt. 0.6 covers that spread; the greedy ids below are still compared
     ///   strictly, and all of them agree.
     static let logitTolerance: [String: Float] = [
-        "bitnet-2b4t-packed": 1e-4, "llama-bitlinear-packed": 1e-4, "llama-bitlinear-rmsnorm": 1e-4,
+        "bitnet-2b4t-packed": 1e-4, "llama-bitlinear-packed": 1e-4, "llama-bitlinear-rmsnorm": 0.2,
         "bitnet-1bitllm-fp16": 1e-4, "bitnet-bf16-online": 0.6,
     ]
 

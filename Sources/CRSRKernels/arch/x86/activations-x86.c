@@ -1,7 +1,7 @@
-// activations-x86.c: attention scores and value sums eight lanes wide (the generic code's eight partial
-// sums and its order over positions, with separate multiplies and adds, so the results are the same bits),
-// and int8 quantization sixteen lanes wide (cvtps rounds half to even like rintf; the saturating narrow is
-// the clamp).
+// activations-x86.c: attention scores and value sums in the generic code's order (sixteen partial sums of
+// fused multiply-adds per dot product, added pairwise; a fused multiply-add per value and position, positions
+// in order), exponentials in glibc's steps, so the results are the same bits on every ISA; and int8
+// quantization sixteen lanes wide (cvtps rounds half to even like rintf; the saturating narrow is the clamp).
 #if defined(__x86_64__)
 
 #include "../../activations.h"
@@ -9,61 +9,58 @@
 
 #include <math.h>
 
-// One dot product per call; the tail (d not a multiple of 8) lands in the lanes the generic code uses.
-static inline __attribute__((target(RSR_TARGET_AVX2))) float dot8(const float * q, const float * k, uint32_t d) {
-    __m256 acc = _mm256_setzero_ps();
-    uint32_t i = 0;
-    for (; i + 8 <= d; i += 8) acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i)));
-    float lane[8];
-    _mm256_storeu_ps(lane, acc);
-    for (; i < d; ++i) {
-        const float p = q[i] * k[i]; // one statement each: never fused into an fma
-        lane[i % 8] += p;
-    }
-    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
-}
-
-// The lane sums of four accumulators at once, each in the generic code's order, ((l0 + l1) + (l2 + l3)) +
-// ((l4 + l5) + (l6 + l7)): hadd adds neighbouring lanes, twice, then the halves are added.
+// The lane sums of four accumulators at once, each in the order ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 +
+// l7)): hadd adds neighbouring lanes, twice, then the halves are added.
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) __m128 pairwise4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
     const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
     return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
-// Scores of NP (4 or 8, a constant at each call site) positions from kp on. ROWS: row after row, at
-// ascending addresses, the order the hardware prefetchers follow, with out-of-order execution overlapping
-// the rows' add chains. Otherwise the NP rows are interleaved, NP independent chains hiding the add latency
-// that one chain waits on: faster from L1, but from memory the reads jump between rows, and a stream of
-// rows of 96 floats read that way comes 27% slower on Zen 4 (20.7 against 28.5 GB/s, one core).
+// Sixteen lanes (lanes 0-7 in lo, 8-15 in hi) of four accumulators summed as act_pairwise16 sums them.
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) __m128 pairwise16x4(const __m256 lo[4], const __m256 hi[4]) {
+    return _mm_add_ps(pairwise4(lo[0], lo[1], lo[2], lo[3]), pairwise4(hi[0], hi[1], hi[2], hi[3]));
+}
+
+// ---- AVX2: sixteen lanes as two registers -------------------------------------------------------------------
+
+// Scores of NP (1 or 4) positions from kp on, for d a multiple of 16. ROWS: row after row, at ascending
+// addresses, the order the hardware prefetchers follow; otherwise the rows are interleaved, NP independent
+// chains hiding the latency one chain waits on.
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) void
-score_positions(const float * q, const float * kp, uint32_t stride, uint32_t d, float scale, float * scores, int NP, bool ROWS) {
-    __m256 a[8];
-    for (int j = 0; j < NP; ++j) a[j] = _mm256_setzero_ps();
+score_positions_avx2(const float * q, const float * kp, uint32_t stride, uint32_t d, float scale, float * scores, int NP, bool ROWS) {
+    __m256 lo[4], hi[4];
+    for (int j = 0; j < 4; ++j) lo[j] = hi[j] = _mm256_setzero_ps();
     if (ROWS) {
         for (int j = 0; j < NP; ++j) {
             const float * row = kp + (uint64_t)j * stride;
-            for (uint32_t i = 0; i < d; i += 8) a[j] = _mm256_add_ps(a[j], _mm256_mul_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(row + i)));
+            for (uint32_t i = 0; i < d; i += 16) {
+                lo[j] = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(row + i), lo[j]);
+                hi[j] = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_loadu_ps(row + i + 8), hi[j]);
+            }
         }
     } else {
-        for (uint32_t i = 0; i < d; i += 8) {
-            const __m256 qi = _mm256_loadu_ps(q + i);
-            for (int j = 0; j < NP; ++j) a[j] = _mm256_add_ps(a[j], _mm256_mul_ps(qi, _mm256_loadu_ps(kp + (uint64_t)j * stride + i)));
+        for (uint32_t i = 0; i < d; i += 16) {
+            const __m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
+            for (int j = 0; j < NP; ++j) {
+                lo[j] = _mm256_fmadd_ps(q0, _mm256_loadu_ps(kp + (uint64_t)j * stride + i), lo[j]);
+                hi[j] = _mm256_fmadd_ps(q1, _mm256_loadu_ps(kp + (uint64_t)j * stride + i + 8), hi[j]);
+            }
         }
     }
-    const __m128 s = _mm_set1_ps(scale);
-    for (int j = 0; j < NP; j += 4) _mm_storeu_ps(scores + j, _mm_mul_ps(pairwise4(a[j], a[j + 1], a[j + 2], a[j + 3]), s));
+    const __m128 s = _mm_mul_ps(pairwise16x4(lo, hi), _mm_set1_ps(scale));
+    if (NP == 4) _mm_storeu_ps(scores, s);
+    else scores[0] = _mm_cvtss_f32(s);
 }
 
-// Eight positions at a time (four left the add units idle half the time: 24 cycles a position in L1), then
-// four, then one.
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) void
 scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores, bool ROWS) {
-    uint32_t p = 0;
-    if (d % 8 == 0) {
-        for (; p + 8 <= n; p += 8) score_positions(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 8, ROWS);
-        for (; p + 4 <= n; p += 4) score_positions(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 4, ROWS);
+    if (d % 16) {
+        act_scores_generic(q, k, n, stride, d, scale, scores);
+        return;
     }
-    for (; p < n; ++p) scores[p] = dot8(q, k + (uint64_t)p * stride, d) * scale;
+    uint32_t p = 0;
+    for (; p + 4 <= n; p += 4) score_positions_avx2(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 4, ROWS);
+    for (; p < n; ++p) score_positions_avx2(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 1, ROWS);
 }
 
 __attribute__((target(RSR_TARGET_AVX2))) void act_scores_avx2(const float * q, const float * k, uint32_t n, uint32_t stride,
@@ -85,7 +82,7 @@ weighted_chunk(float * out, const float * w, const float * v, uint32_t n, uint32
     for (uint32_t p = 0; p < n; ++p) {
         const __m256 wp = _mm256_broadcast_ss(w + p);
         const float * vp = v + (uint64_t)p * stride + i0;
-        for (int j = 0; j < nv; ++j) acc[j] = _mm256_add_ps(acc[j], _mm256_mul_ps(wp, _mm256_loadu_ps(vp + 8 * j)));
+        for (int j = 0; j < nv; ++j) acc[j] = _mm256_fmadd_ps(wp, _mm256_loadu_ps(vp + 8 * j), acc[j]);
     }
     for (int j = 0; j < nv; ++j) _mm256_storeu_ps(out + i0 + 8 * j, acc[j]);
 }
@@ -113,12 +110,66 @@ __attribute__((target(RSR_TARGET_AVX2))) void act_weighted_sum_avx2(float * out,
         for (; i0 + 8 <= d; i0 += 8) weighted_chunk(out, w, vp, m, stride, i0, 1);
         for (uint32_t p = 0; p < m && i0 < d; ++p) {
             const float * row = vp + (uint64_t)p * stride;
-            for (uint32_t i = i0; i < d; ++i) {
-                const float x = w[p] * row[i]; // one statement each: never fused into an fma
-                out[i] += x;
-            }
+            for (uint32_t i = i0; i < d; ++i) out[i] = fmaf(w[p], row[i], out[i]);
         }
     }
+}
+
+// ---- AVX-512: sixteen lanes as one register -----------------------------------------------------------------
+
+// Scores of NP (1, 4 or 8) positions from kp on, any d (the last sixteen values masked: a zero product adds
+// nothing to a lane, as the generic code leaves the lane alone); ROWS as in score_positions_avx2.
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
+score_positions_avx512(const float * q, const float * kp, uint32_t stride, uint32_t d, float scale, float * scores, int NP, bool ROWS) {
+    __m512 a[8];
+    for (int j = 0; j < 8; ++j) a[j] = _mm512_setzero_ps();
+    const uint32_t whole = d & ~15u;
+    const __mmask16 tail = (__mmask16)((1u << (d % 16)) - 1);
+    if (ROWS) {
+        for (int j = 0; j < NP; ++j) {
+            const float * row = kp + (uint64_t)j * stride;
+            for (uint32_t i = 0; i < whole; i += 16) a[j] = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(row + i), a[j]);
+            if (tail) a[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, q + whole), _mm512_maskz_loadu_ps(tail, row + whole), a[j]);
+        }
+    } else {
+        for (uint32_t i = 0; i < whole; i += 16) {
+            const __m512 qi = _mm512_loadu_ps(q + i);
+            for (int j = 0; j < NP; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_loadu_ps(kp + (uint64_t)j * stride + i), a[j]);
+        }
+        if (tail) {
+            const __m512 qi = _mm512_maskz_loadu_ps(tail, q + whole);
+            for (int j = 0; j < NP; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_maskz_loadu_ps(tail, kp + (uint64_t)j * stride + whole), a[j]);
+        }
+    }
+    const __m128 s = _mm_set1_ps(scale);
+    for (int j = 0; j < NP; j += 4) {
+        const __m256 lo[4] = { _mm512_castps512_ps256(a[j]), _mm512_castps512_ps256(a[j + 1]),
+                               _mm512_castps512_ps256(a[j + 2]), _mm512_castps512_ps256(a[j + 3]) };
+        const __m256 hi[4] = { _mm512_extractf32x8_ps(a[j], 1), _mm512_extractf32x8_ps(a[j + 1], 1),
+                               _mm512_extractf32x8_ps(a[j + 2], 1), _mm512_extractf32x8_ps(a[j + 3], 1) };
+        const __m128 sum = _mm_mul_ps(pairwise16x4(lo, hi), s);
+        if (NP == 1) scores[0] = _mm_cvtss_f32(sum);
+        else _mm_storeu_ps(scores + j, sum);
+    }
+}
+
+// Eight positions at a time, then four, then one.
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
+scores_avx512(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores, bool ROWS) {
+    uint32_t p = 0;
+    for (; p + 8 <= n; p += 8) score_positions_avx512(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 8, ROWS);
+    for (; p + 4 <= n; p += 4) score_positions_avx512(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 4, ROWS);
+    for (; p < n; ++p) score_positions_avx512(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 1, ROWS);
+}
+
+__attribute__((target(RSR_TARGET_AVX512))) void act_scores_avx512(const float * q, const float * k, uint32_t n, uint32_t stride,
+                                                                uint32_t d, float scale, float * scores) {
+    scores_avx512(q, k, n, stride, d, scale, scores, false);
+}
+
+__attribute__((target(RSR_TARGET_AVX512))) void act_scores_rows_avx512(const float * q, const float * k, uint32_t n,
+                                                                     uint32_t stride, uint32_t d, float scale, float * scores) {
+    scores_avx512(q, k, n, stride, d, scale, scores, true);
 }
 
 // A position's values all in registers (NV vectors of 16, a constant at each call site), positions in
@@ -131,7 +182,7 @@ weighted_rows(float * out, const float * w, const float * v, uint32_t n, uint32_
     for (uint32_t p = 0; p < n; ++p) {
         const __m512 wp = _mm512_set1_ps(w[p]);
         const float * vp = v + (uint64_t)p * stride;
-        for (int j = 0; j < NV; ++j) acc[j] = _mm512_add_ps(acc[j], _mm512_mul_ps(wp, _mm512_loadu_ps(vp + 16 * j)));
+        for (int j = 0; j < NV; ++j) acc[j] = _mm512_fmadd_ps(wp, _mm512_loadu_ps(vp + 16 * j), acc[j]);
     }
     for (int j = 0; j < NV; ++j) _mm512_storeu_ps(out + 16 * j, acc[j]);
 }
@@ -180,20 +231,85 @@ static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) __m128 exp
     return _mm_blendv_ps(e, _mm_add_ps(x, x), _mm_cmp_ps(x, x, _CMP_UNORD_Q));
 }
 
-__attribute__((target(RSR_TARGET_AVX2))) float act_softmax_avx2(float * row, uint32_t n) {
+// The row's largest value: in any order, NaN ignored as fmaxf ignores it (maxps returns its second operand,
+// the lanes so far, when either is NaN).
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) float row_max_avx2(const float * row, uint32_t n) {
     __m256 lanes = _mm256_set1_ps(-INFINITY);
     uint32_t p = 0;
-    for (; p + 8 <= n; p += 8) lanes = _mm256_max_ps(_mm256_loadu_ps(row + p), lanes); // NaN: keeps lanes, as fmaxf does
+    for (; p + 8 <= n; p += 8) lanes = _mm256_max_ps(_mm256_loadu_ps(row + p), lanes);
     _Alignas(32) float lane[8];
     _mm256_store_ps(lane, lanes);
-    float max = -INFINITY, sum = 0;
-    for (int j = 0; j < 8; ++j) max = fmaxf(max, lane[j]); // the largest in any order
+    float max = -INFINITY;
+    for (int j = 0; j < 8; ++j) max = fmaxf(max, lane[j]);
     for (; p < n; ++p) max = fmaxf(max, row[p]);
+    return max;
+}
+
+// The sum act_softmax_generic takes: row[p] into lane p % 16, in order, the lanes added pairwise.
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX2))) float row_sum16_avx2(const float * row, uint32_t n) {
+    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+    uint32_t p = 0;
+    for (; p + 16 <= n; p += 16) {
+        lo = _mm256_add_ps(lo, _mm256_loadu_ps(row + p));
+        hi = _mm256_add_ps(hi, _mm256_loadu_ps(row + p + 8));
+    }
+    _Alignas(32) float lanes[16];
+    _mm256_store_ps(lanes, lo);
+    _mm256_store_ps(lanes + 8, hi);
+    for (; p < n; ++p) lanes[p % 16] += row[p];
+    return act_pairwise16(lanes);
+}
+
+__attribute__((target(RSR_TARGET_AVX2))) float act_softmax_avx2(float * row, uint32_t n) {
+    const float max = row_max_avx2(row, n);
     const __m128 m = _mm_set1_ps(max);
-    for (p = 0; p + 4 <= n; p += 4) _mm_storeu_ps(row + p, exp4(_mm_sub_ps(_mm_loadu_ps(row + p), m)));
+    uint32_t p = 0;
+    for (; p + 4 <= n; p += 4) _mm_storeu_ps(row + p, exp4(_mm_sub_ps(_mm_loadu_ps(row + p), m)));
     for (; p < n; ++p) row[p] = act_expf(row[p] - max);
-    for (p = 0; p < n; ++p) sum += row[p];
-    return sum;
+    return row_sum16_avx2(row, n);
+}
+
+// Eight of act_expf's exponentials, as exp4 computes four, the 32-entry table read by two two-source
+// permutes (the low four bits of k) and a blend (its fifth) instead of a gather: gathers are microcoded
+// on recent Intel cores.
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) __m256 exp8(__m256 x) {
+    const __m512d inv_ln2_n = _mm512_set1_pd(ACT_EXP_INV_LN2_N), shift = _mm512_set1_pd(ACT_EXP_SHIFT);
+    const __m512d xd = _mm512_cvtps_pd(x);
+    const __m512d kd = _mm512_fmadd_pd(inv_ln2_n, xd, shift);
+    const __m512i ki = _mm512_castpd_si512(kd);
+    const __m512d r = _mm512_fmsub_pd(inv_ln2_n, xd, _mm512_sub_pd(kd, shift));
+    const __m512i t0 = _mm512_loadu_si512(act_exp2_table), t1 = _mm512_loadu_si512(act_exp2_table + 8);
+    const __m512i t2 = _mm512_loadu_si512(act_exp2_table + 16), t3 = _mm512_loadu_si512(act_exp2_table + 24);
+    const __m512i entry = _mm512_mask_blend_epi64(_mm512_test_epi64_mask(ki, _mm512_set1_epi64(16)),
+                                                  _mm512_permutex2var_epi64(t0, ki, t1), _mm512_permutex2var_epi64(t2, ki, t3));
+    const __m512d s = _mm512_castsi512_pd(_mm512_add_epi64(entry, _mm512_slli_epi64(ki, 47)));
+    const __m512d z = _mm512_fmadd_pd(_mm512_set1_pd(ACT_EXP_C0), r, _mm512_set1_pd(ACT_EXP_C1));
+    const __m512d y = _mm512_fmadd_pd(z, _mm512_mul_pd(r, r), _mm512_fmadd_pd(_mm512_set1_pd(ACT_EXP_C2), r, _mm512_set1_pd(1.0)));
+    __m256 e = _mm512_cvtpd_ps(_mm512_mul_pd(y, s));
+    e = _mm256_mask_blend_ps(_mm256_cmp_ps_mask(x, _mm256_set1_ps(ACT_EXP_TINY), _CMP_LT_OQ), e, _mm256_set1_ps(0x1p-149f));
+    e = _mm256_mask_blend_ps(_mm256_cmp_ps_mask(x, _mm256_set1_ps(ACT_EXP_UNDERFLOW), _CMP_LT_OQ), e, _mm256_setzero_ps());
+    e = _mm256_mask_blend_ps(_mm256_cmp_ps_mask(x, _mm256_set1_ps(ACT_EXP_OVERFLOW), _CMP_GT_OQ), e, _mm256_set1_ps(INFINITY));
+    return _mm256_mask_blend_ps(_mm256_cmp_ps_mask(x, x, _CMP_UNORD_Q), e, _mm256_add_ps(x, x));
+}
+
+__attribute__((target(RSR_TARGET_AVX512))) float act_softmax_avx512(float * row, uint32_t n) {
+    const float max = row_max_avx2(row, n);
+    const __m256 m = _mm256_set1_ps(max);
+    uint32_t p = 0;
+    for (; p + 8 <= n; p += 8) _mm256_storeu_ps(row + p, exp8(_mm256_sub_ps(_mm256_loadu_ps(row + p), m)));
+    for (; p < n; ++p) row[p] = act_expf(row[p] - max);
+    return row_sum16_avx2(row, n);
+}
+
+__attribute__((target(RSR_TARGET_AVX512))) void act_silu_mul_avx512(float * gate, const float * up, uint64_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+    uint64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 g = _mm256_loadu_ps(gate + i);
+        const __m256 r = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_xor_ps(g, sign))));
+        _mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_mul_ps(g, r), _mm256_loadu_ps(up + i)));
+    }
+    act_silu_mul_generic(gate + i, up + i, n - i);
 }
 
 __attribute__((target(RSR_TARGET_AVX2))) void act_silu_mul_avx2(float * gate, const float * up, uint64_t n) {
