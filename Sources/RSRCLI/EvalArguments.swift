@@ -24,6 +24,8 @@ struct EvalArguments: ParsableArguments {
 
     @OptionGroup var threads: ThreadsOption
 
+    @OptionGroup var cache: CacheTypeOption
+
     @Option(help: "Where to run: auto (CUDA when it loads and a device exists, else the CPU), cpu or cuda.")
     var backend: Backend = .cpu
 
@@ -37,6 +39,9 @@ struct EvalArguments: ParsableArguments {
         if (text == nil) == (jsonl == nil) { throw ValidationError("Give the text to evaluate with exactly one of --text or --jsonl.") }
         if let context, context < 2 { throw ValidationError("--context \(context) is too small; a window needs at least 2 tokens.") }
         if let stride, stride < 1 { throw ValidationError("--stride must be at least 1, not \(stride).") }
+        if backend == .cuda && cache.cacheType != .f32 {
+            throw ValidationError("--kv-cache-type \(cache.cacheType.rawValue) runs on the CPU; the CUDA backend keeps an f32 cache.")
+        }
     }
 
     func readText() throws -> String {

@@ -12,7 +12,8 @@ struct EvalCompare: ParsableCommand {
             Runs MODEL and REF on the same windows of the text and prints the mean, 99th percentile and largest \
             KL(REF ‖ MODEL), how often both rank the same token first, and each one's perplexity. REF is \
             typically the float checkpoint MODEL was quantized from (rsr convert without --quantize keeps it \
-            float); both must tokenize the text the same way.
+            float); both must tokenize the text the same way. --kv-cache-type is MODEL's (REF caches f32): \
+            MODEL and REF the same file with --kv-cache-type f16 measures what caching halves costs.
             """
     )
 
@@ -36,7 +37,9 @@ struct EvalCompare: ParsableCommand {
         let limit = min(file.manifest.model.contextLength, referenceFile.manifest.model.contextLength)
         let windows = try options.windows(tokens: tokens.count, limit: limit, model: model)
         let threads = options.threads.count
-        let (loaded, backend) = try options.backend.load(file, threads: threads, capacity: windows.context, quiet: options.json)
+        // the cache type is MODEL's: the reference keeps f32, so that comparing a file with itself measures the cache
+        let (loaded, backend) = try options.backend.load(file, threads: threads, capacity: windows.context,
+                                                         cacheType: options.cache.cacheType, quiet: options.json)
         let (loadedReference, _) = try options.backend.load(referenceFile, threads: threads, capacity: windows.context, quiet: options.json)
         let bar = options.progressBar("Comparing")
         let result = try Comparison.evaluate(loaded, reference: loadedReference, tokens: tokens, windows: windows) { done, total in

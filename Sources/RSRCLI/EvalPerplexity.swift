@@ -21,7 +21,8 @@ struct EvalPerplexity: ParsableCommand {
         let file = try options.openModel(model)
         let tokens = try GenerationSession(file: file).tokenizer.encode(text)
         let windows = try options.windows(tokens: tokens.count, limit: file.manifest.model.contextLength, model: model)
-        let (loaded, backend) = try options.backend.load(file, threads: options.threads.count, capacity: windows.context, quiet: options.json)
+        let (loaded, backend) = try options.backend.load(file, threads: options.threads.count, capacity: windows.context,
+                                                              cacheType: options.cache.cacheType, quiet: options.json)
         let bar = options.progressBar("Perplexity")
         let result = try Perplexity.evaluate(loaded, tokens: tokens, windows: windows) { done, total in
             bar.update(done: Double(done), total: Double(total))
