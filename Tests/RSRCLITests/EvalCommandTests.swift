@@ -78,6 +78,12 @@ import Testing
 
         let same = try json(try rsr(["eval", "compare", fixture, "--reference", fixture] + arguments).stdout)
         #expect(same["mean_kl"] as? Double == 0 && same["top1_agreement"] as? Double == 1, "\(same)")
+
+        // the ternary file against itself, its cache in halves (the reference's stays f32): a drift, and a small one
+        let halves = try json(try rsr(["eval", "compare", ternary, "--reference", ternary, "--kv-cache-type", "f16"] + arguments).stdout)
+        let halvesKL = try #require(halves["mean_kl"] as? Double)
+        #expect(halvesKL > 0 && halvesKL < meanKL / 100, "\(halves)")
+        #expect(halves["reference_perplexity"] as? Double == own["perplexity"] as? Double)
     }
 
     @Test func badInputIsOneClearLine() throws {
