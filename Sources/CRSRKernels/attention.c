@@ -61,8 +61,9 @@ static void attention_task(void * raw, uint32_t task, int thread) {
     while (task >= c->first_task[s + 1]) ++s; // a few sequences: a scan is enough
     const rsr_attention_sequence * seq = &c->seqs[s];
     task -= c->first_task[s];
-    const uint32_t per_token = c->n_heads / c->heads_per_task, t = task / per_token;
-    const uint32_t h0 = task % per_token * c->heads_per_task, kv = h0 / (c->n_heads / c->n_kv);
+    // a sequence's tasks by head group, then token: the tokens of a prompt that follow each other read the
+    // same KV head, which stays in L2 from one to the next
+    const uint32_t t = task % seq->n_tokens, h0 = task / seq->n_tokens * c->heads_per_task, kv = h0 / (c->n_heads / c->n_kv);
     const uint32_t d = c->head_dim, n_pos = seq->start + t + 1, n_h = c->heads_per_task, page = seq->page_positions;
     // in bytes: a page of one KV head, one position's row
     const uint64_t row_bytes = (uint64_t)d * c->value_bytes, page_bytes = page * row_bytes;
