@@ -44,6 +44,13 @@ struct CacheTypeOption: ParsableArguments {
     @Option(name: .customLong("kv-cache-type"),
             help: "How the KV cache stores keys and values: f32, or f16 (half the memory and attention reads, values rounded).")
     var cacheType = KVCacheType.f32
+
+    /// Halves exist on the CPU only.
+    func check(backend: Backend) throws {
+        if backend == .cuda && cacheType != .f32 {
+            throw ValidationError("--kv-cache-type \(cacheType.rawValue) runs on the CPU; the CUDA backend keeps an f32 cache.")
+        }
+    }
 }
 
 extension KVCacheType: ExpressibleByArgument {}

@@ -39,9 +39,7 @@ struct EvalArguments: ParsableArguments {
         if (text == nil) == (jsonl == nil) { throw ValidationError("Give the text to evaluate with exactly one of --text or --jsonl.") }
         if let context, context < 2 { throw ValidationError("--context \(context) is too small; a window needs at least 2 tokens.") }
         if let stride, stride < 1 { throw ValidationError("--stride must be at least 1, not \(stride).") }
-        if backend == .cuda && cache.cacheType != .f32 {
-            throw ValidationError("--kv-cache-type \(cache.cacheType.rawValue) runs on the CPU; the CUDA backend keeps an f32 cache.")
-        }
+        try cache.check(backend: backend)
     }
 
     func readText() throws -> String {

@@ -59,9 +59,7 @@ struct Generate: ParsableCommand {
         if n < 0 { throw ValidationError("-n must be 0 or more.") }
         if system != nil && !chat { throw ValidationError("--system needs --chat.") }
         if prompt.isEmpty { throw ValidationError("The prompt is empty; give some text with -p.") }
-        if backend == .cuda && cache.cacheType != .f32 {
-            throw ValidationError("--kv-cache-type \(cache.cacheType.rawValue) runs on the CPU; the CUDA backend keeps an f32 cache.")
-        }
+        try cache.check(backend: backend)
     }
 
     func run() throws {

@@ -3,9 +3,9 @@ import RSRCore
 
 /// Keys and values of every layer in pages of `pagePositions` positions, shared by the sequences of one
 /// model: each layer's keys are [kvHeads][pageCount][pagePositions][headDim] values of `cacheType` (values
-/// alike), so a KV
-/// head's pages that follow each other in memory read as one stream. A sequence (`KVCache`) takes pages as
-/// it grows and gives them back when it ends. Pages hold memory only once written, and stay resident after.
+/// alike), so a KV head's pages that follow each other in memory read as one stream. A sequence (`KVCache`)
+/// takes pages as it grows and gives them back when it ends. Pages hold memory only once written, and stay
+/// resident after.
 ///
 /// Pages the prefix index knows stay filled after their last sequence ends, and a new sequence whose prompt
 /// begins with the same tokens takes them instead of computing them again; they are reused for other
