@@ -106,9 +106,10 @@ struct Serve: AsyncParsableCommand {
             source.resume()
             return source
         }
-        let host = self.host, threadCount = threads.count
+        let host = self.host, threadCount = threads.count, cacheType = cache.cacheType
         let application = server.application { port in
-            FileHandle.standardError.write(Data("rsr: serving \(file.path) on http://\(host):\(port) (\(parallel) at once, \(threadCount) threads)\n".utf8))
+            let line = "rsr: serving \(file.path) on http://\(host):\(port) (\(parallel) at once, \(threadCount) threads, \(cacheType.rawValue) KV cache)\n"
+            FileHandle.standardError.write(Data(line.utf8))
         }
         try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         engine.shutdown()
