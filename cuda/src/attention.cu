@@ -94,8 +94,9 @@ __device__ static inline void stage_chunk(const chunk_loads & next, const float 
 }
 
 // One block per (head, token), adding in the CPU path's order (attention.c) so that the two agree to the
-// bit: each score is 8 partial sums (dimension i into sum i % 8) added pairwise; the softmax denominator is
-// a sum in position order; each output dimension sums its weighted values in position order. Keys and
+// bit: each score is 16 partial sums of fused multiply-adds (dimension i into sum i % 16) added pairwise;
+// the softmax denominator is 16 partial sums (position p into sum p % 16, in order) added the same way;
+// each output dimension sums its weighted values in position order by fused multiply-adds. Keys and
 // values pass through shared memory a chunk at a time. With OVERLAP (a few tokens: latency counts) the next
 // chunk is in flight while this one is used; without (many tokens: the blocks' registers would limit how
 // many share a multiprocessor) a chunk is staged a load at a time.
@@ -107,7 +108,7 @@ attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads
     extern __shared__ float staged[]; // ATTENTION_CHUNK rows of d + ATTENTION_PAD
     __shared__ float q_shared[ATTENTION_MAX_DIM];
     __shared__ float weight_shared[ATTENTION_CHUNK];
-    __shared__ float total_shared;
+    __shared__ float partial_totals[16];
     const uint32_t h = blockIdx.x, t = blockIdx.y, kv = h / (heads / kv_heads);
     const uint32_t warp = threadIdx.x / 32, lane = threadIdx.x % 32, n = (uint32_t)pos[0] + t + 1, stride = d + ATTENTION_PAD;
     const float * keys = cache_k + (uint64_t)kv * capacity * d;
@@ -115,8 +116,9 @@ attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads
     float * scores = scores_all + ((uint64_t)t * heads + h) * capacity;
     for (uint32_t i = threadIdx.x; i < d; i += blockDim.x) q_shared[i] = q[((uint64_t)t * heads + h) * d + i];
 
-    // each warp takes 4 positions of a chunk, 8 lanes per position, lane j summing dimensions j, j + 8, ...
-    const uint32_t slot = warp * 4 + lane / 8, j = lane % 8;
+    // each warp takes 2 positions of a chunk at a time, 16 lanes per position, lane j summing dimensions
+    // j, j + 16, ...; the chunk's positions in two rounds
+    const uint32_t j = lane % 16;
     chunk_loads next;
     load_chunk<OVERLAP>(next, keys, 0, n, d);
     for (uint32_t first = 0; first < n; first += ATTENTION_CHUNK) {
@@ -124,14 +126,18 @@ attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads
         stage_chunk<OVERLAP>(next, keys, first, count, d, staged);
         __syncthreads();
         load_chunk<OVERLAP>(next, keys, first + ATTENTION_CHUNK, n, d);
-        float acc = 0.0f;
-        if (slot < count) {
-            for (uint32_t i = j; i < d; i += 8) acc += q_shared[i] * staged[slot * stride + i];
+        for (uint32_t round = 0; round < ATTENTION_CHUNK / (2 * ATTENTION_WARPS); ++round) {
+            const uint32_t slot = round * 2 * ATTENTION_WARPS + warp * 2 + lane / 16;
+            float acc = 0.0f;
+            if (slot < count) {
+                for (uint32_t i = j; i < d; i += 16) acc = fmaf(q_shared[i], staged[slot * stride + i], acc);
+            }
+            acc += __shfl_xor_sync(0xffffffffu, acc, 1); // (a0 + a1), (a2 + a3), ...
+            acc += __shfl_xor_sync(0xffffffffu, acc, 2); // ((a0 + a1) + (a2 + a3)), ...
+            acc += __shfl_xor_sync(0xffffffffu, acc, 4); // eights
+            acc += __shfl_xor_sync(0xffffffffu, acc, 8); // and the two halves
+            if (j == 0 && slot < count) scores[first + slot] = acc * scale;
         }
-        acc += __shfl_xor_sync(0xffffffffu, acc, 1); // (a0 + a1), (a2 + a3), ...
-        acc += __shfl_xor_sync(0xffffffffu, acc, 2); // ((a0 + a1) + (a2 + a3)), ...
-        acc += __shfl_xor_sync(0xffffffffu, acc, 4); // and the two halves
-        if (j == 0 && slot < count) scores[first + slot] = acc * scale;
         __syncthreads();
     }
     load_chunk<OVERLAP>(next, values, 0, n, d); // in flight during the softmax
@@ -141,21 +147,23 @@ attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads
     // exp in f64 rounded to f32: the correctly rounded value, which glibc's expf (the CPU path) gives too
     for (uint32_t p = threadIdx.x; p < n; p += blockDim.x) scores[p] = (float)exp((double)(scores[p] - max));
     __syncthreads();
-    // the denominator in position order by one thread, from shared memory a staged run at a time
-    float total = 0.0f;
+    // the denominator: thread j < 16 sums positions j, j + 16, ... in order, from shared memory a staged run
+    // at a time (runs start at multiples of 16), and the 16 sums are added pairwise
+    float partial = 0.0f;
     for (uint32_t first = 0; first < n; first += ATTENTION_CHUNK * stride) {
         const uint32_t count = min(ATTENTION_CHUNK * stride, n - first);
         for (uint32_t e = threadIdx.x; e < count; e += blockDim.x) staged[e] = scores[first + e];
         __syncthreads();
-        if (threadIdx.x == 0) {
-#pragma unroll 8
-            for (uint32_t e = 0; e < count; ++e) total += staged[e];
+        if (threadIdx.x < 16) {
+            for (uint32_t e = threadIdx.x; e < count; e += 16) partial += staged[e];
         }
         __syncthreads();
     }
-    if (threadIdx.x == 0) total_shared = total;
+    if (threadIdx.x < 16) partial_totals[threadIdx.x] = partial;
     __syncthreads();
-    total = total_shared;
+    const float * a = partial_totals;
+    const float total = (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) +
+                        (((a[8] + a[9]) + (a[10] + a[11])) + ((a[12] + a[13]) + (a[14] + a[15])));
     // d <= ATTENTION_MAX_DIM <= the block's threads: one output dimension per thread
     float o = 0.0f;
     for (uint32_t first = 0; first < n; first += ATTENTION_CHUNK) {
@@ -165,7 +173,7 @@ attention_kernel(const float * __restrict__ q, uint32_t heads, uint32_t kv_heads
         __syncthreads();
         load_chunk<OVERLAP>(next, values, first + ATTENTION_CHUNK, n, d);
         if (threadIdx.x < d) {
-            for (uint32_t p = 0; p < count; ++p) o += weight_shared[p] * staged[p * stride + threadIdx.x];
+            for (uint32_t p = 0; p < count; ++p) o = fmaf(weight_shared[p], staged[p * stride + threadIdx.x], o);
         }
         __syncthreads();
     }
