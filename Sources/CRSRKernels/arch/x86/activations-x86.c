@@ -117,12 +117,12 @@ __attribute__((target(RSR_TARGET_AVX2))) void act_weighted_sum_avx2(float * out,
 
 // ---- AVX-512: sixteen lanes as one register -----------------------------------------------------------------
 
-// Scores of NP (1, 4 or 8) positions from kp on, any d (the last sixteen values masked: a zero product adds
+// Scores of NP (1 or 4) positions from kp on, any d (the last sixteen values masked: a zero product adds
 // nothing to a lane, as the generic code leaves the lane alone); ROWS as in score_positions_avx2.
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
 score_positions_avx512(const float * q, const float * kp, uint32_t stride, uint32_t d, float scale, float * scores, int NP, bool ROWS) {
-    __m512 a[8];
-    for (int j = 0; j < 8; ++j) a[j] = _mm512_setzero_ps();
+    __m512 a[4];
+    for (int j = 0; j < 4; ++j) a[j] = _mm512_setzero_ps();
     const uint32_t whole = d & ~15u;
     const __mmask16 tail = (__mmask16)((1u << (d % 16)) - 1);
     if (ROWS) {
@@ -153,11 +153,66 @@ score_positions_avx512(const float * q, const float * kp, uint32_t stride, uint3
     }
 }
 
-// Eight positions at a time, then four, then one.
+// Adjacent lanes of x then y added: [x0 + x1, x2 + x3, ..., x14 + x15, y0 + y1, ..., y14 + y15].
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) __m512 add_pairs(__m512 x, __m512 y) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    return _mm512_add_ps(_mm512_permutex2var_ps(x, even, y), _mm512_permutex2var_ps(x, odd, y));
+}
+
+// Scores of 16 positions from kp on. Their sixteen lanes are summed as act_pairwise16 sums them, all 16 at
+// once: four rounds of adding adjacent lanes of two registers (15 of them, two one-uop permutes and an add
+// each) leave position j's sum in lane j, where hadd-based sums of four positions cost a shuffle port twice
+// as much. ROWS as in score_positions_avx2; row after row with d = 16 NQ (NQ > 0), q stays in registers, so
+// that a row's loads are its keys alone. Otherwise any d, the last sixteen values masked.
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
+score16_avx512(const float * q, const float * kp, uint32_t stride, uint32_t d, float scale, float * scores, bool ROWS, int NQ) {
+    __m512 a[16];
+    for (int j = 0; j < 16; ++j) a[j] = _mm512_setzero_ps();
+    if (ROWS && NQ) {
+        __m512 qv[8];
+        for (int i = 0; i < NQ; ++i) qv[i] = _mm512_loadu_ps(q + 16 * i);
+        for (int j = 0; j < 16; ++j) {
+            for (int i = 0; i < NQ; ++i) a[j] = _mm512_fmadd_ps(qv[i], _mm512_loadu_ps(kp + (uint64_t)j * stride + 16 * i), a[j]);
+        }
+    } else if (NQ) { // interleaved rows load q as they go: one load per 16 multiply-adds, fewer live registers
+        for (int i = 0; i < NQ; ++i) {
+            const __m512 qi = _mm512_loadu_ps(q + 16 * i);
+            for (int j = 0; j < 16; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_loadu_ps(kp + (uint64_t)j * stride + 16 * i), a[j]);
+        }
+    } else {
+        const uint32_t whole = d & ~15u;
+        const __mmask16 tail = (__mmask16)((1u << (d % 16)) - 1);
+        for (uint32_t i = 0; i < whole; i += 16) {
+            const __m512 qi = _mm512_loadu_ps(q + i);
+            for (int j = 0; j < 16; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_loadu_ps(kp + (uint64_t)j * stride + i), a[j]);
+        }
+        if (tail) {
+            const __m512 qi = _mm512_maskz_loadu_ps(tail, q + whole);
+            for (int j = 0; j < 16; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_maskz_loadu_ps(tail, kp + (uint64_t)j * stride + whole), a[j]);
+        }
+    }
+    __m512 pairs[8], quads[4], octets[2];
+    for (int i = 0; i < 8; ++i) pairs[i] = add_pairs(a[2 * i], a[2 * i + 1]);          // two positions of 8 sums
+    for (int i = 0; i < 4; ++i) quads[i] = add_pairs(pairs[2 * i], pairs[2 * i + 1]);   // four of 4
+    for (int i = 0; i < 2; ++i) octets[i] = add_pairs(quads[2 * i], quads[2 * i + 1]);  // eight of 2
+    _mm512_storeu_ps(scores, _mm512_mul_ps(add_pairs(octets[0], octets[1]), _mm512_set1_ps(scale)));
+}
+
+// Sixteen positions at a time, then four, then one.
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
 scores_avx512(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores, bool ROWS) {
     uint32_t p = 0;
-    for (; p + 8 <= n; p += 8) score_positions_avx512(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 8, ROWS);
+    const uint32_t nq = d % 16 == 0 && d <= 128 ? d / 16 : 0;
+    for (; p + 16 <= n; p += 16) {
+        const float * kp = k + (uint64_t)p * stride;
+        switch (nq) {
+#define NQ(N) case N: score16_avx512(q, kp, stride, d, scale, scores + p, ROWS, N); break;
+            NQ(1) NQ(2) NQ(3) NQ(4) NQ(5) NQ(6) NQ(7) NQ(8)
+#undef NQ
+        default: score16_avx512(q, kp, stride, d, scale, scores + p, ROWS, 0); break;
+        }
+    }
     for (; p + 4 <= n; p += 4) score_positions_avx512(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 4, ROWS);
     for (; p < n; ++p) score_positions_avx512(q, k + (uint64_t)p * stride, stride, d, scale, scores + p, 1, ROWS);
 }
