@@ -201,16 +201,6 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
     return rsr_attention_sequences(&seq, 1, n_heads, n_kv, head_dim, RSR_DTYPE_F32, work, work_bytes, pool);
 }
 
-rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8_t * q, float * scales) {
-    if (!x || !q || !scales) return RSR_ERR_NULL;
-    if (n_rows == 0 || cols == 0) return RSR_ERR_SHAPE;
-    act_quantize_fn quantize = act_quantize_generic;
-#if defined(__x86_64__)
-    if (rsr_isa_best() >= RSR_ISA_AVX512) quantize = act_quantize_avx512;
-#endif
-    for (uint32_t r = 0; r < n_rows; ++r) scales[r] = quantize(x + (uint64_t)r * cols, cols, q + (uint64_t)r * cols);
-    return RSR_OK;
-}
 
 // Sixteen partial sums (one AVX-512 register) of fused multiply-adds, added pairwise: a GEMM's kind of f32
 // order, at one rounding per product and sum.

@@ -80,8 +80,19 @@ public struct DenseTensor: @unchecked Sendable {
 public enum TransformerKernels {
     /// q[r] = clamp(round_half_even(x[r] * s[r]), -128, 127) with s[r] = 127 / max(max|x[r]|, 1e-5).
     public static func quantize(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into q: UnsafeMutablePointer<Int8>,
-                                scales: UnsafeMutablePointer<Float>) throws {
-        try check(rsr_quantize_i8(x, UInt32(clamping: rows), UInt32(clamping: cols), q, scales), "quantizing \(rows)x\(cols) activations")
+                                scales: UnsafeMutablePointer<Float>, pool: ThreadPool? = nil) throws {
+        try check(rsr_quantize_i8_rows(x, UInt32(clamping: rows), UInt32(clamping: cols), q, scales, pool?.raw),
+                  "quantizing \(rows)x\(cols) activations")
+    }
+
+    /// y[v][r] = the int32 sums acc[v][r] back to floats: (Float(acc) / scales[v]) * weightScale, or with
+    /// `divide` Float(acc) / (weightScale * scales[v]); then + bias[r] (rsr_rescale_i32). Batches split over the pool.
+    public static func rescale(_ acc: UnsafePointer<Int32>, batch: Int, rows: Int, scales: UnsafePointer<Float>, weightScale: Float,
+                               divide: Bool, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
+        guard batch > 0, rows > 0 else { return }
+        let status = rsr_rescale_i32(acc, UInt32(clamping: batch), UInt32(clamping: rows), scales, weightScale,
+                                     divide ? RSR_RESCALE_DIVIDE : RSR_RESCALE_MULTIPLY, bias, y, pool?.raw)
+        precondition(status == RSR_OK, "rescaling \(batch)x\(rows) sums: status \(status.rawValue)")
     }
 
     /// out[r] = weight * x[r] / sqrt(mean(x[r]^2) + eps) for rows x[rows][cols], transformers' f32 RMSNorm

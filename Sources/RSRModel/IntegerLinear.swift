@@ -19,7 +19,7 @@ final class IntegerLinear: Projection {
 
     func callAsFunction(_ x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, scratch: Scratch,
                         pool: ThreadPool) throws {
-        try TransformerKernels.quantize(x, rows: batch, cols: cols, into: scratch.quantized, scales: scratch.scales)
+        try TransformerKernels.quantize(x, rows: batch, cols: cols, into: scratch.quantized, scales: scratch.scales, pool: pool)
         try planes.multiply(scratch.quantized, batch: batch, into: y, workspace: scratch.workspace, pool: pool)
         for b in 0..<batch {
             let s = scratch.scales[b], out = y + b * rows

@@ -56,28 +56,39 @@ final class Linear: Projection {
             Norms.rms(x, rows: batch, cols: cols, weight: weight, eps: eps, into: scratch.linearInput, pool: pool)
             input = UnsafePointer(scratch.linearInput)
         }
-        try TransformerKernels.quantize(input, rows: batch, cols: cols, into: scratch.quantized, scales: scratch.scales)
+        try TransformerKernels.quantize(input, rows: batch, cols: cols, into: scratch.quantized, scales: scratch.scales, pool: pool)
+        try multiplyQuantized(batch: batch, into: y, scratch: scratch, pool: pool)
+    }
+
+    /// y from the input already quantized into scratch.quantized and scratch.scales.
+    private func multiplyQuantized(batch: Int, into y: UnsafeMutablePointer<Float>, scratch: Scratch, pool: ThreadPool) throws {
         if let baseline {
             try baseline.multiply(scratch.quantized, batch: batch, into: scratch.products, scratch: scratch, pool: pool)
         } else {
             try layout(batch: batch).multiply(scratch.quantized, batch: batch, into: scratch.products, workspace: scratch.workspace, pool: pool)
         }
-        rescale(scratch.products, batch: batch, scales: scratch.scales, into: y)
+        rescale(scratch.products, batch: batch, scales: scratch.scales, into: y, pool: pool)
     }
 
     /// Several projections of one input (a layer's q, k and v, or gate and up), each into its own output:
-    /// the same floats as one call each. Linears that quantize the input alike and decode through rsr-t
-    /// share the quantization and run as one product (Layout.multiply of several); anything else runs one by one.
+    /// the same floats as one call each. Linears that quantize the input alike share the quantization; those
+    /// that decode through rsr-t also run as one product (Layout.multiply of several); anything else runs one
+    /// by one.
     static func project(_ projections: [any Projection], _ x: UnsafePointer<Float>, batch: Int, into y: [UnsafeMutablePointer<Float>],
                         scratch: Scratch, pool: ThreadPool) throws {
         let linears = projections.compactMap { $0 as? Linear }
         guard linears.count == projections.count, linears.count > 1, let first = linears.first,
-              linears.allSatisfy({ $0.baseline == nil && $0.inputNorm == nil && $0.cols == first.cols && $0.layout(batch: batch).kind == .rsrT }),
-              batch * linears.reduce(0, { $0 + $1.rows }) <= scratch.productsCapacity else {
+              linears.allSatisfy({ $0.inputNorm == nil && $0.cols == first.cols }) else {
             for (projection, out) in zip(projections, y) { try projection(x, batch: batch, into: out, scratch: scratch, pool: pool) }
             return
         }
-        try TransformerKernels.quantize(x, rows: batch, cols: first.cols, into: scratch.quantized, scales: scratch.scales)
+        try TransformerKernels.quantize(x, rows: batch, cols: first.cols, into: scratch.quantized, scales: scratch.scales, pool: pool)
+        guard linears.allSatisfy({ $0.baseline == nil && $0.layout(batch: batch).kind == .rsrT }),
+              batch * linears.reduce(0, { $0 + $1.rows }) <= scratch.productsCapacity else {
+            // one product each, from the one quantization (no product writes the quantized input)
+            for (linear, out) in zip(linears, y) { try linear.multiplyQuantized(batch: batch, into: out, scratch: scratch, pool: pool) }
+            return
+        }
         var offset = 0
         let products = linears.map { linear in
             defer { offset += batch * linear.rows }
@@ -86,25 +97,16 @@ final class Linear: Projection {
         try Layout.multiply(linears.map { $0.layout(batch: batch) }, scratch.quantized, batch: batch, into: products,
                             workspace: scratch.workspace, pool: pool)
         for ((linear, acc), out) in zip(zip(linears, products), y) {
-            linear.rescale(acc, batch: batch, scales: scratch.scales, into: out)
+            linear.rescale(acc, batch: batch, scales: scratch.scales, into: out, pool: pool)
         }
     }
 
-    /// y = the int32 products scaled back to floats, per vector.
-    private func rescale(_ products: UnsafePointer<Int32>, batch: Int, scales: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
-        for b in 0..<batch {
-            let s = scales[b]
-            let acc = products + b * rows, out = y + b * rows
-            // the order of operations of transformers' AutoBitLinear (x / s, then * weight_scale) and
-            // BitLinear (/ (weight_scale * s))
-            switch mode {
-            case .multiply: for r in 0..<rows { out[r] = Float(acc[r]) / s * scale }
-            case .divide:
-                let d = scale * s
-                for r in 0..<rows { out[r] = Float(acc[r]) / d }
-            }
-            if let bias { for r in 0..<rows { out[r] += bias[r] } }
-        }
+    /// y = the int32 products scaled back to floats, per vector, in the order of operations of transformers'
+    /// AutoBitLinear (x / s, then * weight_scale) or BitLinear (/ (weight_scale * s)).
+    private func rescale(_ products: UnsafePointer<Int32>, batch: Int, scales: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                         pool: ThreadPool) {
+        TransformerKernels.rescale(products, batch: batch, rows: rows, scales: scales, weightScale: scale, divide: mode == .divide,
+                                   bias: bias?.baseAddress, into: y, pool: pool)
     }
 
     /// Bytes of weights a single-vector product reads.

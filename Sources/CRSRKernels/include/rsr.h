@@ -303,6 +303,16 @@ rsr_status rsr_quantize_groups(const float * w, uint32_t rows, uint32_t cols, ui
 // Per-row int8 quantization as BitNet's BitLinear does it: s = 127 / max(max|x|, 1e-5),
 // q = clamp(round_half_even(x * s), -128, 127); scales[r] = s.
 rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8_t * q, float * scales);
+// The same, rows split over the pool (NULL: one thread).
+rsr_status rsr_quantize_i8_rows(const float * x, uint32_t n_rows, uint32_t cols, int8_t * q, float * scales, rsr_pool * pool);
+
+// A ternary product's int32 sums back to floats, per vector v of batch and row r of rows, in the order of
+// operations of the checkpoint's class: y = (float)acc / s[v] * weight_scale (RSR_RESCALE_MULTIPLY,
+// AutoBitLinear), or y = (float)acc / (weight_scale * s[v]) (RSR_RESCALE_DIVIDE, BitLinear); then y +=
+// bias[r] when bias is not NULL. acc and y are [batch][rows]; large batches split over the pool.
+typedef enum rsr_rescale_mode { RSR_RESCALE_MULTIPLY = 0, RSR_RESCALE_DIVIDE = 1 } rsr_rescale_mode;
+rsr_status rsr_rescale_i32(const int32_t * acc, uint32_t batch, uint32_t rows, const float * scales, float weight_scale,
+                           rsr_rescale_mode mode, const float * bias, float * y, rsr_pool * pool);
 
 // out[r] = weight * (x[r] / sqrt(mean(x[r]^2) + eps)) for rows x[rows][cols], in f32 as transformers'
 // RMSNorm, with the mean of squares summed in f64 in four chains (element c in chain c % 4). Rows split over
