@@ -27,6 +27,45 @@ import Testing
         }
     }
 
+    /// Many rows over the pool (more than one task's worth on two threads) quantize as HF's formula does each.
+    @Test func quantizationOfManyRowsOverThePoolMatchesHF() throws {
+        let (rowCount, cols) = (40, 2560)
+        var rng = SplitMix64(seed: 17)
+        let x = (0..<rowCount * cols).map { _ in Float.random(in: -6...6, using: &rng) }
+        for threads in [1, 2] {
+            var q = [Int8](repeating: 0, count: x.count), scales = [Float](repeating: 0, count: rowCount)
+            try TransformerKernels.quantize(x, rows: rowCount, cols: cols, into: &q, scales: &scales, pool: try ThreadPool(threads: threads))
+            for r in 0..<rowCount {
+                let (expected, s) = referenceQuantize(Array(x[r * cols..<(r + 1) * cols]))
+                #expect(scales[r] == s && Array(q[r * cols..<(r + 1) * cols]) == expected, "row \(r), \(threads) threads")
+            }
+        }
+    }
+
+    /// Products' sums back to floats in the order of AutoBitLinear (acc / s * weight scale) and BitLinear
+    /// (acc / (weight scale * s)), then the bias: the scalar formula's bits, batches split over the pool.
+    @Test(arguments: [false, true])
+    func rescaleIsTheScalarFormula(divide: Bool) throws {
+        let (batch, rows) = (37, 2561)
+        var rng = SplitMix64(seed: divide ? 2 : 1)
+        let acc = (0..<batch * rows).map { _ in Int32.random(in: -300_000...300_000, using: &rng) }
+        let scales = (0..<batch).map { _ in Float.random(in: 0.5...90, using: &rng) }
+        let bias = (0..<rows).map { _ in Float.random(in: -1...1, using: &rng) }
+        let weightScale: Float = 0.0371
+        let expected = (0..<batch * rows).map { i -> Float in
+            let s = scales[i / rows]
+            var y = divide ? Float(acc[i]) / (weightScale * s) : Float(acc[i]) / s * weightScale
+            y += bias[i % rows]
+            return y
+        }
+        for threads in [1, 2] {
+            var y = [Float](repeating: .nan, count: batch * rows)
+            TransformerKernels.rescale(acc, batch: batch, rows: rows, scales: scales, weightScale: weightScale, divide: divide, bias: bias,
+                                       into: &y, pool: try ThreadPool(threads: threads))
+            #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "\(threads) threads")
+        }
+    }
+
     /// RMSNorm written out as rsr_rms_norm_f32 documents it: squares summed in f64 in four chains (element c
     /// in chain c % 4), the mean rounded to f32 plus eps, its root, then weight * (x / root).
     func referenceRMSNorm(_ row: [Float], weight: [Float], eps: Float) -> [Float] {
