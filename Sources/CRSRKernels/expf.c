@@ -56,15 +56,12 @@ void act_silu_mul_generic(float * gate, const float * up, uint64_t n) {
 typedef struct silu_ctx {
     float * gate;
     const float * up;
-    uint64_t n, per_task;
     act_silu_mul_fn fn;
 } silu_ctx;
 
-static void silu_task(void * raw, uint32_t task, int thread) {
-    (void)thread;
+static void silu_range(void * raw, uint64_t first, uint64_t count) {
     const silu_ctx * c = raw;
-    const uint64_t i0 = task * c->per_task, n = c->n - i0 < c->per_task ? c->n - i0 : c->per_task;
-    c->fn(c->gate + i0, c->up + i0, n);
+    c->fn(c->gate + first, c->up + first, count);
 }
 
 // Values per task: smaller arrays (a decoded token's) run on the calling thread.
@@ -72,13 +69,10 @@ static void silu_task(void * raw, uint32_t task, int thread) {
 
 rsr_status rsr_silu_mul_f32(float * gate, const float * up, uint64_t n, rsr_pool * pool) {
     if (!gate || !up) return RSR_ERR_NULL;
-    silu_ctx c = { .gate = gate, .up = up, .n = n, .per_task = SILU_TASK_VALUES, .fn = act_silu_mul_generic };
+    silu_ctx c = { .gate = gate, .up = up, .fn = act_silu_mul_generic };
 #if defined(__x86_64__)
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) c.fn = act_silu_mul_avx2;
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) c.fn = act_silu_mul_avx512;
 #endif
-    const uint64_t tasks = (n + SILU_TASK_VALUES - 1) / SILU_TASK_VALUES;
-    if (tasks > UINT32_MAX) return RSR_ERR_OVERFLOW;
-    rsr_pool_run(pool, silu_task, &c, (uint32_t)tasks);
-    return RSR_OK;
+    return rsr_pool_run_ranges(pool, n, SILU_TASK_VALUES, silu_range, &c);
 }

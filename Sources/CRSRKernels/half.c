@@ -37,27 +37,22 @@ void act_narrow_generic(const float * x, uint64_t n, uint16_t * out) {
 typedef struct narrow_ctx {
     const float * x;
     uint16_t * out;
-    uint64_t n;
     act_narrow_fn fn;
 } narrow_ctx;
 
+// Values per task: a decoded token's keys and values (a head's row) convert on the calling thread.
 #define NARROW_TASK_VALUES 65536u
 
-static void narrow_task(void * raw, uint32_t task, int thread) {
-    (void)thread;
+static void narrow_range(void * raw, uint64_t first, uint64_t count) {
     const narrow_ctx * c = raw;
-    const uint64_t first = (uint64_t)task * NARROW_TASK_VALUES;
-    c->fn(c->x + first, c->n - first < NARROW_TASK_VALUES ? c->n - first : NARROW_TASK_VALUES, c->out + first);
+    c->fn(c->x + first, count, c->out + first);
 }
 
 rsr_status rsr_f32_to_f16(const float * x, uint64_t n, uint16_t * out, rsr_pool * pool) {
     if (!x || !out) return RSR_ERR_NULL;
-    narrow_ctx c = { .x = x, .out = out, .n = n, .fn = act_narrow_generic };
+    narrow_ctx c = { .x = x, .out = out, .fn = act_narrow_generic };
 #if defined(__x86_64__)
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) c.fn = act_narrow_avx512;
 #endif
-    const uint64_t tasks = (n + NARROW_TASK_VALUES - 1) / NARROW_TASK_VALUES;
-    if (tasks > UINT32_MAX) return RSR_ERR_OVERFLOW;
-    rsr_pool_run(pool, narrow_task, &c, (uint32_t)tasks);
-    return RSR_OK;
+    return rsr_pool_run_ranges(pool, n, NARROW_TASK_VALUES, narrow_range, &c);
 }

@@ -85,6 +85,12 @@ typedef void (*rsr_task_fn)(void * ctx, uint32_t task, int thread);
 void rsr_pool_run(rsr_pool * pool, rsr_task_fn fn, void * ctx, uint32_t n_tasks);
 static inline int rsr_pool_n(const rsr_pool * pool) { return pool ? rsr_pool_threads(pool) : 1; }
 
+// Runs fn(ctx, first, count) over the items [0, n) in ranges of per_task (the last one shorter) on the pool:
+// element-wise and row-wise steps whose tasks differ only in where they start. RSR_ERR_OVERFLOW past 2^32
+// ranges.
+typedef void (*rsr_range_fn)(void * ctx, uint64_t first, uint64_t count);
+rsr_status rsr_pool_run_ranges(rsr_pool * pool, uint64_t n, uint64_t per_task, rsr_range_fn fn, void * ctx);
+
 // ---- Products (dispatch.c) -------------------------------------------------------------------------
 
 // Everything a product kernel needs, checked by the dispatcher before the kernel runs.

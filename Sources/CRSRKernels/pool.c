@@ -167,6 +167,28 @@ void rsr_pool_park(rsr_pool * pool) {
     if (pool) atomic_store_explicit(&pool->park, true, memory_order_relaxed);
 }
 
+typedef struct range_job {
+    rsr_range_fn fn;
+    void * ctx;
+    uint64_t n, per_task;
+} range_job;
+
+static void range_task(void * raw, uint32_t task, int thread) {
+    (void)thread;
+    const range_job * job = raw;
+    const uint64_t first = (uint64_t)task * job->per_task;
+    job->fn(job->ctx, first, job->n - first < job->per_task ? job->n - first : job->per_task);
+}
+
+rsr_status rsr_pool_run_ranges(rsr_pool * pool, uint64_t n, uint64_t per_task, rsr_range_fn fn, void * ctx) {
+    if (per_task == 0) return RSR_ERR_ARGUMENT;
+    const uint64_t tasks = n / per_task + (n % per_task != 0);
+    if (tasks > UINT32_MAX) return RSR_ERR_OVERFLOW;
+    range_job job = { .fn = fn, .ctx = ctx, .n = n, .per_task = per_task };
+    rsr_pool_run(pool, range_task, &job, (uint32_t)tasks);
+    return RSR_OK;
+}
+
 void rsr_pool_run(rsr_pool * pool, rsr_task_fn fn, void * ctx, uint32_t n_tasks) {
     if (!pool || pool->n_threads == 1 || n_tasks <= 1) {
         for (uint32_t t = 0; t < n_tasks; ++t) fn(ctx, t, 0);

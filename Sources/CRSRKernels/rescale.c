@@ -6,15 +6,13 @@ typedef struct quantize_ctx {
     const float * x;
     int8_t * q;
     float * scales;
-    uint32_t cols, rows_per_task, n_rows;
+    uint32_t cols;
     act_quantize_fn fn;
 } quantize_ctx;
 
-static void quantize_task(void * raw, uint32_t task, int thread) {
-    (void)thread;
+static void quantize_rows(void * raw, uint64_t first, uint64_t count) {
     const quantize_ctx * c = raw;
-    const uint32_t r0 = task * c->rows_per_task, r1 = rsr_min_u32(r0 + c->rows_per_task, c->n_rows);
-    for (uint32_t r = r0; r < r1; ++r) c->scales[r] = c->fn(c->x + (uint64_t)r * c->cols, c->cols, c->q + (uint64_t)r * c->cols);
+    for (uint64_t r = first; r < first + count; ++r) c->scales[r] = c->fn(c->x + r * c->cols, c->cols, c->q + r * c->cols);
 }
 
 // Values a task takes at least: a decoded token's rows stay on the calling thread.
@@ -23,13 +21,11 @@ static void quantize_task(void * raw, uint32_t task, int thread) {
 rsr_status rsr_quantize_i8_rows(const float * x, uint32_t n_rows, uint32_t cols, int8_t * q, float * scales, rsr_pool * pool) {
     if (!x || !q || !scales) return RSR_ERR_NULL;
     if (n_rows == 0 || cols == 0) return RSR_ERR_SHAPE;
-    quantize_ctx c = { .x = x, .q = q, .scales = scales, .cols = cols, .n_rows = n_rows, .fn = act_quantize_generic };
+    quantize_ctx c = { .x = x, .q = q, .scales = scales, .cols = cols, .fn = act_quantize_generic };
 #if defined(__x86_64__)
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) c.fn = act_quantize_avx512;
 #endif
-    c.rows_per_task = rsr_max_u32(1, TASK_VALUES / cols);
-    rsr_pool_run(pool, quantize_task, &c, rsr_div_up(n_rows, c.rows_per_task));
-    return RSR_OK;
+    return rsr_pool_run_ranges(pool, n_rows, rsr_max_u32(1, TASK_VALUES / cols), quantize_rows, &c);
 }
 
 rsr_status rsr_quantize_i8(const float * x, uint32_t n_rows, uint32_t cols, int8_t * q, float * scales) {
@@ -42,17 +38,16 @@ typedef struct rescale_ctx {
     float * y;
     float weight_scale;
     rsr_rescale_mode mode;
-    uint32_t rows, vectors_per_task, batch;
+    uint32_t rows;
 } rescale_ctx;
 
-// The same IEEE operations in the same order as the scalar loop, sixteen lanes at a time where AVX-512 is.
-static void rescale_task(void * raw, uint32_t task, int thread) {
-    (void)thread;
+// Each value by the operations rsr_rescale_i32 names, in that order (built without contraction, so never
+// fused).
+static void rescale_vectors(void * raw, uint64_t first, uint64_t count) {
     const rescale_ctx * c = raw;
-    const uint32_t v0 = task * c->vectors_per_task, v1 = rsr_min_u32(v0 + c->vectors_per_task, c->batch);
-    for (uint32_t v = v0; v < v1; ++v) {
-        const int32_t * acc = c->acc + (uint64_t)v * c->rows;
-        float * y = c->y + (uint64_t)v * c->rows;
+    for (uint64_t v = first; v < first + count; ++v) {
+        const int32_t * acc = c->acc + v * c->rows;
+        float * y = c->y + v * c->rows;
         const float s = c->scales[v], d = c->weight_scale * s;
         if (c->mode == RSR_RESCALE_MULTIPLY) {
             for (uint32_t r = 0; r < c->rows; ++r) y[r] = (float)acc[r] / s * c->weight_scale;
@@ -68,8 +63,6 @@ rsr_status rsr_rescale_i32(const int32_t * acc, uint32_t batch, uint32_t rows, c
     if (!acc || !scales || !y) return RSR_ERR_NULL;
     if (batch == 0 || rows == 0) return RSR_ERR_SHAPE;
     if (mode != RSR_RESCALE_MULTIPLY && mode != RSR_RESCALE_DIVIDE) return RSR_ERR_ARGUMENT;
-    rescale_ctx c = { .acc = acc, .scales = scales, .bias = bias, .y = y, .weight_scale = weight_scale, .mode = mode,
-                      .rows = rows, .batch = batch, .vectors_per_task = rsr_max_u32(1, TASK_VALUES / rows) };
-    rsr_pool_run(pool, rescale_task, &c, rsr_div_up(batch, c.vectors_per_task));
-    return RSR_OK;
+    rescale_ctx c = { .acc = acc, .scales = scales, .bias = bias, .y = y, .weight_scale = weight_scale, .mode = mode, .rows = rows };
+    return rsr_pool_run_ranges(pool, batch, rsr_max_u32(1, TASK_VALUES / rows), rescale_vectors, &c);
 }
