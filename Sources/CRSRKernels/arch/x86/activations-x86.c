@@ -117,8 +117,25 @@ __attribute__((target(RSR_TARGET_AVX2))) void act_weighted_sum_avx2(float * out,
 
 // ---- AVX-512: sixteen lanes as one register -----------------------------------------------------------------
 
-// Scores of NP (1 or 4) positions from kp on, any d (the last sixteen values masked: a zero product adds
-// nothing to a lane, as the generic code leaves the lane alone); ROWS as in score_positions_avx2.
+// a[j] += q . k[j] lane by lane for NP rows interleaved (q loaded once per sixteen values for all of them),
+// any d: the last sixteen values masked, where a zero product adds nothing to a lane, as the generic code
+// leaves the lane alone.
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
+dot_rows_interleaved(__m512 * a, int NP, const float * q, const float * kp, uint32_t stride, uint32_t d) {
+    const uint32_t whole = d & ~15u;
+    const __mmask16 tail = (__mmask16)((1u << (d % 16)) - 1);
+    for (uint32_t i = 0; i < whole; i += 16) {
+        const __m512 qi = _mm512_loadu_ps(q + i);
+        for (int j = 0; j < NP; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_loadu_ps(kp + (uint64_t)j * stride + i), a[j]);
+    }
+    if (tail) {
+        const __m512 qi = _mm512_maskz_loadu_ps(tail, q + whole);
+        for (int j = 0; j < NP; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_maskz_loadu_ps(tail, kp + (uint64_t)j * stride + whole), a[j]);
+    }
+}
+
+// Scores of NP (1 or 4) positions from kp on, any d (masked as in dot_rows_interleaved); ROWS as in
+// score_positions_avx2.
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
 score_positions_avx512(const float * q, const float * kp, uint32_t stride, uint32_t d, float scale, float * scores, int NP, bool ROWS) {
     __m512 a[4];
@@ -132,14 +149,7 @@ score_positions_avx512(const float * q, const float * kp, uint32_t stride, uint3
             if (tail) a[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, q + whole), _mm512_maskz_loadu_ps(tail, row + whole), a[j]);
         }
     } else {
-        for (uint32_t i = 0; i < whole; i += 16) {
-            const __m512 qi = _mm512_loadu_ps(q + i);
-            for (int j = 0; j < NP; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_loadu_ps(kp + (uint64_t)j * stride + i), a[j]);
-        }
-        if (tail) {
-            const __m512 qi = _mm512_maskz_loadu_ps(tail, q + whole);
-            for (int j = 0; j < NP; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_maskz_loadu_ps(tail, kp + (uint64_t)j * stride + whole), a[j]);
-        }
+        dot_rows_interleaved(a, NP, q, kp, stride, d);
     }
     const __m128 s = _mm_set1_ps(scale);
     for (int j = 0; j < NP; j += 4) {
@@ -181,16 +191,7 @@ score16_avx512(const float * q, const float * kp, uint32_t stride, uint32_t d, f
             for (int j = 0; j < 16; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_loadu_ps(kp + (uint64_t)j * stride + 16 * i), a[j]);
         }
     } else {
-        const uint32_t whole = d & ~15u;
-        const __mmask16 tail = (__mmask16)((1u << (d % 16)) - 1);
-        for (uint32_t i = 0; i < whole; i += 16) {
-            const __m512 qi = _mm512_loadu_ps(q + i);
-            for (int j = 0; j < 16; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_loadu_ps(kp + (uint64_t)j * stride + i), a[j]);
-        }
-        if (tail) {
-            const __m512 qi = _mm512_maskz_loadu_ps(tail, q + whole);
-            for (int j = 0; j < 16; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_maskz_loadu_ps(tail, kp + (uint64_t)j * stride + whole), a[j]);
-        }
+        dot_rows_interleaved(a, 16, q, kp, stride, d);
     }
     __m512 pairs[8], quads[4], octets[2];
     for (int i = 0; i < 8; ++i) pairs[i] = add_pairs(a[2 * i], a[2 * i + 1]);          // two positions of 8 sums
