@@ -4,19 +4,23 @@
 
 #include <math.h>
 
-// A task takes up to ATTENTION_HEADS heads that share a KV head, and walks the keys and values in blocks
-// of STEP positions per head of the task (16 KiB at four heads of 128), each block serving every head of
-// the task while it is in L1: the cache is read from memory once per KV head instead of once per query
-// head. The first head's pass over a block reads it from memory, row after row at ascending addresses, which
-// the hardware prefetchers follow; the other heads' passes find the block in L1 and interleave rows for the
-// adders. Each pass asks for its first FIRST_BYTES at once, while the prefetchers pick the stream up, and
-// nothing after that: asking for rows ahead all along (4 to 32 KiB ahead) made decode attention 13-18%
-// slower at 1000 positions on bitnet_b1_58-large, and no faster at 160.
+// A task takes up to ATTENTION_HEADS heads that share a KV head, for up to TILE_ROWS / heads consecutive
+// tokens of one sequence (a prompt's; a decoding sequence has one), and walks the keys and values in blocks
+// of STEP positions per head of the task (16 KiB at four heads of 128), each block serving every head and
+// token of the task while it is in L1: the cache is read from memory once per KV head instead of once per
+// query head, and a prompt's block from L2 once per tile of tokens instead of once per token. The first
+// pass over a block reads it from memory, row after row at ascending addresses, which the hardware
+// prefetchers follow; the other passes find the block in L1 and interleave rows for the adders. Each task
+// asks for its first FIRST_BYTES at once, while the prefetchers pick the stream up, and nothing after that:
+// asking for rows ahead all along (4 to 32 KiB ahead) made decode attention 13-18% slower at 1000 positions
+// on bitnet_b1_58-large, and no faster at 160.
 //
-// A cache of halves is widened to f32 a block at a time, into a buffer in L1 that every head of the task
-// then reads: the f32 kernels run on the same values, so its results are those of an f32 cache holding the
-// rounded values, and the widening is paid once per KV head, not per query head.
+// A cache of halves is widened to f32 a block at a time, into a buffer in L1 that every head and token of
+// the task then reads: the f32 kernels run on the same values, so its results are those of an f32 cache
+// holding the rounded values, and the widening is paid once per KV head and tile, not per query head and
+// token (a prompt's tokens widening every earlier position each made f16 prefill quadratic in conversions).
 #define ATTENTION_HEADS 4u
+#define TILE_ROWS 16u // query rows (tokens x heads) of a task: its rows of scores
 #define STEP 8u
 #define FIRST_BYTES 8192u
 #define WIDE_FLOATS 8192u // a task's widened block: 32 KiB
@@ -30,11 +34,12 @@ static inline void prefetch_start(const char * base, uint32_t n_pos, uint32_t d,
 typedef struct attention_ctx {
     const rsr_attention_sequence * seqs;
     uint32_t first_task[RSR_ATTENTION_MAX_SEQUENCES + 1]; // sequence s has tasks [first_task[s], first_task[s + 1])
-    float * scores; // per thread: ATTENTION_HEADS rows of scores
+    uint32_t tiles[RSR_ATTENTION_MAX_SEQUENCES];          // sequence s's tiles of tokens
+    float * scores; // per thread: TILE_ROWS rows of scores
     float * wide;   // per thread: WIDE_FLOATS widened cache values (F16 caches)
-    uint32_t n_seqs, n_heads, n_kv, head_dim, stride_scores, heads_per_task;
+    uint32_t n_seqs, n_heads, n_kv, head_dim, stride_scores, heads_per_task, tokens_per_task;
     float scale;
-    act_scores_fn scores_streamed, scores_cached; // the first head's pass over a block, the others'
+    act_scores_fn scores_streamed, scores_cached; // the first pass over a block, the others'
     act_weighted_sum_fn weighted_sum;
     act_softmax_fn softmax;
     act_widen_fn widen;   // F16 caches; NULL for F32
@@ -49,57 +54,79 @@ static inline const float * rows_f32(const attention_ctx * c, const char * at, u
     return wide;
 }
 
-// One token and heads [h0, h0 + heads_per_task) of one KV head: softmax(q k^T * scale) over positions
-// 0..start+t, times V, in f32 like the reference implementation (with fused multiply-adds, as its BLAS has
-// them): the result is rounded to int8 two steps later, and computing it more exactly than transformers does
-// moves some of those roundings to the other side of .5. Blocking changes no result: each head's sums run
-// over the positions in the same order, page after page. A page that follows the previous one in memory
-// continues its stream, so only the first is asked for.
+// The first of a tile's n_t tokens (the last of them at n_pos positions) that attends to position `at`.
+static inline uint32_t first_reaching(uint32_t at, uint32_t n_pos, uint32_t n_t) {
+    const uint32_t first_last = n_pos - n_t + 1; // the first token's positions
+    return at < first_last ? 0 : at - first_last + 1;
+}
+
+// Tokens [t0, t1) and heads [h0, h0 + heads_per_task) of one KV head: for each, softmax(q k^T * scale) over
+// positions 0..start+t, times V, in f32 like the reference implementation (with fused multiply-adds, as its
+// BLAS has them): the result is rounded to int8 two steps later, and computing it more exactly than
+// transformers does moves some of those roundings to the other side of .5. Blocking and tiling change no
+// result: each row's sums run over its positions in the same order, page after page, a token's rows
+// stopping at its own last position. A page that follows the previous one in memory continues its stream,
+// so only the first is asked for.
 static void attention_task(void * raw, uint32_t task, int thread) {
     const attention_ctx * c = raw;
     uint32_t s = 0;
     while (task >= c->first_task[s + 1]) ++s; // a few sequences: a scan is enough
     const rsr_attention_sequence * seq = &c->seqs[s];
     task -= c->first_task[s];
-    // a sequence's tasks by head group, then token: the tokens of a prompt that follow each other read the
+    // a sequence's tasks by head group, then tile: the tiles of a prompt that follow each other read the
     // same KV head, which stays in L2 from one to the next
-    const uint32_t t = task % seq->n_tokens, h0 = task / seq->n_tokens * c->heads_per_task, kv = h0 / (c->n_heads / c->n_kv);
-    const uint32_t d = c->head_dim, n_pos = seq->start + t + 1, n_h = c->heads_per_task, page = seq->page_positions;
+    const uint32_t tile = task % c->tiles[s], h0 = task / c->tiles[s] * c->heads_per_task, kv = h0 / (c->n_heads / c->n_kv);
+    const uint32_t t0 = tile * c->tokens_per_task, n_t = rsr_min_u32(c->tokens_per_task, seq->n_tokens - t0);
+    const uint32_t d = c->head_dim, n_h = c->heads_per_task, page = seq->page_positions;
+    const uint32_t n_pos = seq->start + t0 + n_t; // the tile's last token's positions; token t0 + j has n_pos - n_t + 1 + j
     // in bytes: a page of one KV head, one position's row
     const uint64_t row_bytes = (uint64_t)d * c->value_bytes, page_bytes = page * row_bytes;
     const uint64_t head_offset = (uint64_t)kv * seq->n_pages * page_bytes;
-    const float * q = seq->q + ((uint64_t)t * c->n_heads + h0) * d;
+    const float * q = seq->q + ((uint64_t)t0 * c->n_heads + h0) * d;
     const char * keys = (const char *)seq->k + head_offset, * values = (const char *)seq->v + head_offset;
-    float * out = seq->out + ((uint64_t)t * c->n_heads + h0) * d;
-    float * scores = c->scores + (uint64_t)thread * ATTENTION_HEADS * c->stride_scores;
+    float * out = seq->out + ((uint64_t)t0 * c->n_heads + h0) * d;
+    float * scores = c->scores + (uint64_t)thread * TILE_ROWS * c->stride_scores; // row j * n_h + h: token t0 + j, head h0 + h
     float * wide = c->widen ? c->wide + (uint64_t)thread * WIDE_FLOATS : NULL;
-    const uint32_t block = c->block_rows;
+    const uint32_t block = c->block_rows, q_stride = c->n_heads * d;
     for (uint32_t first = 0, i = 0; first < n_pos; first += page, ++i) {
         const char * k = keys + seq->pages[i] * page_bytes;
         const uint32_t rows = rsr_min_u32(page, n_pos - first);
         if (!i || seq->pages[i] != seq->pages[i - 1] + 1) prefetch_start(k, rows, d, c->value_bytes);
         for (uint32_t p = 0; p < rows; p += block) {
-            const uint32_t n = rsr_min_u32(block, rows - p);
+            const uint32_t n = rsr_min_u32(block, rows - p), at = first + p;
             const float * kp = rows_f32(c, k + p * row_bytes, n, d, wide);
-            c->scores_streamed(q, kp, n, d, d, c->scale, scores + first + p);
-            for (uint32_t h = 1; h < n_h; ++h) {
-                c->scores_cached(q + h * d, kp, n, d, d, c->scale, scores + h * c->stride_scores + first + p);
+            const uint32_t j0 = first_reaching(at, n_pos, n_t);
+            for (uint32_t j = j0; j < n_t; ++j) {
+                const uint32_t last = n_pos - n_t + 1 + j; // this token's positions
+                const uint32_t m = rsr_min_u32(n, last - at);
+                const float * qj = q + (uint64_t)j * q_stride;
+                float * sj = scores + (uint64_t)j * n_h * c->stride_scores + at;
+                (j == j0 ? c->scores_streamed : c->scores_cached)(qj, kp, m, d, d, c->scale, sj);
+                for (uint32_t h = 1; h < n_h; ++h) c->scores_cached(qj + h * d, kp, m, d, d, c->scale, sj + h * c->stride_scores);
             }
         }
     }
     prefetch_start(values + seq->pages[0] * page_bytes, rsr_min_u32(page, n_pos), d, c->value_bytes); // while the softmax runs
-    float sums[ATTENTION_HEADS];
-    for (uint32_t h = 0; h < n_h; ++h) sums[h] = c->softmax(scores + h * c->stride_scores, n_pos);
-    memset(out, 0, (size_t)n_h * d * sizeof(float));
+    float sums[TILE_ROWS];
+    for (uint32_t j = 0; j < n_t; ++j) {
+        const uint32_t last = n_pos - n_t + 1 + j;
+        for (uint32_t h = 0; h < n_h; ++h) sums[j * n_h + h] = c->softmax(scores + (uint64_t)(j * n_h + h) * c->stride_scores, last);
+        memset(out + (uint64_t)j * q_stride, 0, (size_t)n_h * d * sizeof(float));
+    }
     for (uint32_t first = 0, i = 0; first < n_pos; first += page, ++i) {
         const char * v = values + seq->pages[i] * page_bytes;
         const uint32_t rows = rsr_min_u32(page, n_pos - first);
         if (i && seq->pages[i] != seq->pages[i - 1] + 1) prefetch_start(v, rows, d, c->value_bytes);
         for (uint32_t p = 0; p < rows; p += block) {
-            const uint32_t n = rsr_min_u32(block, rows - p);
+            const uint32_t n = rsr_min_u32(block, rows - p), at = first + p;
             const float * vp = rows_f32(c, v + p * row_bytes, n, d, wide);
-            for (uint32_t h = 0; h < n_h; ++h) {
-                c->weighted_sum(out + h * d, scores + h * c->stride_scores + first + p, sums[h], vp, n, d, d);
+            for (uint32_t j = first_reaching(at, n_pos, n_t); j < n_t; ++j) {
+                const uint32_t last = n_pos - n_t + 1 + j;
+                const uint32_t m = rsr_min_u32(n, last - at);
+                for (uint32_t h = 0; h < n_h; ++h) {
+                    const uint32_t r = j * n_h + h;
+                    c->weighted_sum(out + (uint64_t)j * q_stride + h * d, scores + (uint64_t)r * c->stride_scores + at, sums[r], vp, m, d, d);
+                }
             }
         }
     }
@@ -118,9 +145,24 @@ static uint32_t heads_per_task(uint32_t n_tokens, uint32_t n_heads, uint32_t n_k
     return best;
 }
 
-// Per thread: ATTENTION_HEADS rows of scores, then (F16 caches) WIDE_FLOATS widened values.
+// Tasks of the sequences with tiles of `tokens` tokens.
+static uint64_t count_tasks(const rsr_attention_sequence * seqs, uint32_t n_seqs, uint32_t tokens, uint32_t groups) {
+    uint64_t tasks = 0;
+    for (uint32_t s = 0; s < n_seqs; ++s) tasks += (uint64_t)rsr_div_up(seqs[s].n_tokens, tokens) * groups;
+    return tasks;
+}
+
+// Tokens per task: TILE_ROWS rows of scores, fewer while that leaves the threads fewer than four tasks each
+// (a prompt's last tiles take longest: their tokens attend to the most positions).
+static uint32_t tokens_per_task(const rsr_attention_sequence * seqs, uint32_t n_seqs, uint32_t heads, uint32_t groups, int n_threads) {
+    uint32_t tokens = TILE_ROWS / heads;
+    while (tokens > 1 && count_tasks(seqs, n_seqs, tokens, groups) < 4u * (uint64_t)n_threads) tokens /= 2;
+    return tokens;
+}
+
+// Per thread: TILE_ROWS rows of scores, then (F16 caches) WIDE_FLOATS widened values.
 static uint64_t scores_bytes(uint32_t n_positions, int n_threads) {
-    return (uint64_t)n_threads * ATTENTION_HEADS * rsr_align_up((uint64_t)n_positions * sizeof(float));
+    return (uint64_t)n_threads * TILE_ROWS * rsr_align_up((uint64_t)n_positions * sizeof(float));
 }
 
 rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes) {
@@ -171,7 +213,12 @@ rsr_status rsr_attention_sequences(const rsr_attention_sequence * seqs, uint32_t
     c.block_rows = c.widen ? rsr_min_u32(STEP * c.heads_per_task, WIDE_FLOATS / head_dim) : STEP * c.heads_per_task;
     c.wide = (float *)((char *)c.scores + scores_bytes(positions, rsr_pool_n(pool)));
     c.first_task[0] = 0;
-    for (uint32_t s = 0; s < n_seqs; ++s) c.first_task[s + 1] = c.first_task[s] + seqs[s].n_tokens * (n_heads / c.heads_per_task);
+    const uint32_t groups = n_heads / c.heads_per_task;
+    c.tokens_per_task = tokens_per_task(seqs, n_seqs, c.heads_per_task, groups, rsr_pool_n(pool));
+    for (uint32_t s = 0; s < n_seqs; ++s) {
+        c.tiles[s] = rsr_div_up(seqs[s].n_tokens, c.tokens_per_task);
+        c.first_task[s + 1] = c.first_task[s] + c.tiles[s] * groups;
+    }
 #if defined(__x86_64__)
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) {
         c.scores_streamed = act_scores_rows_avx2;

@@ -277,6 +277,64 @@ import Testing
         }
     }
 
+    /// A prompt's tokens in one call get, bit for bit, what each gets alone as the next token of the
+    /// sequence: tasks take tiles of tokens, and every token's sums stop at its own last position. Groups of
+    /// 4, 3 and 1 query heads per KV head (tiles of 4, 5 and 16 tokens), prompts that end inside a tile and
+    /// past several, from the first position or after a cached context; f32 and half caches.
+    @Test(arguments: [(8, 2), (6, 2), (2, 2)], [KVCacheType.f32, .f16])
+    func aPromptInOneCallIsEachTokenAlone(heads: (Int, Int), cacheType: KVCacheType) throws {
+        let ((heads, kvHeads), headDim) = (heads, 64)
+        for (tokens, start) in [(37, 0), (6, 0), (21, 45)] {
+            let positions = start + tokens
+            var rng = SplitMix64(seed: UInt64(tokens * 1000 + start + heads))
+            let q = (0..<tokens * heads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
+            let k = (0..<positions * kvHeads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
+            let v = (0..<positions * kvHeads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }
+            let pool = try ThreadPool(threads: 1)
+            func cache(_ x: [Float]) -> [UInt8] {
+                guard cacheType == .f16 else { return x.withUnsafeBytes { Array($0) } }
+                var h = [UInt16](repeating: 0, count: x.count)
+                x.withUnsafeBufferPointer { x in
+                    h.withUnsafeMutableBufferPointer { TransformerKernels.halves(x.baseAddress!, count: x.count, into: $0.baseAddress!, pool: pool) }
+                }
+                return h.withUnsafeBytes { Array($0) }
+            }
+            let (keys, values) = (cache(k), cache(v))
+            let page: [UInt32] = [0]
+            // rows [first, first + count) of q as one call's tokens
+            func attend(first: Int, count: Int, pool: ThreadPool) throws -> [Float] {
+                let width = heads * headDim
+                var out = [Float](repeating: .nan, count: count * width)
+                let rows = Array(q[first * width..<(first + count) * width])
+                try rows.withUnsafeBufferPointer { rows in
+                    try keys.withUnsafeBytes { keys in
+                        try values.withUnsafeBytes { values in
+                            try page.withUnsafeBufferPointer { page in
+                                try out.withUnsafeMutableBufferPointer { out in
+                                    let sequence = TransformerKernels.AttentionSequence(
+                                        q: rows.baseAddress!, tokens: count, start: start + first, keys: keys.baseAddress!, values: values.baseAddress!,
+                                        pages: page.baseAddress!, pagePositions: positions, pageCount: 1, into: out.baseAddress!)
+                                    try TransformerKernels.attention([sequence], heads: heads, kvHeads: kvHeads, headDim: headDim,
+                                                                     cacheType: cacheType, workspace: Workspace(), pool: pool)
+                                }
+                            }
+                        }
+                    }
+                }
+                return out
+            }
+            for threads in [1, 2] {
+                for isa in ISA.supported {
+                    let pool = try ThreadPool(threads: threads)
+                    pool.limitISA(to: isa)
+                    let prompt = try attend(first: 0, count: tokens, pool: pool)
+                    let alone = try (0..<tokens).flatMap { try attend(first: $0, count: 1, pool: pool) }
+                    #expect(prompt.map(\.bitPattern) == alone.map(\.bitPattern), "\(tokens) tokens after \(start), \(threads) threads, \(isa)")
+                }
+            }
+        }
+    }
+
     /// A page index past the pool is refused, not read.
     @Test func attentionRefusesAPageOutsideThePool() throws {
         let (heads, kvHeads, headDim, pagePositions, pageCount) = (2, 1, 16, 4, 2)
