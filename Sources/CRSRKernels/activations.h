@@ -21,6 +21,12 @@ typedef void (*act_scores_fn)(const float * q, const float * k, uint32_t n, uint
 // pass).
 typedef void (*act_weighted_sum_fn)(float * out, const float * weights, float total, const float * v, uint32_t n,
                                     uint32_t stride, uint32_t d);
+// The same for two query rows over the same keys or values (two heads of a token): each row gets, bit for
+// bit, what the one-row function gives it; a kernel may share the loads of k or v between the rows.
+typedef void (*act_scores2_fn)(const float * q0, const float * q1, const float * k, uint32_t n, uint32_t stride, uint32_t d,
+                               float scale, float * scores0, float * scores1);
+typedef void (*act_weighted_sum2_fn)(float * out0, float * out1, const float * weights0, const float * weights1, float total0,
+                                     float total1, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 // q = HF's int8 absmax quantization of x; returns the scale.
 typedef float (*act_quantize_fn)(const float * x, uint32_t n, int8_t * q);
 // Softmax numerators in place, row[p] = exp(row[p] - max) with max the row's largest; returns their sum,
@@ -60,6 +66,10 @@ void act_scores_avx512(const float * q, const float * k, uint32_t n, uint32_t st
 void act_scores_rows_avx512(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
 void act_weighted_sum_avx2(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 void act_weighted_sum_avx512(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
+void act_scores2_avx512(const float * q0, const float * q1, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale,
+                        float * scores0, float * scores1);
+void act_weighted_sum2_avx512(float * out0, float * out1, const float * weights0, const float * weights1, float total0, float total1,
+                              const float * v, uint32_t n, uint32_t stride, uint32_t d);
 float act_quantize_avx512(const float * x, uint32_t n, int8_t * q);
 float act_softmax_avx2(float * row, uint32_t n);
 float act_softmax_avx512(float * row, uint32_t n);

@@ -41,6 +41,8 @@ typedef struct attention_ctx {
     float scale;
     act_scores_fn scores_streamed, scores_cached; // the first pass over a block, the others'
     act_weighted_sum_fn weighted_sum;
+    act_scores2_fn scores2;               // two heads at once over a block in L1 (NULL: one at a time)
+    act_weighted_sum2_fn weighted_sum2;
     act_softmax_fn softmax;
     act_widen_fn widen;   // F16 caches; NULL for F32
     uint32_t value_bytes; // of the cache: 4 (F32) or 2 (F16)
@@ -107,8 +109,16 @@ static void attention_task(void * raw, uint32_t task, int thread) {
                 const uint32_t m = rsr_min_u32(n, last - at);
                 const float * qj = q + (uint64_t)j * q_stride;
                 float * sj = scores + (uint64_t)j * n_h * c->stride_scores + at;
-                (j == j0 ? c->scores_streamed : c->scores_cached)(qj, kp, m, d, d, c->scale, sj);
-                for (uint32_t h = 1; h < n_h; ++h) c->scores_cached(qj + h * d, kp, m, d, d, c->scale, sj + h * c->stride_scores);
+                uint32_t h = 0;
+                if (copy && c->scores2) { // the block is in L1: heads two at a time
+                    for (; h + 2 <= n_h; h += 2) {
+                        c->scores2(qj + h * d, qj + (h + 1) * d, kp, m, d, d, c->scale, sj + h * c->stride_scores, sj + (h + 1) * c->stride_scores);
+                    }
+                } else {
+                    (j == j0 ? c->scores_streamed : c->scores_cached)(qj, kp, m, d, d, c->scale, sj);
+                    h = 1;
+                }
+                for (; h < n_h; ++h) c->scores_cached(qj + h * d, kp, m, d, d, c->scale, sj + h * c->stride_scores);
             }
         }
     }
@@ -129,10 +139,17 @@ static void attention_task(void * raw, uint32_t task, int thread) {
             for (uint32_t j = first_reaching(at, n_pos, n_t); j < n_t; ++j) {
                 const uint32_t last = n_pos - n_t + 1 + j;
                 const uint32_t m = rsr_min_u32(n, last - at);
-                for (uint32_t h = 0; h < n_h; ++h) {
-                    const uint32_t r = j * n_h + h;
-                    c->weighted_sum(out + (uint64_t)j * q_stride + h * d, scores + (uint64_t)r * c->stride_scores + at, sums[r], vp, m, d, d);
+                float * oj = out + (uint64_t)j * q_stride;
+                const float * sj = scores + (uint64_t)j * n_h * c->stride_scores + at;
+                const float * tj = sums + j * n_h;
+                uint32_t h = 0;
+                if (copy && c->weighted_sum2) {
+                    for (; h + 2 <= n_h; h += 2) {
+                        c->weighted_sum2(oj + h * d, oj + (h + 1) * d, sj + h * c->stride_scores, sj + (h + 1) * c->stride_scores,
+                                         tj[h], tj[h + 1], vp, m, d, d);
+                    }
                 }
+                for (; h < n_h; ++h) c->weighted_sum(oj + h * d, sj + h * c->stride_scores, tj[h], vp, m, d, d);
             }
         }
     }
@@ -237,6 +254,8 @@ rsr_status rsr_attention_sequences(const rsr_attention_sequence * seqs, uint32_t
         c.scores_cached = act_scores_avx512;
         c.softmax = act_softmax_avx512;
         c.weighted_sum = act_weighted_sum_avx512;
+        c.scores2 = act_scores2_avx512;
+        c.weighted_sum2 = act_weighted_sum2_avx512;
         if (c.widen) c.widen = act_widen_avx512;
     }
 #endif

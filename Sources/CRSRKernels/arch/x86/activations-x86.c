@@ -228,6 +228,50 @@ __attribute__((target(RSR_TARGET_AVX512))) void act_scores_rows_avx512(const flo
     scores_avx512(q, k, n, stride, d, scale, scores, true);
 }
 
+// Scores of 8 positions for two query rows, d = 16 NQ: the 16 sums (row 0's positions in accumulators 0..7,
+// row 1's in 8..15) share each key load and leave the lanes by score16's network, which sums every
+// accumulator alike: the bits of two score16 calls.
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
+score8x2_avx512(const float * q0, const float * q1, const float * kp, uint32_t stride, float scale, float * s0, float * s1, int NQ) {
+    __m512 a[16];
+    for (int j = 0; j < 16; ++j) a[j] = _mm512_setzero_ps();
+    for (int i = 0; i < NQ; ++i) {
+        const __m512 x0 = _mm512_loadu_ps(q0 + 16 * i), x1 = _mm512_loadu_ps(q1 + 16 * i);
+        for (int j = 0; j < 8; ++j) {
+            const __m512 kj = _mm512_loadu_ps(kp + (uint64_t)j * stride + 16 * i);
+            a[j] = _mm512_fmadd_ps(x0, kj, a[j]);
+            a[8 + j] = _mm512_fmadd_ps(x1, kj, a[8 + j]);
+        }
+    }
+    __m512 pairs[8], quads[4], octets[2];
+    for (int i = 0; i < 8; ++i) pairs[i] = add_pairs(a[2 * i], a[2 * i + 1]);
+    for (int i = 0; i < 4; ++i) quads[i] = add_pairs(pairs[2 * i], pairs[2 * i + 1]);
+    for (int i = 0; i < 2; ++i) octets[i] = add_pairs(quads[2 * i], quads[2 * i + 1]);
+    const __m512 sums = _mm512_mul_ps(add_pairs(octets[0], octets[1]), _mm512_set1_ps(scale));
+    _mm256_storeu_ps(s0, _mm512_castps512_ps256(sums));
+    _mm256_storeu_ps(s1, _mm512_extractf32x8_ps(sums, 1));
+}
+
+// Eight positions at a time for both rows where d is 16 NQ up to 128 (the rest one row at a time).
+__attribute__((target(RSR_TARGET_AVX512))) void act_scores2_avx512(const float * q0, const float * q1, const float * k, uint32_t n,
+                                                                 uint32_t stride, uint32_t d, float scale, float * s0, float * s1) {
+    uint32_t p = 0;
+    if (d % 16 == 0 && d <= 128) {
+        for (; p + 8 <= n; p += 8) {
+            const float * kp = k + (uint64_t)p * stride;
+            switch (d / 16) {
+#define NQ(N) case N: score8x2_avx512(q0, q1, kp, stride, scale, s0 + p, s1 + p, N); break;
+                NQ(1) NQ(2) NQ(3) NQ(4) NQ(5) NQ(6) NQ(7) NQ(8)
+#undef NQ
+            }
+        }
+    }
+    if (p < n) {
+        scores_avx512(q0, k + (uint64_t)p * stride, n - p, stride, d, scale, s0 + p, false);
+        scores_avx512(q1, k + (uint64_t)p * stride, n - p, stride, d, scale, s1 + p, false);
+    }
+}
+
 // A position's values all in registers (NV vectors of 16, a constant at each call site), positions in
 // order: the rows are read at ascending addresses, the order the hardware prefetchers follow (the chunks of
 // act_weighted_sum_avx2 read part of each row of a run of positions, then go back for the rest).
@@ -243,6 +287,16 @@ weighted_rows(float * out, const float * w, const float * v, uint32_t n, uint32_
     for (int j = 0; j < NV; ++j) _mm512_storeu_ps(out + 16 * j, acc[j]);
 }
 
+// A run's m weights divided by the total, sixteen lanes at a time (lanes past m divide zeros).
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
+divide_run(float * w, const float * weights, float total, uint32_t m) {
+    const __m512 t = _mm512_set1_ps(total);
+    for (uint32_t j = 0; j < WEIGHTED_RUN / 16; ++j) {
+        const uint32_t lanes = m > 16 * j ? rsr_min_u32(m - 16 * j, 16) : 0;
+        _mm512_store_ps(w + 16 * j, _mm512_div_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << lanes) - 1), weights + 16 * j), t));
+    }
+}
+
 // Head sizes that are multiples of 16 up to 256; others go to act_weighted_sum_avx2.
 __attribute__((target(RSR_TARGET_AVX512))) void act_weighted_sum_avx512(float * out, const float * weights, float total,
                                                                       const float * v, uint32_t n, uint32_t stride, uint32_t d) {
@@ -251,18 +305,61 @@ __attribute__((target(RSR_TARGET_AVX512))) void act_weighted_sum_avx512(float * 
         return;
     }
     _Alignas(64) float w[WEIGHTED_RUN];
-    const __m512 t = _mm512_set1_ps(total);
     for (uint32_t p0 = 0; p0 < n; p0 += WEIGHTED_RUN) {
         const uint32_t m = rsr_min_u32(WEIGHTED_RUN, n - p0);
-        for (uint32_t j = 0; j < WEIGHTED_RUN / 16; ++j) {
-            const uint32_t lanes = m > 16 * j ? rsr_min_u32(m - 16 * j, 16) : 0;
-            _mm512_store_ps(w + 16 * j, _mm512_div_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << lanes) - 1), weights + p0 + 16 * j), t));
-        }
+        divide_run(w, weights + p0, total, m);
         const float * vp = v + (uint64_t)p0 * stride;
         switch (d / 16) {
 #define ROWS(NV) case NV: weighted_rows(out, w, vp, m, stride, NV); break;
             ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8)
             ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13) ROWS(14) ROWS(15) ROWS(16)
+#undef ROWS
+        }
+    }
+}
+
+// weighted_rows for two rows of weights over the same values: each value loaded once for both rows, and
+// twice the independent chains of multiply-adds (one row's NV chains each wait on the adder's latency).
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
+weighted_rows2(float * out0, float * out1, const float * w0, const float * w1, const float * v, uint32_t n, uint32_t stride, int NV) {
+    __m512 acc0[8], acc1[8];
+    for (int j = 0; j < NV; ++j) {
+        acc0[j] = _mm512_loadu_ps(out0 + 16 * j);
+        acc1[j] = _mm512_loadu_ps(out1 + 16 * j);
+    }
+    for (uint32_t p = 0; p < n; ++p) {
+        const __m512 wp0 = _mm512_set1_ps(w0[p]), wp1 = _mm512_set1_ps(w1[p]);
+        const float * vp = v + (uint64_t)p * stride;
+        for (int j = 0; j < NV; ++j) {
+            const __m512 x = _mm512_loadu_ps(vp + 16 * j);
+            acc0[j] = _mm512_fmadd_ps(wp0, x, acc0[j]);
+            acc1[j] = _mm512_fmadd_ps(wp1, x, acc1[j]);
+        }
+    }
+    for (int j = 0; j < NV; ++j) {
+        _mm512_storeu_ps(out0 + 16 * j, acc0[j]);
+        _mm512_storeu_ps(out1 + 16 * j, acc1[j]);
+    }
+}
+
+// Head sizes that are multiples of 16 up to 128 (two rows' sums in registers); others row by row.
+__attribute__((target(RSR_TARGET_AVX512))) void act_weighted_sum2_avx512(float * out0, float * out1, const float * weights0,
+                                                                       const float * weights1, float total0, float total1,
+                                                                       const float * v, uint32_t n, uint32_t stride, uint32_t d) {
+    if (d % 16 || d > 128) {
+        act_weighted_sum_avx512(out0, weights0, total0, v, n, stride, d);
+        act_weighted_sum_avx512(out1, weights1, total1, v, n, stride, d);
+        return;
+    }
+    _Alignas(64) float w0[WEIGHTED_RUN], w1[WEIGHTED_RUN];
+    for (uint32_t p0 = 0; p0 < n; p0 += WEIGHTED_RUN) {
+        const uint32_t m = rsr_min_u32(WEIGHTED_RUN, n - p0);
+        divide_run(w0, weights0 + p0, total0, m);
+        divide_run(w1, weights1 + p0, total1, m);
+        const float * vp = v + (uint64_t)p0 * stride;
+        switch (d / 16) {
+#define ROWS(NV) case NV: weighted_rows2(out0, out1, w0, w1, vp, m, stride, NV); break;
+            ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8)
 #undef ROWS
         }
     }
