@@ -4,7 +4,7 @@
 
 #include <math.h>
 
-// A task takes up to ATTENTION_HEADS heads that share a KV head, for up to TILE_ROWS / heads consecutive
+// A task takes up to ATTENTION_HEADS heads that share a KV head, for up to tile_rows / heads consecutive
 // tokens of one sequence (a prompt's; a decoding sequence has one), and walks the keys and values in blocks
 // of STEP positions per head of the task (16 KiB at four heads of 128), each block serving every head and
 // token of the task while it is in L1: the cache is read from memory once per KV head instead of once per
@@ -20,7 +20,8 @@
 // holding the rounded values, and the widening is paid once per KV head and tile, not per query head and
 // token (a prompt's tokens widening every earlier position each made f16 prefill quadratic in conversions).
 #define ATTENTION_HEADS 4u
-#define TILE_ROWS 16u // query rows (tokens x heads) of a task: its rows of scores
+#define MAX_TILE_ROWS 64u      // query rows (tokens x heads) of a task: its rows of scores
+#define SCORES_BUDGET (1u << 20) // bytes of those rows a thread holds, before tiles shrink (long contexts)
 #define STEP 8u
 #define FIRST_BYTES 8192u
 #define WIDE_FLOATS 8192u // a task's widened block: 32 KiB
@@ -35,9 +36,9 @@ typedef struct attention_ctx {
     const rsr_attention_sequence * seqs;
     uint32_t first_task[RSR_ATTENTION_MAX_SEQUENCES + 1]; // sequence s has tasks [first_task[s], first_task[s + 1])
     uint32_t tiles[RSR_ATTENTION_MAX_SEQUENCES];          // sequence s's tiles of tokens
-    float * scores; // per thread: TILE_ROWS rows of scores
+    float * scores; // per thread: tile_rows rows of scores
     float * wide;   // per thread: WIDE_FLOATS widened cache values (F16 caches)
-    uint32_t n_seqs, n_heads, n_kv, head_dim, stride_scores, heads_per_task, tokens_per_task;
+    uint32_t n_seqs, n_heads, n_kv, head_dim, stride_scores, tile_rows, heads_per_task, tokens_per_task;
     float scale;
     act_scores_fn scores_streamed, scores_cached; // the first pass over a block, the others'
     act_weighted_sum_fn weighted_sum;
@@ -89,7 +90,7 @@ static void attention_task(void * raw, uint32_t task, int thread) {
     const float * q = seq->q + ((uint64_t)t0 * c->n_heads + h0) * d;
     const char * keys = (const char *)seq->k + head_offset, * values = (const char *)seq->v + head_offset;
     float * out = seq->out + ((uint64_t)t0 * c->n_heads + h0) * d;
-    float * scores = c->scores + (uint64_t)thread * TILE_ROWS * c->stride_scores; // row j * n_h + h: token t0 + j, head h0 + h
+    float * scores = c->scores + (uint64_t)thread * c->tile_rows * c->stride_scores; // row j * n_h + h: token t0 + j, head h0 + h
     float * wide = c->wide + (uint64_t)thread * WIDE_FLOATS;
     // A tile's blocks of an f32 cache are copied to the L1 buffer first, where its passes read them: reading
     // them in place instead, 16 query rows a block, took 25-30% longer (2B4T's prefill attention at 1024
@@ -123,7 +124,7 @@ static void attention_task(void * raw, uint32_t task, int thread) {
         }
     }
     prefetch_start(values + seq->pages[0] * page_bytes, rsr_min_u32(page, n_pos), d, c->value_bytes); // while the softmax runs
-    float sums[TILE_ROWS];
+    float sums[MAX_TILE_ROWS];
     for (uint32_t j = 0; j < n_t; ++j) {
         const uint32_t last = n_pos - n_t + 1 + j;
         for (uint32_t h = 0; h < n_h; ++h) sums[j * n_h + h] = c->softmax(scores + (uint64_t)(j * n_h + h) * c->stride_scores, last);
@@ -175,17 +176,28 @@ static uint64_t count_tasks(const rsr_attention_sequence * seqs, uint32_t n_seqs
     return tasks;
 }
 
-// Tokens per task: TILE_ROWS rows of scores, fewer while that leaves the threads fewer than four tasks each
+// Rows of scores a task may hold: MAX_TILE_ROWS, halved while they pass SCORES_BUDGET (down to
+// ATTENTION_HEADS, a token's heads). More rows share each block of keys and values: 16, 32 and 64 rows took
+// 35.0, 30.3 and 28.6 ms for a layer of 2B4T's prefill attention at 1024 positions, 578, 504 and 453 at 4096.
+static uint32_t tile_rows(uint32_t n_positions) {
+    const uint64_t row_bytes = rsr_align_up((uint64_t)n_positions * sizeof(float));
+    uint32_t rows = MAX_TILE_ROWS;
+    while (rows > ATTENTION_HEADS && rows * row_bytes > SCORES_BUDGET) rows /= 2;
+    return rows;
+}
+
+// Tokens per task: a tile's rows of scores, fewer while that leaves the threads fewer than four tasks each
 // (a prompt's last tiles take longest: their tokens attend to the most positions).
-static uint32_t tokens_per_task(const rsr_attention_sequence * seqs, uint32_t n_seqs, uint32_t heads, uint32_t groups, int n_threads) {
-    uint32_t tokens = TILE_ROWS / heads;
+static uint32_t tokens_per_task(const rsr_attention_sequence * seqs, uint32_t n_seqs, uint32_t rows, uint32_t heads, uint32_t groups,
+                                int n_threads) {
+    uint32_t tokens = rows / heads;
     while (tokens > 1 && count_tasks(seqs, n_seqs, tokens, groups) < 4u * (uint64_t)n_threads) tokens /= 2;
     return tokens;
 }
 
-// Per thread: TILE_ROWS rows of scores, then (F16 caches) WIDE_FLOATS widened values.
+// Per thread: tile_rows rows of scores, then WIDE_FLOATS widened or copied values.
 static uint64_t scores_bytes(uint32_t n_positions, int n_threads) {
-    return (uint64_t)n_threads * TILE_ROWS * rsr_align_up((uint64_t)n_positions * sizeof(float));
+    return (uint64_t)n_threads * tile_rows(n_positions) * rsr_align_up((uint64_t)n_positions * sizeof(float));
 }
 
 rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes) {
@@ -237,7 +249,8 @@ rsr_status rsr_attention_sequences(const rsr_attention_sequence * seqs, uint32_t
     c.wide = (float *)((char *)c.scores + scores_bytes(positions, rsr_pool_n(pool)));
     c.first_task[0] = 0;
     const uint32_t groups = n_heads / c.heads_per_task;
-    c.tokens_per_task = tokens_per_task(seqs, n_seqs, c.heads_per_task, groups, rsr_pool_n(pool));
+    c.tile_rows = tile_rows(positions);
+    c.tokens_per_task = tokens_per_task(seqs, n_seqs, c.tile_rows, c.heads_per_task, groups, rsr_pool_n(pool));
     for (uint32_t s = 0; s < n_seqs; ++s) {
         c.tiles[s] = rsr_div_up(seqs[s].n_tokens, c.tokens_per_task);
         c.first_task[s + 1] = c.first_task[s] + c.tiles[s] * groups;
