@@ -37,7 +37,7 @@ typedef struct attention_ctx {
     uint32_t first_task[RSR_ATTENTION_MAX_SEQUENCES + 1]; // sequence s has tasks [first_task[s], first_task[s + 1])
     uint32_t tiles[RSR_ATTENTION_MAX_SEQUENCES];          // sequence s's tiles of tokens
     float * scores; // per thread: tile_rows rows of scores
-    float * wide;   // per thread: WIDE_FLOATS widened cache values (F16 caches)
+    float * wide;   // per thread: WIDE_FLOATS cache values, widened (F16) or copied (a tile's F32)
     uint32_t n_seqs, n_heads, n_kv, head_dim, stride_scores, tile_rows, heads_per_task, tokens_per_task;
     float scale;
     act_scores_fn scores_streamed, scores_cached; // the first pass over a block, the others'
@@ -47,7 +47,7 @@ typedef struct attention_ctx {
     act_softmax_fn softmax;
     act_widen_fn widen;   // F16 caches; NULL for F32
     uint32_t value_bytes; // of the cache: 4 (F32) or 2 (F16)
-    uint32_t block_rows;  // positions per block: STEP per head of a task, fewer where widened rows fill WIDE_FLOATS
+    uint32_t block_rows;  // positions per block: STEP per head of a task, fewer where their rows fill WIDE_FLOATS
 } attention_ctx;
 
 // n rows of d cache values at `at` as f32: widened into `wide` for an F16 cache; for F32, copied there when

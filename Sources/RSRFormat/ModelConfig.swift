@@ -135,6 +135,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             return "num_attention_heads (\(headCount)) is not a multiple of num_key_value_heads (\(kvHeadCount))"
         }
         if headDim % 2 != 0 { return "head_dim (\(headDim)) must be even for rotary embeddings" }
+        if headDim > 8192 { return "head_dim (\(headDim)) is above 8192, the most attention takes" }
         if !(rmsNormEps > 0 && rmsNormEps.isFinite) { return "rms_norm_eps (\(rmsNormEps)) must be a positive number" }
         if !(ropeTheta > 0 && ropeTheta.isFinite) { return "rope_theta (\(ropeTheta)) must be a positive number" }
         if let eps = linearInputNormEps, !(eps > 0 && eps.isFinite) { return "the BitLinear input norm epsilon (\(eps)) must be positive" }

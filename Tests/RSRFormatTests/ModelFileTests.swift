@@ -94,6 +94,16 @@ struct SampleFile {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 
+    /// Sizes that attention or rotary embeddings cannot take are named before anything runs.
+    @Test func aConfigNamesTheHeadSizeItCannotRun() {
+        var config = SampleFile.config(hidden: 64, layers: 1)
+        #expect(config.problem == nil)
+        config.headDim = 8194
+        #expect(config.problem?.contains("head_dim (8194) is above 8192") == true)
+        config.headDim = 33
+        #expect(config.problem?.contains("head_dim (33) must be even") == true)
+    }
+
     @Test func tensorTypesKnowTheirSizes() {
         #expect(TensorType.f32.byteCount(shape: [3, 5]) == 60)
         #expect(TensorType.bf16.byteCount(shape: [7]) == 14)

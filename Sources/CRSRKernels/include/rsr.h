@@ -341,7 +341,7 @@ rsr_status rsr_attention_f32(const float * q, uint32_t n_tokens, uint32_t start,
 // are [n_kv][n_pages][page_positions][head_dim], and position p is row p % page_positions of page
 // pages[p / page_positions], so that sequences can share pages and take them as they grow. A head's pages
 // that follow each other in memory read as one stream (rsr_attention_f32's cache is one page of capacity
-// positions). work is sized for the largest start + n_tokens.
+// positions). work is sized for the largest start + n_tokens. head_dim is at most 8192 (RSR_ERR_SHAPE past it).
 #define RSR_ATTENTION_MAX_SEQUENCES 256u
 typedef struct rsr_attention_sequence {
     const float * q;        // [n_tokens][n_heads][head_dim]
