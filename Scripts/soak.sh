@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Soak: 1,000 generations (mixed prompt and reply lengths, greedy and sampled) in one process on the default
-# model, through the library API; fails if resident memory after warm-up grows more than 5% or open file
-# descriptors change. Usage: Scripts/soak.sh [RUNS] (default 1000); prints the JSON report.
+# model, through the library API; fails if resident memory after warm-up peaks more than 5% above its peak
+# during warm-up, or open file descriptors change. Usage: Scripts/soak.sh [RUNS] (default 1000); prints the JSON report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-1000}

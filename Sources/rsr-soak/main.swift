@@ -105,12 +105,15 @@ do {
     let options = try SoakOptions(Array(CommandLine.arguments.dropFirst()))
     var workload = try Workload(options)
     let start = Date()
+    // Resident memory swings by a few MiB within a cycle (a reload holds two models for a moment), so growth
+    // compares peaks: the highest after warm-up against the highest during it, which the whole cycle set.
     var warm = (rss: 0, fds: 0)
     var peak = 0
     var samples: [Int] = [] // resident MiB every 100 runs, to show a trend
     for index in 0..<options.runs {
         try workload.run(index)
-        if index + 1 == options.warmup { warm = (residentBytes(), openDescriptors()) }
+        if index < options.warmup { warm.rss = max(warm.rss, residentBytes()) }
+        if index + 1 == options.warmup { warm.fds = openDescriptors() }
         if index + 1 > options.warmup { peak = max(peak, residentBytes()) }
         if (index + 1) % 100 == 0 { samples.append(residentBytes() >> 20) }
     }
@@ -119,7 +122,7 @@ do {
     let report: [String: Any] = [
         "runs": options.runs, "warmup": options.warmup, "generated_tokens": workload.tokens,
         "seconds": Date().timeIntervalSince(start),
-        "rss_after_warmup_bytes": warm.rss, "rss_peak_bytes": peak, "rss_end_bytes": end.rss, "rss_growth": growth,
+        "rss_warmup_peak_bytes": warm.rss, "rss_peak_bytes": peak, "rss_end_bytes": end.rss, "rss_growth": growth,
         "fds_after_warmup": warm.fds, "fds_end": end.fds, "rss_mib_every_100_runs": samples,
     ]
     let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
