@@ -170,11 +170,20 @@ static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) __m512 a
     return _mm512_add_ps(_mm512_permutex2var_ps(x, even, y), _mm512_permutex2var_ps(x, odd, y));
 }
 
-// Scores of 16 positions from kp on. Their sixteen lanes are summed as act_pairwise16 sums them, all 16 at
-// once: four rounds of adding adjacent lanes of two registers (15 of them, two one-uop permutes and an add
-// each) leave position j's sum in lane j, where hadd-based sums of four positions cost a shuffle port twice
-// as much. ROWS as in score_positions_avx2; row after row with d = 16 NQ (NQ > 0), q stays in registers, so
-// that a row's loads are its keys alone. Otherwise any d, the last sixteen values masked.
+// Lane j: the sixteen lanes of a[j] summed as act_pairwise16 sums them, times scale, all 16 at once: four
+// rounds of adding adjacent lanes of two registers (15 of them, two one-uop permutes and an add each), where
+// hadd-based sums of four at a time cost a shuffle port twice as much.
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) __m512 lane_sums16(const __m512 a[16], float scale) {
+    __m512 pairs[8], quads[4], octets[2];
+    for (int i = 0; i < 8; ++i) pairs[i] = add_pairs(a[2 * i], a[2 * i + 1]);          // two accumulators of 8 sums
+    for (int i = 0; i < 4; ++i) quads[i] = add_pairs(pairs[2 * i], pairs[2 * i + 1]);   // four of 4
+    for (int i = 0; i < 2; ++i) octets[i] = add_pairs(quads[2 * i], quads[2 * i + 1]);  // eight of 2
+    return _mm512_mul_ps(add_pairs(octets[0], octets[1]), _mm512_set1_ps(scale));
+}
+
+// Scores of 16 positions from kp on, position j's in lane j (lane_sums16). ROWS as in score_positions_avx2;
+// row after row with d = 16 NQ (NQ > 0), q stays in registers, so that a row's loads are its keys alone.
+// Otherwise any d, the last sixteen values masked.
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
 score16_avx512(const float * q, const float * kp, uint32_t stride, uint32_t d, float scale, float * scores, bool ROWS, int NQ) {
     __m512 a[16];
@@ -193,11 +202,7 @@ score16_avx512(const float * q, const float * kp, uint32_t stride, uint32_t d, f
     } else {
         dot_rows_interleaved(a, 16, q, kp, stride, d);
     }
-    __m512 pairs[8], quads[4], octets[2];
-    for (int i = 0; i < 8; ++i) pairs[i] = add_pairs(a[2 * i], a[2 * i + 1]);          // two positions of 8 sums
-    for (int i = 0; i < 4; ++i) quads[i] = add_pairs(pairs[2 * i], pairs[2 * i + 1]);   // four of 4
-    for (int i = 0; i < 2; ++i) octets[i] = add_pairs(quads[2 * i], quads[2 * i + 1]);  // eight of 2
-    _mm512_storeu_ps(scores, _mm512_mul_ps(add_pairs(octets[0], octets[1]), _mm512_set1_ps(scale)));
+    _mm512_storeu_ps(scores, lane_sums16(a, scale));
 }
 
 // Sixteen positions at a time, then four, then one.
@@ -229,8 +234,8 @@ __attribute__((target(RSR_TARGET_AVX512))) void act_scores_rows_avx512(const flo
 }
 
 // Scores of 8 positions for two query rows, d = 16 NQ: the 16 sums (row 0's positions in accumulators 0..7,
-// row 1's in 8..15) share each key load and leave the lanes by score16's network, which sums every
-// accumulator alike: the bits of two score16 calls.
+// row 1's in 8..15) share each key load and leave the lanes by lane_sums16, which sums every accumulator
+// alike: the bits of two score16 calls.
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
 score8x2_avx512(const float * q0, const float * q1, const float * kp, uint32_t stride, float scale, float * s0, float * s1, int NQ) {
     __m512 a[16];
@@ -243,11 +248,7 @@ score8x2_avx512(const float * q0, const float * q1, const float * kp, uint32_t s
             a[8 + j] = _mm512_fmadd_ps(x1, kj, a[8 + j]);
         }
     }
-    __m512 pairs[8], quads[4], octets[2];
-    for (int i = 0; i < 8; ++i) pairs[i] = add_pairs(a[2 * i], a[2 * i + 1]);
-    for (int i = 0; i < 4; ++i) quads[i] = add_pairs(pairs[2 * i], pairs[2 * i + 1]);
-    for (int i = 0; i < 2; ++i) octets[i] = add_pairs(quads[2 * i], quads[2 * i + 1]);
-    const __m512 sums = _mm512_mul_ps(add_pairs(octets[0], octets[1]), _mm512_set1_ps(scale));
+    const __m512 sums = lane_sums16(a, scale);
     _mm256_storeu_ps(s0, _mm512_castps512_ps256(sums));
     _mm256_storeu_ps(s1, _mm512_extractf32x8_ps(sums, 1));
 }
