@@ -35,22 +35,23 @@ static void transpose_task(void * raw, uint32_t task, int thread) {
     }
 }
 
-// int8 rows out[n_rows][tile], in the tile's lanes, into y[v][i] for v < nv (y at the first row).
-static void flush_rows_i8(const batch_ctx * c, const int32_t * out, uint32_t n_rows, int32_t * y) {
+// int8 rows out[n_rows][tile], in the tile's lanes, less bias[i] for row i, into y[v][i] for v < nv (y at
+// the first row).
+static void flush_rows_i8(const batch_ctx * c, const int32_t * out, const int32_t * bias, uint32_t n_rows, int32_t * y) {
     const uint32_t rows = c->p->h->rows;
     if (c->ops->untranspose_i8) {
-        c->ops->untranspose_i8(out, c->tile, n_rows, c->nv, y, rows);
+        c->ops->untranspose_i8(out, c->tile, n_rows, c->nv, bias, y, rows);
         return;
     }
     for (uint32_t l = 0; l < c->tile; ++l) {
         const uint32_t v = rsr_i8_vector_of_lane(l);
         if (v >= c->nv) continue;
-        for (uint32_t i = 0; i < n_rows; ++i) y[(uint64_t)v * rows + i] = out[(uint64_t)i * c->tile + l];
+        for (uint32_t i = 0; i < n_rows; ++i) y[(uint64_t)v * rows + i] = out[(uint64_t)i * c->tile + l] - bias[i];
     }
 }
 
-// Per block: segment sums and fold. f32 rows go to yt[row][tile]. int8 rows, bias removed, collect in a
-// staging buffer of RSR_STAGED_ROWS rows that goes to y whenever the next block would not fit: a buffer of
+// Per block: segment sums and fold. f32 rows go to yt[row][tile]. int8 rows collect in a staging buffer of
+// RSR_STAGED_ROWS rows that goes to y, bias removed on the way, whenever the next block would not fit: a buffer of
 // all rows transposed afterwards went through memory (3.5 MB for a 6912-row product), and each block
 // writing its k rows to y directly measured slower than the staging (each write touches 128 lines, one per
 // vector, rows x 4 bytes apart).
@@ -62,6 +63,7 @@ static void blocks_task(void * raw, uint32_t task, int thread) {
     uint8_t * slice = rsr_thread_work(p, rsr_work_shared(h, c->act, p->batch), rsr_work_slice(h, c->act, p->batch), thread);
     const uint32_t b0 = task * c->per_task, b1 = rsr_min_u32(b0 + c->per_task, h->n_blocks);
     int32_t * staged = (int32_t *)slice + (uint64_t)npat * tile, * y = (int32_t *)p->y + (uint64_t)c->v0 * h->rows;
+    int32_t bias[RSR_STAGED_ROWS]; // of the staged rows: 128 times each row's weight sum (rsr-batch.h)
     uint32_t staged_r0 = b0 * h->k, n_staged = 0;
     for (uint32_t b = b0; b < b1; ++b) {
         const uint8_t * perm = rsr_perm_at(h, p->base, b), * seg = rsr_seg_at(h, p->base, b);
@@ -75,7 +77,7 @@ static void blocks_task(void * raw, uint32_t task, int thread) {
             continue;
         }
         if (n_staged + h->k > RSR_STAGED_ROWS) { // the fold writes k rows, even for a short last block
-            flush_rows_i8(c, staged, n_staged, y + staged_r0);
+            flush_rows_i8(c, staged, bias, n_staged, y + staged_r0);
             staged_r0 = r0, n_staged = 0;
         }
         int32_t * S = (int32_t *)slice, * out = staged + (uint64_t)n_staged * tile;
@@ -93,14 +95,10 @@ static void blocks_task(void * raw, uint32_t task, int thread) {
         for (uint32_t q = 0; q < npat; ++q) lengths[q] = (int32_t)(bounds[q + 1] - bounds[q]);
         if (h->weights == RSR_WEIGHTS_TERNARY) rsr_fold3_i32(lengths, h->k, row_sums);
         else rsr_fold2_i32(lengths, h->k, row_sums);
-        for (uint32_t i = 0; i < kb; ++i) {
-            const int32_t bias = 128 * row_sums[i];
-            int32_t * row = out + (uint64_t)i * tile;
-            for (uint32_t l = 0; l < tile; ++l) row[l] -= bias;
-        }
+        for (uint32_t i = 0; i < kb; ++i) bias[n_staged + i] = 128 * row_sums[i];
         n_staged += kb;
     }
-    if (c->act == RSR_ACT_I8 && n_staged) flush_rows_i8(c, staged, n_staged, y + staged_r0);
+    if (c->act == RSR_ACT_I8 && n_staged) flush_rows_i8(c, staged, bias, n_staged, y + staged_r0);
 }
 
 // f32: yt[rows][tile] -> y[v0 + v][rows], 64 rows per task so reads and writes both stay in few cache lines.

@@ -8,7 +8,7 @@
 // most RSR_U8_RUN rows both byte sums fit 16 bits, so sum(lo) = sum(w) - 256 sum(hi) exactly, with no byte
 // unpacking in the inner loop. Segment sums are int32 lanes, per 64-vector tile: lanes 0..31 the even
 // vectors, 32..63 the odd ones. The bias adds 128 per column, i.e. 128 times the row's weight sum to each
-// output; the driver removes it after the fold.
+// output; the driver removes it as the rows go out to y.
 #ifndef RSR_BATCH_H
 #define RSR_BATCH_H
 
@@ -40,10 +40,11 @@ typedef struct rsr_batch_ops {
                               const uint8_t * xt, uint32_t tile, int32_t * S, int32_t * first);
     // Optional (NULL: the driver's own loops), int8 only. Rows [c0, c0 + n) of the transposed tile (xt is
     // row c0), x + 128 as bytes, from the tile's first nv vectors (x is the first, cols apart; the rest of
-    // the tile reads as x = 0); and back, a block's rows out[n_rows][tile] into y[v][i] (rows y_stride
-    // apart) for v < nv and i < n_rows.
+    // the tile reads as x = 0); and back, staged rows out[n_rows][tile] less bias[i] into y[v][i] (rows
+    // y_stride apart) for v < nv and i < n_rows (at most RSR_STAGED_ROWS).
     void (*transpose_i8)(const int8_t * x, uint32_t cols, uint32_t c0, uint32_t n, uint32_t nv, uint32_t tile, uint8_t * xt);
-    void (*untranspose_i8)(const int32_t * out, uint32_t tile, uint32_t n_rows, uint32_t nv, int32_t * y, uint32_t y_stride);
+    void (*untranspose_i8)(const int32_t * out, uint32_t tile, uint32_t n_rows, uint32_t nv, const int32_t * bias, int32_t * y,
+                           uint32_t y_stride);
 } rsr_batch_ops;
 
 // The product of a batch with a level's ops (a batch of one runs the portable per-vector kernel).

@@ -100,6 +100,58 @@ static inline void store_i32(int32_t * p, __m512i v) { _mm512_store_si512(p, v);
 RSR_DEFINE_ROW_FOLDS(int32_t, __m512i, 16, _mm512_setzero_si512(), _mm512_add_epi32, _mm512_sub_epi32, load_i32, store_i32, i32)
 RSR_DEFINE_ROW_FOLDS(float, __m512, 16, _mm512_setzero_ps(), _mm512_add_ps, _mm512_sub_ps, _mm512_load_ps, _mm512_store_ps, f32)
 
+// ---- Rows out ---------------------------------------------------------------------------------------------
+
+// r[j] = column j of the 16 x 16 block of int32 rows r: 4-row groups within 128-bit lanes by unpacks, then
+// the lanes across registers by two rounds of 128-bit shuffles.
+static inline __attribute__((always_inline)) void transpose16_i32(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) { // lane k of r[i + c]: column 4 k + c of rows i .. i + 3
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int i = 0; i < 4; ++i) { // lanes 0, 2 and 1, 3 of rows 0..7, and of rows 8..15
+        t[i] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_i32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_i32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 8; ++i) {
+        r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+
+// The staged rows out[n_rows][tile] less bias into y[v][i], 16 lanes at a time, so that every vector takes
+// its rows in one 64-byte store. 4 x 4 blocks (the SSE2 version) store 16 bytes into each of the tile's
+// lines in turn, rows x 4 bytes apart: for 2560 rows the even vectors' lines share one set of L1.
+static void untranspose_i8(const int32_t * out, uint32_t tile, uint32_t n_rows, uint32_t nv, const int32_t * bias, int32_t * y,
+                           uint32_t y_stride) {
+    for (uint32_t i = 0; i < n_rows; i += 16) {
+        const uint32_t n = rsr_min_u32(16, n_rows - i);
+        const __mmask16 rows = (__mmask16)((1u << n) - 1);
+        const __m512i b = _mm512_maskz_loadu_epi32(rows, bias + i);
+        for (uint32_t l = 0; l < tile; l += 16) {
+            const uint32_t v = rsr_i8_vector_of_lane(l); // lanes l .. l + 15: vectors v, v + 2, .., v + 30
+            if (v >= nv) continue;
+            __m512i r[16];
+            for (uint32_t j = 0; j < 16; ++j) {
+                r[j] = j < n ? _mm512_loadu_si512(out + (uint64_t)(i + j) * tile + l) : _mm512_setzero_si512();
+            }
+            transpose16_i32(r);
+            for (uint32_t j = 0; j < 16 && v + 2 * j < nv; ++j) {
+                _mm512_mask_storeu_epi32(y + (uint64_t)(v + 2 * j) * y_stride + i, rows, _mm512_sub_epi32(r[j], b));
+            }
+        }
+    }
+}
+
 // ---- Entry points ---------------------------------------------------------------------------------------
 
 static void segments_first_i8(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
@@ -129,7 +181,7 @@ static void segments_f32(const rsr_layout_header * h, const uint8_t * perm, cons
 
 static const rsr_batch_ops ops = {
     .segments_f32 = segments_f32, .fold_i32 = fold_i32, .fold_f32 = fold_f32,
-    .transpose_i8 = rsr_transpose_i8_sse2, .untranspose_i8 = rsr_untranspose_i8_sse2,
+    .transpose_i8 = rsr_transpose_i8_sse2, .untranspose_i8 = untranspose_i8,
     .segments_first_i8 = segments_first_i8,
 };
 

@@ -1,5 +1,5 @@
 // transpose-x86.c: the batched classical RSR driver's int8 transposes (rsr-batch.c) with SSE2 registers:
-// 16 x 16 byte blocks into the tile, 4 x 4 int32 blocks out of it. Pure data movement: the same bytes as
+// 16 x 16 byte blocks into the tile, 4 x 4 int32 blocks out of it (less the rows' bias). The same values as
 // the driver's loops.
 #if defined(__x86_64__)
 
@@ -38,9 +38,11 @@ void rsr_transpose_i8_sse2(const int8_t * x, uint32_t cols, uint32_t c0, uint32_
     }
 }
 
-void rsr_untranspose_i8_sse2(const int32_t * out, uint32_t tile, uint32_t n_rows, uint32_t nv, int32_t * y, uint32_t y_stride) {
+void rsr_untranspose_i8_sse2(const int32_t * out, uint32_t tile, uint32_t n_rows, uint32_t nv, const int32_t * bias, int32_t * y,
+                             uint32_t y_stride) {
     uint32_t i = 0;
     for (; i + 4 <= n_rows; i += 4) {
+        const __m128i row_bias = _mm_loadu_si128((const __m128i *)(bias + i));
         for (uint32_t l = 0; l < tile; l += 4) {
             const uint32_t v = rsr_i8_vector_of_lane(l); // lanes l .. l + 3: vectors v, v + 2, v + 4, v + 6
             if (v >= nv) continue;
@@ -52,14 +54,14 @@ void rsr_untranspose_i8_sse2(const int32_t * out, uint32_t tile, uint32_t n_rows
             _MM_TRANSPOSE4_PS(a, b, c, d);
             const __m128 lanes[4] = { a, b, c, d };
             for (uint32_t j = 0; j < 4 && v + 2 * j < nv; ++j) {
-                _mm_storeu_si128((__m128i *)(y + (uint64_t)(v + 2 * j) * y_stride + i), _mm_castps_si128(lanes[j]));
+                _mm_storeu_si128((__m128i *)(y + (uint64_t)(v + 2 * j) * y_stride + i), _mm_sub_epi32(_mm_castps_si128(lanes[j]), row_bias));
             }
         }
     }
     for (; i < n_rows; ++i) {
         for (uint32_t l = 0; l < tile; ++l) {
             const uint32_t v = rsr_i8_vector_of_lane(l);
-            if (v < nv) y[(uint64_t)v * y_stride + i] = out[(uint64_t)i * tile + l];
+            if (v < nv) y[(uint64_t)v * y_stride + i] = out[(uint64_t)i * tile + l] - bias[i];
         }
     }
 }

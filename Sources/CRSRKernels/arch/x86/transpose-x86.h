@@ -5,6 +5,7 @@
 #include "../../rsr-batch.h"
 
 void rsr_transpose_i8_sse2(const int8_t * x, uint32_t cols, uint32_t c0, uint32_t n, uint32_t nv, uint32_t tile, uint8_t * xt);
-void rsr_untranspose_i8_sse2(const int32_t * out, uint32_t tile, uint32_t n_rows, uint32_t nv, int32_t * y, uint32_t y_stride);
+void rsr_untranspose_i8_sse2(const int32_t * out, uint32_t tile, uint32_t n_rows, uint32_t nv, const int32_t * bias, int32_t * y,
+                             uint32_t y_stride);
 
 #endif
