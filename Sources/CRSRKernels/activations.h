@@ -39,6 +39,17 @@ typedef void (*act_silu_mul_fn)(float * gate, const float * up, uint64_t n);
 typedef void (*act_widen_fn)(const uint16_t * h, uint64_t n, float * out);
 typedef void (*act_narrow_fn)(const float * x, uint64_t n, uint16_t * out);
 
+// y[i] = (float)acc[i] / s * weight_scale, or (float)acc[i] / (weight_scale * s) with divide, then + bias[i]
+// where a bias is given: those f32 operations in that order. A kernel may form a quotient a / b without a
+// divide: from y = 1 / b rounded, q = a y is within an ulp of a / b, and one fused multiply-add of its
+// exact remainder, q + (a - b q) y, rounds to a / b itself (Markstein's theorem), while nothing underflows:
+// the kernels take that path for |b| in [2^-96, 2^96] (integers a: quotients from 2^-96 up to 2^127) and
+// divide otherwise.
+typedef void (*act_rescale_fn)(const int32_t * acc, uint32_t n, float s, float weight_scale, bool divide, const float * bias,
+                               float * y);
+#define ACT_RESCALE_SMALLEST 0x1p-96f
+#define ACT_RESCALE_LARGEST 0x1p96f
+
 // expf as glibc computes it (expf.c): the same float for every input.
 float act_expf(float x);
 extern const uint64_t act_exp2_table[32];
@@ -56,6 +67,7 @@ void act_weighted_sum_generic(float * out, const float * weights, float total, c
 float act_quantize_generic(const float * x, uint32_t n, int8_t * q);
 float act_softmax_generic(float * row, uint32_t n);
 void act_silu_mul_generic(float * gate, const float * up, uint64_t n);
+void act_rescale_generic(const int32_t * acc, uint32_t n, float s, float weight_scale, bool divide, const float * bias, float * y);
 void act_widen_generic(const uint16_t * h, uint64_t n, float * out);
 void act_narrow_generic(const float * x, uint64_t n, uint16_t * out);
 
@@ -75,6 +87,8 @@ float act_softmax_avx2(float * row, uint32_t n);
 float act_softmax_avx512(float * row, uint32_t n);
 void act_silu_mul_avx2(float * gate, const float * up, uint64_t n);
 void act_silu_mul_avx512(float * gate, const float * up, uint64_t n);
+void act_rescale_avx2(const int32_t * acc, uint32_t n, float s, float weight_scale, bool divide, const float * bias, float * y);
+void act_rescale_avx512(const int32_t * acc, uint32_t n, float s, float weight_scale, bool divide, const float * bias, float * y);
 void act_widen_avx512(const uint16_t * h, uint64_t n, float * out);
 void act_narrow_avx512(const float * x, uint64_t n, uint16_t * out);
 #endif

@@ -37,24 +37,27 @@ typedef struct rescale_ctx {
     const float * scales, * bias;
     float * y;
     float weight_scale;
-    rsr_rescale_mode mode;
+    bool divide;
     uint32_t rows;
+    act_rescale_fn fn;
 } rescale_ctx;
 
 // Each value by the operations rsr_rescale_i32 names, in that order (built without contraction, so never
 // fused).
+void act_rescale_generic(const int32_t * acc, uint32_t n, float s, float weight_scale, bool divide, const float * bias, float * y) {
+    if (divide) {
+        const float d = weight_scale * s;
+        for (uint32_t r = 0; r < n; ++r) y[r] = (float)acc[r] / d;
+    } else {
+        for (uint32_t r = 0; r < n; ++r) y[r] = (float)acc[r] / s * weight_scale;
+    }
+    if (bias) for (uint32_t r = 0; r < n; ++r) y[r] += bias[r];
+}
+
 static void rescale_vectors(void * raw, uint64_t first, uint64_t count) {
     const rescale_ctx * c = raw;
     for (uint64_t v = first; v < first + count; ++v) {
-        const int32_t * acc = c->acc + v * c->rows;
-        float * y = c->y + v * c->rows;
-        const float s = c->scales[v], d = c->weight_scale * s;
-        if (c->mode == RSR_RESCALE_MULTIPLY) {
-            for (uint32_t r = 0; r < c->rows; ++r) y[r] = (float)acc[r] / s * c->weight_scale;
-        } else {
-            for (uint32_t r = 0; r < c->rows; ++r) y[r] = (float)acc[r] / d;
-        }
-        if (c->bias) for (uint32_t r = 0; r < c->rows; ++r) y[r] += c->bias[r];
+        c->fn(c->acc + v * c->rows, c->rows, c->scales[v], c->weight_scale, c->divide, c->bias, c->y + v * c->rows);
     }
 }
 
@@ -63,6 +66,11 @@ rsr_status rsr_rescale_i32(const int32_t * acc, uint32_t batch, uint32_t rows, c
     if (!acc || !scales || !y) return RSR_ERR_NULL;
     if (batch == 0 || rows == 0) return RSR_ERR_SHAPE;
     if (mode != RSR_RESCALE_MULTIPLY && mode != RSR_RESCALE_DIVIDE) return RSR_ERR_ARGUMENT;
-    rescale_ctx c = { .acc = acc, .scales = scales, .bias = bias, .y = y, .weight_scale = weight_scale, .mode = mode, .rows = rows };
+    rescale_ctx c = { .acc = acc, .scales = scales, .bias = bias, .y = y, .weight_scale = weight_scale,
+                      .divide = mode == RSR_RESCALE_DIVIDE, .rows = rows, .fn = act_rescale_generic };
+#if defined(__x86_64__)
+    if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) c.fn = act_rescale_avx512;
+    else if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) c.fn = act_rescale_avx2;
+#endif
     return rsr_pool_run_ranges(pool, batch, rsr_max_u32(1, TASK_VALUES / rows), rescale_vectors, &c);
 }

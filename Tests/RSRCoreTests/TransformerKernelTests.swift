@@ -43,26 +43,46 @@ import Testing
     }
 
     /// Products' sums back to floats in the order of AutoBitLinear (acc / s * weight scale) and BitLinear
-    /// (acc / (weight scale * s)), then the bias: the scalar formula's bits, batches split over the pool.
+    /// (acc / (weight scale * s)), then the bias: the scalar formula's bits on every ISA (whose kernels may
+    /// divide by a multiply and a correction), batches split over the pool. The sums reach both ends of
+    /// Int32, and the scales both sides of the range where the kernels stop dividing.
     @Test(arguments: [false, true])
     func rescaleIsTheScalarFormula(divide: Bool) throws {
         let (batch, rows) = (37, 2561)
         var rng = SplitMix64(seed: divide ? 2 : 1)
-        let acc = (0..<batch * rows).map { _ in Int32.random(in: -300_000...300_000, using: &rng) }
-        let scales = (0..<batch).map { _ in Float.random(in: 0.5...90, using: &rng) }
-        let bias = (0..<rows).map { _ in Float.random(in: -1...1, using: &rng) }
-        let weightScale: Float = 0.0371
-        let expected = (0..<batch * rows).map { i -> Float in
-            let s = scales[i / rows]
-            var y = divide ? Float(acc[i]) / (weightScale * s) : Float(acc[i]) / s * weightScale
-            y += bias[i % rows]
-            return y
+        let edges: [Int32] = [0, 1, -1, 1 << 24 - 1, 1 << 24 + 1, -(1 << 24 + 3), .max, .min, .max - 64, .min + 1]
+        let acc = (0..<batch * rows).map { i -> Int32 in
+            if i % 97 < edges.count { return edges[i % 97] }
+            let magnitude = Int32.max >> Int32.random(in: 0...30, using: &rng)
+            return Int32.random(in: -magnitude...magnitude, using: &rng)
         }
-        for threads in [1, 2] {
-            var y = [Float](repeating: .nan, count: batch * rows)
-            TransformerKernels.rescale(acc, batch: batch, rows: rows, scales: scales, weightScale: weightScale, divide: divide, bias: bias,
-                                       into: &y, pool: try ThreadPool(threads: threads))
-            #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "\(threads) threads")
+        var scales = (0..<batch).map { _ in Float.random(in: 0.5...90, using: &rng) }
+        scales[3] = 0x1p-97   // outside the range: divided
+        scales[4] = 0x1p-96   // its ends
+        scales[5] = 0x1p96
+        scales[6] = 1.5e-30
+        scales[7] = 127 / 1e-5 // the largest a token's absmax makes
+        let bias = (0..<rows).map { _ in Float.random(in: -1...1, using: &rng) }
+        for weightScale: Float in [0.0371, 3e31] {
+            for withBias in [true, false] {
+                let expected = (0..<batch * rows).map { i -> Float in
+                    let s = scales[i / rows]
+                    var y = divide ? Float(acc[i]) / (weightScale * s) : Float(acc[i]) / s * weightScale
+                    if withBias { y += bias[i % rows] }
+                    return y
+                }
+                for threads in [1, 2] {
+                    let pool = try ThreadPool(threads: threads)
+                    for isa in ISA.supported {
+                        pool.limitISA(to: isa)
+                        var y = [Float](repeating: .nan, count: batch * rows)
+                        TransformerKernels.rescale(acc, batch: batch, rows: rows, scales: scales, weightScale: weightScale, divide: divide,
+                                                   bias: withBias ? bias : nil, into: &y, pool: pool)
+                        let wrong = zip(y, expected).filter { $0.bitPattern != $1.bitPattern }.count
+                        #expect(wrong == 0, "weight scale \(weightScale), bias \(withBias), \(threads) threads, \(isa)")
+                    }
+                }
+            }
         }
     }
 

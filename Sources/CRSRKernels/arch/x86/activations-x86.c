@@ -493,6 +493,45 @@ __attribute__((target(RSR_TARGET_AVX512))) float act_quantize_avx512(const float
     return s;
 }
 
+// ---- Rescaling (activations.h): a / b as q + (a - b q) / b, one rounding, for b in the safe range ------------
+
+__attribute__((target(RSR_TARGET_AVX512))) void act_rescale_avx512(const int32_t * acc, uint32_t n, float s, float weight_scale,
+                                                                  bool divide, const float * bias, float * y) {
+    const float b = divide ? weight_scale * s : s;
+    if (!(fabsf(b) >= ACT_RESCALE_SMALLEST && fabsf(b) <= ACT_RESCALE_LARGEST)) {
+        act_rescale_generic(acc, n, s, weight_scale, divide, bias, y);
+        return;
+    }
+    const __m512 vb = _mm512_set1_ps(b), inverse = _mm512_set1_ps(1.0f / b), ws = _mm512_set1_ps(weight_scale);
+    for (uint32_t i = 0; i < n; i += 16) {
+        const __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+        const __m512 a = _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(m, acc + i));
+        const __m512 q = _mm512_mul_ps(a, inverse);
+        __m512 v = _mm512_fmadd_ps(_mm512_fnmadd_ps(q, vb, a), inverse, q);
+        if (!divide) v = _mm512_mul_ps(v, ws);
+        if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + i));
+        _mm512_mask_storeu_ps(y + i, m, v);
+    }
+}
+
+__attribute__((target(RSR_TARGET_AVX2))) void act_rescale_avx2(const int32_t * acc, uint32_t n, float s, float weight_scale,
+                                                              bool divide, const float * bias, float * y) {
+    const float b = divide ? weight_scale * s : s;
+    uint32_t i = 0;
+    if (fabsf(b) >= ACT_RESCALE_SMALLEST && fabsf(b) <= ACT_RESCALE_LARGEST) {
+        const __m256 vb = _mm256_set1_ps(b), inverse = _mm256_set1_ps(1.0f / b), ws = _mm256_set1_ps(weight_scale);
+        for (; i + 8 <= n; i += 8) {
+            const __m256 a = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(acc + i)));
+            const __m256 q = _mm256_mul_ps(a, inverse);
+            __m256 v = _mm256_fmadd_ps(_mm256_fnmadd_ps(q, vb, a), inverse, q);
+            if (!divide) v = _mm256_mul_ps(v, ws);
+            if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + i));
+            _mm256_storeu_ps(y + i, v);
+        }
+    }
+    act_rescale_generic(acc + i, n - i, s, weight_scale, divide, bias ? bias + i : NULL, y + i);
+}
+
 // ---- Halves (caches of keys and values) --------------------------------------------------------------------
 // vcvtph2ps is exact; vcvtps2ph rounds to nearest even, after a clamp to +-65504 that lets NaN through
 // (minps and maxps return their second operand when either is NaN).
