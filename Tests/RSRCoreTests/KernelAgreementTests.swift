@@ -161,6 +161,23 @@ import Testing
         }
     }
 
+    /// rsr-t's row parts share out their ends: a task that runs out of its own quads takes the others' from
+    /// their backs. With more threads than cores, parts start late and lose quads to the early ones, and
+    /// every such schedule gives the reference's integers.
+    @Test func rsrTPartsSharingTheirQuadsGiveTheReference() throws {
+        var rng = SplitMix64(seed: 11)
+        let matrix = try LowBitMatrix.random(rows: 256 * 21 + 17, cols: 640, kind: .ternary, using: &rng) // 22 quads, the last short
+        let layout = try Layout(matrix, as: .rsrT)
+        let x = randomInt8(matrix.cols, using: &rng)
+        let expected = referenceProduct(matrix, x, batch: 1)
+        for threads in [2, 3, 5] {
+            let pool = try ThreadPool(threads: threads)
+            for round in 0..<10 {
+                #expect(try layout.multiply(x, batch: 1, pool: pool) == expected, "threads \(threads), round \(round)")
+            }
+        }
+    }
+
     @Test func resultsDoNotDependOnThreadCount() throws {
         var rng = SplitMix64(seed: 5)
         let matrix = try LowBitMatrix.random(rows: 300, cols: 700, kind: .ternary, using: &rng)

@@ -13,6 +13,7 @@
 #include "simd-x86.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX512))), apply_to = function)
 
@@ -194,6 +195,12 @@ static inline __attribute__((always_inline)) void lookup_quad(
 // slices write partial sums that are added at the end. Row parts keep each core on one sequential stream
 // of codes; column slices avoid building a table twice. Several products of one input (a layer's q, k and
 // v) run as one: their quads are one list split into row parts, over one set of tables.
+//
+// Row parts of one chunk of groups also share out their ends: a task takes its part's quads from the
+// front, and once they are gone it takes the other parts' quads from their backs. Every task's tables then
+// cover every group, so a quad can be summed by any of them, and a core that another process slowed, or
+// that joined late, no longer holds the job up by its whole part (at one vector the two parts of a product
+// finished 16 us apart on average on a shared host, a tenth of the job).
 
 typedef struct rsrt_ctx {
     const rsr_product * const * p; // products of one input: same columns, group size and weights
@@ -203,7 +210,24 @@ typedef struct rsrt_ctx {
     uint8_t * tables;              // [thread][rsrt_table_stride]
     uint32_t row_parts, col_slices;
     uint64_t table_stride;
+    _Atomic uint64_t * ranges;     // per row part, when parts share out their ends: next quad | end quad << 32
 } rsrt_ctx;
+
+#define MAX_SHARED_PARTS 64u
+#define NO_QUAD UINT32_MAX
+
+// The next quad of a part's range, from its front (its own task) or its back (another part's task).
+static uint32_t claim_quad(_Atomic uint64_t * range, bool front) {
+    uint64_t r = atomic_load_explicit(range, memory_order_relaxed);
+    for (;;) {
+        const uint32_t next = (uint32_t)r, end = (uint32_t)(r >> 32);
+        if (next >= end) return NO_QUAD;
+        const uint64_t taken = front ? r + 1 : (uint64_t)next | (uint64_t)(end - 1) << 32;
+        if (atomic_compare_exchange_weak_explicit(range, &r, taken, memory_order_relaxed, memory_order_relaxed)) {
+            return front ? next : end - 1;
+        }
+    }
+}
 
 // Quad i of the products' joint list: its product and its index there.
 static inline const rsr_product * quad_of(const rsrt_ctx * c, uint32_t i, uint32_t * quad) {
@@ -231,13 +255,34 @@ static uint32_t part_start(const rsrt_ctx * c, uint32_t part) {
     return c->quads;
 }
 
+// Groups [c0, c1) of quad i of the joint list (their tables from `chunk` on) into its rows of y, or of
+// `sliced` (a column slice's partial sums), added to what earlier chunks left there when `more`.
+static void sum_quad(const rsrt_ctx * c, const table_consts * k, bool ternary, uint32_t i, const uint8_t * chunk, uint32_t c0,
+                     uint32_t c1, bool more, int32_t * sliced, int32_t * acc32) {
+    uint32_t quad;
+    const rsr_product * p = quad_of(c, i, &quad);
+    const rsr_layout_header * ph = p->h;
+    int32_t * y = sliced ? sliced : (int32_t *)p->y + (uint64_t)c->v * ph->rows;
+    const uint8_t * codes = rsrt_quad_codes(ph, p->base, quad);
+    const uint32_t row0 = quad * RSRT_QUAD * RSRT_TILE;
+    const uint32_t nt = rsrt_quad_tiles(ph, quad);
+#define LOOKUP(NT) ternary ? lookup_quad(ph, k, codes, NT, true, chunk, c0, c1, row0, acc32, y, more) \
+                   : lookup_quad(ph, k, codes, NT, false, chunk, c0, c1, row0, acc32, y, more)
+    if (nt == 4) LOOKUP(4);
+    else if (nt == 3) LOOKUP(3);
+    else if (nt == 2) LOOKUP(2);
+    else LOOKUP(1);
+#undef LOOKUP
+}
+
 static void part_task(void * raw, uint32_t task, int thread) {
     const rsrt_ctx * c = raw;
     const rsr_layout_header * h = c->p[0]->h;
     const uint32_t part = task / c->col_slices, slice = task % c->col_slices;
     const uint32_t per_slice = rsr_div_up(h->n_groups, c->col_slices);
     const uint32_t g0 = slice * per_slice, g1 = rsr_min_u32(g0 + per_slice, h->n_groups);
-    const uint32_t q0 = part_start(c, part), q1 = part_start(c, part + 1);
+    uint32_t q0 = part_start(c, part);
+    const uint32_t q1 = part_start(c, part + 1);
     // several column slices only for one product
     int32_t * sliced = c->col_slices > 1 ? c->partial + (uint64_t)slice * h->rows : NULL;
     if (g0 >= g1) {
@@ -246,6 +291,11 @@ static void part_task(void * raw, uint32_t task, int thread) {
             memset(sliced + r0, 0, rsr_min_u32(RSRT_QUAD * RSRT_TILE, h->rows - r0) * sizeof *sliced);
         }
         return;
+    }
+    if (c->ranges) { // other tasks may have taken this part's quads already: no tables for nothing
+        const uint64_t r = atomic_load_explicit(&c->ranges[part], memory_order_relaxed);
+        if ((uint32_t)r >= (uint32_t)(r >> 32)) return;
+        q0 = (uint32_t)r;
     }
     const table_consts * k = &consts[h->weights];
     const bool ternary = h->weights == RSR_WEIGHTS_TERNARY;
@@ -265,28 +315,21 @@ static void part_task(void * raw, uint32_t task, int thread) {
     if (ternary) build_tables(k, 3, 2, x, h->cols, h->k, g0, g1, tables, first, first_bytes);
     else build_tables(k, 4, 3, x, h->cols, h->k, g0, g1, tables, first, first_bytes);
 
+    if (c->ranges) { // one chunk of every group: this part's quads from the front, then the others' from their backs
+        for (uint32_t i; (i = claim_quad(&c->ranges[part], true)) != NO_QUAD;) sum_quad(c, k, ternary, i, tables, g0, g1, false, NULL, acc32);
+        for (uint32_t o = 1; o < c->row_parts; ++o) {
+            _Atomic uint64_t * other = &c->ranges[(part + o) % c->row_parts];
+            for (uint32_t i; (i = claim_quad(other, false)) != NO_QUAD;) sum_quad(c, k, ternary, i, tables, g0, g1, false, NULL, acc32);
+        }
+        return;
+    }
     // Groups in chunks of 512 KiB of tables, which stay in L2 while every quad of the part is summed
     // over them (wide matrices: 14336 columns take 734 KiB of tables). Each chunk breaks a quad's stream
     // of codes in two, so chunks are no smaller than the L2 needs: 2B4T's down (1383 groups) is one.
     for (uint32_t c0 = g0; c0 < g1; c0 += CHUNK_GROUPS) {
         const uint32_t c1 = rsr_min_u32(c0 + CHUNK_GROUPS, g1);
         for (uint32_t i = q0; i < q1; ++i) {
-            uint32_t quad;
-            const rsr_product * p = quad_of(c, i, &quad);
-            const rsr_layout_header * ph = p->h;
-            int32_t * y = sliced ? sliced : (int32_t *)p->y + (uint64_t)c->v * ph->rows;
-            const uint8_t * codes = rsrt_quad_codes(ph, p->base, quad);
-            const uint32_t row0 = quad * RSRT_QUAD * RSRT_TILE;
-            const uint32_t nt = rsrt_quad_tiles(ph, quad);
-            const bool more = c0 > g0;
-            const uint8_t * chunk = tables + (uint64_t)(c0 - g0) * 256;
-#define LOOKUP(NT) ternary ? lookup_quad(ph, k, codes, NT, true, chunk, c0, c1, row0, acc32, y, more) \
-                           : lookup_quad(ph, k, codes, NT, false, chunk, c0, c1, row0, acc32, y, more)
-            if (nt == 4) LOOKUP(4);
-            else if (nt == 3) LOOKUP(3);
-            else if (nt == 2) LOOKUP(2);
-            else LOOKUP(1);
-#undef LOOKUP
+            sum_quad(c, k, ternary, i, tables + (uint64_t)(c0 - g0) * 256, c0, c1, c0 > g0, sliced, acc32);
         }
     }
 }
@@ -310,7 +353,12 @@ rsr_status rsr_products_i8_rsrt_avx512(const rsr_product * const * p, uint32_t n
         .row_parts = row_parts,
         .col_slices = col_slices,
     };
+    _Atomic uint64_t ranges[MAX_SHARED_PARTS];
+    if (row_parts > 1 && row_parts <= MAX_SHARED_PARTS && h->n_groups <= CHUNK_GROUPS) c.ranges = ranges;
     for (c.v = 0; c.v < p[0]->batch; ++c.v) {
+        for (uint32_t part = 0; c.ranges && part < row_parts; ++part) {
+            atomic_init(&ranges[part], (uint64_t)part_start(&c, part) | (uint64_t)part_start(&c, part + 1) << 32);
+        }
         rsr_pool_run(p[0]->pool, part_task, &c, row_parts * col_slices);
         if (col_slices > 1) {
             // slice by slice, so that the adds run along rows in vectors
