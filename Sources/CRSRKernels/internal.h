@@ -131,9 +131,10 @@ typedef struct rsr_layout_traits {
 
 extern const rsr_layout_traits rsr_traits_rsr;
 extern const rsr_layout_traits rsr_traits_rsrt;
-// rsr-t's shared products at a pool's ISA, NULL where it has none (the layouts must share columns, group
-// size and weights).
+// rsr-t's and classical RSR's shared products at a pool's ISA, NULL where it has none (the layouts must
+// share columns, group size or k, and weights).
 rsr_products_fn rsrt_products_i8(rsr_isa isa);
+rsr_products_fn rsr_products_i8(rsr_isa isa);
 extern const rsr_layout_traits rsr_traits_i2;
 
 // Offset of a thread's slice when work is split into n_threads slices of `slice` bytes each.

@@ -189,13 +189,15 @@ rsr_status rsr_work_size_many(const void * const * layouts, const uint64_t * lay
     return RSR_OK;
 }
 
-// The shared form applies to rsr-t layouts of one input width, group size and weights.
-static bool shareable(const rsr_layout_info * info, uint32_t n) {
-    for (uint32_t j = 0; j < n; ++j) {
-        if (info[j].type != RSR_LAYOUT_RSRT || info[j].cols != info[0].cols || info[j].k != info[0].k ||
-            info[j].weights != info[0].weights) return false;
+// The shared form applies to rsr-t or classical RSR layouts of one input width, group size or k, and
+// weights: NULL otherwise, or where the pool's ISA has none.
+static rsr_products_fn shared_products(const rsr_layout_info * info, uint32_t n, rsr_isa isa) {
+    if (n < 2 || (info[0].type != RSR_LAYOUT_RSRT && info[0].type != RSR_LAYOUT_RSR)) return NULL;
+    for (uint32_t j = 1; j < n; ++j) {
+        if (info[j].type != info[0].type || info[j].cols != info[0].cols || info[j].k != info[0].k ||
+            info[j].weights != info[0].weights) return NULL;
     }
-    return true;
+    return info[0].type == RSR_LAYOUT_RSRT ? rsrt_products_i8(isa) : rsr_products_i8(isa);
 }
 
 rsr_status rsr_matmul_i8_many(const void * const * layouts, const uint64_t * layout_bytes, uint32_t n, const int8_t * x,
@@ -213,7 +215,7 @@ rsr_status rsr_matmul_i8_many(const void * const * layouts, const uint64_t * lay
         if (info[j].cols != info[0].cols) return RSR_ERR_SHAPE;
         list[j] = &products[j];
     }
-    const rsr_products_fn shared = n > 1 && shareable(info, n) ? rsrt_products_i8(rsr_pool_isa(pool)) : NULL;
+    const rsr_products_fn shared = shared_products(info, n, rsr_pool_isa(pool));
     if (shared) return shared(list, n);
     for (uint32_t j = 0; j < n; ++j) {
         const rsr_status s = fns[j](&products[j]);

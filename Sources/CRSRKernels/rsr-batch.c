@@ -2,21 +2,23 @@
 #include "rsr-batch.h"
 
 typedef struct batch_ctx {
-    const rsr_product * p;
+    const rsr_product * const * p; // products of one input: same columns, k and weights (one for f32)
+    uint32_t n_products;
+    uint32_t first_task[RSR_MANY_MAX + 1], per_task[RSR_MANY_MAX]; // product j's block tasks, from first_task[j]
     const rsr_batch_ops * ops;
     rsr_act act;
-    uint32_t v0, nv, tile, per_task;
+    uint32_t v0, nv, tile;
 } batch_ctx;
 
 // Columns in chunks of 64: each vector's chunk is read contiguously and scattered into 64 rows of xt that
 // stay in L1 while the chunk is filled.
 static void transpose_task(void * raw, uint32_t task, int thread) {
     const batch_ctx * c = raw;
-    const rsr_layout_header * h = c->p->h;
+    const rsr_layout_header * h = c->p[0]->h;
     const uint32_t c0 = task * 64, n = rsr_min_u32(64, h->cols - c0);
     if (c->act == RSR_ACT_I8) {
-        uint8_t * xt = c->p->work + (uint64_t)c0 * c->tile;
-        const int8_t * x0 = (const int8_t *)c->p->x + (uint64_t)c->v0 * h->cols;
+        uint8_t * xt = c->p[0]->work + (uint64_t)c0 * c->tile;
+        const int8_t * x0 = (const int8_t *)c->p[0]->x + (uint64_t)c->v0 * h->cols;
         if (c->ops->transpose_i8) {
             c->ops->transpose_i8(x0, h->cols, c0, n, c->nv, c->tile, xt);
             return;
@@ -27,18 +29,18 @@ static void transpose_task(void * raw, uint32_t task, int thread) {
             else for (uint32_t i = 0; i < n; ++i) xt[(uint64_t)i * c->tile + v] = 128;
         }
     } else {
-        float * xt = (float *)c->p->work + (uint64_t)c0 * c->tile;
+        float * xt = (float *)c->p[0]->work + (uint64_t)c0 * c->tile;
         for (uint32_t v = 0; v < c->tile; ++v) {
-            const float * x = (const float *)c->p->x + (uint64_t)(c->v0 + v) * h->cols + c0;
+            const float * x = (const float *)c->p[0]->x + (uint64_t)(c->v0 + v) * h->cols + c0;
             for (uint32_t i = 0; i < n; ++i) xt[(uint64_t)i * c->tile + v] = v < c->nv ? x[i] : 0.0f;
         }
     }
 }
 
 // int8 rows out[n_rows][tile], in the tile's lanes, less bias[i] for row i, into y[v][i] for v < nv (y at
-// the first row).
-static void flush_rows_i8(const batch_ctx * c, const int32_t * out, const int32_t * bias, uint32_t n_rows, int32_t * y) {
-    const uint32_t rows = c->p->h->rows;
+// the first row, rows apart).
+static void flush_rows_i8(const batch_ctx * c, const int32_t * out, const int32_t * bias, uint32_t n_rows, int32_t * y,
+                          uint32_t rows) {
     if (c->ops->untranspose_i8) {
         c->ops->untranspose_i8(out, c->tile, n_rows, c->nv, bias, y, rows);
         return;
@@ -57,11 +59,13 @@ static void flush_rows_i8(const batch_ctx * c, const int32_t * out, const int32_
 // vector, rows x 4 bytes apart).
 static void blocks_task(void * raw, uint32_t task, int thread) {
     const batch_ctx * c = raw;
-    const rsr_product * p = c->p;
+    uint32_t j = 0;
+    while (task >= c->first_task[j + 1]) ++j;
+    const rsr_product * p = c->p[j];
     const rsr_layout_header * h = p->h;
     const uint32_t npat = rsr_npat(h), tile = c->tile;
     uint8_t * slice = rsr_thread_work(p, rsr_work_shared(h, c->act, p->batch), rsr_work_slice(h, c->act, p->batch), thread);
-    const uint32_t b0 = task * c->per_task, b1 = rsr_min_u32(b0 + c->per_task, h->n_blocks);
+    const uint32_t b0 = (task - c->first_task[j]) * c->per_task[j], b1 = rsr_min_u32(b0 + c->per_task[j], h->n_blocks);
     int32_t * staged = (int32_t *)slice + (uint64_t)npat * tile, * y = (int32_t *)p->y + (uint64_t)c->v0 * h->rows;
     int32_t bias[RSR_STAGED_ROWS]; // of the staged rows: 128 times each row's weight sum (rsr-batch.h)
     uint32_t staged_r0 = b0 * h->k, n_staged = 0;
@@ -77,7 +81,7 @@ static void blocks_task(void * raw, uint32_t task, int thread) {
             continue;
         }
         if (n_staged + h->k > RSR_STAGED_ROWS) { // the fold writes k rows, even for a short last block
-            flush_rows_i8(c, staged, bias, n_staged, y + staged_r0);
+            flush_rows_i8(c, staged, bias, n_staged, y + staged_r0, h->rows);
             staged_r0 = r0, n_staged = 0;
         }
         int32_t * S = (int32_t *)slice, * out = staged + (uint64_t)n_staged * tile;
@@ -98,13 +102,13 @@ static void blocks_task(void * raw, uint32_t task, int thread) {
         for (uint32_t i = 0; i < kb; ++i) bias[n_staged + i] = 128 * row_sums[i];
         n_staged += kb;
     }
-    if (c->act == RSR_ACT_I8 && n_staged) flush_rows_i8(c, staged, bias, n_staged, y + staged_r0);
+    if (c->act == RSR_ACT_I8 && n_staged) flush_rows_i8(c, staged, bias, n_staged, y + staged_r0, h->rows);
 }
 
 // f32: yt[rows][tile] -> y[v0 + v][rows], 64 rows per task so reads and writes both stay in few cache lines.
 static void untranspose_task(void * raw, uint32_t task, int thread) {
     const batch_ctx * c = raw;
-    const rsr_product * p = c->p;
+    const rsr_product * p = c->p[0];
     const rsr_layout_header * h = p->h;
     const float * yt = (const float *)(p->work + rsr_work_inputs(h, c->act, p->batch));
     const uint32_t r0 = task * 64, r1 = rsr_min_u32(r0 + 64, h->rows);
@@ -117,22 +121,37 @@ static void untranspose_task(void * raw, uint32_t task, int thread) {
 rsr_status rsr_product_i8_rsr_generic(const rsr_product * p);
 rsr_status rsr_product_f32_rsr_generic(const rsr_product * p);
 
-rsr_status rsr_batch_product(const rsr_product * p, rsr_act act, const rsr_batch_ops * ops) {
+rsr_status rsr_batch_products(const rsr_product * const * p, uint32_t n, rsr_act act, const rsr_batch_ops * ops) {
     // One vector gains nothing from the transposed tile (one lane of 16 or 64 would be used): it takes the
-    // portable per-vector kernel.
-    if (p->batch == 1) return act == RSR_ACT_I8 ? rsr_product_i8_rsr_generic(p) : rsr_product_f32_rsr_generic(p);
-    const rsr_layout_header * h = p->h;
-    const uint32_t tile_max = rsr_batch_tile(act, p->batch);
-    for (uint32_t v0 = 0; v0 < p->batch; v0 += tile_max) {
-        const uint32_t nv = rsr_min_u32(tile_max, p->batch - v0);
+    // portable per-vector kernel. f32 outputs go through a buffer of one product's rows.
+    if (p[0]->batch == 1 || (act == RSR_ACT_F32 && n > 1)) {
+        for (uint32_t j = 0; j < n; ++j) {
+            const rsr_status s = p[0]->batch > 1 ? rsr_batch_products(&p[j], 1, act, ops)
+                               : act == RSR_ACT_I8 ? rsr_product_i8_rsr_generic(p[j]) : rsr_product_f32_rsr_generic(p[j]);
+            if (s != RSR_OK) return s;
+        }
+        return RSR_OK;
+    }
+    const rsr_layout_header * h = p[0]->h;
+    const uint32_t tile_max = rsr_batch_tile(act, p[0]->batch);
+    for (uint32_t v0 = 0; v0 < p[0]->batch; v0 += tile_max) {
+        const uint32_t nv = rsr_min_u32(tile_max, p[0]->batch - v0);
         batch_ctx c = {
-            .p = p, .ops = ops, .act = act, .v0 = v0, .nv = nv,
+            .p = p, .n_products = n, .ops = ops, .act = act, .v0 = v0, .nv = nv,
             .tile = act == RSR_ACT_I8 ? tile_max : (nv + 15) / 16 * 16,
-            .per_task = rsr_blocks_per_task(h, p->n_threads),
         };
-        rsr_pool_run(p->pool, transpose_task, &c, rsr_div_up(h->cols, 64));
-        rsr_pool_run(p->pool, blocks_task, &c, rsr_div_up(h->n_blocks, c.per_task));
-        if (act == RSR_ACT_F32) rsr_pool_run(p->pool, untranspose_task, &c, rsr_div_up(h->rows, 64));
+        for (uint32_t j = 0; j < n; ++j) {
+            c.per_task[j] = rsr_blocks_per_task(p[j]->h, p[0]->n_threads);
+            c.first_task[j + 1] = c.first_task[j] + rsr_div_up(p[j]->h->n_blocks, c.per_task[j]);
+        }
+        // one transposed tile of the input for every product, then all their blocks as one job
+        rsr_pool_run(p[0]->pool, transpose_task, &c, rsr_div_up(h->cols, 64));
+        rsr_pool_run(p[0]->pool, blocks_task, &c, c.first_task[n]);
+        if (act == RSR_ACT_F32) rsr_pool_run(p[0]->pool, untranspose_task, &c, rsr_div_up(h->rows, 64));
     }
     return RSR_OK;
+}
+
+rsr_status rsr_batch_product(const rsr_product * p, rsr_act act, const rsr_batch_ops * ops) {
+    return rsr_batch_products(&p, 1, act, ops);
 }

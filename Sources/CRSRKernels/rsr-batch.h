@@ -49,6 +49,9 @@ typedef struct rsr_batch_ops {
 
 // The product of a batch with a level's ops (a batch of one runs the portable per-vector kernel).
 rsr_status rsr_batch_product(const rsr_product * p, rsr_act act, const rsr_batch_ops * ops);
+// Products of one input with n layouts of the same columns, k and weights, whose work areas are one
+// (p[0]'s): the input is transposed once and all their blocks run as one job (int8; f32 runs one by one).
+rsr_status rsr_batch_products(const rsr_product * const * p, uint32_t n, rsr_act act, const rsr_batch_ops * ops);
 
 // The folds of rsr-layout.h on rows of `lanes` 32-bit values, for a SIMD level whose vector type V holds W
 // of them: defines fold2_<suffix>, fold3_<suffix> and fold_<suffix> (binary or ternary by h->weights).

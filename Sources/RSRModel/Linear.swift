@@ -72,8 +72,8 @@ final class Linear: Projection {
 
     /// Several projections of one input (a layer's q, k and v, or gate and up), each into its own output:
     /// the same floats as one call each. Linears that quantize the input alike share the quantization; those
-    /// that decode through rsr-t also run as one product (Layout.multiply of several); anything else runs one
-    /// by one.
+    /// whose layouts for this batch are all rsr-t or all classical RSR also run as one product
+    /// (Layout.multiply of several, which shares what it can); anything else runs one by one.
     static func project(_ projections: [any Projection], _ x: UnsafePointer<Float>, batch: Int, into y: [UnsafeMutablePointer<Float>],
                         scratch: Scratch, pool: ThreadPool) throws {
         let linears = projections.compactMap { $0 as? Linear }
@@ -83,7 +83,7 @@ final class Linear: Projection {
             return
         }
         try TransformerKernels.quantize(x, rows: batch, cols: first.cols, into: scratch.quantized, scales: scratch.scales, pool: pool)
-        guard linears.allSatisfy({ $0.baseline == nil && $0.layout(batch: batch).kind == .rsrT }),
+        guard linears.allSatisfy({ $0.baseline == nil }), runAsOne(linears.map { $0.layout(batch: batch).kind }),
               batch * linears.reduce(0, { $0 + $1.rows }) <= scratch.productsCapacity else {
             // one product each, from the one quantization (no product writes the quantized input)
             for (linear, out) in zip(linears, y) { try linear.multiplyQuantized(batch: batch, into: out, scratch: scratch, pool: pool) }
@@ -99,6 +99,12 @@ final class Linear: Projection {
         for ((linear, acc), out) in zip(zip(linears, products), y) {
             linear.rescale(acc, batch: batch, scales: scratch.scales, into: out, pool: pool)
         }
+    }
+
+    /// Whether layouts of these kinds go to Layout.multiply together: all rsr-t, or all classical RSR (the
+    /// kernel library shares the tables or the transposed input where their widths and k allow).
+    private static func runAsOne(_ kinds: [LayoutKind]) -> Bool {
+        kinds.allSatisfy { $0 == .rsrT } || kinds.allSatisfy { if case .rsr = $0 { true } else { false } }
     }
 
     /// y = the int32 products scaled back to floats, per vector, in the order of operations of transformers'

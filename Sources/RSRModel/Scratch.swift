@@ -16,7 +16,7 @@ final class Scratch {
     let projected: UnsafeMutablePointer<Float>   // [batch][hidden]: a block's output before the residual add
     let quantized: UnsafeMutablePointer<Int8>    // [batch][max width]
     let scales: UnsafeMutablePointer<Float>      // [batch]
-    let products: UnsafeMutablePointer<Int32>    // [batch][max rows], or several projections' of one vector
+    let products: UnsafeMutablePointer<Int32>    // [batch][max rows], or several projections' of one input
     let productsCapacity: Int
     let workspace = Workspace()
     // float baselines only: int8 inputs as floats, float products, and the matrix hf-unpack unpacks into
@@ -48,8 +48,8 @@ final class Scratch {
         projected = floats(maxBatch * c.hidden)
         quantized = allocate(maxBatch * width).bindMemory(to: Int8.self, capacity: maxBatch * width)
         scales = floats(maxBatch)
-        // room for one vector's gate and up together (Linear.project), whatever the batch
-        productsCapacity = max(maxBatch, 2) * width
+        // room for a batch's projections of one input together (Linear.project): q, k and v, or gate and up
+        productsCapacity = max(maxBatch, 2) * max(width, c.qWidth + 2 * c.kvWidth, 2 * c.intermediate)
         products = allocate(productsCapacity * 4).bindMemory(to: Int32.self, capacity: productsCapacity)
         baselineInput = floats(floatBaseline ? maxBatch * width : 1)
         baselineOutput = floats(floatBaseline ? maxBatch * width : 1)
