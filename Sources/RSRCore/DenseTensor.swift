@@ -112,6 +112,23 @@ public enum TransformerKernels {
         precondition(status == RSR_OK, "SiLU of \(count) values: status \(status.rawValue)")
     }
 
+    /// gate[i] = g * g * up[i] with g = max(gate[i], 0): the relu² GLU in f32 (rsr_relu2_mul_f32), large
+    /// arrays split over the pool.
+    public static func relu2Mul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int, pool: ThreadPool?) {
+        guard count > 0 else { return }
+        let status = rsr_relu2_mul_f32(gate, up, UInt64(count), pool?.raw)
+        precondition(status == RSR_OK, "relu² of \(count) values: status \(status.rawValue)")
+    }
+
+    /// Rotate-half RoPE in place on `tokens` rows of `heads` heads of x, by each token's cos and sin
+    /// ([tokens][headDim / 2], rsr_rope_f32), tokens split over the pool.
+    public static func rope(_ x: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, headDim: Int, cos: UnsafePointer<Float>,
+                            sin: UnsafePointer<Float>, pool: ThreadPool?) {
+        guard tokens > 0 else { return }
+        let status = rsr_rope_f32(x, UInt32(clamping: tokens), UInt32(clamping: heads), UInt32(clamping: headDim), cos, sin, pool?.raw)
+        precondition(status == RSR_OK, "RoPE of \(tokens)x\(heads)x\(headDim): status \(status.rawValue)")
+    }
+
     /// Causal attention of `tokens` queries at positions start..<start + tokens over cached keys and values
     /// at positions 0..<start + tokens, stored [kvHeads][capacity][headDim] (see rsr_attention_f32).
     public static func attention(q: UnsafePointer<Float>, tokens: Int, start: Int, heads: Int, kvHeads: Int, headDim: Int,

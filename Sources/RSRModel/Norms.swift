@@ -16,10 +16,7 @@ enum Norms {
                     pool: ThreadPool?) {
         switch activation {
         case .relu2:
-            for i in 0..<count {
-                let g = max(gate[i], 0)
-                gate[i] = g * g * up[i]
-            }
+            TransformerKernels.relu2Mul(gate, up, count: count, pool: pool) // max(g, 0)² * up
         case .silu:
             TransformerKernels.siluMul(gate, up, count: count, pool: pool) // g * (1 / (1 + expf(-g))) * up
         }

@@ -1,4 +1,5 @@
 import Foundation
+import RSRCore
 import RSRFormat
 
 /// Rotary position embeddings in transformers' rotate-half convention: dimension i and i + d/2 of each
@@ -58,22 +59,13 @@ public struct RoPE {
         let headDim: Int, tokens: Int
         let cos: [Float], sin: [Float]
 
-        /// Rotates `heads` heads of each of the `tokens` rows of x (row stride heads * headDim).
-        func apply(_ x: UnsafeMutablePointer<Float>, heads: Int) {
-            let half = headDim / 2
+        /// Rotates `heads` heads of each of the `tokens` rows of x (row stride heads * headDim): dimensions
+        /// a = x[i], b = x[i + d/2] become a cos - b sin and b cos + a sin (rsr_rope_f32).
+        func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, pool: ThreadPool?) {
             cos.withUnsafeBufferPointer { cos in
                 sin.withUnsafeBufferPointer { sin in
-                    for t in 0..<tokens {
-                        let c = cos.baseAddress! + t * half, s = sin.baseAddress! + t * half
-                        for h in 0..<heads {
-                            let v = x + (t * heads + h) * headDim
-                            for i in 0..<half {
-                                let a = v[i], b = v[i + half]
-                                v[i] = a * c[i] - b * s[i]
-                                v[i + half] = b * c[i] + a * s[i]
-                            }
-                        }
-                    }
+                    TransformerKernels.rope(x, tokens: tokens, heads: heads, headDim: headDim, cos: cos.baseAddress!,
+                                            sin: sin.baseAddress!, pool: pool)
                 }
             }
         }

@@ -167,8 +167,8 @@ public final class Transformer {
             // every chunk's attention in one pass over the pool: a decoding sequence alone is a few tasks
             let sequences = chunks.indices.map { i in
                 let cache = chunks[i].cache, tokens = chunks[i].tokens.count, r = firstRow[i]
-                rotations[i].apply(s.q + r * qWidth, heads: c.headCount)
-                rotations[i].apply(s.k + r * kvWidth, heads: c.kvHeadCount)
+                rotations[i].apply(s.q + r * qWidth, heads: c.headCount, pool: pool)
+                rotations[i].apply(s.k + r * kvWidth, heads: c.kvHeadCount, pool: pool)
                 cache.append(keys: s.k + r * kvWidth, values: s.v + r * kvWidth, tokens: tokens, layer: layer)
                 return TransformerKernels.AttentionSequence(q: s.q + r * qWidth, tokens: tokens, start: cache.count, keys: cache.pool.keys(layer),
                                                             values: cache.pool.values(layer), pages: cache.pages,

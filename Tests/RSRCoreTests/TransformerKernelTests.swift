@@ -86,6 +86,55 @@ import Testing
         }
     }
 
+    /// RoPE's rotate-half written out (a cos - b sin, b cos + a sin, each product rounded), on rows of a
+    /// batch that split over the pool and a decoded token's alone.
+    @Test func ropeIsTheScalarFormula() throws {
+        var rng = SplitMix64(seed: 9)
+        for (tokens, heads, headDim) in [(1, 20, 128), (37, 5, 128), (130, 16, 96), (3, 2, 2)] {
+            let half = headDim / 2
+            let x = (0..<tokens * heads * headDim).map { _ in Float.random(in: -30...30, using: &rng) }
+            let angles = (0..<tokens * half).map { _ in Float.random(in: -4000...4000, using: &rng) }
+            let cos = angles.map { cosf($0) }, sin = angles.map { sinf($0) }
+            var expected = x
+            for t in 0..<tokens {
+                for h in 0..<heads {
+                    let row = (t * heads + h) * headDim
+                    for i in 0..<half {
+                        let a = x[row + i], b = x[row + i + half], c = cos[t * half + i], s = sin[t * half + i]
+                        let ac = a * c, bs = b * s, bc = b * c, as_ = a * s
+                        expected[row + i] = ac - bs
+                        expected[row + i + half] = bc + as_
+                    }
+                }
+            }
+            for threads in [1, 2, 3] {
+                var y = x
+                TransformerKernels.rope(&y, tokens: tokens, heads: heads, headDim: headDim, cos: cos, sin: sin, pool: try ThreadPool(threads: threads))
+                #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "\(tokens)x\(heads)x\(headDim), \(threads) threads")
+            }
+        }
+    }
+
+    /// The relu² GLU: max(g, 0)² times up, NaN kept as Swift's max keeps it, -0 as +0; arrays long enough
+    /// to split over the pool.
+    @Test func relu2GLUIsTheScalarFormula() throws {
+        var rng = SplitMix64(seed: 10)
+        for count in [1, 6912, 128 * 6912 + 3] {
+            var gate = (0..<count).map { _ in Float.random(in: -8...8, using: &rng) }
+            let up = (0..<count).map { _ in Float.random(in: -8...8, using: &rng) }
+            if count > 4 { gate[0] = .nan; gate[1] = -0.0; gate[2] = .infinity; gate[3] = -.infinity }
+            let expected = zip(gate, up).map { g, u -> Float in
+                let m = max(g, 0)
+                return m * m * u
+            }
+            for threads in [1, 2] {
+                var y = gate
+                TransformerKernels.relu2Mul(&y, up, count: count, pool: try ThreadPool(threads: threads))
+                #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "\(count) values, \(threads) threads")
+            }
+        }
+    }
+
     /// RMSNorm written out as rsr_rms_norm_f32 documents it: squares summed in f64 in four chains (element c
     /// in chain c % 4), the mean rounded to f32 plus eps, its root, then weight * (x / root).
     func referenceRMSNorm(_ row: [Float], weight: [Float], eps: Float) -> [Float] {

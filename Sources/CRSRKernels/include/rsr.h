@@ -325,6 +325,18 @@ rsr_status rsr_rms_norm_f32(const float * x, uint32_t rows, uint32_t cols, const
 // GLU computes it in f32, with glibc's expf to the bit), large arrays split over the pool (NULL: one thread).
 rsr_status rsr_silu_mul_f32(float * gate, const float * up, uint64_t n, rsr_pool * pool);
 
+// gate[i] = g * g * up[i] with g = max(gate[i], 0) (0 >= gate[i] ? 0 : gate[i], so NaN stays NaN) for i < n:
+// the relu² GLU in f32, large arrays split over the pool (NULL: one thread).
+rsr_status rsr_relu2_mul_f32(float * gate, const float * up, uint64_t n, rsr_pool * pool);
+
+// Rotary position embeddings in transformers' rotate-half convention, in place: for token t < tokens,
+// head h < heads (rows of heads * head_dim values) and pair i < head_dim / 2, a = x[i] and b = x[i +
+// head_dim / 2] become a * cos[t][i] - b * sin[t][i] and b * cos[t][i] + a * sin[t][i] (each product rounded
+// to f32, then the sum). cos and sin are [tokens][head_dim / 2]. Tokens split over the pool (NULL: one
+// thread).
+rsr_status rsr_rope_f32(float * x, uint32_t tokens, uint32_t heads, uint32_t head_dim, const float * cos, const float * sin,
+                        rsr_pool * pool);
+
 // Scratch bytes for attention over n_positions positions on n_threads threads.
 rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes);
 // Causal attention of n_tokens queries at positions start .. start + n_tokens - 1 over the cache's
