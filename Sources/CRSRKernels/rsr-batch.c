@@ -3,7 +3,6 @@
 
 typedef struct batch_ctx {
     const rsr_product * const * p; // products of one input: same columns, k and weights (one for f32)
-    uint32_t n_products;
     uint32_t first_task[RSR_MANY_MAX + 1], per_task[RSR_MANY_MAX]; // product j's block tasks, from first_task[j]
     const rsr_batch_ops * ops;
     rsr_act act;
@@ -53,10 +52,10 @@ static void flush_rows_i8(const batch_ctx * c, const int32_t * out, const int32_
 }
 
 // Per block: segment sums and fold. f32 rows go to yt[row][tile]. int8 rows collect in a staging buffer of
-// RSR_STAGED_ROWS rows that goes to y, bias removed on the way, whenever the next block would not fit: a buffer of
-// all rows transposed afterwards went through memory (3.5 MB for a 6912-row product), and each block
-// writing its k rows to y directly measured slower than the staging (each write touches 128 lines, one per
-// vector, rows x 4 bytes apart).
+// RSR_STAGED_ROWS rows that goes to y, bias removed on the way, whenever the next block would not fit: a
+// buffer of all rows transposed afterwards went through memory (3.5 MB for a 6912-row product), and each
+// block writing its k rows to y directly measured slower than the staging (each write touches 128 lines,
+// one per vector, rows x 4 bytes apart). A task's blocks belong to product j of the list.
 static void blocks_task(void * raw, uint32_t task, int thread) {
     const batch_ctx * c = raw;
     uint32_t j = 0;
@@ -126,8 +125,9 @@ rsr_status rsr_batch_products(const rsr_product * const * p, uint32_t n, rsr_act
     // portable per-vector kernel. f32 outputs go through a buffer of one product's rows.
     if (p[0]->batch == 1 || (act == RSR_ACT_F32 && n > 1)) {
         for (uint32_t j = 0; j < n; ++j) {
-            const rsr_status s = p[0]->batch > 1 ? rsr_batch_products(&p[j], 1, act, ops)
-                               : act == RSR_ACT_I8 ? rsr_product_i8_rsr_generic(p[j]) : rsr_product_f32_rsr_generic(p[j]);
+            rsr_status s;
+            if (p[0]->batch > 1) s = rsr_batch_products(&p[j], 1, act, ops);
+            else s = act == RSR_ACT_I8 ? rsr_product_i8_rsr_generic(p[j]) : rsr_product_f32_rsr_generic(p[j]);
             if (s != RSR_OK) return s;
         }
         return RSR_OK;
@@ -137,7 +137,7 @@ rsr_status rsr_batch_products(const rsr_product * const * p, uint32_t n, rsr_act
     for (uint32_t v0 = 0; v0 < p[0]->batch; v0 += tile_max) {
         const uint32_t nv = rsr_min_u32(tile_max, p[0]->batch - v0);
         batch_ctx c = {
-            .p = p, .n_products = n, .ops = ops, .act = act, .v0 = v0, .nv = nv,
+            .p = p, .ops = ops, .act = act, .v0 = v0, .nv = nv,
             .tile = act == RSR_ACT_I8 ? tile_max : (nv + 15) / 16 * 16,
         };
         for (uint32_t j = 0; j < n; ++j) {

@@ -149,7 +149,8 @@ rsr_status rsr_products_i8_rsr_avx2(const rsr_product * const * p, uint32_t n);
 rsr_status rsr_products_i8_rsr_avx512(const rsr_product * const * p, uint32_t n);
 
 rsr_products_fn rsr_products_i8(rsr_isa isa) {
-    return isa >= RSR_ISA_AVX512 ? RSR_X86(rsr_products_i8_rsr_avx512) : isa >= RSR_ISA_AVX2 ? RSR_X86(rsr_products_i8_rsr_avx2) : NULL;
+    if (isa >= RSR_ISA_AVX512) return RSR_X86(rsr_products_i8_rsr_avx512);
+    return isa >= RSR_ISA_AVX2 ? RSR_X86(rsr_products_i8_rsr_avx2) : NULL;
 }
 
 const rsr_layout_traits rsr_traits_rsr = {

@@ -99,7 +99,9 @@ static const rsr_batch_ops ops = {
 
 rsr_status rsr_product_i8_rsr_avx2(const rsr_product * p) { return rsr_batch_product(p, RSR_ACT_I8, &ops); }
 rsr_status rsr_product_f32_rsr_avx2(const rsr_product * p) { return rsr_batch_product(p, RSR_ACT_F32, &ops); }
-rsr_status rsr_products_i8_rsr_avx2(const rsr_product * const * p, uint32_t n) { return rsr_batch_products(p, n, RSR_ACT_I8, &ops); }
+rsr_status rsr_products_i8_rsr_avx2(const rsr_product * const * p, uint32_t n) {
+    return rsr_batch_products(p, n, RSR_ACT_I8, &ops);
+}
 
 #pragma clang attribute pop
 

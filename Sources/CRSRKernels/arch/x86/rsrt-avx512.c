@@ -316,7 +316,9 @@ static void part_task(void * raw, uint32_t task, int thread) {
     else build_tables(k, 4, 3, x, h->cols, h->k, g0, g1, tables, first, first_bytes);
 
     if (c->ranges) { // one chunk of every group: this part's quads from the front, then the others' from their backs
-        for (uint32_t i; (i = claim_quad(&c->ranges[part], true)) != NO_QUAD;) sum_quad(c, k, ternary, i, tables, g0, g1, false, NULL, acc32);
+        for (uint32_t i; (i = claim_quad(&c->ranges[part], true)) != NO_QUAD;) {
+            sum_quad(c, k, ternary, i, tables, g0, g1, false, NULL, acc32);
+        }
         for (uint32_t o = 1; o < c->row_parts; ++o) {
             _Atomic uint64_t * other = &c->ranges[(part + o) % c->row_parts];
             for (uint32_t i; (i = claim_quad(other, false)) != NO_QUAD;) sum_quad(c, k, ternary, i, tables, g0, g1, false, NULL, acc32);
