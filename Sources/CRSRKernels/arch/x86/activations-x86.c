@@ -273,19 +273,31 @@ __attribute__((target(RSR_TARGET_AVX512))) void act_scores2_avx512(const float *
     }
 }
 
+// Vector j of NV over a row of values: whole, or the last one's `last` lanes (head sizes that are not
+// multiples of 16, such as 100). Each dimension's sum is its own lane, so the width changes no result.
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) __m512
+load_part(const float * row, int j, int NV, __mmask16 last) {
+    return j == NV - 1 ? _mm512_maskz_loadu_ps(last, row + 16 * j) : _mm512_loadu_ps(row + 16 * j);
+}
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
+store_part(float * row, int j, int NV, __mmask16 last, __m512 x) {
+    if (j == NV - 1) _mm512_mask_storeu_ps(row + 16 * j, last, x);
+    else _mm512_storeu_ps(row + 16 * j, x);
+}
+
 // A position's values all in registers (NV vectors of 16, a constant at each call site), positions in
 // order: the rows are read at ascending addresses, the order the hardware prefetchers follow (the chunks of
 // act_weighted_sum_avx2 read part of each row of a run of positions, then go back for the rest).
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
-weighted_rows(float * out, const float * w, const float * v, uint32_t n, uint32_t stride, int NV) {
+weighted_rows(float * out, const float * w, const float * v, uint32_t n, uint32_t stride, int NV, __mmask16 last) {
     __m512 acc[16];
-    for (int j = 0; j < NV; ++j) acc[j] = _mm512_loadu_ps(out + 16 * j);
+    for (int j = 0; j < NV; ++j) acc[j] = load_part(out, j, NV, last);
     for (uint32_t p = 0; p < n; ++p) {
         const __m512 wp = _mm512_set1_ps(w[p]);
         const float * vp = v + (uint64_t)p * stride;
-        for (int j = 0; j < NV; ++j) acc[j] = _mm512_fmadd_ps(wp, _mm512_loadu_ps(vp + 16 * j), acc[j]);
+        for (int j = 0; j < NV; ++j) acc[j] = _mm512_fmadd_ps(wp, load_part(vp, j, NV, last), acc[j]);
     }
-    for (int j = 0; j < NV; ++j) _mm512_storeu_ps(out + 16 * j, acc[j]);
+    for (int j = 0; j < NV; ++j) store_part(out, j, NV, last, acc[j]);
 }
 
 // A run's m weights divided by the total, sixteen lanes at a time (lanes past m divide zeros).
@@ -298,20 +310,24 @@ divide_run(float * w, const float * weights, float total, uint32_t m) {
     }
 }
 
-// Head sizes that are multiples of 16 up to 256; others go to act_weighted_sum_avx2.
+// The lanes of the last of a head's vectors of 16.
+static inline __mmask16 last_lanes(uint32_t d) { return d % 16 ? (__mmask16)((1u << (d % 16)) - 1) : (__mmask16)0xffff; }
+
+// Head sizes up to 256; larger ones go to act_weighted_sum_avx2.
 __attribute__((target(RSR_TARGET_AVX512))) void act_weighted_sum_avx512(float * out, const float * weights, float total,
                                                                       const float * v, uint32_t n, uint32_t stride, uint32_t d) {
-    if (d % 16 || d > 256) {
+    if (d > 256) {
         act_weighted_sum_avx2(out, weights, total, v, n, stride, d);
         return;
     }
+    const __mmask16 last = last_lanes(d);
     _Alignas(64) float w[WEIGHTED_RUN];
     for (uint32_t p0 = 0; p0 < n; p0 += WEIGHTED_RUN) {
         const uint32_t m = rsr_min_u32(WEIGHTED_RUN, n - p0);
         divide_run(w, weights + p0, total, m);
         const float * vp = v + (uint64_t)p0 * stride;
-        switch (d / 16) {
-#define ROWS(NV) case NV: weighted_rows(out, w, vp, m, stride, NV); break;
+        switch (rsr_div_up(d, 16)) {
+#define ROWS(NV) case NV: weighted_rows(out, w, vp, m, stride, NV, last); break;
             ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8)
             ROWS(9) ROWS(10) ROWS(11) ROWS(12) ROWS(13) ROWS(14) ROWS(15) ROWS(16)
 #undef ROWS
@@ -322,32 +338,33 @@ __attribute__((target(RSR_TARGET_AVX512))) void act_weighted_sum_avx512(float * 
 // weighted_rows for two rows of weights over the same values: each value loaded once for both rows, and
 // twice the independent chains of multiply-adds (one row's NV chains each wait on the adder's latency).
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
-weighted_rows2(float * out0, float * out1, const float * w0, const float * w1, const float * v, uint32_t n, uint32_t stride, int NV) {
+weighted_rows2(float * out0, float * out1, const float * w0, const float * w1, const float * v, uint32_t n, uint32_t stride, int NV,
+               __mmask16 last) {
     __m512 acc0[8], acc1[8];
     for (int j = 0; j < NV; ++j) {
-        acc0[j] = _mm512_loadu_ps(out0 + 16 * j);
-        acc1[j] = _mm512_loadu_ps(out1 + 16 * j);
+        acc0[j] = load_part(out0, j, NV, last);
+        acc1[j] = load_part(out1, j, NV, last);
     }
     for (uint32_t p = 0; p < n; ++p) {
         const __m512 wp0 = _mm512_set1_ps(w0[p]), wp1 = _mm512_set1_ps(w1[p]);
         const float * vp = v + (uint64_t)p * stride;
         for (int j = 0; j < NV; ++j) {
-            const __m512 x = _mm512_loadu_ps(vp + 16 * j);
+            const __m512 x = load_part(vp, j, NV, last);
             acc0[j] = _mm512_fmadd_ps(wp0, x, acc0[j]);
             acc1[j] = _mm512_fmadd_ps(wp1, x, acc1[j]);
         }
     }
     for (int j = 0; j < NV; ++j) {
-        _mm512_storeu_ps(out0 + 16 * j, acc0[j]);
-        _mm512_storeu_ps(out1 + 16 * j, acc1[j]);
+        store_part(out0, j, NV, last, acc0[j]);
+        store_part(out1, j, NV, last, acc1[j]);
     }
 }
 
-// Head sizes that are multiples of 16 up to 128 (two rows' sums in registers); others row by row.
+// Head sizes up to 128 (two rows' sums in registers); larger ones row by row.
 __attribute__((target(RSR_TARGET_AVX512))) void act_weighted_sum2_avx512(float * out0, float * out1, const float * weights0,
                                                                        const float * weights1, float total0, float total1,
                                                                        const float * v, uint32_t n, uint32_t stride, uint32_t d) {
-    if (d % 16 || d > 128) {
+    if (d > 128) {
         act_weighted_sum_avx512(out0, weights0, total0, v, n, stride, d);
         act_weighted_sum_avx512(out1, weights1, total1, v, n, stride, d);
         return;
@@ -358,8 +375,9 @@ __attribute__((target(RSR_TARGET_AVX512))) void act_weighted_sum2_avx512(float *
         divide_run(w0, weights0 + p0, total0, m);
         divide_run(w1, weights1 + p0, total1, m);
         const float * vp = v + (uint64_t)p0 * stride;
-        switch (d / 16) {
-#define ROWS(NV) case NV: weighted_rows2(out0, out1, w0, w1, vp, m, stride, NV); break;
+        const __mmask16 last = last_lanes(d);
+        switch (rsr_div_up(d, 16)) {
+#define ROWS(NV) case NV: weighted_rows2(out0, out1, w0, w1, vp, m, stride, NV, last); break;
             ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8)
 #undef ROWS
         }
