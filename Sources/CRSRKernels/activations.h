@@ -6,6 +6,8 @@
 
 #include "internal.h"
 
+#include <math.h>
+
 // The sum of sixteen partial sums, added pairwise: the order every dot product and softmax here ends in.
 static inline float act_pairwise16(const float a[16]) {
     return (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) +
@@ -47,8 +49,8 @@ typedef void (*act_narrow_fn)(const float * x, uint64_t n, uint16_t * out);
 // divide otherwise.
 typedef void (*act_rescale_fn)(const int32_t * acc, uint32_t n, float s, float weight_scale, bool divide, const float * bias,
                                float * y);
-#define ACT_RESCALE_SMALLEST 0x1p-96f
-#define ACT_RESCALE_LARGEST 0x1p96f
+// Whether a kernel may divide by b through its inverse (false for NaN, zero and infinities as well).
+static inline bool act_rescale_by_inverse(float b) { return fabsf(b) >= 0x1p-96f && fabsf(b) <= 0x1p96f; }
 
 // expf as glibc computes it (expf.c): the same float for every input.
 float act_expf(float x);

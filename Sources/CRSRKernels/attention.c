@@ -59,11 +59,9 @@ static inline const float * rows_f32(const attention_ctx * c, const char * at, u
     return wide;
 }
 
-// The first of a tile's n_t tokens (the last of them at n_pos positions) that attends to position `at`.
-static inline uint32_t first_reaching(uint32_t at, uint32_t n_pos, uint32_t n_t) {
-    const uint32_t first_last = n_pos - n_t + 1; // the first token's positions
-    return at < first_last ? 0 : at - first_last + 1;
-}
+// The first of a tile's tokens that attends to position `at`, where the tile's token j has first_pos + j
+// positions.
+static inline uint32_t first_reaching(uint32_t at, uint32_t first_pos) { return at < first_pos ? 0 : at - first_pos + 1; }
 
 // Tokens [t0, t1) and heads [h0, h0 + heads_per_task) of one KV head: for each, softmax(q k^T * scale) over
 // positions 0..start+t, times V, in f32 like the reference implementation (with fused multiply-adds, as its
@@ -83,7 +81,7 @@ static void attention_task(void * raw, uint32_t task, int thread) {
     const uint32_t tile = task % c->tiles[s], h0 = task / c->tiles[s] * c->heads_per_task, kv = h0 / (c->n_heads / c->n_kv);
     const uint32_t t0 = tile * c->tokens_per_task, n_t = rsr_min_u32(c->tokens_per_task, seq->n_tokens - t0);
     const uint32_t d = c->head_dim, n_h = c->heads_per_task, page = seq->page_positions;
-    const uint32_t n_pos = seq->start + t0 + n_t; // the tile's last token's positions; token t0 + j has n_pos - n_t + 1 + j
+    const uint32_t n_pos = seq->start + t0 + n_t, first_pos = n_pos - n_t + 1; // token t0 + j has first_pos + j positions
     // in bytes: a page of one KV head, one position's row
     const uint64_t row_bytes = (uint64_t)d * c->value_bytes, page_bytes = page * row_bytes;
     const uint64_t head_offset = (uint64_t)kv * seq->n_pages * page_bytes;
@@ -104,10 +102,9 @@ static void attention_task(void * raw, uint32_t task, int thread) {
         for (uint32_t p = 0; p < rows; p += block) {
             const uint32_t n = rsr_min_u32(block, rows - p), at = first + p;
             const float * kp = rows_f32(c, k + p * row_bytes, n, d, wide, copy);
-            const uint32_t j0 = first_reaching(at, n_pos, n_t);
+            const uint32_t j0 = first_reaching(at, first_pos);
             for (uint32_t j = j0; j < n_t; ++j) {
-                const uint32_t last = n_pos - n_t + 1 + j; // this token's positions
-                const uint32_t m = rsr_min_u32(n, last - at);
+                const uint32_t m = rsr_min_u32(n, first_pos + j - at);
                 const float * qj = q + (uint64_t)j * q_stride;
                 float * sj = scores + (uint64_t)j * n_h * c->stride_scores + at;
                 uint32_t h = 0;
@@ -126,8 +123,9 @@ static void attention_task(void * raw, uint32_t task, int thread) {
     prefetch_start(values + seq->pages[0] * page_bytes, rsr_min_u32(page, n_pos), d, c->value_bytes); // while the softmax runs
     float sums[MAX_TILE_ROWS];
     for (uint32_t j = 0; j < n_t; ++j) {
-        const uint32_t last = n_pos - n_t + 1 + j;
-        for (uint32_t h = 0; h < n_h; ++h) sums[j * n_h + h] = c->softmax(scores + (uint64_t)(j * n_h + h) * c->stride_scores, last);
+        for (uint32_t h = 0; h < n_h; ++h) {
+            sums[j * n_h + h] = c->softmax(scores + (uint64_t)(j * n_h + h) * c->stride_scores, first_pos + j);
+        }
         memset(out + (uint64_t)j * q_stride, 0, (size_t)n_h * d * sizeof(float));
     }
     for (uint32_t first = 0, i = 0; first < n_pos; first += page, ++i) {
@@ -137,9 +135,8 @@ static void attention_task(void * raw, uint32_t task, int thread) {
         for (uint32_t p = 0; p < rows; p += block) {
             const uint32_t n = rsr_min_u32(block, rows - p), at = first + p;
             const float * vp = rows_f32(c, v + p * row_bytes, n, d, wide, copy);
-            for (uint32_t j = first_reaching(at, n_pos, n_t); j < n_t; ++j) {
-                const uint32_t last = n_pos - n_t + 1 + j;
-                const uint32_t m = rsr_min_u32(n, last - at);
+            for (uint32_t j = first_reaching(at, first_pos); j < n_t; ++j) {
+                const uint32_t m = rsr_min_u32(n, first_pos + j - at);
                 float * oj = out + (uint64_t)j * q_stride;
                 const float * sj = scores + (uint64_t)j * n_h * c->stride_scores + at;
                 const float * tj = sums + j * n_h;

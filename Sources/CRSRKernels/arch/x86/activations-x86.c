@@ -369,13 +369,13 @@ __attribute__((target(RSR_TARGET_AVX512))) void act_weighted_sum2_avx512(float *
         act_weighted_sum_avx512(out1, weights1, total1, v, n, stride, d);
         return;
     }
+    const __mmask16 last = last_lanes(d);
     _Alignas(64) float w0[WEIGHTED_RUN], w1[WEIGHTED_RUN];
     for (uint32_t p0 = 0; p0 < n; p0 += WEIGHTED_RUN) {
         const uint32_t m = rsr_min_u32(WEIGHTED_RUN, n - p0);
         divide_run(w0, weights0 + p0, total0, m);
         divide_run(w1, weights1 + p0, total1, m);
         const float * vp = v + (uint64_t)p0 * stride;
-        const __mmask16 last = last_lanes(d);
         switch (rsr_div_up(d, 16)) {
 #define ROWS(NV) case NV: weighted_rows2(out0, out1, w0, w1, vp, m, stride, NV, last); break;
             ROWS(1) ROWS(2) ROWS(3) ROWS(4) ROWS(5) ROWS(6) ROWS(7) ROWS(8)
@@ -516,7 +516,7 @@ __attribute__((target(RSR_TARGET_AVX512))) float act_quantize_avx512(const float
 __attribute__((target(RSR_TARGET_AVX512))) void act_rescale_avx512(const int32_t * acc, uint32_t n, float s, float weight_scale,
                                                                   bool divide, const float * bias, float * y) {
     const float b = divide ? weight_scale * s : s;
-    if (!(fabsf(b) >= ACT_RESCALE_SMALLEST && fabsf(b) <= ACT_RESCALE_LARGEST)) {
+    if (!act_rescale_by_inverse(b)) {
         act_rescale_generic(acc, n, s, weight_scale, divide, bias, y);
         return;
     }
@@ -536,7 +536,7 @@ __attribute__((target(RSR_TARGET_AVX2))) void act_rescale_avx2(const int32_t * a
                                                               bool divide, const float * bias, float * y) {
     const float b = divide ? weight_scale * s : s;
     uint32_t i = 0;
-    if (fabsf(b) >= ACT_RESCALE_SMALLEST && fabsf(b) <= ACT_RESCALE_LARGEST) {
+    if (act_rescale_by_inverse(b)) {
         const __m256 vb = _mm256_set1_ps(b), inverse = _mm256_set1_ps(1.0f / b), ws = _mm256_set1_ps(weight_scale);
         for (; i + 8 <= n; i += 8) {
             const __m256 a = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(acc + i)));
