@@ -278,7 +278,7 @@ static dense_matvec vector_view(const matmul_ctx * c, uint32_t b) {
         m.xq = (const int8_t *)record;
         m.block_sums = (const float *)(record + record_sums_offset(cols));
         m.xq_q6 = (const int8_t *)(record + record_q6_offset(cols));
-        m.part_sums = (const int32_t *)(record + record_parts_offset(cols));
+        m.part_starts = (const int32_t *)(record + record_parts_offset(cols));
         m.xs = input->xs;
         m.xq_sum = input->xq_sum;
     }
@@ -336,7 +336,7 @@ static rsr_status quantize_inputs(rsr_dtype type, const float * x, uint32_t batc
                 for (uint32_t j = 0; j < Q6_BLOCK; ++j) q6[block + dense_q6_order(j)] = xq[block + j];
             }
             int32_t * parts = (int32_t *)(record + record_parts_offset(cols));
-            for (uint32_t p = 0; p < cols / Q6_SUB; ++p) parts[p] = 32 * sum_i8(xq + p * Q6_SUB, Q6_SUB);
+            for (uint32_t p = 0; p < cols / Q6_SUB; ++p) parts[p] = -32 * sum_i8(xq + p * Q6_SUB, Q6_SUB);
         }
     }
     return RSR_OK;

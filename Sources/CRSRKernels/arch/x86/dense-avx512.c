@@ -199,14 +199,17 @@ static float q4_row(const dense_matvec * m, const uint8_t * row) {
 }
 
 // One 256-value block (210 bytes) per step, as four registers in which lane l holds four values of the
-// block's 16-value part l: register k has values 16 l + 4 k .. 16 l + 4 k + 3, gathered by byte permutes
+// block's 16-value part l: register k has values 16 l + 4 k .. 16 l + 4 k + 3, gathered by dword permutes
 // from the nibbles (the low half of a byte for parts 0..7, the high half for 8..15) and bit pairs (shifted
 // by 2 (l / 4)). The input is stored in the same order (dense_q6_order). Four dot products of the codes
-// with x then sum a whole part in each lane; less 32 times the part's input sum (the codes are q + 32) and
-// times the part's int8 scale they are exact int32, and each block's lanes are scaled by its d in float.
+// with x, started from -32 times the part's input sum (the codes are q + 32), then sum a whole part in each
+// lane; times the part's int8 scale they are exact int32, and each block's lanes are scaled by its d in float.
 typedef struct q6_consts {
-    uint8_t nibble_index[4][64]; // byte 4 l + j of register k: nibble byte (16 l + 4 k + j) % 128
-    uint8_t pair_index[4][64];   // and bit-pair byte (16 l + 4 k + j) % 64
+    // Lane l of register k takes bytes 16 l + 4 k .. + 3 of the nibbles (mod 128) and of the bit pairs (mod
+    // 64): whole dwords, so the gathers are dword permutes (one uop; a two-source byte permute costs Intel
+    // cores three)
+    uint32_t nibble_index[4][16]; // dword (16 l + 4 k) % 128 / 4
+    uint32_t pair_index[4][16];   // dword (16 l + 4 k) % 64 / 4
     // GF(2) matrices per qword (parts 2 i and 2 i + 1): a byte's nibble (the high one for parts 8..15) to
     // bits 0..3, and its bit pair 2 (l / 4) to bits 4, 5; everything else 0. One gf2p8affineqb each does the
     // shift and the mask, at half the cost of variable shifts on Zen 4.
@@ -218,10 +221,10 @@ static pthread_once_t q6k_once = PTHREAD_ONCE_INIT;
 
 static void init_q6k(void) {
     for (uint32_t k = 0; k < 4; ++k) {
-        for (uint32_t p = 0; p < 64; ++p) {
-            const uint32_t value = 16 * (p / 4) + 4 * k + p % 4;
-            q6k.nibble_index[k][p] = (uint8_t)(value % 128);
-            q6k.pair_index[k][p] = (uint8_t)(value % 64);
+        for (uint32_t l = 0; l < 16; ++l) {
+            const uint32_t value = 16 * l + 4 * k;
+            q6k.nibble_index[k][l] = value % 128 / 4;
+            q6k.pair_index[k][l] = value % 64 / 4;
         }
     }
     // gf2p8affineqb: bit i of a result byte is the parity of (matrix byte 7 - i) & input byte
@@ -257,23 +260,24 @@ static inline __attribute__((always_inline)) void q6_row_vectors(const dense_mat
         const __m512i pairs = _mm512_loadu_si512(at + Q6_PAIRS);
         __m512i q[4];
         for (int k = 0; k < 4; ++k) {
-            const __m512i nibble = _mm512_permutex2var_epi8(nibbles0, nibble_index[k], nibbles1);
+            const __m512i nibble = _mm512_permutex2var_epi32(nibbles0, nibble_index[k], nibbles1);
             const __m512i low = _mm512_gf2p8affine_epi64_epi8(nibble, nibble_bits, 0);
-            const __m512i high = _mm512_gf2p8affine_epi64_epi8(_mm512_permutexvar_epi8(pair_index[k], pairs), pair_bits, 0);
+            const __m512i high = _mm512_gf2p8affine_epi64_epi8(_mm512_permutexvar_epi32(pair_index[k], pairs), pair_bits, 0);
             q[k] = _mm512_or_si512(low, high);
         }
         uint16_t dh;
         memcpy(&dh, at, 2);
+        const float d = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(dh))); // F16C: no branches on the exponent
         // d times each part's scale, once for all vectors: an f16 value times an int8 is exact in f32, and
         // so is a part's centred sum (|sum| <= 16 * 32 * 127), so the fused multiply-add rounds d * scale *
         // sum exactly as it rounded d times the int32 product (|product| < 2^24) that an int32 multiply,
         // two uops on Intel cores, made for every vector
-        const __m512 d_scale = _mm512_mul_ps(_mm512_set1_ps(rsr_f16_to_f32(dh)), _mm512_cvtepi32_ps(scale));
+        const __m512 d_scale = _mm512_mul_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(scale));
         for (int v = 0; v < NB; ++v) {
             const int8_t * x = m[v].xq_q6 + (uint64_t)b * Q6_BLOCK;
-            __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[0], _mm512_loadu_si512(x));
-            for (int k = 1; k < 4; ++k) dot = _mm512_dpbusd_epi32(dot, q[k], _mm512_loadu_si512(x + 64 * k));
-            const __m512i centred = _mm512_sub_epi32(dot, _mm512_loadu_si512(m[v].part_sums + (uint64_t)b * (Q6_BLOCK / Q6_SUB)));
+            // starting from -32 times the parts' input sums leaves each lane its centred sum, exact in int32
+            __m512i centred = _mm512_loadu_si512(m[v].part_starts + (uint64_t)b * (Q6_BLOCK / Q6_SUB));
+            for (int k = 0; k < 4; ++k) centred = _mm512_dpbusd_epi32(centred, q[k], _mm512_loadu_si512(x + 64 * k));
             acc[v] = _mm512_fmadd_ps(d_scale, _mm512_cvtepi32_ps(centred), acc[v]);
         }
     }
