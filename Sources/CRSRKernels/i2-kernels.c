@@ -2,26 +2,46 @@
 // kernels share.
 #include "i2-layout.h"
 
-static void prepare_inputs(const rsr_product * p, int8_t ** padded, int32_t ** sums) {
+// Sum of n int8 values: int16 lanes take 256 values at a time (|sum| <= 2048 a lane), which compilers
+// vectorize without widening every byte to int32.
+static int32_t sum_i8(const int8_t * x, uint32_t n) {
+    int32_t sum = 0;
+    uint32_t c = 0;
+    for (; c + 256 <= n; c += 256) {
+        int16_t lanes[16] = {0};
+        for (uint32_t i = 0; i < 256; i += 16) {
+            for (uint32_t j = 0; j < 16; ++j) lanes[j] = (int16_t)(lanes[j] + x[c + i + j]);
+        }
+        for (uint32_t j = 0; j < 16; ++j) sum += lanes[j];
+    }
+    for (; c < n; ++c) sum += x[c];
+    return sum;
+}
+
+// The kernels read whole tiles of columns: vectors whose columns fill whole tiles are read where they are,
+// others are copied with zeros to the end of their last tile.
+static void prepare_inputs(const rsr_product * p, const int8_t ** inputs, int32_t ** sums) {
     const rsr_layout_header * h = p->h;
     const uint64_t stride = i2_padded_cols(h);
-    *padded = (int8_t *)p->work;
+    const int8_t * x = (const int8_t *)p->x;
     *sums = (int32_t *)(p->work + i2_work_inputs(h, p->batch));
-    for (uint32_t v = 0; v < p->batch; ++v) {
-        const int8_t * x = (const int8_t *)p->x + (uint64_t)v * h->cols;
-        int8_t * xp = *padded + v * stride;
-        int32_t sum = 0;
-        for (uint32_t c = 0; c < h->cols; ++c) sum += x[c];
-        memcpy(xp, x, h->cols);
-        memset(xp + h->cols, 0, stride - h->cols);
-        (*sums)[v] = sum;
+    for (uint32_t v = 0; v < p->batch; ++v) (*sums)[v] = sum_i8(x + (uint64_t)v * h->cols, h->cols);
+    if (stride == h->cols && (uintptr_t)x % 4 == 0) { // the kernels load four columns as one int32
+        *inputs = x;
+        return;
     }
+    int8_t * padded = (int8_t *)p->work;
+    for (uint32_t v = 0; v < p->batch; ++v) {
+        memcpy(padded + v * stride, x + (uint64_t)v * h->cols, h->cols);
+        memset(padded + v * stride + h->cols, 0, stride - h->cols);
+    }
+    *inputs = padded;
 }
 
 rsr_status i2_run(const rsr_product * p, rsr_task_fn task) {
     const uint32_t target = (uint32_t)p->n_threads * 8;
     i2_ctx c = { .p = p, .per_task = p->h->n_blocks <= target ? 1 : rsr_div_up(p->h->n_blocks, target) };
-    int8_t * xp;
+    const int8_t * xp;
     int32_t * sums;
     prepare_inputs(p, &xp, &sums);
     c.xp = xp;

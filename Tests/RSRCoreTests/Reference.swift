@@ -21,7 +21,7 @@ func randomInt8(_ count: Int, using rng: inout SplitMix64) -> [Int8] {
 /// that are multiples of nothing, and constant matrices (a single segment holding every column).
 func awkwardMatrices(_ kind: WeightKind, seed: UInt64) throws -> [LowBitMatrix] {
     var rng = SplitMix64(seed: seed)
-    let shapes = [(1, 1), (3, 1), (1, 7), (2, 9), (17, 33), (64, 130), (65, 257), (131, 1001), (97, 4099)]
+    let shapes = [(1, 1), (3, 1), (1, 7), (2, 9), (17, 33), (64, 130), (65, 257), (21, 528), (131, 1001), (97, 4099)]
     var out = try shapes.map { try LowBitMatrix.random(rows: $0.0, cols: $0.1, kind: kind, using: &rng) }
     let constants: [Int8] = kind == .ternary ? [-1, 0, 1] : [0, 1]
     for value in constants {
