@@ -37,22 +37,22 @@ public struct RoPE {
         }
     }
 
-    /// The rotations of positions start..<start + tokens, for every layer's q and k.
-    func rotations(start: Int, tokens: Int) -> Rotations {
+    /// The rotations of each row at its own position (rows of several sequences at once), for every layer's q and k.
+    func rotations(positions: [Int]) -> Rotations {
         let half = headDim / 2
-        var cos = [Float](repeating: 0, count: tokens * half), sin = cos
-        for t in 0..<tokens {
-            let position = Float(start + t)
+        var cos = [Float](repeating: 0, count: positions.count * half), sin = cos
+        for (t, p) in positions.enumerated() {
+            let position = Float(p)
             for i in 0..<half {
                 let angle = position * inverseFrequencies[i]
                 cos[t * half + i] = cosf(angle)
                 sin[t * half + i] = sinf(angle)
             }
         }
-        return Rotations(headDim: headDim, tokens: tokens, cos: cos, sin: sin)
+        return Rotations(headDim: headDim, tokens: positions.count, cos: cos, sin: sin)
     }
 
-    /// cos and sin of each dimension pair's angle at a run of positions, [token][pair]: computed once per
+    /// cos and sin of each dimension pair's angle at the rows' positions, [row][pair]: computed once per
     /// step for q and k of every layer, which computed them anew (2 x layers x headDim / 2 pairs of `cosf`
     /// and `sinf` a decoded token). The same floats either way.
     struct Rotations {

@@ -160,15 +160,16 @@ public final class Transformer {
             }
         }
         for chunk in chunks { try chunk.cache.reserve(chunk.tokens.count) }
-        let rotations = chunks.map { rope.rotations(start: $0.cache.count, tokens: $0.tokens.count) }
+        // every row's own position, so that one call per layer rotates the rows of all chunks
+        let rotations = rope.rotations(positions: chunks.flatMap { chunk in (0..<chunk.tokens.count).map { chunk.cache.count + $0 } })
         for (layer, block) in weights.blocks.enumerated() {
             Norms.rms(s.hidden, rows: n, cols: hidden, weight: block.inputNorm, eps: c.rmsNormEps, into: s.normed, pool: pool)
             try Linear.project([block.q, block.k, block.v], s.normed, batch: n, into: [s.q, s.k, s.v], scratch: s, pool: pool)
+            rotations.apply(s.q, heads: c.headCount, pool: pool)
+            rotations.apply(s.k, heads: c.kvHeadCount, pool: pool)
             // every chunk's attention in one pass over the pool: a decoding sequence alone is a few tasks
             let sequences = chunks.indices.map { i in
                 let cache = chunks[i].cache, tokens = chunks[i].tokens.count, r = firstRow[i]
-                rotations[i].apply(s.q + r * qWidth, heads: c.headCount, pool: pool)
-                rotations[i].apply(s.k + r * kvWidth, heads: c.kvHeadCount, pool: pool)
                 cache.append(keys: s.k + r * kvWidth, values: s.v + r * kvWidth, tokens: tokens, layer: layer)
                 return TransformerKernels.AttentionSequence(q: s.q + r * qWidth, tokens: tokens, start: cache.count, keys: cache.pool.keys(layer),
                                                             values: cache.pool.values(layer), pages: cache.pages,
