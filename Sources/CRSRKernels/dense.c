@@ -310,12 +310,6 @@ static void matmul_task(void * raw, uint32_t task, int thread) {
     }
 }
 
-static int32_t sum_i8(const int8_t * x, uint32_t n) {
-    int32_t t = 0;
-    for (uint32_t i = 0; i < n; ++i) t += x[i];
-    return t;
-}
-
 // Symmetric int8 of each whole vector, as every projection's input (the head's are normalised rows), and
 // the sums the type's kernels take from the record: Q8_ROW the whole sum, Q4_32 its 32-block sums, Q6_256
 // the input in its lane order and its 16-value part sums.
@@ -326,17 +320,17 @@ static rsr_status quantize_inputs(rsr_dtype type, const float * x, uint32_t batc
         dense_quantized_input * input = (dense_quantized_input *)(record + record_input_offset(cols));
         const rsr_status s = rsr_quantize_i8(x + (uint64_t)v * cols, 1, cols, xq, &input->xs);
         if (s != RSR_OK) return s;
-        input->xq_sum = type == RSR_DTYPE_Q8_ROW ? sum_i8(xq, cols) : 0;
+        input->xq_sum = type == RSR_DTYPE_Q8_ROW ? rsr_sum_i8(xq, cols) : 0;
         if (type == RSR_DTYPE_Q4_32) {
             float * sums = (float *)(record + record_sums_offset(cols));
-            for (uint32_t b = 0; b < cols / Q4_BLOCK; ++b) sums[b] = 8.0f * (float)sum_i8(xq + b * Q4_BLOCK, Q4_BLOCK);
+            for (uint32_t b = 0; b < cols / Q4_BLOCK; ++b) sums[b] = 8.0f * (float)rsr_sum_i8(xq + b * Q4_BLOCK, Q4_BLOCK);
         } else if (type == RSR_DTYPE_Q6_256) {
             int8_t * q6 = (int8_t *)(record + record_q6_offset(cols));
             for (uint32_t block = 0; block + Q6_BLOCK <= cols; block += Q6_BLOCK) {
                 for (uint32_t j = 0; j < Q6_BLOCK; ++j) q6[block + dense_q6_order(j)] = xq[block + j];
             }
             int32_t * parts = (int32_t *)(record + record_parts_offset(cols));
-            for (uint32_t p = 0; p < cols / Q6_SUB; ++p) parts[p] = -32 * sum_i8(xq + p * Q6_SUB, Q6_SUB);
+            for (uint32_t p = 0; p < cols / Q6_SUB; ++p) parts[p] = -32 * rsr_sum_i8(xq + p * Q6_SUB, Q6_SUB);
         }
     }
     return RSR_OK;

@@ -2,22 +2,6 @@
 // kernels share.
 #include "i2-layout.h"
 
-// Sum of n int8 values: int16 lanes take 256 values at a time (|sum| <= 2048 a lane), which compilers
-// vectorize without widening every byte to int32.
-static int32_t sum_i8(const int8_t * x, uint32_t n) {
-    int32_t sum = 0;
-    uint32_t c = 0;
-    for (; c + 256 <= n; c += 256) {
-        int16_t lanes[16] = {0};
-        for (uint32_t i = 0; i < 256; i += 16) {
-            for (uint32_t j = 0; j < 16; ++j) lanes[j] = (int16_t)(lanes[j] + x[c + i + j]);
-        }
-        for (uint32_t j = 0; j < 16; ++j) sum += lanes[j];
-    }
-    for (; c < n; ++c) sum += x[c];
-    return sum;
-}
-
 // The kernels read whole tiles of columns: vectors whose columns fill whole tiles are read where they are,
 // others are copied with zeros to the end of their last tile.
 static void prepare_inputs(const rsr_product * p, const int8_t ** inputs, int32_t ** sums) {
@@ -25,7 +9,7 @@ static void prepare_inputs(const rsr_product * p, const int8_t ** inputs, int32_
     const uint64_t stride = i2_padded_cols(h);
     const int8_t * x = (const int8_t *)p->x;
     *sums = (int32_t *)(p->work + i2_work_inputs(h, p->batch));
-    for (uint32_t v = 0; v < p->batch; ++v) (*sums)[v] = sum_i8(x + (uint64_t)v * h->cols, h->cols);
+    for (uint32_t v = 0; v < p->batch; ++v) (*sums)[v] = rsr_sum_i8(x + (uint64_t)v * h->cols, h->cols);
     if (stride == h->cols && (uintptr_t)x % 4 == 0) { // the kernels load four columns as one int32
         *inputs = x;
         return;

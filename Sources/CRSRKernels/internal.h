@@ -43,6 +43,22 @@ static inline uint32_t rsr_ipow(uint32_t base, uint32_t e) {
     return r;
 }
 
+// Sum of n int8 values: int16 lanes take 256 values at a time (|sum| <= 2048 a lane), which compilers
+// vectorize without widening every byte to int32.
+static inline int32_t rsr_sum_i8(const int8_t * x, uint32_t n) {
+    int32_t sum = 0;
+    uint32_t c = 0;
+    for (; c + 256 <= n; c += 256) {
+        int16_t lanes[16] = {0};
+        for (uint32_t i = 0; i < 256; i += 16) {
+            for (uint32_t j = 0; j < 16; ++j) lanes[j] = (int16_t)(lanes[j] + x[c + i + j]);
+        }
+        for (uint32_t j = 0; j < 16; ++j) sum += lanes[j];
+    }
+    for (; c < n; ++c) sum += x[c];
+    return sum;
+}
+
 // IEEE half and bfloat16 to float (scales and float tensors stored in 16 bits).
 static inline float rsr_f16_to_f32(uint16_t h) {
     const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
