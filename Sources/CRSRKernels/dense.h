@@ -17,7 +17,7 @@ typedef struct dense_matvec {
     int32_t xq_sum;          // sum of all of xq (Q8_ROW's unsigned-operand correction)
     const float * block_sums; // Q4_32: 8 * sum of xq over each 32-block
     const int8_t * xq_q6;      // Q6_256: xq in dense_q6_order (whole blocks)
-    const int32_t * part_starts; // Q6_256: -32 * sum of xq over each 16-value part (the codes are q + 32), where its dot starts
+    const int32_t * part_starts; // Q6_256: -32 * each 16-value part's sum of xq, where its dot starts (codes are q + 32)
     float * y;
 } dense_matvec;
 
