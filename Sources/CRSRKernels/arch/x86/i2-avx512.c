@@ -9,9 +9,11 @@
 
 #define MAX_RT 4 // row tiles per step: their operands share the activation broadcasts
 #define MAX_NB 8 // vectors per step in batched products
-// Batches ask for each row tile's bytes this far ahead: a row tile is a short stream (10 KiB at 2560
-// columns) that the hardware prefetcher picks up late, and a batch reads it slowly enough to wait on it.
-#define I2_PREFETCH 512
+// Batches ask for each row tile's bytes ahead, into L1 and further ahead into L2: a row tile is a short
+// stream (10 KiB at 2560 columns) that the hardware prefetcher picks up late, and the L1 requests alone
+// keep too few lines in flight to cover memory's latency at the rate a batch reads.
+#define I2_PREFETCH_L1 512
+#define I2_PREFETCH_L2 2048
 
 // acc[r][v] += tiles of RT row tiles times NB vectors, over all column tiles.
 static inline __attribute__((always_inline)) void tile_block(
@@ -22,7 +24,8 @@ static inline __attribute__((always_inline)) void tile_block(
         __m512i w[MAX_RT][4];
         for (int r = 0; r < RT; ++r) {
             const uint8_t * tile = tiles + r * tile_stride + (uint64_t)ct * I2_TILE_BYTES;
-            _mm_prefetch((const char *)tile + I2_PREFETCH, _MM_HINT_T0);
+            _mm_prefetch((const char *)tile + I2_PREFETCH_L1, _MM_HINT_T0);
+            _mm_prefetch((const char *)tile + I2_PREFETCH_L2, _MM_HINT_T1);
             const __m512i packed = _mm512_loadu_si512(tile);
             w[r][0] = _mm512_and_si512(packed, mask);
             w[r][1] = _mm512_and_si512(_mm512_srli_epi16(packed, 2), mask);
