@@ -1,5 +1,6 @@
 // i2-avx512.c: packed-i2 products with AVX-512 VNNI. A 64-byte tile becomes four 16-row x 4-column
-// operands with one shift and mask each; vpdpbusd multiplies them by four broadcast activations.
+// operands, with a shift and a mask each for one vector and one mask or GF(2) affine op each for batches
+// (where the units that vpdpbusd needs are the limit); vpdpbusd multiplies them by four broadcast activations.
 #if defined(__x86_64__)
 
 #include "../../i2-layout.h"
@@ -20,6 +21,13 @@ static inline __attribute__((always_inline)) void tile_block(
         const uint8_t * tiles, uint64_t tile_stride, int RT, const int8_t * xp, uint64_t x_stride, int NB,
         uint32_t n_col_tiles, __m512i acc[MAX_RT][MAX_NB]) {
     const __m512i mask = _mm512_set1_epi8(3);
+    // GF(2) matrices that move bits 2 c, 2 c + 1 of every byte to bits 0, 1 and clear the rest (result bit i
+    // is the parity of matrix byte 7 - i and the input byte): crumb c in one op instead of a shift and a mask
+    const __m512i crumb[3] = {
+        _mm512_set1_epi64((long long)(0x04ull << 56 | 0x08ull << 48)),
+        _mm512_set1_epi64((long long)(0x10ull << 56 | 0x20ull << 48)),
+        _mm512_set1_epi64((long long)(0x40ull << 56 | 0x80ull << 48)),
+    };
     for (uint32_t ct = 0; ct < n_col_tiles; ++ct) {
         __m512i w[MAX_RT][4];
         for (int r = 0; r < RT; ++r) {
@@ -28,9 +36,9 @@ static inline __attribute__((always_inline)) void tile_block(
             _mm_prefetch((const char *)tile + I2_PREFETCH_L2, _MM_HINT_T1);
             const __m512i packed = _mm512_loadu_si512(tile);
             w[r][0] = _mm512_and_si512(packed, mask);
-            w[r][1] = _mm512_and_si512(_mm512_srli_epi16(packed, 2), mask);
-            w[r][2] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), mask);
-            w[r][3] = _mm512_and_si512(_mm512_srli_epi16(packed, 6), mask);
+            w[r][1] = _mm512_gf2p8affine_epi64_epi8(packed, crumb[0], 0);
+            w[r][2] = _mm512_gf2p8affine_epi64_epi8(packed, crumb[1], 0);
+            w[r][3] = _mm512_gf2p8affine_epi64_epi8(packed, crumb[2], 0);
         }
         for (int v = 0; v < NB; ++v) {
             const int32_t * x4 = (const int32_t *)(xp + v * x_stride + (uint64_t)ct * I2_TILE);
