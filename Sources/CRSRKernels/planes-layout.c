@@ -251,11 +251,7 @@ void planes_prepare_input(const planes_header * h, const uint8_t * base, const i
     else memcpy(xs, x, h->cols);
     memset(xs + h->cols, 0, padded - h->cols);
     int32_t * sums = (int32_t *)(rec + padded);
-    for (uint32_t g = 0; g < h->n_groups; ++g) {
-        int32_t sum = 0;
-        for (uint32_t j = g * h->group; j < g * h->group + planes_group_cols(h, g); ++j) sum += xs[j];
-        sums[g] = sum;
-    }
+    for (uint32_t g = 0; g < h->n_groups; ++g) sums[g] = rsr_sum_i8(xs + (uint64_t)g * h->group, planes_group_cols(h, g));
 }
 
 rsr_status rsr_planes_work_size(const void * layout, uint64_t bytes, uint32_t batch, int n_threads, uint64_t * work_bytes) {
