@@ -49,6 +49,8 @@ final class BatchScheduler {
     let stepTokens: Int
     let pool: KVPool
     private var sequences: [Sequence] = []
+    /// Each step's logits, a row per sequence, kept from step to step.
+    private var logits: [Float] = []
 
     init(model: Transformer, context: Int, parallel: Int, stepTokens: Int, prefixCaching: Bool) throws {
         self.model = model
@@ -123,9 +125,10 @@ final class BatchScheduler {
                 room -= take
             }
         }
-        let logits: [[Float]]
+        let vocab = model.config.vocabSize
+        if logits.count < chunks.count * vocab { logits = [Float](repeating: 0, count: chunks.count * vocab) }
         do {
-            logits = try model.forward(chunks)
+            try logits.withUnsafeMutableBufferPointer { try model.forward(chunks, logits: $0) }
         } catch {
             for i in owners { sequences[i].pending.onEvent(.failed("\(error)")) }
             tally.failed = owners.count
@@ -137,11 +140,11 @@ final class BatchScheduler {
         tally.rows = chunks.reduce(0) { $0 + $1.tokens.count }
         tally.sequences = chunks.count
         var ended = Set<Int>()
-        for (i, (chunk, row)) in zip(owners, zip(chunks, logits)) {
+        for (row, (i, chunk)) in zip(owners, chunks).enumerated() {
             sequences[i].unrun.removeFirst(chunk.tokens.count)
             if sequences[i].history.count == sequences[i].prompt { tally.promptTokens += chunk.tokens.count }
             guard sequences[i].unrun.isEmpty else { continue }  // the prompt goes on in the next step
-            if let reason = sample(&sequences[i], row, tally: &tally) {
+            if let reason = sample(&sequences[i], row: row, tally: &tally) {
                 sequences[i].pending.onEvent(.finished(reason, usage(sequences[i])))
                 tally.finished += 1
                 ended.insert(i)
@@ -153,9 +156,11 @@ final class BatchScheduler {
 
     /// Picks the sequence's next token and hands it over; returns why the sequence ends, if it does (in
     /// Generator's order: a stop token, the length asked for, the context window).
-    private func sample(_ sequence: inout Sequence, _ logits: [Float], tally: inout Tally) -> StopReason? {
-        var logits = logits
-        let token = logits.withUnsafeMutableBufferPointer { sequence.sampler.next($0, history: sequence.history) }
+    private func sample(_ sequence: inout Sequence, row: Int, tally: inout Tally) -> StopReason? {
+        let vocab = model.config.vocabSize
+        let token = logits.withUnsafeMutableBufferPointer { all in
+            sequence.sampler.next(UnsafeMutableBufferPointer(rebasing: all[row * vocab..<(row + 1) * vocab]), history: sequence.history)
+        }
         if sequence.firstToken == nil {
             let now = DispatchTime.now().uptimeNanoseconds
             sequence.firstToken = now

@@ -98,7 +98,20 @@ public final class Transformer {
     /// the products of ternary and integer weights are exact integers, attention and norms run row by row, and
     /// a float head multiplies each row on its own (its batch kernel sums in another order).
     public func forward(_ chunks: [SequenceChunk]) throws -> [[Float]] {
-        guard !chunks.isEmpty else { return [] }
+        var values = [Float](repeating: 0, count: chunks.count * config.vocabSize)
+        try values.withUnsafeMutableBufferPointer { try forward(chunks, logits: $0) }
+        return chunks.indices.map { Array(values[$0 * config.vocabSize..<($0 + 1) * config.vocabSize]) }
+    }
+
+    /// `forward(_:)` into `logits`, row i (of vocabSize floats) for chunk i, so that a caller stepping
+    /// again and again reuses one buffer: a step of 8 sequences of a 128k vocabulary would otherwise
+    /// allocate, clear and copy 4 MB while the pool's workers wait.
+    public func forward(_ chunks: [SequenceChunk], logits: UnsafeMutableBufferPointer<Float>) throws {
+        guard !chunks.isEmpty else { return }
+        let hidden = config.hiddenSize, vocab = config.vocabSize
+        guard logits.count >= chunks.count * vocab else {
+            throw ModelError("logits for \(chunks.count) sequences need \(chunks.count * vocab) floats, not \(logits.count)")
+        }
         let rows = chunks.reduce(0) { $0 + $1.tokens.count }
         guard rows <= maxBatch else { throw ModelError("\(rows) tokens in one step; this model takes at most \(maxBatch)") }
         for (i, chunk) in chunks.enumerated() {
@@ -107,25 +120,20 @@ public final class Transformer {
             try check(chunk.cache, adding: chunk.tokens)
         }
         try step(chunks)
-        let hidden = config.hiddenSize, vocab = config.vocabSize
         var row = 0
         for (i, chunk) in chunks.enumerated() {
             row += chunk.tokens.count
             Norms.rms(scratch.hidden + (row - 1) * hidden, rows: 1, cols: hidden, weight: weights.finalNorm, eps: config.rmsNormEps,
                       into: scratch.normed + i * hidden, pool: pool)
         }
-        var values = [Float](repeating: 0, count: chunks.count * vocab)
-        try values.withUnsafeMutableBufferPointer { out in
-            if weights.head.type.isFloat {
-                for i in chunks.indices {
-                    try weights.head.multiply(scratch.normed + i * hidden, batch: 1, into: out.baseAddress! + i * vocab,
-                                              workspace: scratch.workspace, pool: pool)
-                }
-            } else {
-                try weights.head.multiply(scratch.normed, batch: chunks.count, into: out.baseAddress!, workspace: scratch.workspace, pool: pool)
+        let out = logits.baseAddress!
+        if weights.head.type.isFloat {
+            for i in chunks.indices {
+                try weights.head.multiply(scratch.normed + i * hidden, batch: 1, into: out + i * vocab, workspace: scratch.workspace, pool: pool)
             }
+        } else {
+            try weights.head.multiply(scratch.normed, batch: chunks.count, into: out, workspace: scratch.workspace, pool: pool)
         }
-        return chunks.indices.map { Array(values[$0 * vocab..<($0 + 1) * vocab]) }
     }
 
     /// Throws unless `tokens` fit in `cache` and the vocabulary, and the cache is this model's.
