@@ -104,6 +104,16 @@ public enum TransformerKernels {
         precondition(status == RSR_OK, "RMSNorm of \(rows)x\(cols): status \(status.rawValue)")
     }
 
+    /// The index of the first largest value (NaNs never win, unless the first value is NaN: then 0), as a
+    /// scan keeping the first strictly larger value finds it (rsr_argmax_f32, vectorized).
+    public static func argmax(_ x: UnsafeBufferPointer<Float>) -> Int {
+        guard let base = x.baseAddress, !x.isEmpty else { return 0 }
+        var index: UInt64 = 0
+        let status = rsr_argmax_f32(base, UInt64(x.count), &index)
+        precondition(status == RSR_OK, "argmax of \(x.count) values: status \(status.rawValue)")
+        return Int(index)
+    }
+
     /// gate[i] = gate[i] * (1 / (1 + expf(-gate[i]))) * up[i]: transformers' SiLU GLU in f32, with glibc's
     /// expf to the bit (rsr_silu_mul_f32), large arrays split over the pool.
     public static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int, pool: ThreadPool?) {

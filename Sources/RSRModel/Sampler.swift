@@ -43,7 +43,7 @@ public struct Sampler {
                 logits[id] = logits[id] < 0 ? logits[id] * penalty : logits[id] / penalty
             }
         }
-        if options.greedy { return argmax(logits) }
+        if options.greedy { return TransformerKernels.argmax(UnsafeBufferPointer(logits)) }
         candidates.removeAll(keepingCapacity: true)
         for (id, logit) in logits.enumerated() { candidates.append((id, logit / options.temperature)) }
         candidates.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
@@ -74,11 +74,5 @@ public struct Sampler {
             if draw < cumulative { return candidates[i].id }
         }
         return candidates[probabilities.count - 1].id
-    }
-
-    private func argmax(_ logits: UnsafeMutableBufferPointer<Float>) -> Int {
-        var best = 0
-        for i in 1..<logits.count where logits[i] > logits[best] { best = i }
-        return best
     }
 }

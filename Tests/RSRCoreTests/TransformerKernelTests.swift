@@ -135,6 +135,32 @@ import Testing
         }
     }
 
+    /// Greedy sampling's argmax is the scan that keeps the first strictly larger value: ties go to the first,
+    /// NaNs never win unless they come first, -0 and +0 tie; lengths around the vector width.
+    @Test func argmaxIsTheFirstLargestAsAScanFindsIt() {
+        func scan(_ x: [Float]) -> Int {
+            var best = 0
+            for i in x.indices where x[i] > x[best] { best = i }
+            return best
+        }
+        var rng = SplitMix64(seed: 11)
+        var cases: [[Float]] = [[0], [.nan, 1, 2], [1, .nan, 3, .nan], [-0.0, 0, -0.0], [0, -0.0], [-.infinity, -.infinity],
+                                [.infinity, .nan, .infinity]]
+        for count in [15, 16, 17, 33, 128_256] {
+            let x = (0..<count).map { _ in Float(Int.random(in: -50...50, using: &rng)) } // small integers: many ties
+            cases.append(x)
+            var withNaNs = x
+            for i in stride(from: 1, to: count, by: 7) { withNaNs[i] = .nan }
+            cases.append(withNaNs)
+            var lastWins = x
+            lastWins[count - 1] = 1000
+            cases.append(lastWins)
+        }
+        for x in cases {
+            #expect(x.withUnsafeBufferPointer { TransformerKernels.argmax($0) } == scan(x), "\(x.prefix(8)) of \(x.count)")
+        }
+    }
+
     /// RMSNorm written out as rsr_rms_norm_f32 documents it: squares summed in f64 in four chains (element c
     /// in chain c % 4), the mean rounded to f32 plus eps, its root, then weight * (x / root).
     func referenceRMSNorm(_ row: [Float], weight: [Float], eps: Float) -> [Float] {

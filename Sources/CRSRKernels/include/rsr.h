@@ -337,6 +337,10 @@ rsr_status rsr_relu2_mul_f32(float * gate, const float * up, uint64_t n, rsr_poo
 rsr_status rsr_rope_f32(float * x, uint32_t tokens, uint32_t heads, uint32_t head_dim, const float * cos, const float * sin,
                         rsr_pool * pool);
 
+// The index of the first largest of x[0 .. n-1] (NaNs are never largest, unless x[0] is NaN: then 0), as
+// a scan keeping the first strictly larger value finds it.
+rsr_status rsr_argmax_f32(const float * x, uint64_t n, uint64_t * index);
+
 // Scratch bytes for attention over n_positions positions on n_threads threads.
 rsr_status rsr_attention_work_size(uint32_t n_positions, int n_threads, uint64_t * bytes);
 // Causal attention of n_tokens queries at positions start .. start + n_tokens - 1 over the cache's
