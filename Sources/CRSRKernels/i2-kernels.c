@@ -22,24 +22,26 @@ static void prepare_inputs(const rsr_product * p, const int8_t ** inputs, int32_
     *inputs = padded;
 }
 
-rsr_status i2_run(const rsr_product * p, rsr_task_fn task) {
-    const uint32_t target = (uint32_t)p->n_threads * 8;
-    i2_ctx c = { .p = p, .per_task = p->h->n_blocks <= target ? 1 : rsr_div_up(p->h->n_blocks, target) };
+rsr_status i2_run(const rsr_product * const * p, uint32_t n, rsr_task_fn task) {
+    uint32_t blocks = 0;
+    for (uint32_t j = 0; j < n; ++j) blocks += p[j]->h->n_blocks;
+    const uint32_t target = (uint32_t)p[0]->n_threads * 8;
+    i2_ctx c = { .p = p, .n_products = n, .per_task = blocks <= target ? 1 : rsr_div_up(blocks, target) };
+    for (uint32_t j = 0; j < n; ++j) c.first_task[j + 1] = c.first_task[j] + rsr_div_up(p[j]->h->n_blocks, c.per_task);
     const int8_t * xp;
     int32_t * sums;
-    prepare_inputs(p, &xp, &sums);
+    prepare_inputs(p[0], &xp, &sums);
     c.xp = xp;
     c.sums = sums;
-    rsr_pool_run(p->pool, task, &c, rsr_div_up(p->h->n_blocks, c.per_task));
+    rsr_pool_run(p[0]->pool, task, &c, c.first_task[n]);
     return RSR_OK;
 }
 
 static void row_tiles_task(void * raw, uint32_t task, int thread) {
     const i2_ctx * c = raw;
-    const rsr_product * p = c->p;
-    const rsr_layout_header * h = p->h;
     uint32_t t0, t1;
-    i2_task_tiles(c, task, &t0, &t1);
+    const rsr_product * p = i2_task_tiles(c, task, &t0, &t1);
+    const rsr_layout_header * h = p->h;
     for (uint32_t rt = t0; rt < t1; ++rt) {
         const uint8_t * tiles = i2_tiles(h, p->base, rt);
         for (uint32_t r = 0; r < I2_TILE && rt * I2_TILE + r < h->rows; ++r) {
@@ -56,4 +58,5 @@ static void row_tiles_task(void * raw, uint32_t task, int thread) {
     }
 }
 
-rsr_status rsr_product_i8_i2_generic(const rsr_product * p) { return i2_run(p, row_tiles_task); }
+rsr_status rsr_products_i8_i2_generic(const rsr_product * const * p, uint32_t n) { return i2_run(p, n, row_tiles_task); }
+rsr_status rsr_product_i8_i2_generic(const rsr_product * p) { return i2_run(&p, 1, row_tiles_task); }

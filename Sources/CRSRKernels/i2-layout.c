@@ -74,6 +74,14 @@ static uint64_t i2_work_size(const rsr_layout_header * h, rsr_act act, uint32_t 
 rsr_status rsr_product_i8_i2_generic(const rsr_product * p);
 rsr_status rsr_product_i8_i2_avx2(const rsr_product * p);
 rsr_status rsr_product_i8_i2_avx512(const rsr_product * p);
+rsr_status rsr_products_i8_i2_generic(const rsr_product * const * p, uint32_t n);
+rsr_status rsr_products_i8_i2_avx2(const rsr_product * const * p, uint32_t n);
+rsr_status rsr_products_i8_i2_avx512(const rsr_product * const * p, uint32_t n);
+
+rsr_products_fn i2_products_i8(rsr_isa isa) {
+    if (isa >= RSR_ISA_AVX512) return RSR_X86(rsr_products_i8_i2_avx512);
+    return isa >= RSR_ISA_AVX2 ? RSR_X86(rsr_products_i8_i2_avx2) : rsr_products_i8_i2_generic;
+}
 
 const rsr_layout_traits rsr_traits_i2 = {
     .k_range = i2_k_range,

@@ -24,22 +24,30 @@ static inline uint64_t i2_work_inputs(const rsr_layout_header * h, uint32_t batc
     return rsr_align_up(i2_padded_cols(h) * batch);
 }
 
-// What a packed-i2 task sees: the product, each vector zero-padded to whole tiles and its sum (the SIMD
-// kernels multiply by w + 1 and subtract sum(x) once per output), and how many row tiles a task takes.
+// What a packed-i2 task sees: the products of one input (a layer's q, k and v run as one job, so that the
+// pool waits for its slowest task once, not once a product), each vector zero-padded to whole tiles and its
+// sum (the SIMD kernels multiply by w + 1 and subtract sum(x) once per output), and how many row tiles a
+// task takes: the same in every product, so tasks cost alike.
 typedef struct i2_ctx {
-    const rsr_product * p;
+    const rsr_product * const * p;
+    uint32_t n_products;
+    uint32_t first_task[RSR_MANY_MAX + 1]; // product j has tasks [first_task[j], first_task[j + 1])
     const int8_t * xp;
     const int32_t * sums;
     uint32_t per_task;
 } i2_ctx;
 
-// Prepares the padded inputs and runs `task` over the row tiles (i2-kernels.c).
-rsr_status i2_run(const rsr_product * p, rsr_task_fn task);
+// Prepares the padded inputs once and runs `task` over the row tiles of n products of one input, whose
+// layouts share their columns (i2-kernels.c).
+rsr_status i2_run(const rsr_product * const * p, uint32_t n, rsr_task_fn task);
 
-// The row tiles [first, end) of a task.
-static inline void i2_task_tiles(const i2_ctx * c, uint32_t task, uint32_t * first, uint32_t * end) {
-    *first = task * c->per_task;
-    *end = rsr_min_u32(*first + c->per_task, c->p->h->n_blocks);
+// The product of a task and its row tiles [first, end).
+static inline const rsr_product * i2_task_tiles(const i2_ctx * c, uint32_t task, uint32_t * first, uint32_t * end) {
+    uint32_t j = 0;
+    while (task >= c->first_task[j + 1]) ++j; // a few products: a scan is enough
+    *first = (task - c->first_task[j]) * c->per_task;
+    *end = rsr_min_u32(*first + c->per_task, c->p[j]->h->n_blocks);
+    return c->p[j];
 }
 
 #endif // I2_LAYOUT_H

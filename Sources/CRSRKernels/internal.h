@@ -147,11 +147,12 @@ typedef struct rsr_layout_traits {
 
 extern const rsr_layout_traits rsr_traits_rsr;
 extern const rsr_layout_traits rsr_traits_rsrt;
-// rsr-t's and classical RSR's shared products at a pool's ISA, NULL where it has none (the layouts must
-// share columns, group size or k, and weights).
+extern const rsr_layout_traits rsr_traits_i2;
+// rsr-t's, classical RSR's and packed-i2's shared products at a pool's ISA, NULL where it has none (the
+// layouts must share columns, group size or k, and weights).
 rsr_products_fn rsrt_products_i8(rsr_isa isa);
 rsr_products_fn rsr_products_i8(rsr_isa isa);
-extern const rsr_layout_traits rsr_traits_i2;
+rsr_products_fn i2_products_i8(rsr_isa isa);
 
 // Offset of a thread's slice when work is split into n_threads slices of `slice` bytes each.
 static inline uint8_t * rsr_thread_work(const rsr_product * p, uint64_t shared, uint64_t slice, int thread) {

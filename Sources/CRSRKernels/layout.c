@@ -189,15 +189,20 @@ rsr_status rsr_work_size_many(const void * const * layouts, const uint64_t * lay
     return RSR_OK;
 }
 
-// The shared form applies to rsr-t or classical RSR layouts of one input width, group size or k, and
-// weights: NULL otherwise, or where the pool's ISA has none.
+// The shared form applies to layouts of one type, input width, group size or k, and weights: NULL
+// otherwise, or where the pool's ISA has none.
 static rsr_products_fn shared_products(const rsr_layout_info * info, uint32_t n, rsr_isa isa) {
-    if (n < 2 || (info[0].type != RSR_LAYOUT_RSRT && info[0].type != RSR_LAYOUT_RSR)) return NULL;
+    if (n < 2) return NULL;
     for (uint32_t j = 1; j < n; ++j) {
         if (info[j].type != info[0].type || info[j].cols != info[0].cols || info[j].k != info[0].k ||
             info[j].weights != info[0].weights) return NULL;
     }
-    return info[0].type == RSR_LAYOUT_RSRT ? rsrt_products_i8(isa) : rsr_products_i8(isa);
+    switch (info[0].type) {
+    case RSR_LAYOUT_RSRT: return rsrt_products_i8(isa);
+    case RSR_LAYOUT_RSR: return rsr_products_i8(isa);
+    case RSR_LAYOUT_PACKED_I2: return i2_products_i8(isa);
+    default: return NULL;
+    }
 }
 
 rsr_status rsr_matmul_i8_many(const void * const * layouts, const uint64_t * layout_bytes, uint32_t n, const int8_t * x,

@@ -72,7 +72,7 @@ final class Linear: Projection {
 
     /// Several projections of one input (a layer's q, k and v, or gate and up), each into its own output:
     /// the same floats as one call each. Linears that quantize the input alike share the quantization; those
-    /// whose layouts for this batch are all rsr-t or all classical RSR also run as one product
+    /// whose layouts for this batch are all rsr-t, all classical RSR or all packed-i2 also run as one product
     /// (Layout.multiply of several, which shares what it can); anything else runs one by one.
     static func project(_ projections: [any Projection], _ x: UnsafePointer<Float>, batch: Int, into y: [UnsafeMutablePointer<Float>],
                         scratch: Scratch, pool: ThreadPool) throws {
@@ -101,10 +101,12 @@ final class Linear: Projection {
         }
     }
 
-    /// Whether layouts of these kinds go to Layout.multiply together: all rsr-t, or all classical RSR (the
-    /// kernel library shares the tables or the transposed input where their widths and k allow).
+    /// Whether layouts of these kinds go to Layout.multiply together: all rsr-t, all classical RSR or all
+    /// packed-i2 (the kernel library shares the tables, the transposed or padded input where their widths and
+    /// k allow, and runs them as one job).
     private static func runAsOne(_ kinds: [LayoutKind]) -> Bool {
-        kinds.allSatisfy { $0 == .rsrT } || kinds.allSatisfy { if case .rsr = $0 { true } else { false } }
+        kinds.allSatisfy { $0 == .rsrT } || kinds.allSatisfy { $0 == .packedI2 }
+            || kinds.allSatisfy { if case .rsr = $0 { true } else { false } }
     }
 
     /// y = the int32 products scaled back to floats, per vector, in the order of operations of transformers'

@@ -83,14 +83,17 @@ import Testing
         for kind in WeightKind.allCases {
             // rsr-t of one width (the shared form where the ISA has it: row counts that end in short quads
             // and tiles), a list that mixes kernels (one product each), classical RSR of one k (shared at
-            // batches of two and more, over one and two tiles of vectors) and of two (one product each)
+            // batches of two and more, over one and two tiles of vectors) and of two (one product each), and
+            // packed-i2 (one job: tasks of every product, rows that end in short tiles)
             let matrices = try [300, 64, 17, 1000].map { try LowBitMatrix.random(rows: $0, cols: 403, kind: kind, using: &rng) }
             let lists = [try matrices.map { try Layout($0, as: .rsrT) },
                          try [Layout(matrices[0], as: .rsrT), Layout(matrices[1], as: .packedI2), Layout(matrices[2], as: .rsr(k: 4))],
                          try matrices.map { try Layout($0, as: .rsr(k: 4)) },
-                         try [Layout(matrices[0], as: .rsr(k: 4)), Layout(matrices[1], as: .rsr(k: 5))]]
+                         try [Layout(matrices[0], as: .rsr(k: 4)), Layout(matrices[1], as: .rsr(k: 5))],
+                         try matrices.map { try Layout($0, as: .packedI2) }]
             for (list, batch, threads) in [(0, 1, 1), (0, 1, 2), (0, 3, 3), (0, 2, 4), (1, 1, 2), (1, 5, 2),
-                                           (2, 1, 2), (2, 3, 1), (2, 70, 3), (2, 129, 2), (3, 40, 2)] {
+                                           (2, 1, 2), (2, 3, 1), (2, 70, 3), (2, 129, 2), (3, 40, 2),
+                                           (4, 1, 2), (4, 8, 2), (4, 11, 3), (4, 3, 1)] {
                 let layouts = lists[list]
                 let pool = try ThreadPool(threads: threads)
                 pool.limitISA(to: isa)

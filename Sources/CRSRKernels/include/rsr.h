@@ -164,8 +164,9 @@ rsr_status rsr_matmul_f32(const void * layout, uint64_t layout_bytes, const floa
 // Products of one input with n layouts (at most RSR_MANY_MAX; a layer's q, k and v, or gate and up):
 // y[j] = W_j x, the same results as one rsr_matmul_i8 per layout. Where the layouts allow it (rsr-t of the
 // same columns and weights, AVX-512; classical RSR of the same columns, k and weights at batches of two or
-// more, AVX2 or AVX-512), what depends only on the input (rsr-t's tables, classical RSR's transposed input)
-// is built once and the products run as one job on the pool. work: rsr_work_size_many() bytes.
+// more, AVX2 or AVX-512; packed-i2 of the same columns), what depends only on the input (rsr-t's tables,
+// classical RSR's transposed input, packed-i2's padded input and sums) is built once and the products run as
+// one job on the pool. work: rsr_work_size_many() bytes.
 #define RSR_MANY_MAX 8u
 rsr_status rsr_work_size_many(const void * const * layouts, const uint64_t * layout_bytes, uint32_t n, rsr_act act,
                               uint32_t batch, int n_threads, uint64_t * bytes);

@@ -37,25 +37,26 @@ static void row_tile(const uint8_t * tiles, uint32_t n_col_tiles, const int8_t *
 
 static void row_tiles_task(void * raw, uint32_t task, int thread) {
     const i2_ctx * c = raw;
-    const rsr_layout_header * h = c->p->h;
     uint32_t t0, t1;
-    i2_task_tiles(c, task, &t0, &t1);
+    const rsr_product * p = i2_task_tiles(c, task, &t0, &t1);
+    const rsr_layout_header * h = p->h;
     const uint64_t x_stride = i2_padded_cols(h);
     for (uint32_t rt = t0; rt < t1; ++rt) {
-        for (uint32_t v = 0; v < c->p->batch; ++v) {
+        for (uint32_t v = 0; v < p->batch; ++v) {
             __m256i acc[2];
-            row_tile(i2_tiles(h, c->p->base, rt), h->n_groups, c->xp + v * x_stride, acc);
+            row_tile(i2_tiles(h, p->base, rt), h->n_groups, c->xp + v * x_stride, acc);
             _Alignas(32) int32_t rows[16];
             _mm256_store_si256((__m256i *)rows, acc[0]);
             _mm256_store_si256((__m256i *)(rows + 8), acc[1]);
-            int32_t * y = (int32_t *)c->p->y + (uint64_t)v * h->rows + rt * I2_TILE;
+            int32_t * y = (int32_t *)p->y + (uint64_t)v * h->rows + rt * I2_TILE;
             const uint32_t n = rsr_min_u32(I2_TILE, h->rows - rt * I2_TILE);
             for (uint32_t r = 0; r < n; ++r) y[r] = rows[r] - c->sums[v];
         }
     }
 }
 
-rsr_status rsr_product_i8_i2_avx2(const rsr_product * p) { return i2_run(p, row_tiles_task); }
+rsr_status rsr_products_i8_i2_avx2(const rsr_product * const * p, uint32_t n) { return i2_run(p, n, row_tiles_task); }
+rsr_status rsr_product_i8_i2_avx2(const rsr_product * p) { return i2_run(&p, 1, row_tiles_task); }
 
 #pragma clang attribute pop
 

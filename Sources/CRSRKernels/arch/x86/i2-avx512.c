@@ -72,23 +72,24 @@ static inline __attribute__((always_inline)) void gemv_block(
     }
 }
 
-static inline __attribute__((always_inline)) void run_block(const i2_ctx * c, uint32_t rt, int RT, uint32_t v0, int NB) {
-    const rsr_layout_header * h = c->p->h;
+static inline __attribute__((always_inline)) void run_block(const i2_ctx * c, const rsr_product * p, uint32_t rt, int RT,
+                                                            uint32_t v0, int NB) {
+    const rsr_layout_header * h = p->h;
     const uint64_t tile_stride = (uint64_t)h->n_groups * I2_TILE_BYTES, x_stride = i2_padded_cols(h);
     __m512i acc[MAX_RT][MAX_NB];
     if (NB == 1) {
         __m512i out[MAX_RT];
-        gemv_block(i2_tiles(h, c->p->base, rt), tile_stride, RT, c->xp + v0 * x_stride, h->n_groups, out);
+        gemv_block(i2_tiles(h, p->base, rt), tile_stride, RT, c->xp + v0 * x_stride, h->n_groups, out);
         for (int r = 0; r < RT; ++r) acc[r][0] = out[r];
     } else {
         for (int r = 0; r < RT; ++r) for (int v = 0; v < NB; ++v) acc[r][v] = _mm512_setzero_si512();
-        tile_block(i2_tiles(h, c->p->base, rt), tile_stride, RT, c->xp + v0 * x_stride, x_stride, NB, h->n_groups, acc);
+        tile_block(i2_tiles(h, p->base, rt), tile_stride, RT, c->xp + v0 * x_stride, x_stride, NB, h->n_groups, acc);
     }
     for (int r = 0; r < RT; ++r) {
         const uint32_t row = (rt + r) * I2_TILE;
         const __mmask16 m = (__mmask16)(h->rows - row >= 16 ? 0xffff : (1u << (h->rows - row)) - 1);
         for (int v = 0; v < NB; ++v) {
-            int32_t * y = (int32_t *)c->p->y + (uint64_t)(v0 + v) * h->rows + row;
+            int32_t * y = (int32_t *)p->y + (uint64_t)(v0 + v) * h->rows + row;
             _mm512_mask_storeu_epi32(y, m, _mm512_sub_epi32(acc[r][v], _mm512_set1_epi32(c->sums[v0 + v])));
         }
     }
@@ -104,22 +105,23 @@ static inline __attribute__((always_inline)) void run_block(const i2_ctx * c, ui
 static void row_tiles_task(void * raw, uint32_t task, int thread) {
     const i2_ctx * c = raw;
     uint32_t t0, t1;
-    i2_task_tiles(c, task, &t0, &t1);
-    const uint32_t batch = c->p->batch;
+    const rsr_product * p = i2_task_tiles(c, task, &t0, &t1);
+    const uint32_t batch = p->batch;
     if (batch == 1) {
         // One row tile at a time: a single sequential stream per thread reads DRAM fastest.
-        for (uint32_t rt = t0; rt < t1; ++rt) run_block(c, rt, 1, 0, 1);
+        for (uint32_t rt = t0; rt < t1; ++rt) run_block(c, p, rt, 1, 0, 1);
         return;
     }
     for (uint32_t rt = t0; rt < t1; rt += 2) {
         for (uint32_t v0 = 0; v0 < batch; v0 += MAX_NB) {
-            if (t1 - rt >= 2) { WITH_CONST(batch - v0, NB, run_block(c, rt, 2, v0, NB)); }
-            else { WITH_CONST(batch - v0, NB, run_block(c, rt, 1, v0, NB)); }
+            if (t1 - rt >= 2) { WITH_CONST(batch - v0, NB, run_block(c, p, rt, 2, v0, NB)); }
+            else { WITH_CONST(batch - v0, NB, run_block(c, p, rt, 1, v0, NB)); }
         }
     }
 }
 
-rsr_status rsr_product_i8_i2_avx512(const rsr_product * p) { return i2_run(p, row_tiles_task); }
+rsr_status rsr_products_i8_i2_avx512(const rsr_product * const * p, uint32_t n) { return i2_run(p, n, row_tiles_task); }
+rsr_status rsr_product_i8_i2_avx512(const rsr_product * p) { return i2_run(&p, 1, row_tiles_task); }
 
 #pragma clang attribute pop
 
