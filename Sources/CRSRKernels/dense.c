@@ -166,28 +166,40 @@ static bool integer_type(rsr_dtype type) { return type == RSR_DTYPE_Q8_ROW || ty
 // ---- head product ----------------------------------------------------------------------------------------
 
 // Per input vector of the integer types, one record in the work buffer: its int8 quantization, 8 x the sum
-// of each 32-block of it, the quantization again in dense_q6_order (whole 256-blocks) and 32 x the sum of
-// each 16-value part of it, then its scale and sum.
+// of each 32-block of it, then its scale and sum. Q6_256 inputs go after the records, by groups of up to
+// DENSE_BATCH_VECTORS vectors (those a batch kernel takes at once): the group's quantizations in
+// dense_q6_order, block by block and in each block vector by vector ([block][vector][256]), then -32 x
+// their 16-value part sums alike ([block][vector][16]), so that a kernel reads every vector of a block at
+// fixed offsets from one pointer.
 typedef struct dense_quantized_input {
     float xs;
     int32_t xq_sum;
 } dense_quantized_input;
 
 static uint64_t record_sums_offset(uint32_t cols) { return rsr_align_up(cols); }
-static uint64_t record_q6_offset(uint32_t cols) { return record_sums_offset(cols) + rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4); }
-static uint64_t record_parts_offset(uint32_t cols) { return record_q6_offset(cols) + rsr_align_up(cols); }
-static uint64_t record_input_offset(uint32_t cols) { return record_parts_offset(cols) + rsr_align_up((uint64_t)(cols / Q6_SUB + 1) * 4); }
+static uint64_t record_input_offset(uint32_t cols) { return record_sums_offset(cols) + rsr_align_up((uint64_t)(cols / Q4_BLOCK + 1) * 4); }
 static uint64_t quantized_input_bytes(uint32_t cols) { return record_input_offset(cols) + rsr_align_up(sizeof(dense_quantized_input)); }
 
 static uint8_t * record_at(uint8_t * records, uint32_t cols, uint32_t vector) {
     return records + (uint64_t)vector * quantized_input_bytes(cols);
 }
 
+// A group's Q6_256 inputs (DENSE_BATCH_VECTORS x cols bytes), then its part sums.
+static uint64_t q6_group_bytes(uint32_t cols) { return (uint64_t)DENSE_BATCH_VECTORS * (cols + cols / Q6_SUB * 4); }
+static uint64_t q6_groups(uint32_t batch) { return rsr_div_up(batch, DENSE_BATCH_VECTORS); }
+
+static uint8_t * q6_group_at(uint8_t * records, uint32_t cols, uint32_t batch, uint32_t vector) {
+    return records + (uint64_t)batch * quantized_input_bytes(cols) + vector / DENSE_BATCH_VECTORS * q6_group_bytes(cols);
+}
+
 rsr_status rsr_dense_batch_work_size(rsr_dtype type, uint32_t cols, uint32_t batch, uint64_t * bytes) {
     if (!bytes) return RSR_ERR_NULL;
     *bytes = 0;
     if (!dense_type_ok(type)) return RSR_ERR_ARGUMENT;
-    if (integer_type(type) && batch) *bytes = (uint64_t)batch * quantized_input_bytes(cols) + RSR_ALIGN;
+    if (integer_type(type) && batch) {
+        *bytes = (uint64_t)batch * quantized_input_bytes(cols) + RSR_ALIGN;
+        if (type == RSR_DTYPE_Q6_256) *bytes += q6_groups(batch) * q6_group_bytes(cols);
+    }
     return RSR_OK;
 }
 
@@ -277,8 +289,12 @@ static dense_matvec vector_view(const matmul_ctx * c, uint32_t b) {
         const dense_quantized_input * input = (const dense_quantized_input *)(record + record_input_offset(cols));
         m.xq = (const int8_t *)record;
         m.block_sums = (const float *)(record + record_sums_offset(cols));
-        m.xq_q6 = (const int8_t *)(record + record_q6_offset(cols));
-        m.part_starts = (const int32_t *)(record + record_parts_offset(cols));
+        if (c->shape.type == RSR_DTYPE_Q6_256) {
+            const uint8_t * group = q6_group_at(c->quantized, cols, c->batch, b);
+            const uint32_t lane = b % DENSE_BATCH_VECTORS;
+            m.xq_q6 = (const int8_t *)group + (uint64_t)lane * Q6_BLOCK;
+            m.part_starts = (const int32_t *)(group + (uint64_t)DENSE_BATCH_VECTORS * cols) + lane * (Q6_BLOCK / Q6_SUB);
+        }
         m.xs = input->xs;
         m.xq_sum = input->xq_sum;
     }
@@ -325,12 +341,17 @@ static rsr_status quantize_inputs(rsr_dtype type, const float * x, uint32_t batc
             float * sums = (float *)(record + record_sums_offset(cols));
             for (uint32_t b = 0; b < cols / Q4_BLOCK; ++b) sums[b] = 8.0f * (float)rsr_sum_i8(xq + b * Q4_BLOCK, Q4_BLOCK);
         } else if (type == RSR_DTYPE_Q6_256) {
-            int8_t * q6 = (int8_t *)(record + record_q6_offset(cols));
-            for (uint32_t block = 0; block + Q6_BLOCK <= cols; block += Q6_BLOCK) {
-                for (uint32_t j = 0; j < Q6_BLOCK; ++j) q6[block + dense_q6_order(j)] = xq[block + j];
+            // vector `lane` of a group of n: block b's inputs at b * n + lane whole blocks, its part sums alike
+            uint8_t * group = q6_group_at(records, cols, batch, v);
+            const uint32_t lane = v % DENSE_BATCH_VECTORS, n = rsr_min_u32(DENSE_BATCH_VECTORS, batch - (v - lane));
+            int8_t * q6 = (int8_t *)group;
+            int32_t * parts = (int32_t *)(group + (uint64_t)DENSE_BATCH_VECTORS * cols);
+            for (uint32_t b = 0; b < cols / Q6_BLOCK; ++b) {
+                int8_t * to = q6 + ((uint64_t)b * n + lane) * Q6_BLOCK;
+                for (uint32_t j = 0; j < Q6_BLOCK; ++j) to[dense_q6_order(j)] = xq[b * Q6_BLOCK + j];
+                int32_t * starts = parts + ((uint64_t)b * n + lane) * (Q6_BLOCK / Q6_SUB);
+                for (uint32_t p = 0; p < Q6_BLOCK / Q6_SUB; ++p) starts[p] = -32 * rsr_sum_i8(xq + b * Q6_BLOCK + p * Q6_SUB, Q6_SUB);
             }
-            int32_t * parts = (int32_t *)(record + record_parts_offset(cols));
-            for (uint32_t p = 0; p < cols / Q6_SUB; ++p) parts[p] = -32 * rsr_sum_i8(xq + p * Q6_SUB, Q6_SUB);
         }
     }
     return RSR_OK;

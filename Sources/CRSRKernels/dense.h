@@ -16,8 +16,12 @@ typedef struct dense_matvec {
     float xs;
     int32_t xq_sum;          // sum of all of xq (Q8_ROW's unsigned-operand correction)
     const float * block_sums; // Q4_32: 8 * sum of xq over each 32-block
-    const int8_t * xq_q6;      // Q6_256: xq in dense_q6_order (whole blocks)
-    const int32_t * part_starts; // Q6_256: -32 * each 16-value part's sum of xq, where its dot starts (codes are q + 32)
+    // Q6_256, for vector `lane` of a group of n (the vectors a batch kernel takes together; n = 1 alone): xq
+    // in dense_q6_order, block b at xq_q6 + b * n * 256; and -32 * each 16-value part's sum of xq, where its
+    // dot starts (codes are q + 32), block b's at part_starts + b * n * 16. Vector lane + 1's are 256 bytes
+    // and 16 sums further.
+    const int8_t * xq_q6;
+    const int32_t * part_starts;
     float * y;
 } dense_matvec;
 

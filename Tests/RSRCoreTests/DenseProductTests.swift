@@ -3,7 +3,7 @@ import Testing
 
 /// The Q6_256 output head's product: on every ISA, each row's dequantized values against x quantized to
 /// int8 as the kernels quantize it (s = 127 / max|x|, round half to even), within float rounding; and a batch
-/// gives each vector the bits it gets alone.
+/// gives each vector the bits it gets alone (one group of vectors the batch kernel takes together, and two).
 @Suite struct DenseProductTests {
     /// The tensor's bytes, alive as long as the tensor that holds it as its owner.
     final class Bytes {
@@ -12,9 +12,9 @@ import Testing
         deinit { buffer.deallocate() }
     }
 
-    @Test(arguments: ISA.supported)
-    func q6ProductsAreTheDequantizedRowsTimesTheQuantizedInput(isa: ISA) throws {
-        let rows = 37, cols = 768, batch = 3
+    @Test(arguments: ISA.supported, [3, 11])
+    func q6ProductsAreTheDequantizedRowsTimesTheQuantizedInput(isa: ISA, batch: Int) throws {
+        let rows = 37, cols = 768
         var rng = SplitMix64(seed: 11)
         let w = (0..<rows * cols).map { _ in Float.random(in: -1...1, using: &rng) }
         let bytes = Bytes(count: try #require(DenseTensor.byteCount(.q6_256, rows: rows, cols: cols)))

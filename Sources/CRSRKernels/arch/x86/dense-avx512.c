@@ -206,10 +206,9 @@ static float q4_row(const dense_matvec * m, const uint8_t * row) {
 // lane; times the part's int8 scale they are exact int32, and each block's lanes are scaled by its d in float.
 typedef struct q6_consts {
     // Lane l of register k takes bytes 16 l + 4 k .. + 3 of the nibbles (mod 128) and of the bit pairs (mod
-    // 64): whole dwords, so the gathers are dword permutes (one uop; a two-source byte permute costs Intel
-    // cores three)
-    uint32_t nibble_index[4][16]; // dword (16 l + 4 k) % 128 / 4
-    uint32_t pair_index[4][16];   // dword (16 l + 4 k) % 64 / 4
+    // 64), whole dwords, so the gathers are dword permutes (one uop; a two-source byte permute costs Intel
+    // cores three). One index serves both: a one-source dword permute reads its low four bits only.
+    uint32_t index[4][16]; // dword (16 l + 4 k) % 128 / 4; its low four bits (16 l + 4 k) % 64 / 4
     // GF(2) matrices per qword (parts 2 i and 2 i + 1): a byte's nibble (the high one for parts 8..15) to
     // bits 0..3, and its bit pair 2 (l / 4) to bits 4, 5; everything else 0. One gf2p8affineqb each does the
     // shift and the mask, at half the cost of variable shifts on Zen 4.
@@ -223,8 +222,7 @@ static void init_q6k(void) {
     for (uint32_t k = 0; k < 4; ++k) {
         for (uint32_t l = 0; l < 16; ++l) {
             const uint32_t value = 16 * l + 4 * k;
-            q6k.nibble_index[k][l] = value % 128 / 4;
-            q6k.pair_index[k][l] = value % 64 / 4;
+            q6k.index[k][l] = value % 128 / 4;
         }
     }
     // gf2p8affineqb: bit i of a result byte is the parity of (matrix byte 7 - i) & input byte
@@ -245,11 +243,8 @@ static void init_q6k(void) {
 static inline __attribute__((always_inline)) void q6_row_vectors(const dense_matvec * m, int NB, const uint8_t * row, float * out) {
     const uint32_t blocks = m[0].cols / Q6_BLOCK;
     const __m512i nibble_bits = _mm512_loadu_si512(q6k.nibble_bits), pair_bits = _mm512_loadu_si512(q6k.pair_bits);
-    __m512i nibble_index[4], pair_index[4];
-    for (int k = 0; k < 4; ++k) {
-        nibble_index[k] = _mm512_loadu_si512(q6k.nibble_index[k]);
-        pair_index[k] = _mm512_loadu_si512(q6k.pair_index[k]);
-    }
+    __m512i index[4];
+    for (int k = 0; k < 4; ++k) index[k] = _mm512_loadu_si512(q6k.index[k]);
     __m512 acc[DENSE_BATCH_VECTORS];
     for (int v = 0; v < NB; ++v) acc[v] = _mm512_setzero_ps();
     for (uint32_t b = 0; b < blocks; ++b) {
@@ -260,9 +255,9 @@ static inline __attribute__((always_inline)) void q6_row_vectors(const dense_mat
         const __m512i pairs = _mm512_loadu_si512(at + Q6_PAIRS);
         __m512i q[4];
         for (int k = 0; k < 4; ++k) {
-            const __m512i nibble = _mm512_permutex2var_epi32(nibbles0, nibble_index[k], nibbles1);
+            const __m512i nibble = _mm512_permutex2var_epi32(nibbles0, index[k], nibbles1);
             const __m512i low = _mm512_gf2p8affine_epi64_epi8(nibble, nibble_bits, 0);
-            const __m512i high = _mm512_gf2p8affine_epi64_epi8(_mm512_permutexvar_epi32(pair_index[k], pairs), pair_bits, 0);
+            const __m512i high = _mm512_gf2p8affine_epi64_epi8(_mm512_permutexvar_epi32(index[k], pairs), pair_bits, 0);
             q[k] = _mm512_or_si512(low, high);
         }
         uint16_t dh;
@@ -273,10 +268,14 @@ static inline __attribute__((always_inline)) void q6_row_vectors(const dense_mat
         // sum exactly as it rounded d times the int32 product (|product| < 2^24) that an int32 multiply,
         // two uops on Intel cores, made for every vector
         const __m512 d_scale = _mm512_mul_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(scale));
+        // every vector's inputs of this block at fixed offsets from one pointer (dense_matvec): no register
+        // per vector
+        const int8_t * xs = m[0].xq_q6 + (uint64_t)b * NB * Q6_BLOCK;
+        const int32_t * starts = m[0].part_starts + (uint64_t)b * NB * (Q6_BLOCK / Q6_SUB);
         for (int v = 0; v < NB; ++v) {
-            const int8_t * x = m[v].xq_q6 + (uint64_t)b * Q6_BLOCK;
+            const int8_t * x = xs + v * Q6_BLOCK;
             // starting from -32 times the parts' input sums leaves each lane its centred sum, exact in int32
-            __m512i centred = _mm512_loadu_si512(m[v].part_starts + (uint64_t)b * (Q6_BLOCK / Q6_SUB));
+            __m512i centred = _mm512_loadu_si512(starts + v * (Q6_BLOCK / Q6_SUB));
             for (int k = 0; k < 4; ++k) centred = _mm512_dpbusd_epi32(centred, q[k], _mm512_loadu_si512(x + 64 * k));
             acc[v] = _mm512_fmadd_ps(d_scale, _mm512_cvtepi32_ps(centred), acc[v]);
         }
