@@ -40,10 +40,15 @@ static inline __attribute__((always_inline)) void tile_block(
             w[r][2] = _mm512_gf2p8affine_epi64_epi8(packed, crumb[1], 0);
             w[r][3] = _mm512_gf2p8affine_epi64_epi8(packed, crumb[2], 0);
         }
+        // unrolled whole, so that the accumulators stay in registers: at 2 x 8 of them clang's own limit
+        // left the loop over vectors rolled, its accumulators on the stack
+#pragma clang loop unroll(full)
         for (int v = 0; v < NB; ++v) {
             const int32_t * x4 = (const int32_t *)(xp + v * x_stride + (uint64_t)ct * I2_TILE);
+#pragma clang loop unroll(full)
             for (int j = 0; j < 4; ++j) {
                 const __m512i xb = _mm512_set1_epi32(x4[j]);
+#pragma clang loop unroll(full)
                 for (int r = 0; r < RT; ++r) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], w[r][j], xb);
             }
         }
