@@ -32,9 +32,14 @@ static inline __attribute__((always_inline)) void quad_product(
                 memcpy(&four, x + b * (32u / (uint32_t)BITS) + 4 * f, 4);
                 xb[f] = _mm512_set1_epi32(four);
             }
+            // unrolled whole, so that the accumulators stay in registers (at four tiles of 2-bit codes,
+            // 64 products, clang's own limit left the loop over tiles rolled and the sums on the stack)
+#pragma clang loop unroll(full)
             for (int k = 0; k < NT; ++k) {
+#pragma clang loop unroll(full)
                 for (int m = 0; m < 4; ++m) {
                     const __m512i v = _mm512_load_si512(w + (k * 4 + m) * 64);
+#pragma clang loop unroll(full)
                     for (int f = 0; f < FIELDS; ++f) {
                         const __m512i u = BITS == 8 ? v : _mm512_and_si512(f ? _mm512_srli_epi16(v, BITS * f) : v, mask);
                         acc[k][m] = _mm512_dpbusd_epi32(acc[k][m], u, xb[f]);
