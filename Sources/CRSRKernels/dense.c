@@ -192,6 +192,8 @@ static uint8_t * q6_group_at(uint8_t * records, uint32_t cols, uint32_t batch, u
     return records + (uint64_t)batch * quantized_input_bytes(cols) + vector / DENSE_BATCH_VECTORS * q6_group_bytes(cols);
 }
 
+static int32_t * q6_group_parts(uint8_t * group, uint32_t cols) { return (int32_t *)(group + (uint64_t)DENSE_BATCH_VECTORS * cols); }
+
 rsr_status rsr_dense_batch_work_size(rsr_dtype type, uint32_t cols, uint32_t batch, uint64_t * bytes) {
     if (!bytes) return RSR_ERR_NULL;
     *bytes = 0;
@@ -290,10 +292,10 @@ static dense_matvec vector_view(const matmul_ctx * c, uint32_t b) {
         m.xq = (const int8_t *)record;
         m.block_sums = (const float *)(record + record_sums_offset(cols));
         if (c->shape.type == RSR_DTYPE_Q6_256) {
-            const uint8_t * group = q6_group_at(c->quantized, cols, c->batch, b);
+            uint8_t * group = q6_group_at(c->quantized, cols, c->batch, b);
             const uint32_t lane = b % DENSE_BATCH_VECTORS;
             m.xq_q6 = (const int8_t *)group + (uint64_t)lane * Q6_BLOCK;
-            m.part_starts = (const int32_t *)(group + (uint64_t)DENSE_BATCH_VECTORS * cols) + lane * (Q6_BLOCK / Q6_SUB);
+            m.part_starts = q6_group_parts(group, cols) + lane * (Q6_BLOCK / Q6_SUB);
         }
         m.xs = input->xs;
         m.xq_sum = input->xq_sum;
@@ -345,7 +347,7 @@ static rsr_status quantize_inputs(rsr_dtype type, const float * x, uint32_t batc
             uint8_t * group = q6_group_at(records, cols, batch, v);
             const uint32_t lane = v % DENSE_BATCH_VECTORS, n = rsr_min_u32(DENSE_BATCH_VECTORS, batch - (v - lane));
             int8_t * q6 = (int8_t *)group;
-            int32_t * parts = (int32_t *)(group + (uint64_t)DENSE_BATCH_VECTORS * cols);
+            int32_t * parts = q6_group_parts(group, cols);
             for (uint32_t b = 0; b < cols / Q6_BLOCK; ++b) {
                 int8_t * to = q6 + ((uint64_t)b * n + lane) * Q6_BLOCK;
                 for (uint32_t j = 0; j < Q6_BLOCK; ++j) to[dense_q6_order(j)] = xq[b * Q6_BLOCK + j];

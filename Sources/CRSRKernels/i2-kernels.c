@@ -26,7 +26,7 @@ rsr_status i2_run(const rsr_product * const * p, uint32_t n, rsr_task_fn task) {
     uint32_t blocks = 0;
     for (uint32_t j = 0; j < n; ++j) blocks += p[j]->h->n_blocks;
     const uint32_t target = (uint32_t)p[0]->n_threads * 8;
-    i2_ctx c = { .p = p, .n_products = n, .per_task = blocks <= target ? 1 : rsr_div_up(blocks, target) };
+    i2_ctx c = { .p = p, .per_task = blocks <= target ? 1 : rsr_div_up(blocks, target) };
     for (uint32_t j = 0; j < n; ++j) c.first_task[j + 1] = c.first_task[j] + rsr_div_up(p[j]->h->n_blocks, c.per_task);
     const int8_t * xp;
     int32_t * sums;

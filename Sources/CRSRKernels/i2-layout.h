@@ -30,7 +30,6 @@ static inline uint64_t i2_work_inputs(const rsr_layout_header * h, uint32_t batc
 // task takes: the same in every product, so tasks cost alike.
 typedef struct i2_ctx {
     const rsr_product * const * p;
-    uint32_t n_products;
     uint32_t first_task[RSR_MANY_MAX + 1]; // product j has tasks [first_task[j], first_task[j + 1])
     const int8_t * xp;
     const int32_t * sums;
