@@ -331,7 +331,7 @@ static void matmul_task(void * raw, uint32_t task, int thread) {
 // Symmetric int8 of each whole vector, as every projection's input (the head's are normalised rows), and
 // the sums the type's kernels take from the record: Q8_ROW the whole sum, Q4_32 its 32-block sums, Q6_256
 // the input in its lane order and its 16-value part sums.
-static rsr_status quantize_inputs(rsr_dtype type, const float * x, uint32_t batch, uint32_t cols, uint8_t * records) {
+static rsr_status quantize_inputs(rsr_dtype type, const float * x, uint32_t batch, uint32_t cols, uint8_t * records, bool q6_lanes) {
     for (uint32_t v = 0; v < batch; ++v) {
         uint8_t * record = record_at(records, cols, v);
         int8_t * xq = (int8_t *)record;
@@ -350,7 +350,7 @@ static rsr_status quantize_inputs(rsr_dtype type, const float * x, uint32_t batc
             int32_t * parts = q6_group_parts(group, cols);
             for (uint32_t b = 0; b < cols / Q6_BLOCK; ++b) {
                 int8_t * to = q6 + ((uint64_t)b * n + lane) * Q6_BLOCK;
-                for (uint32_t j = 0; j < Q6_BLOCK; ++j) to[dense_q6_order(j)] = xq[b * Q6_BLOCK + j];
+                for (uint32_t j = 0; j < Q6_BLOCK; ++j) to[q6_lanes ? dense_q6_order(j) : j] = xq[b * Q6_BLOCK + j];
                 int32_t * starts = parts + ((uint64_t)b * n + lane) * (Q6_BLOCK / Q6_SUB);
                 for (uint32_t p = 0; p < Q6_BLOCK / Q6_SUB; ++p) starts[p] = -32 * rsr_sum_i8(xq + b * Q6_BLOCK + p * Q6_SUB, Q6_SUB);
             }
@@ -369,19 +369,23 @@ rsr_status rsr_dense_matmul(rsr_dtype type, const void * w, uint64_t bytes, uint
     rsr_dense_batch_work_size(type, cols, batch, &need);
     if (need && (!work || work_bytes < need)) return work ? RSR_ERR_BUFFER : RSR_ERR_NULL;
     matmul_ctx c = { .shape = { .type = type, .w = w, .rows = rows, .cols = cols }, .x = x, .y = y, .batch = batch };
-    if (integer_type(type)) {
-        c.quantized = (uint8_t *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1));
-        s = quantize_inputs(type, x, batch, cols, c.quantized);
-        if (s != RSR_OK) return s;
-    }
     c.fn = dense_rows_generic;
 #if defined(__x86_64__)
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) {
         c.fn = dense_rows_avx512;
         if (batch > 1 && !integer_type(type)) c.float_batch = dense_float_batch_avx512;
         if (batch > 1 && type == RSR_DTYPE_Q6_256) c.rows_batch = dense_q6_rows_batch_avx512;
+    } else if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) {
+        c.fn = dense_rows_avx2;
+        if (batch > 1 && type == RSR_DTYPE_Q6_256) c.rows_batch = dense_q6_rows_batch_avx2;
     }
 #endif
+    if (integer_type(type)) {
+        c.quantized = (uint8_t *)(((uintptr_t)work + RSR_ALIGN - 1) & ~(uintptr_t)(RSR_ALIGN - 1));
+        // the AVX-512 Q6_256 kernel reads each block's input in its lane order, the others in the natural one
+        s = quantize_inputs(type, x, batch, cols, c.quantized, c.fn == dense_rows_avx512);
+        if (s != RSR_OK) return s;
+    }
     const uint32_t tasks = rsr_min_u32(rows, (uint32_t)rsr_pool_n(pool) * 16);
     c.rows_per_task = rsr_div_up(rows, tasks);
     if (batch > (c.rows_batch ? DENSE_BATCH_VECTORS : 1)) {

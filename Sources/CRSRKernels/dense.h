@@ -17,9 +17,9 @@ typedef struct dense_matvec {
     int32_t xq_sum;          // sum of all of xq (Q8_ROW's unsigned-operand correction)
     const float * block_sums; // Q4_32: 8 * sum of xq over each 32-block
     // Q6_256, for vector `lane` of a group of n (the vectors a batch kernel takes together; n = 1 alone): xq
-    // in dense_q6_order, block b at xq_q6 + b * n * 256; and -32 * each 16-value part's sum of xq, where its
-    // dot starts (codes are q + 32), block b's at part_starts + b * n * 16. Vector lane + 1's are 256 bytes
-    // and 16 sums further.
+    // (in dense_q6_order for the AVX-512 kernel, in natural order for the AVX2 one), block b at xq_q6 +
+    // b * n * 256; and -32 * each 16-value part's sum of xq, where its dot starts (codes are q + 32), block
+    // b's at part_starts + b * n * 16. Vector lane + 1's are 256 bytes and 16 sums further.
     const int8_t * xq_q6;
     const int32_t * part_starts;
     float * y;
@@ -64,6 +64,8 @@ typedef void (*dense_rows_batch_fn)(const dense_matvec * m, uint32_t n, uint32_t
 void dense_rows_generic(const dense_matvec * m, uint32_t r0, uint32_t r1);
 void dense_rows_avx512(const dense_matvec * m, uint32_t r0, uint32_t r1);
 void dense_q6_rows_batch_avx512(const dense_matvec * m, uint32_t n, uint32_t r0, uint32_t r1);
+void dense_rows_avx2(const dense_matvec * m, uint32_t r0, uint32_t r1);
+void dense_q6_rows_batch_avx2(const dense_matvec * m, uint32_t n, uint32_t r0, uint32_t r1);
 void dense_float_batch_avx512(const dense_matvec * m, const float * x, float * y, uint32_t n, uint32_t r0, uint32_t r1);
 
 #endif

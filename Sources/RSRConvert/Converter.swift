@@ -43,7 +43,8 @@ public struct ConvertSummary: Sendable {
     public var decodeLayoutBytes = 0
     public var fileBytes: Int64 = 0
     public var seconds = 0.0
-    /// How `--kernel auto` decided: "the tuned table", "measured now".
+    /// How `--kernel auto` decided: "the tuned table", "measured now", or the fixed choice for an
+    /// instruction set the table was not measured on.
     public var kernelBasis = ""
     public var kernels: [String: Int] = [:]
     public var warnings: [String] = []

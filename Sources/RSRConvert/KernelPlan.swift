@@ -57,7 +57,14 @@ final class KernelPlanner {
 
     init(policy: KernelPolicy, k: KChoice, isa: ISA) {
         self.policy = policy
-        basis = policy == .auto ? "the tuned table" : "--kernel \(policy.rawValue)"
+        if policy != .auto {
+            basis = "--kernel \(policy.rawValue)"
+        } else if isa == TunedKernels.measuredISA {
+            basis = "the tuned table"
+        } else {
+            // the table's ranking does not carry over to another instruction set (TunedKernels.times)
+            basis = "no tuned table for \(isa): docs/BENCHMARKS.md's choice for it"
+        }
         self.k = k
         self.isa = isa
     }

@@ -18,8 +18,11 @@ import Testing
 
     @Test func autoWithoutMeasurementsForThisISAFollowsTheDocumentedRule() {
         let other: ISA = TunedKernels.measuredISA == .avx2 ? .scalar : .avx2
-        let plan = KernelPlanner(policy: .auto, k: .fixed(4), isa: other).plan(shape, weights: .ternary)
-        #expect(plan == LayoutPlan(decode: .packedI2, prefill: .rsr(k: 4)))
+        let planner = KernelPlanner(policy: .auto, k: .fixed(4), isa: other)
+        #expect(planner.plan(shape, weights: .ternary) == LayoutPlan(decode: .packedI2, prefill: .rsr(k: 4)))
+        // the report does not claim a table that was not used
+        #expect(planner.basis == "no tuned table for \(other): docs/BENCHMARKS.md's choice for it")
+        #expect(KernelPlanner(policy: .auto, k: .fixed(4), isa: TunedKernels.measuredISA).basis == "the tuned table")
     }
 
     /// With --tune, the planner asks its timer for every candidate kernel at batch 1 and 64 and ranks what
