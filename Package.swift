@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "FileIO", "TestSupport"]),
         .testTarget(name: "HubTests", dependencies: ["Hub", "FileIO", "TestSupport"]),
         .testTarget(name: "RSRBenchTests", dependencies: ["RSRBench", "RSRCore"]),
-        .testTarget(name: "RSRCLITests", dependencies: ["RSRCLI", "FileIO", "TestSupport"]),
+        .testTarget(name: "RSRCLITests", dependencies: ["RSRCLI", "RSRCore", "FileIO", "TestSupport"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
         .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "FileIO", "TestSupport"]),

@@ -230,9 +230,7 @@ void dense_rows_generic(const dense_matvec * m, uint32_t r0, uint32_t r1) {
             const int8_t * w = (const int8_t *)m->w + at;
             int32_t dot = 0;
             for (uint32_t c = 0; c < cols; ++c) dot += w[c] * m->xq[c];
-            float scale;
-            memcpy(&scale, m->w + dense_q8_scales_offset(m->rows, cols) + (uint64_t)r * 4, 4);
-            acc = (float)dot * scale / m->xs;
+            acc = (float)dot * dense_q8_scale(m, r) / m->xs;
             break;
         }
         case RSR_DTYPE_Q4_32:

@@ -1,5 +1,6 @@
 import FileIO
 import Foundation
+import RSRCore
 import TestSupport
 import Testing
 
@@ -14,10 +15,17 @@ import Testing
         #expect(convert.stdout.contains("wrote \(output)") && convert.stdout.contains("llama-bitlinear, 3 layers"))
         let inspect = try RSRProcess.run(["inspect", output, "--verify"])
         #expect(inspect.status == 0, "\(inspect.stderr)")
-        for text in ["format    version 1.4,", "llama-bitlinear (LlamaForCausalLM)", "layers.2.down_proj", "rsr-t", "prefill",
-                     "all 56 sections and every layout index verified"] {
+        // --kernel rsr: an rsr-t decode layout beside each classical one where this CPU has rsr-t's AVX-512
+        // kernel; one classical layout for both phases elsewhere, 21 sections fewer
+        let transposed = ISA.best == .avx512
+        for text in ["format    version 1.4,", "llama-bitlinear (LlamaForCausalLM)", "layers.2.down_proj", "prefill",
+                     "all \(transposed ? 56 : 35) sections and every layout index verified"] {
             #expect(inspect.stdout.contains(text), "\(text)")
         }
+        // the layout table's kernel column (after 24 columns of name and 14 of shape)
+        let kernels = inspect.stdout.split(separator: "\n").map { $0.dropFirst(38).prefix(11).trimmingCharacters(in: .whitespaces) }
+        #expect(kernels.filter { $0 == "rsr" }.count == 21 && kernels.filter { $0 == "rsr-t" }.count == (transposed ? 21 : 0),
+                "\(inspect.stdout)")
         let json = try RSRProcess.run(["inspect", output, "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(object["format_version"] as? String == "1.4" && object["features"] as? [String] == [])

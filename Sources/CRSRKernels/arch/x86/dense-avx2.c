@@ -164,23 +164,10 @@ static inline __attribute__((always_inline)) void q6_row_vectors(const dense_mat
     for (int v = 0; v < NB; ++v) out[v] = reduce_ps(acc[v]);
 }
 
+DENSE_DEFINE_Q6_ROWS(q6_row_vectors)
+
 void dense_q6_rows_batch_avx2(const dense_matvec * m, uint32_t n, uint32_t r0, uint32_t r1) {
-    const uint64_t row_bytes = (uint64_t)(m[0].cols / Q6_BLOCK) * Q6_BLOCK_BYTES;
-    float out[DENSE_BATCH_VECTORS];
-    for (uint32_t r = r0; r < r1; ++r) {
-        const uint8_t * row = m[0].w + r * row_bytes;
-        switch (n) {
-        case 1: q6_row_vectors(m, 1, row, out); break;
-        case 2: q6_row_vectors(m, 2, row, out); break;
-        case 3: q6_row_vectors(m, 3, row, out); break;
-        case 4: q6_row_vectors(m, 4, row, out); break;
-        case 5: q6_row_vectors(m, 5, row, out); break;
-        case 6: q6_row_vectors(m, 6, row, out); break;
-        case 7: q6_row_vectors(m, 7, row, out); break;
-        default: q6_row_vectors(m, 8, row, out); break;
-        }
-        for (uint32_t v = 0; v < n; ++v) m[v].y[r] = out[v] / m[v].xs;
-    }
+    q6_rows(m, n, r0, r1);
 }
 
 void dense_rows_avx2(const dense_matvec * m, uint32_t r0, uint32_t r1) {
@@ -197,12 +184,7 @@ void dense_rows_avx2(const dense_matvec * m, uint32_t r0, uint32_t r1) {
         switch (m->type) {
         case RSR_DTYPE_F32: m->y[r] = float_row(m, m->w + (uint64_t)r * cols * 4); break;
         case RSR_DTYPE_BF16: m->y[r] = float_row(m, m->w + (uint64_t)r * cols * 2); break;
-        case RSR_DTYPE_Q8_ROW: {
-            float scale;
-            memcpy(&scale, m->w + dense_q8_scales_offset(m->rows, cols) + (uint64_t)r * 4, 4);
-            m->y[r] = (float)q8_row(m, (const int8_t *)m->w + (uint64_t)r * cols) * scale / m->xs;
-            break;
-        }
+        case RSR_DTYPE_Q8_ROW: m->y[r] = (float)q8_row(m, (const int8_t *)m->w + (uint64_t)r * cols) * dense_q8_scale(m, r) / m->xs; break;
         case RSR_DTYPE_Q4_32: m->y[r] = q4_row(m, m->w + (uint64_t)r * (cols / Q4_BLOCK) * Q4_BLOCK_BYTES) / m->xs; break;
         default: break;
         }
