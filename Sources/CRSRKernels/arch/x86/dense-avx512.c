@@ -291,22 +291,7 @@ static float q6_row(const dense_matvec * m, const uint8_t * row) {
 
 void dense_q6_rows_batch_avx512(const dense_matvec * m, uint32_t n, uint32_t r0, uint32_t r1) {
     pthread_once(&q6k_once, init_q6k);
-    const uint64_t row_bytes = (uint64_t)(m[0].cols / Q6_BLOCK) * Q6_BLOCK_BYTES;
-    float out[DENSE_BATCH_VECTORS];
-    for (uint32_t r = r0; r < r1; ++r) {
-        const uint8_t * row = m[0].w + r * row_bytes;
-        switch (n) {
-        case 1: q6_row_vectors(m, 1, row, out); break;
-        case 2: q6_row_vectors(m, 2, row, out); break;
-        case 3: q6_row_vectors(m, 3, row, out); break;
-        case 4: q6_row_vectors(m, 4, row, out); break;
-        case 5: q6_row_vectors(m, 5, row, out); break;
-        case 6: q6_row_vectors(m, 6, row, out); break;
-        case 7: q6_row_vectors(m, 7, row, out); break;
-        default: q6_row_vectors(m, 8, row, out); break;
-        }
-        for (uint32_t v = 0; v < n; ++v) m[v].y[r] = out[v] / m[v].xs;
-    }
+    DENSE_Q6_ROWS(q6_row_vectors);
 }
 
 void dense_rows_avx512(const dense_matvec * m, uint32_t r0, uint32_t r1) {
