@@ -7,6 +7,7 @@ typedef struct batch_ctx {
     const rsr_batch_ops * ops;
     rsr_act act;
     uint32_t v0, nv, tile;
+    bool narrow; // int8 in a narrow tile of int16 rows (ops->segments_i16)
 } batch_ctx;
 
 // Columns in chunks of 64: each vector's chunk is read contiguously and scattered into 64 rows of xt that
@@ -15,7 +16,15 @@ static void transpose_task(void * raw, uint32_t task, int thread) {
     const batch_ctx * c = raw;
     const rsr_layout_header * h = c->p[0]->h;
     const uint32_t c0 = task * 64, n = rsr_min_u32(64, h->cols - c0);
-    if (c->act == RSR_ACT_I8) {
+    if (c->narrow) {
+        int16_t * xt = (int16_t *)c->p[0]->work + (uint64_t)c0 * c->tile;
+        const int8_t * x0 = (const int8_t *)c->p[0]->x + (uint64_t)c->v0 * h->cols + c0;
+        for (uint32_t v = 0; v < c->tile; ++v) {
+            const int8_t * x = x0 + (uint64_t)v * h->cols;
+            if (v < c->nv) for (uint32_t i = 0; i < n; ++i) xt[(uint64_t)i * c->tile + v] = x[i];
+            else for (uint32_t i = 0; i < n; ++i) xt[(uint64_t)i * c->tile + v] = 0;
+        }
+    } else if (c->act == RSR_ACT_I8) {
         uint8_t * xt = c->p[0]->work + (uint64_t)c0 * c->tile;
         const int8_t * x0 = (const int8_t *)c->p[0]->x + (uint64_t)c->v0 * h->cols;
         if (c->ops->transpose_i8) {
@@ -40,6 +49,12 @@ static void transpose_task(void * raw, uint32_t task, int thread) {
 // the first row, rows apart).
 static void flush_rows_i8(const batch_ctx * c, const int32_t * out, const int32_t * bias, uint32_t n_rows, int32_t * y,
                           uint32_t rows) {
+    if (c->narrow) { // lanes in vector order, no bias
+        for (uint32_t v = 0; v < c->nv; ++v) {
+            for (uint32_t i = 0; i < n_rows; ++i) y[(uint64_t)v * rows + i] = out[(uint64_t)i * c->tile + v];
+        }
+        return;
+    }
     if (c->ops->untranspose_i8) {
         c->ops->untranspose_i8(out, c->tile, n_rows, c->nv, bias, y, rows);
         return;
@@ -84,6 +99,14 @@ static void blocks_task(void * raw, uint32_t task, int thread) {
             staged_r0 = r0, n_staged = 0;
         }
         int32_t * S = (int32_t *)slice, * out = staged + (uint64_t)n_staged * tile;
+        if (c->narrow) {
+            const uint64_t prefix_bytes = rsr_i16_prefix_bytes(h, c->act, p->batch);
+            int16_t * prefix = prefix_bytes ? (int16_t *)(slice + rsr_work_slice(h, c->act, p->batch) - prefix_bytes) : NULL;
+            c->ops->segments_i16(h, perm, seg, (const int16_t *)p->work, tile, prefix, S);
+            c->ops->fold_i32(h, h->k, S, tile, out);
+            n_staged += kb;
+            continue;
+        }
         if (c->ops->segments_first_i8) {
             c->ops->segments_first_i8(h, perm, seg, p->work, tile, S, out);
             c->ops->fold_i32(h, h->k - 1, S, tile, out + tile);
@@ -133,11 +156,13 @@ rsr_status rsr_batch_products(const rsr_product * const * p, uint32_t n, rsr_act
         return RSR_OK;
     }
     const rsr_layout_header * h = p[0]->h;
-    const uint32_t tile_max = rsr_batch_tile(act, p[0]->batch);
+    // Narrow int16 tiles fit the work sized for byte tiles: rows of at most 64 bytes, fewer lanes.
+    const bool narrow = act == RSR_ACT_I8 && ops->segments_i16 && p[0]->batch <= RSR_I16_TILE_MAX;
+    const uint32_t tile_max = narrow ? rsr_i16_tile(p[0]->batch) : rsr_batch_tile(act, p[0]->batch);
     for (uint32_t v0 = 0; v0 < p[0]->batch; v0 += tile_max) {
         const uint32_t nv = rsr_min_u32(tile_max, p[0]->batch - v0);
         batch_ctx c = {
-            .p = p, .ops = ops, .act = act, .v0 = v0, .nv = nv,
+            .p = p, .ops = ops, .act = act, .v0 = v0, .nv = nv, .narrow = narrow,
             .tile = act == RSR_ACT_I8 ? tile_max : (nv + 15) / 16 * 16,
         };
         for (uint32_t j = 0; j < n; ++j) {

@@ -45,6 +45,11 @@ typedef struct rsr_batch_ops {
     void (*transpose_i8)(const int8_t * x, uint32_t cols, uint32_t c0, uint32_t n, uint32_t nv, uint32_t tile, uint8_t * xt);
     void (*untranspose_i8)(const int32_t * out, uint32_t tile, uint32_t n_rows, uint32_t nv, const int32_t * bias, int32_t * y,
                            uint32_t y_stride);
+    // Optional, int8 batches of up to RSR_I16_TILE_MAX vectors: S[q][tile] over a narrow tile of int16 rows
+    // (rsr-layout.h), with prefix[cols + 1][tile] int16 as room for running sums where the work has it
+    // (else NULL). Without it such a batch takes a whole byte tile and costs what 64 vectors do.
+    void (*segments_i16)(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
+                         const int16_t * xt, uint32_t tile, int16_t * prefix, int32_t * S);
 } rsr_batch_ops;
 
 // The product of a batch with a level's ops (a batch of one runs the portable per-vector kernel).

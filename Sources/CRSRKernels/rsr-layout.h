@@ -85,8 +85,20 @@ static inline uint64_t rsr_work_shared(const rsr_layout_header * h, rsr_act act,
     const uint64_t outputs = act == RSR_ACT_F32 ? rsr_align_up((uint64_t)h->rows * rsr_batch_tile(act, batch) * 4) : 0;
     return rsr_work_inputs(h, act, batch) + outputs;
 }
+// Narrow tiles, where a level has them (rsr-batch.h): int8 batches of up to 32 vectors as int16 rows of 8,
+// 16 or 32 lanes (16 to 64 bytes, within a byte tile's row). Per thread, where they stay small enough to
+// share L2 with the tile, room for the running sums of a block's rows in perm order, [cols + 1][tile] int16.
+#define RSR_I16_TILE_MAX 32u
+#define RSR_I16_PREFIX_MAX (96u << 10)
+static inline uint32_t rsr_i16_tile(uint32_t batch) { return batch <= 8 ? 8 : batch <= 16 ? 16 : 32; }
+static inline uint64_t rsr_i16_prefix_bytes(const rsr_layout_header * h, rsr_act act, uint32_t batch) {
+    if (act != RSR_ACT_I8 || batch > RSR_I16_TILE_MAX) return 0;
+    const uint64_t bytes = ((uint64_t)h->cols + 1) * rsr_i16_tile(batch) * 2;
+    return bytes <= RSR_I16_PREFIX_MAX ? rsr_align_up(bytes) : 0;
+}
 static inline uint64_t rsr_work_slice(const rsr_layout_header * h, rsr_act act, uint32_t batch) {
-    return rsr_align_up((uint64_t)(rsr_npat(h) + RSR_STAGED_ROWS) * rsr_batch_tile(act, batch) * 4);
+    return rsr_align_up((uint64_t)(rsr_npat(h) + RSR_STAGED_ROWS) * rsr_batch_tile(act, batch) * 4) +
+           rsr_i16_prefix_bytes(h, act, batch);
 }
 
 // Blocks per task: enough tasks for load balance, few enough that task overhead stays small.

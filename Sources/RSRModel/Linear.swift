@@ -65,7 +65,7 @@ final class Linear: Projection {
         if let baseline {
             try baseline.multiply(scratch.quantized, batch: batch, into: scratch.products, scratch: scratch, pool: pool)
         } else {
-            try layout(batch: batch).multiply(scratch.quantized, batch: batch, into: scratch.products, workspace: scratch.workspace, pool: pool)
+            try layout(batch: batch, isa: pool.isa).multiply(scratch.quantized, batch: batch, into: scratch.products, workspace: scratch.workspace, pool: pool)
         }
         rescale(scratch.products, batch: batch, scales: scratch.scales, into: y, pool: pool)
     }
@@ -83,7 +83,7 @@ final class Linear: Projection {
             return
         }
         try TransformerKernels.quantize(x, rows: batch, cols: first.cols, into: scratch.quantized, scales: scratch.scales, pool: pool)
-        guard linears.allSatisfy({ $0.baseline == nil }), runAsOne(linears.map { $0.layout(batch: batch).kind }),
+        guard linears.allSatisfy({ $0.baseline == nil }), runAsOne(linears.map { $0.layout(batch: batch, isa: pool.isa).kind }),
               batch * linears.reduce(0, { $0 + $1.rows }) <= scratch.productsCapacity else {
             // one product each, from the one quantization (no product writes the quantized input)
             for (linear, out) in zip(linears, y) { try linear.multiplyQuantized(batch: batch, into: out, scratch: scratch, pool: pool) }
@@ -94,7 +94,7 @@ final class Linear: Projection {
             defer { offset += batch * linear.rows }
             return scratch.products + offset
         }
-        try Layout.multiply(linears.map { $0.layout(batch: batch) }, scratch.quantized, batch: batch, into: products,
+        try Layout.multiply(linears.map { $0.layout(batch: batch, isa: pool.isa) }, scratch.quantized, batch: batch, into: products,
                             workspace: scratch.workspace, pool: pool)
         for ((linear, acc), out) in zip(zip(linears, products), y) {
             linear.rescale(acc, batch: batch, scales: scratch.scales, into: out, pool: pool)
@@ -120,16 +120,18 @@ final class Linear: Projection {
     /// Bytes of weights a single-vector product reads.
     var decodeBytes: Int { kernel.bytes(rows: rows, cols: cols, index: decode.byteCount) }
 
-    /// Batches smaller than this run through the decode layout vector by vector when the prefill layout is
-    /// classical RSR, whose batch kernel keeps the batch in its SIMD lanes and costs about the same from
+    /// Batches smaller than this run through the decode layout when the prefill layout is classical RSR.
+    /// Its batch kernel keeps the batch in SIMD lanes, 64 vectors to a tile, and costs about the same from
     /// batch 2 to 32 (rsr bench kernels, 2 threads, 2560x2560: 871 us at batch 2 and 898 at 32, against
-    /// rsr-t's 65 and 797; 2560x6912: 1977 and 2075, against 184 and 2168). Both give the same integers.
-    static let classicalFromBatch = 32
+    /// rsr-t's 65 and 797; 2560x6912: 1977 and 2075, against 184 and 2168). AVX2 has narrow tiles of 8 to 32
+    /// vectors instead (rsr-batch.h), which on an AVX2-only Zen 1 cost what packed-i2, the decode layout
+    /// there, does at 8 vectors and 1.4-2x less from 16 (docs/BENCHMARKS.md). Both give the same integers.
+    static func classicalFromBatch(_ isa: ISA) -> Int { isa == .avx2 ? 8 : 32 }
 
-    /// The layout a batch of `batch` vectors runs through.
-    private func layout(batch: Int) -> Layout {
+    /// The layout a batch of `batch` vectors runs through on `isa`.
+    private func layout(batch: Int, isa: ISA) -> Layout {
         guard batch > 1 else { return decode }
-        if case .rsr = prefill.kind, batch < Self.classicalFromBatch { return decode }
+        if case .rsr = prefill.kind, batch < Self.classicalFromBatch(isa) { return decode }
         return prefill
     }
 }

@@ -9,7 +9,7 @@ import Testing
     @Test(arguments: WeightKind.allCases, isas)
     func int8ProductsMatchReference(kind: WeightKind, isa: ISA) throws {
         var rng = SplitMix64(seed: 7 + UInt64(isa.rawValue))
-        let batches = [1, 2, 3, 5, 8, 17]
+        let batches = [1, 2, 3, 5, 8, 16, 17, 32, 33]
         for (m, matrix) in try awkwardMatrices(kind, seed: 11).enumerated() {
             for (l, layoutKind) in allLayoutKinds(kind).enumerated() {
                 let layout = try Layout(matrix, as: layoutKind)

@@ -66,8 +66,70 @@ static void segments_f32_##IDX(const IDX * perm, const IDX * seg, uint32_t npat,
     }                                                                                                         \
 }
 
+// Narrow tiles (rsr-layout.h): rows of W int16 values, added as int16 in 8-lane halves. Two ways to the
+// segment sums, chosen by the size of the running sums (rsr_i16_prefix_bytes):
+// - prefix: one pass adds every row of the block in perm order into running sums, kept after each row, and
+//   a segment is the difference of the sums at its ends. The sums wrap, but a difference over at most
+//   RSR_U8_RUN rows fits int16 (|x| <= 128) and so is exact; longer segments take it in such steps. No
+//   branch depends on a segment's length: a loop per segment mispredicts its exit every segment (81 a
+//   block for ternary k = 4), which cost a third of the time at 8 vectors and 2560 columns.
+// - runs: a loop per segment and run of RSR_U8_RUN rows, sign-extended into int32 after each run. Where
+//   the running sums would not stay in L2 beside the tile (wide inputs, wide tiles), this measured faster.
+#define DEFINE_SEGMENTS_I16(IDX, W)                                                                          \
+static void segments_i16_prefix_##IDX##_##W(const IDX * perm, const IDX * seg, uint32_t npat,               \
+                                            const int16_t * xt, int16_t * prefix, int32_t * S) {             \
+    __m128i acc[W / 8];                                                                                       \
+    for (int i = 0; i < W / 8; ++i) acc[i] = _mm_setzero_si128(), _mm_store_si128((__m128i *)prefix + i, acc[i]); \
+    for (uint32_t j = 0; j < seg[npat]; ++j) {                                                                \
+        const __m128i * row = (const __m128i *)(xt + (uint64_t)perm[j] * W);                                  \
+        __m128i * sums = (__m128i *)(prefix + (uint64_t)(j + 1) * W);                                         \
+        for (int i = 0; i < W / 8; ++i) {                                                                     \
+            acc[i] = _mm_add_epi16(acc[i], _mm_load_si128(row + i));                                          \
+            _mm_store_si128(sums + i, acc[i]);                                                                \
+        }                                                                                                     \
+    }                                                                                                         \
+    for (uint32_t q = 0; q < npat; ++q) {                                                                    \
+        __m256i wide[W / 8];                                                                                  \
+        for (int i = 0; i < W / 8; ++i) wide[i] = _mm256_setzero_si256();                                     \
+        for (uint32_t j0 = seg[q]; j0 < seg[q + 1]; j0 += RSR_U8_RUN) {                                       \
+            const uint32_t j1 = rsr_min_u32(j0 + RSR_U8_RUN, seg[q + 1]);                                     \
+            const __m128i * a = (const __m128i *)(prefix + (uint64_t)j0 * W), * b = (const __m128i *)(prefix + (uint64_t)j1 * W); \
+            for (int i = 0; i < W / 8; ++i) {                                                                 \
+                const __m128i d = _mm_sub_epi16(_mm_load_si128(b + i), _mm_load_si128(a + i));                \
+                wide[i] = _mm256_add_epi32(wide[i], _mm256_cvtepi16_epi32(d));                                \
+            }                                                                                                 \
+        }                                                                                                     \
+        for (int i = 0; i < W / 8; ++i) _mm256_store_si256((__m256i *)(S + (uint64_t)q * W + 8 * i), wide[i]); \
+    }                                                                                                         \
+}                                                                                                             \
+static void segments_i16_runs_##IDX##_##W(const IDX * perm, const IDX * seg, uint32_t npat,                 \
+                                          const int16_t * xt, int16_t * prefix, int32_t * S) {               \
+    (void)prefix;                                                                                             \
+    for (uint32_t q = 0; q < npat; ++q) {                                                                    \
+        __m256i wide[W / 8];                                                                                  \
+        for (int i = 0; i < W / 8; ++i) wide[i] = _mm256_setzero_si256();                                     \
+        for (uint32_t j0 = seg[q]; j0 < seg[q + 1]; j0 += RSR_U8_RUN) {                                       \
+            const uint32_t j1 = rsr_min_u32(j0 + RSR_U8_RUN, seg[q + 1]);                                     \
+            __m128i acc[W / 8];                                                                               \
+            for (int i = 0; i < W / 8; ++i) acc[i] = _mm_setzero_si128();                                     \
+            for (uint32_t j = j0; j < j1; ++j) {                                                              \
+                const __m128i * row = (const __m128i *)(xt + (uint64_t)perm[j] * W);                          \
+                for (int i = 0; i < W / 8; ++i) acc[i] = _mm_add_epi16(acc[i], _mm_load_si128(row + i));      \
+            }                                                                                                 \
+            for (int i = 0; i < W / 8; ++i) wide[i] = _mm256_add_epi32(wide[i], _mm256_cvtepi16_epi32(acc[i])); \
+        }                                                                                                     \
+        for (int i = 0; i < W / 8; ++i) _mm256_store_si256((__m256i *)(S + (uint64_t)q * W + 8 * i), wide[i]); \
+    }                                                                                                         \
+}
+
 DEFINE_SEGMENTS_I8(uint16_t)
 DEFINE_SEGMENTS_I8(uint32_t)
+DEFINE_SEGMENTS_I16(uint16_t, 8)
+DEFINE_SEGMENTS_I16(uint16_t, 16)
+DEFINE_SEGMENTS_I16(uint16_t, 32)
+DEFINE_SEGMENTS_I16(uint32_t, 8)
+DEFINE_SEGMENTS_I16(uint32_t, 16)
+DEFINE_SEGMENTS_I16(uint32_t, 32)
 DEFINE_SEGMENTS_F32(uint16_t)
 DEFINE_SEGMENTS_F32(uint32_t)
 
@@ -86,6 +148,21 @@ static void segments_i8(const rsr_layout_header * h, const uint8_t * perm, const
     else segments_i8_uint16_t((const uint16_t *)perm, (const uint16_t *)seg, rsr_npat(h), xt, tile, S);
 }
 
+#define SEGMENTS_I16_BY_TILE(HOW, IDX)                                                                       \
+    (tile == 8 ? segments_i16_##HOW##_##IDX##_8 : tile == 16 ? segments_i16_##HOW##_##IDX##_16 : segments_i16_##HOW##_##IDX##_32)
+
+static void segments_i16(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
+                         const int16_t * xt, uint32_t tile, int16_t * prefix, int32_t * S) {
+    const uint32_t npat = rsr_npat(h);
+    if (rsr_is_wide(h)) {
+        (prefix ? SEGMENTS_I16_BY_TILE(prefix, uint32_t) : SEGMENTS_I16_BY_TILE(runs, uint32_t))(
+            (const uint32_t *)perm, (const uint32_t *)seg, npat, xt, prefix, S);
+    } else {
+        (prefix ? SEGMENTS_I16_BY_TILE(prefix, uint16_t) : SEGMENTS_I16_BY_TILE(runs, uint16_t))(
+            (const uint16_t *)perm, (const uint16_t *)seg, npat, xt, prefix, S);
+    }
+}
+
 static void segments_f32(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
                          const float * xt, uint32_t tile, float * S) {
     if (rsr_is_wide(h)) segments_f32_uint32_t((const uint32_t *)perm, (const uint32_t *)seg, rsr_npat(h), xt, tile, S);
@@ -94,7 +171,7 @@ static void segments_f32(const rsr_layout_header * h, const uint8_t * perm, cons
 
 static const rsr_batch_ops ops = {
     .segments_i8 = segments_i8, .segments_f32 = segments_f32, .fold_i32 = fold_i32, .fold_f32 = fold_f32,
-    .transpose_i8 = rsr_transpose_i8_sse2, .untranspose_i8 = rsr_untranspose_i8_sse2,
+    .transpose_i8 = rsr_transpose_i8_sse2, .untranspose_i8 = rsr_untranspose_i8_sse2, .segments_i16 = segments_i16,
 };
 
 rsr_status rsr_product_i8_rsr_avx2(const rsr_product * p) { return rsr_batch_product(p, RSR_ACT_I8, &ops); }
