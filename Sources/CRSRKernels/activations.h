@@ -84,6 +84,7 @@ void act_scores2_avx512(const float * q0, const float * q1, const float * k, uin
                         float * scores0, float * scores1);
 void act_weighted_sum2_avx512(float * out0, float * out1, const float * weights0, const float * weights1, float total0, float total1,
                               const float * v, uint32_t n, uint32_t stride, uint32_t d);
+float act_quantize_avx2(const float * x, uint32_t n, int8_t * q);
 float act_quantize_avx512(const float * x, uint32_t n, int8_t * q);
 float act_softmax_avx2(float * row, uint32_t n);
 float act_softmax_avx512(float * row, uint32_t n);

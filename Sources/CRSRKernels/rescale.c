@@ -24,6 +24,7 @@ rsr_status rsr_quantize_i8_rows(const float * x, uint32_t n_rows, uint32_t cols,
     quantize_ctx c = { .x = x, .q = q, .scales = scales, .cols = cols, .fn = act_quantize_generic };
 #if defined(__x86_64__)
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) c.fn = act_quantize_avx512;
+    else if (rsr_pool_isa(pool) >= RSR_ISA_AVX2) c.fn = act_quantize_avx2;
 #endif
     return rsr_pool_run_ranges(pool, n_rows, rsr_max_u32(1, TASK_VALUES / cols), quantize_rows, &c);
 }

@@ -27,17 +27,23 @@ import Testing
         }
     }
 
-    /// Many rows over the pool (more than one task's worth on two threads) quantize as HF's formula does each.
-    @Test func quantizationOfManyRowsOverThePoolMatchesHF() throws {
-        let (rowCount, cols) = (40, 2560)
-        var rng = SplitMix64(seed: 17)
-        let x = (0..<rowCount * cols).map { _ in Float.random(in: -6...6, using: &rng) }
-        for threads in [1, 2] {
-            var q = [Int8](repeating: 0, count: x.count), scales = [Float](repeating: 0, count: rowCount)
-            try TransformerKernels.quantize(x, rows: rowCount, cols: cols, into: &q, scales: &scales, pool: try ThreadPool(threads: threads))
-            for r in 0..<rowCount {
-                let (expected, s) = referenceQuantize(Array(x[r * cols..<(r + 1) * cols]))
-                #expect(scales[r] == s && Array(q[r * cols..<(r + 1) * cols]) == expected, "row \(r), \(threads) threads")
+    /// Many rows over the pool (more than one task's worth on two threads) quantize as HF's formula does each,
+    /// at every ISA: widths with and without a remainder past the SIMD lanes, and a tie in every other value.
+    @Test(arguments: ISA.supported)
+    func quantizationOfManyRowsOverThePoolMatchesHF(isa: ISA) throws {
+        for (rowCount, cols) in [(40, 2560), (9, 1403)] {
+            var rng = SplitMix64(seed: 17)
+            var x = (0..<rowCount * cols).map { _ in Float.random(in: -6...6, using: &rng) }
+            for i in 0..<cols { x[cols + i] = i == 0 ? 127 : Float(i % 255) - 127 + 0.5 } // row 1: s = 1, ties
+            for threads in [1, 2] {
+                let pool = try ThreadPool(threads: threads)
+                pool.limitISA(to: isa)
+                var q = [Int8](repeating: 0, count: x.count), scales = [Float](repeating: 0, count: rowCount)
+                try TransformerKernels.quantize(x, rows: rowCount, cols: cols, into: &q, scales: &scales, pool: pool)
+                for r in 0..<rowCount {
+                    let (expected, s) = referenceQuantize(Array(x[r * cols..<(r + 1) * cols]))
+                    #expect(scales[r] == s && Array(q[r * cols..<(r + 1) * cols]) == expected, "row \(r) of \(cols), \(threads) threads, \(isa)")
+                }
             }
         }
     }

@@ -511,6 +511,36 @@ __attribute__((target(RSR_TARGET_AVX512))) float act_quantize_avx512(const float
     return s;
 }
 
+// The eight lanes' int32 values saturated to int8 in order (the packs work within 128-bit lanes).
+__attribute__((target(RSR_TARGET_AVX2))) static inline __m128i saturate_i8_avx2(__m256i v) {
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    return _mm_packs_epi16(words, words);
+}
+
+__attribute__((target(RSR_TARGET_AVX2))) float act_quantize_avx2(const float * x, uint32_t n, int8_t * q) {
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 amax = _mm256_setzero_ps();
+    uint32_t i = 0;
+    // |x| first: maxps returns its second operand when either is NaN, so NaNs are skipped as fmaxf skips them
+    for (; i + 8 <= n; i += 8) amax = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + i), magnitude), amax);
+    _Alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, amax);
+    float m = 0;
+    for (int l = 0; l < 8; ++l) m = fmaxf(m, lanes[l]);
+    for (; i < n; ++i) m = fmaxf(m, fabsf(x[i]));
+    const float s = 127.0f / fmaxf(m, 1e-5f);
+    const __m256 vs = _mm256_set1_ps(s);
+    // cvtps rounds half to even like rintf; NaN gives INT_MIN, which saturates to -128 as the generic clamp does
+    for (i = 0; i + 8 <= n; i += 8) {
+        _mm_storel_epi64((__m128i *)(q + i), saturate_i8_avx2(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs))));
+    }
+    for (; i < n; ++i) {
+        const float v = rintf(x[i] * s);
+        q[i] = (int8_t)(v > 127.0f ? 127.0f : v >= -128.0f ? v : -128.0f);
+    }
+    return s;
+}
+
 // ---- Rescaling (activations.h): a / b as q + (a - b q) / b, one rounding, for b in the safe range ------------
 
 __attribute__((target(RSR_TARGET_AVX512))) void act_rescale_avx512(const int32_t * acc, uint32_t n, float s, float weight_scale,
