@@ -77,7 +77,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var source = ModelSource(argument: model)
         source.revision = revision
-        source.kernel = .serve // steps of a few sequences take packed-i2's 8-vector kernel
+        source.kernel = .serve // steps of a few sequences take a batch kernel (KernelPolicy.serve)
         source.backing = .mapped // for the tokenizer; the engine reads the weights into memory itself
         let file = try source.open()
         let session = try GenerationSession(file: file)

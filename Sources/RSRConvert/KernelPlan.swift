@@ -11,9 +11,10 @@ public enum KernelPolicy: String, CaseIterable, Sendable {
     case rsrT = "rsr-t"
     /// The 2-bit packed baseline only.
     case packedI2 = "packed-i2"
-    /// For servers: transposed RSR for one sequence (where this CPU has its AVX-512 kernel) and packed-i2
-    /// for every batch, whose kernel takes 8 vectors a pass, so that steps of a few sequences share their
-    /// weight reads (a classical RSR layout hands batches under 32 to the decode layout vector by vector).
+    /// For servers. With AVX-512: transposed RSR for one sequence and packed-i2 for every batch, whose kernel
+    /// takes 8 vectors a pass, so that steps of a few sequences share their weight reads (a classical RSR
+    /// layout hands batches under 32 to the decode layout vector by vector there). Without it: packed-i2 for
+    /// one sequence and classical RSR for batches, whose narrow AVX2 tiles take steps from 8 sequences.
     case serve
 }
 
@@ -83,7 +84,7 @@ final class KernelPlanner {
         switch policy {
         case .rsrT: return LayoutPlan(decode: .rsrT, prefill: nil)
         case .packedI2: return LayoutPlan(decode: .packedI2, prefill: nil)
-        case .serve: return isa == .avx512 ? LayoutPlan(decode: .rsrT, prefill: .packedI2) : LayoutPlan(decode: .packedI2, prefill: nil)
+        case .serve: return isa == .avx512 ? LayoutPlan(decode: .rsrT, prefill: .packedI2) : LayoutPlan(decode: .packedI2, prefill: rsrPrefill)
         case .rsr: return LayoutPlan(decode: isa == .avx512 ? .rsrT : rsrDecode, prefill: isa == .avx512 ? rsrPrefill : nil)
         case .auto: break
         }

@@ -10,7 +10,7 @@ import Testing
         #expect(KernelPlanner(policy: .packedI2, k: .auto, isa: .avx2).plan(shape, weights: .ternary) == LayoutPlan(decode: .packedI2, prefill: nil))
         #expect(KernelPlanner(policy: .rsr, k: .fixed(5), isa: .avx512).plan(shape, weights: .ternary) == LayoutPlan(decode: .rsrT, prefill: .rsr(k: 5)))
         #expect(KernelPlanner(policy: .serve, k: .auto, isa: .avx512).plan(shape, weights: .ternary) == LayoutPlan(decode: .rsrT, prefill: .packedI2))
-        #expect(KernelPlanner(policy: .serve, k: .auto, isa: .avx2).plan(shape, weights: .ternary) == LayoutPlan(decode: .packedI2, prefill: nil))
+        #expect(KernelPlanner(policy: .serve, k: .fixed(4), isa: .avx2).plan(shape, weights: .ternary) == LayoutPlan(decode: .packedI2, prefill: .rsr(k: 4)))
         #expect(KernelPlanner(policy: .serve, k: .auto, isa: .avx512).basis == "--kernel serve")
         // Without AVX-512 the transposed kernel has no SIMD version: classical RSR for both phases.
         #expect(KernelPlanner(policy: .rsr, k: .fixed(4), isa: .avx2).plan(shape, weights: .ternary) == LayoutPlan(decode: .rsr(k: 4), prefill: nil))
