@@ -25,6 +25,7 @@ rsr_isa rsr_isa_x86_level(uint32_t leaf1_ecx, uint32_t leaf7_ebx, uint32_t leaf7
 #if defined(__x86_64__) || defined(_M_X64)
 
 #include <cpuid.h>
+#include <stdatomic.h>
 
 static uint64_t xgetbv0(void) {
     uint32_t lo, hi;
@@ -40,6 +41,19 @@ rsr_isa rsr_isa_detect(void) {
     if (!(leaf1_ecx & BIT(27)) || __get_cpuid_max(0, NULL) < 7) return RSR_ISA_SCALAR;
     __cpuid_count(7, 0, a, b, c, d);
     return rsr_isa_x86_level(leaf1_ecx, b, c, xgetbv0());
+}
+
+// F16C (half-float conversion) beside the AVX2 level: every AVX2 CPU known has it, but the level does not
+// require it, so its kernels ask here.
+bool rsr_x86_has_f16c(void) {
+    static _Atomic int known = -1;
+    int has = atomic_load_explicit(&known, memory_order_relaxed);
+    if (has < 0) {
+        unsigned a, b, c, d;
+        has = __get_cpuid(1, &a, &b, &c, &d) && (c & BIT(29));
+        atomic_store_explicit(&known, has, memory_order_relaxed);
+    }
+    return has;
 }
 
 #endif

@@ -1,7 +1,7 @@
 // dense-avx2.c: the output head's rows with AVX2, for CPUs without AVX-512 (Zen 1-3, most client cores):
 // F32 and BF16 widened to f32 and fused into 4 accumulators; Q8_ROW, Q4_32 and Q6_256 as int8 dot products
 // with vpmaddubsw, whose pairs of u8 x s8 products fit int16 unsaturated for these codes, and vpmaddwd.
-// F16 rows need F16C, which AVX2 does not imply: they take the portable loop.
+// F16 rows need F16C, which AVX2 does not imply: they take it where CPUID reports it, else the portable loop.
 #if defined(__x86_64__)
 
 #include "../../dense.h"
@@ -28,19 +28,25 @@ static inline __m256 load8_float(rsr_dtype type, const uint8_t * row, uint32_t c
 }
 
 // A float row streams from DRAM once per token, with a prefetch into L2 8 KiB ahead as dense-avx512.c's.
+// LOAD8(c) gives values c .. c + 7 as floats, SCALAR(c) value c.
+#define DENSE_FLOAT_ROW(size, LOAD8, SCALAR)                                                                 \
+    __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };  \
+    uint32_t c = 0;                                                                                         \
+    for (; c + 32 <= m->cols; c += 32) {                                                                    \
+        for (uint32_t b = 0; b < 32 * (size); b += 64) _mm_prefetch((const char *)row + (uint64_t)c * (size) + b + 8192, _MM_HINT_T1); \
+        for (int i = 0; i < 4; ++i) acc[i] = _mm256_fmadd_ps(LOAD8(c + 8 * i), _mm256_loadu_ps(m->x + c + 8 * i), acc[i]); \
+    }                                                                                                       \
+    float tail = 0;                                                                                         \
+    for (; c < m->cols; ++c) tail += SCALAR(c) * m->x[c];                                                   \
+    return reduce_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]))) + tail;
+
 static float float_row(const dense_matvec * m, const uint8_t * row) {
     const uint32_t size = m->type == RSR_DTYPE_F32 ? 4 : 2;
-    __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
-    uint32_t c = 0;
-    for (; c + 32 <= m->cols; c += 32) {
-        for (uint32_t b = 0; b < 32 * size; b += 64) _mm_prefetch((const char *)row + (uint64_t)c * size + b + 8192, _MM_HINT_T1);
-        for (int i = 0; i < 4; ++i) acc[i] = _mm256_fmadd_ps(load8_float(m->type, row, c + 8 * i), _mm256_loadu_ps(m->x + c + 8 * i), acc[i]);
-    }
-    float tail = 0;
-    for (; c < m->cols; ++c) {
-        tail += (m->type == RSR_DTYPE_F32 ? ((const float *)row)[c] : rsr_bf16_to_f32(((const uint16_t *)row)[c])) * m->x[c];
-    }
-    return reduce_ps(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]))) + tail;
+#define LOAD8(c) load8_float(m->type, row, c)
+#define SCALAR(c) (m->type == RSR_DTYPE_F32 ? ((const float *)row)[c] : rsr_bf16_to_f32(((const uint16_t *)row)[c]))
+    DENSE_FLOAT_ROW(size, LOAD8, SCALAR)
+#undef LOAD8
+#undef SCALAR
 }
 
 // vpmaddubsw takes one unsigned operand: |w| against x with w's sign (|w| <= 128, so pairs stay under 2^15).
@@ -171,7 +177,8 @@ void dense_q6_rows_batch_avx2(const dense_matvec * m, uint32_t n, uint32_t r0, u
 void dense_rows_avx2(const dense_matvec * m, uint32_t r0, uint32_t r1) {
     const uint32_t cols = m->cols;
     if (m->type == RSR_DTYPE_F16) {
-        dense_rows_generic(m, r0, r1);
+        if (rsr_x86_has_f16c()) dense_f16_rows_avx2(m, r0, r1);
+        else dense_rows_generic(m, r0, r1);
         return;
     }
     if (m->type == RSR_DTYPE_Q6_256) {
@@ -190,5 +197,18 @@ void dense_rows_avx2(const dense_matvec * m, uint32_t r0, uint32_t r1) {
 }
 
 #pragma clang attribute pop
+
+// F16 rows, only where CPUID reports F16C (dense_rows_avx2).
+__attribute__((target(RSR_TARGET_AVX2 ",f16c"))) static float f16_row(const dense_matvec * m, const uint16_t * row) {
+#define LOAD8(c) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + (c))))
+#define SCALAR(c) rsr_f16_to_f32(row[c])
+    DENSE_FLOAT_ROW(2, LOAD8, SCALAR)
+#undef LOAD8
+#undef SCALAR
+}
+
+__attribute__((target(RSR_TARGET_AVX2 ",f16c"))) void dense_f16_rows_avx2(const dense_matvec * m, uint32_t r0, uint32_t r1) {
+    for (uint32_t r = r0; r < r1; ++r) m->y[r] = f16_row(m, (const uint16_t *)m->w + (uint64_t)r * m->cols);
+}
 
 #endif
