@@ -67,6 +67,12 @@ extern const uint64_t act_exp2_table[32];
 void act_scores_generic(const float * q, const float * k, uint32_t n, uint32_t stride, uint32_t d, float scale, float * scores);
 void act_weighted_sum_generic(float * out, const float * weights, float total, const float * v, uint32_t n, uint32_t stride, uint32_t d);
 float act_quantize_generic(const float * x, uint32_t n, int8_t * q);
+// One value of HF's per-token absmax quantization at scale s: round half to even, clamp to [-128, 127]
+// (NaN gives -128, as cvtps does).
+static inline int8_t act_quantize_one(float x, float s) {
+    const float v = rintf(x * s);
+    return (int8_t)(v > 127.0f ? 127.0f : v >= -128.0f ? v : -128.0f);
+}
 float act_softmax_generic(float * row, uint32_t n);
 void act_silu_mul_generic(float * gate, const float * up, uint64_t n);
 void act_rescale_generic(const int32_t * acc, uint32_t n, float s, float weight_scale, bool divide, const float * bias, float * y);

@@ -307,9 +307,6 @@ float act_quantize_generic(const float * x, uint32_t n, int8_t * q) {
     float amax = 0;
     for (uint32_t c = 0; c < n; ++c) amax = fmaxf(amax, fabsf(x[c]));
     const float s = 127.0f / fmaxf(amax, 1e-5f);
-    for (uint32_t c = 0; c < n; ++c) {
-        const float v = rintf(x[c] * s);
-        q[c] = (int8_t)(v > 127.0f ? 127.0f : v >= -128.0f ? v : -128.0f); // NaN gives -128, as cvtps does
-    }
+    for (uint32_t c = 0; c < n; ++c) q[c] = act_quantize_one(x[c], s);
     return s;
 }

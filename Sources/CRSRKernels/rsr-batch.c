@@ -78,7 +78,10 @@ static void blocks_task(void * raw, uint32_t task, int thread) {
     const rsr_product * p = c->p[j];
     const rsr_layout_header * h = p->h;
     const uint32_t npat = rsr_npat(h), tile = c->tile;
-    uint8_t * slice = rsr_thread_work(p, rsr_work_shared(h, c->act, p->batch), rsr_work_slice(h, c->act, p->batch), thread);
+    const uint64_t slice_bytes = rsr_work_slice(h, c->act, p->batch), prefix_bytes = rsr_i16_prefix_bytes(h, c->act, p->batch);
+    uint8_t * slice = rsr_thread_work(p, rsr_work_shared(h, c->act, p->batch), slice_bytes, thread);
+    // narrow tiles' running sums, at the end of the slice where the work has room for them (rsr-layout.h)
+    int16_t * prefix = c->narrow && prefix_bytes ? (int16_t *)(slice + slice_bytes - prefix_bytes) : NULL;
     const uint32_t b0 = (task - c->first_task[j]) * c->per_task[j], b1 = rsr_min_u32(b0 + c->per_task[j], h->n_blocks);
     int32_t * staged = (int32_t *)slice + (uint64_t)npat * tile, * y = (int32_t *)p->y + (uint64_t)c->v0 * h->rows;
     int32_t bias[RSR_STAGED_ROWS]; // of the staged rows: 128 times each row's weight sum (rsr-batch.h)
@@ -100,8 +103,6 @@ static void blocks_task(void * raw, uint32_t task, int thread) {
         }
         int32_t * S = (int32_t *)slice, * out = staged + (uint64_t)n_staged * tile;
         if (c->narrow) {
-            const uint64_t prefix_bytes = rsr_i16_prefix_bytes(h, c->act, p->batch);
-            int16_t * prefix = prefix_bytes ? (int16_t *)(slice + rsr_work_slice(h, c->act, p->batch) - prefix_bytes) : NULL;
             c->ops->segments_i16(h, perm, seg, (const int16_t *)p->work, tile, prefix, S);
             c->ops->fold_i32(h, h->k, S, tile, out);
             n_staged += kb;

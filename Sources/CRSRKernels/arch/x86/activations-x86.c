@@ -534,10 +534,7 @@ __attribute__((target(RSR_TARGET_AVX2))) float act_quantize_avx2(const float * x
     for (i = 0; i + 8 <= n; i += 8) {
         _mm_storel_epi64((__m128i *)(q + i), saturate_i8_avx2(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs))));
     }
-    for (; i < n; ++i) {
-        const float v = rintf(x[i] * s);
-        q[i] = (int8_t)(v > 127.0f ? 127.0f : v >= -128.0f ? v : -128.0f);
-    }
+    for (; i < n; ++i) q[i] = act_quantize_one(x[i], s);
     return s;
 }
 
