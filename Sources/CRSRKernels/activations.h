@@ -98,6 +98,8 @@ void act_silu_mul_avx2(float * gate, const float * up, uint64_t n);
 void act_silu_mul_avx512(float * gate, const float * up, uint64_t n);
 void act_rescale_avx2(const int32_t * acc, uint32_t n, float s, float weight_scale, bool divide, const float * bias, float * y);
 void act_rescale_avx512(const int32_t * acc, uint32_t n, float s, float weight_scale, bool divide, const float * bias, float * y);
+void act_widen_avx2(const uint16_t * h, uint64_t n, float * out);  // where rsr_x86_has_f16c()
+void act_narrow_avx2(const float * x, uint64_t n, uint16_t * out); // where rsr_x86_has_f16c()
 void act_widen_avx512(const uint16_t * h, uint64_t n, float * out);
 void act_narrow_avx512(const float * x, uint64_t n, uint16_t * out);
 #endif

@@ -258,6 +258,7 @@ rsr_status rsr_attention_sequences(const rsr_attention_sequence * seqs, uint32_t
         c.scores_cached = act_scores_avx2;
         c.weighted_sum = act_weighted_sum_avx2;
         c.softmax = act_softmax_avx2;
+        if (c.widen && rsr_x86_has_f16c()) c.widen = act_widen_avx2;
     }
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) {
         c.scores_streamed = act_scores_rows_avx512;

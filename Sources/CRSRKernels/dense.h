@@ -95,7 +95,6 @@ void dense_rows_avx512(const dense_matvec * m, uint32_t r0, uint32_t r1);
 void dense_q6_rows_batch_avx512(const dense_matvec * m, uint32_t n, uint32_t r0, uint32_t r1);
 void dense_rows_avx2(const dense_matvec * m, uint32_t r0, uint32_t r1);
 void dense_f16_rows_avx2(const dense_matvec * m, uint32_t r0, uint32_t r1); // where rsr_x86_has_f16c()
-bool rsr_x86_has_f16c(void); // arch/x86/cpu-x86.c
 void dense_q6_rows_batch_avx2(const dense_matvec * m, uint32_t n, uint32_t r0, uint32_t r1);
 void dense_float_batch_avx512(const dense_matvec * m, const float * x, float * y, uint32_t n, uint32_t r0, uint32_t r1);
 

@@ -52,6 +52,7 @@ rsr_status rsr_f32_to_f16(const float * x, uint64_t n, uint16_t * out, rsr_pool 
     if (!x || !out) return RSR_ERR_NULL;
     narrow_ctx c = { .x = x, .out = out, .fn = act_narrow_generic };
 #if defined(__x86_64__)
+    if (rsr_pool_isa(pool) >= RSR_ISA_AVX2 && rsr_x86_has_f16c()) c.fn = act_narrow_avx2;
     if (rsr_pool_isa(pool) >= RSR_ISA_AVX512) c.fn = act_narrow_avx512;
 #endif
     return rsr_pool_run_ranges(pool, n, NARROW_TASK_VALUES, narrow_range, &c);

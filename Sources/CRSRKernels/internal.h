@@ -145,6 +145,11 @@ typedef struct rsr_layout_traits {
 #define RSR_X86(f) NULL
 #endif
 
+#if defined(__x86_64__)
+// F16C beside the AVX2 level (arch/x86/cpu-x86.c), for the kernels that convert halves.
+bool rsr_x86_has_f16c(void);
+#endif
+
 extern const rsr_layout_traits rsr_traits_rsr;
 extern const rsr_layout_traits rsr_traits_rsrt;
 extern const rsr_layout_traits rsr_traits_i2;

@@ -581,6 +581,22 @@ __attribute__((target(RSR_TARGET_AVX2))) void act_rescale_avx2(const int32_t * a
 // vcvtph2ps is exact; vcvtps2ph rounds to nearest even, after a clamp to +-65504 that lets NaN through
 // (minps and maxps return their second operand when either is NaN).
 
+__attribute__((target(RSR_TARGET_AVX2 ",f16c"))) void act_widen_avx2(const uint16_t * h, uint64_t n, float * out) {
+    uint64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
+    act_widen_generic(h + i, n - i, out + i);
+}
+
+__attribute__((target(RSR_TARGET_AVX2 ",f16c"))) void act_narrow_avx2(const float * x, uint64_t n, uint16_t * out) {
+    const __m256 top = _mm256_set1_ps(65504.0f), bottom = _mm256_set1_ps(-65504.0f);
+    uint64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_max_ps(bottom, _mm256_min_ps(top, _mm256_loadu_ps(x + i)));
+        _mm_storeu_si128((__m128i *)(out + i), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    act_narrow_generic(x + i, n - i, out + i);
+}
+
 __attribute__((target(RSR_TARGET_AVX512 ",f16c"))) void act_widen_avx512(const uint16_t * h, uint64_t n, float * out) {
     uint64_t i = 0;
     for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
