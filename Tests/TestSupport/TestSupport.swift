@@ -1,18 +1,36 @@
 import FileIO
 import Foundation
+import Synchronization
 
-/// A fresh directory under /tmp, removed when the value is released.
+/// A fresh directory under /tmp, removed when the value is released or, for one that a global holds (whose
+/// deinit never runs), when the process exits.
 public final class TemporaryDirectory: Sendable {
     public let path: String
 
     public init() {
         var template = Array("/tmp/rsr-test-XXXXXX".utf8CString)
         path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        LiveDirectories.shared.insert(path)
     }
 
     public func file(_ name: String) -> String { Path.join(path, name) }
 
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+        LiveDirectories.shared.remove(path)
+    }
+}
+
+/// The temporary directories not yet released, removed by an exit handler.
+private final class LiveDirectories: Sendable {
+    static let shared: LiveDirectories = {
+        atexit { for path in LiveDirectories.shared.paths.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) } }
+        return LiveDirectories()
+    }()
+    let paths = Mutex<Set<String>>([])
+
+    func insert(_ path: String) { _ = paths.withLock { $0.insert(path) } }
+    func remove(_ path: String) { _ = paths.withLock { $0.remove(path) } }
 }
 
 /// Runs python3 with a script and extra environment; nil when python3 cannot be started.
