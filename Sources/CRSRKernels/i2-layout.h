@@ -24,6 +24,28 @@ static inline uint64_t i2_work_inputs(const rsr_layout_header * h, uint32_t batc
     return rsr_align_up(i2_padded_cols(h) * batch);
 }
 
+// Products of I2_TABLES_MIN_BATCH vectors or more on AVX2 look their weights up in tables of input sums
+// (arch/x86/i2-tables-avx2.c). Their work follows the padded inputs and sums: the inputs as int16 in
+// groups of 8 vectors, [group][column][8], then per thread the tables of I2_TABLES_TILES column tiles and
+// the int16 and int32 sums of a task's rows.
+#define I2_TABLES_MIN_BATCH 4u
+#define I2_TABLES_VECTORS 8u
+#define I2_TABLES_ENTRIES 176u  // a byte of four codes of at most 2 is at most 0b10101010 = 170
+#define I2_TABLES_TILES 4u      // column tiles whose tables are built together: 45 KB of them
+#define I2_TABLES_TASK_TILES 128u
+
+static inline uint32_t i2_tables_groups(uint32_t batch) { return rsr_div_up(batch, I2_TABLES_VECTORS); }
+static inline uint64_t i2_tables_inputs_bytes(const rsr_layout_header * h, uint32_t batch) {
+    return rsr_align_up((uint64_t)i2_tables_groups(batch) * i2_padded_cols(h) * I2_TABLES_VECTORS * sizeof(int16_t));
+}
+static inline uint64_t i2_tables_bytes(void) { return (uint64_t)I2_TABLES_TILES * 4 * I2_TABLES_ENTRIES * 16; }
+static inline uint64_t i2_tables_thread_bytes(void) {
+    return i2_tables_bytes() + (uint64_t)I2_TABLES_TASK_TILES * I2_TILE * I2_TABLES_VECTORS * (sizeof(int16_t) + sizeof(int32_t));
+}
+
+// The AVX2 kernel's products by tables, of one input and layouts that share their columns.
+rsr_status i2_tables_run_avx2(const rsr_product * const * p, uint32_t n);
+
 // What a packed-i2 task sees: the products of one input (a layer's q, k and v run as one job, so that the
 // pool waits for its slowest task once, not once a product), each vector zero-padded to whole tiles and its
 // sum (the SIMD kernels multiply by w + 1 and subtract sum(x) once per output), and how many row tiles a

@@ -124,14 +124,15 @@ final class Linear: Projection {
     /// Its batch kernel keeps the batch in SIMD lanes, 64 vectors to a tile, and costs about the same from
     /// batch 2 to 32 (rsr bench kernels, 2 threads, 2560x2560: 871 us at batch 2 and 898 at 32, against
     /// rsr-t's 65 and 797; 2560x6912: 1977 and 2075, against 184 and 2168). AVX2 has narrow tiles of 8 to 32
-    /// vectors instead (rsr-batch.h), which on an AVX2-only Zen 1 cost what packed-i2, the decode layout
-    /// there, does at 8 vectors and 1.4-2x less from 16 (docs/BENCHMARKS.md). Both give the same integers.
-    static func classicalFromBatch(_ isa: ISA) -> Int { isa == .avx2 ? 8 : 32 }
+    /// vectors instead (rsr-batch.h), which beat the decode layouts AVX2 has no kernel for from 8; its own,
+    /// packed-i2, looks 4 or more vectors up in tables and stays ahead of them up to 32 (docs/BENCHMARKS.md,
+    /// AMD Zen 1: 1.4-1.8x at 8 and 16, even at 32). Both give the same integers.
+    static func classicalFromBatch(_ isa: ISA, decode: LayoutKind) -> Int { isa == .avx2 && decode != .packedI2 ? 8 : 32 }
 
     /// The layout a batch of `batch` vectors runs through on `isa`.
     private func layout(batch: Int, isa: ISA) -> Layout {
         guard batch > 1 else { return decode }
-        if case .rsr = prefill.kind, batch < Self.classicalFromBatch(isa) { return decode }
+        if case .rsr = prefill.kind, batch < Self.classicalFromBatch(isa, decode: decode.kind) { return decode }
         return prefill
     }
 }

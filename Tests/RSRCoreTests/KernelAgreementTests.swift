@@ -151,20 +151,48 @@ import Testing
     }
 
     /// Rows of all +1, all -1 and alternating signs against inputs of -128, 127 and alternating extremes, over
-    /// enough columns for several runs of int16 sums: every group's sum is at its largest magnitude.
+    /// enough columns for several runs of int16 sums: every group's sum is at its largest magnitude. Four
+    /// vectors, so that packed-i2 on AVX2 takes its tables.
     @Test(arguments: WeightKind.allCases, isas)
     func extremeRowsAndInputsStayExact(kind: WeightKind, isa: ISA) throws {
         let cols = 1403, low: Int8 = kind == .ternary ? -1 : 0
         let rowPatterns: [(Int) -> Int8] = [{ _ in 1 }, { _ in low }, { $0 % 2 == 0 ? 1 : low }, { $0 % 7 < 3 ? low : 1 }]
         let values = (0..<130).flatMap { r in (0..<cols).map { rowPatterns[r % rowPatterns.count]($0) } }
         let matrix = try LowBitMatrix(rows: 130, cols: cols, kind: kind, values: values)
-        let inputs: [(Int) -> Int8] = [{ _ in -128 }, { _ in 127 }, { $0 % 2 == 0 ? 127 : -128 }]
+        let inputs: [(Int) -> Int8] = [{ _ in -128 }, { _ in 127 }, { $0 % 2 == 0 ? 127 : -128 }, { $0 % 2 == 0 ? -128 : 127 }]
         let x = inputs.flatMap { input in (0..<cols).map(input) }
         for layoutKind in allLayoutKinds(kind) {
             let pool = try ThreadPool(threads: 2)
             pool.limitISA(to: isa)
             let y = try Layout(matrix, as: layoutKind).multiply(x, batch: inputs.count, pool: pool)
             #expect(y == referenceProduct(matrix, x, batch: inputs.count), "\(layoutKind) \(kind) \(isa)")
+        }
+    }
+
+    /// packed-i2 on AVX2 looks weights up in tables from 4 vectors: more row tiles than two threads' tasks take
+    /// at once, column tiles that end in a short run of tables, and batches whose last group of 8 vectors is
+    /// short, alone and as products of one input.
+    @Test(arguments: WeightKind.allCases)
+    func packedI2TableProductsCoverEveryTaskAndGroup(kind: WeightKind) throws {
+        var rng = SplitMix64(seed: 43)
+        let matrices = try [4200, 33].map { try LowBitMatrix.random(rows: $0, cols: 403, kind: kind, using: &rng) }
+        let layouts = try matrices.map { try Layout($0, as: .packedI2) }
+        for isa in Self.isas {
+            for (batch, threads) in [(4, 2), (12, 2), (17, 3)] {
+                let pool = try ThreadPool(threads: threads)
+                pool.limitISA(to: isa)
+                let x = randomInt8(batch * 403, using: &rng)
+                let expected = matrices.map { referenceProduct($0, x, batch: batch) }
+                #expect(try layouts[0].multiply(x, batch: batch, pool: pool) == expected[0], "\(kind) batch \(batch) threads \(threads) \(isa)")
+                var outputs = layouts.map { [Int32](repeating: -1, count: batch * $0.rows) }
+                try x.withUnsafeBufferPointer { xp in
+                    let pointers = outputs.indices.map { j in UnsafeMutablePointer<Int32>.allocate(capacity: outputs[j].count) }
+                    defer { pointers.forEach { $0.deallocate() } }
+                    try Layout.multiply(layouts, xp.baseAddress!, batch: batch, into: pointers, workspace: Workspace(), pool: pool)
+                    for j in outputs.indices { outputs[j] = Array(UnsafeBufferPointer(start: pointers[j], count: outputs[j].count)) }
+                }
+                #expect(outputs == expected, "\(kind) both, batch \(batch) threads \(threads) \(isa)")
+            }
         }
     }
 

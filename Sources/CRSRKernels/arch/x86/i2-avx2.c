@@ -55,8 +55,10 @@ static void row_tiles_task(void * raw, uint32_t task, int thread) {
     }
 }
 
-rsr_status rsr_products_i8_i2_avx2(const rsr_product * const * p, uint32_t n) { return i2_run(p, n, row_tiles_task); }
-rsr_status rsr_product_i8_i2_avx2(const rsr_product * p) { return i2_run(&p, 1, row_tiles_task); }
+rsr_status rsr_products_i8_i2_avx2(const rsr_product * const * p, uint32_t n) {
+    return p[0]->batch >= I2_TABLES_MIN_BATCH ? i2_tables_run_avx2(p, n) : i2_run(p, n, row_tiles_task);
+}
+rsr_status rsr_product_i8_i2_avx2(const rsr_product * p) { return rsr_products_i8_i2_avx2(&p, 1); }
 
 #pragma clang attribute pop
 
