@@ -14,7 +14,7 @@ public enum KernelPolicy: String, CaseIterable, Sendable {
     /// For servers. With AVX-512: transposed RSR for one sequence and packed-i2 for every batch, whose kernel
     /// takes 8 vectors a pass, so that steps of a few sequences share their weight reads (a classical RSR
     /// layout hands batches under 32 to the decode layout vector by vector there). Without it: packed-i2 for
-    /// one sequence and for steps of up to 31 sequences (whose AVX2 kernel looks 4 or more vectors up in
+    /// one sequence and for steps of up to 39 sequences (whose AVX2 kernel looks 4 or more vectors up in
     /// tables), classical RSR for larger batches and prefill.
     case serve
 }
