@@ -30,7 +30,8 @@ static inline uint64_t i2_work_inputs(const rsr_layout_header * h, uint32_t batc
 // the int16 and int32 sums of a task's rows.
 #define I2_TABLES_MIN_BATCH 4u
 #define I2_TABLES_VECTORS 8u
-#define I2_TABLES_ENTRIES 176u  // a byte of four codes of at most 2 is at most 0b10101010 = 170
+#define I2_TABLES_ENTRIES 176u  // a byte of four codes of at most 2 is at most 0b10101010 = 170 (validated
+                                // layouts hold no code 3; one would read another group's entries)
 #define I2_TABLES_TILES 4u      // column tiles whose tables are built together: 45 KB of them
 #define I2_TABLES_TASK_TILES 128u
 

@@ -124,10 +124,10 @@ final class Linear: Projection {
     /// Its batch kernel keeps the batch in SIMD lanes, 64 vectors to a tile, and costs about the same from
     /// batch 2 to 32 (rsr bench kernels, 2 threads, 2560x2560: 871 us at batch 2 and 898 at 32, against
     /// rsr-t's 65 and 797; 2560x6912: 1977 and 2075, against 184 and 2168). AVX2 has narrow tiles of 8 to 32
-    /// vectors instead (rsr-batch.h), which beat the decode layouts AVX2 has no kernel for from 8. Its own,
-    /// packed-i2, looks 4 or more vectors up in tables and stays ahead of them below 40 (docs/BENCHMARKS.md,
-    /// AMD Zen 1, 2 threads: 1.6-2.2x at 8, 1.1-1.7x at 16, 0.9-1.2x at 32 and 40, 0.7x at 64). Both give
-    /// the same integers.
+    /// vectors instead (rsr-batch.h), which from 8 vectors beat a decode layout that AVX2 has no kernel for
+    /// (rsr-t). packed-i2, the decode layout on AVX2, looks 4 or more vectors up in tables and stays ahead of
+    /// the narrow tiles below 40 (docs/BENCHMARKS.md, AMD Zen 1, 2 threads: 1.6-2.2x at 8, 1.1-1.8x at 16,
+    /// 0.9-1.2x at 32 and 40, 0.7x at 64). Both give the same integers.
     static func classicalFromBatch(_ isa: ISA, decode: LayoutKind) -> Int {
         guard isa == .avx2 else { return 32 }
         return decode == .packedI2 ? 40 : 8

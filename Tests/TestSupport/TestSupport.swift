@@ -16,8 +16,8 @@ public final class TemporaryDirectory: Sendable {
     public func file(_ name: String) -> String { Path.join(path, name) }
 
     deinit {
+        LiveDirectories.shared.remove(path) // first: mkdtemp may hand the name out again once it is gone
         try? FileManager.default.removeItem(atPath: path)
-        LiveDirectories.shared.remove(path)
     }
 }
 

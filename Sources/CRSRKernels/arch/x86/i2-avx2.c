@@ -1,6 +1,7 @@
 // i2-avx2.c: packed-i2 products with AVX2. A 64-byte tile is two 256-bit halves of 8 rows x 4 columns per
 // crumb; vpmaddubsw multiplies the crumbs by broadcast activations into int16 pairs, which accumulate in
-// int16 over a run of column tiles before vpmaddwd widens them to the rows' int32 sums.
+// int16 over a run of column tiles before vpmaddwd widens them to the rows' int32 sums. It takes batches of 1
+// to 3; from I2_TABLES_MIN_BATCH the lookups of i2-tables-avx2.c cost less.
 #if defined(__x86_64__)
 
 #include "../../i2-layout.h"

@@ -115,14 +115,16 @@ static void tables_task(void * raw, uint32_t task, int thread) {
                     uint32_t rt;
                     const rsr_product * p = locate(c, i, &rt);
                     const uint8_t * tiles = i2_tiles(p->h, p->base, rt) + (uint64_t)ct * I2_TILE_BYTES;
-                    // A row tile's run of column tiles is a row of tiles from the next one's: past the hardware
-                    // prefetchers' page, so that without this a task waited on memory for a third of its time.
+                    // Consecutive row tiles lie n_groups * 64 bytes apart, beyond the 4 KiB page that the
+                    // hardware prefetchers follow: without this a task waited on memory a third of its time.
                     if (i + PREFETCH_TILES < i1) {
-                        const rsr_product * q = locate(c, i + PREFETCH_TILES, &rt);
-                        const uint8_t * ahead = i2_tiles(q->h, q->base, rt) + (uint64_t)ct * I2_TILE_BYTES;
+                        uint32_t rt_ahead;
+                        const rsr_product * q = locate(c, i + PREFETCH_TILES, &rt_ahead);
+                        const uint8_t * ahead = i2_tiles(q->h, q->base, rt_ahead) + (uint64_t)ct * I2_TILE_BYTES;
                         for (uint32_t b = 0; b < n * I2_TILE_BYTES; b += 64) _mm_prefetch((const char *)ahead + b, _MM_HINT_T0);
                     }
                     __m128i * s = sums16 + (i - i0) * I2_TILE;
+                    // the same call with a constant count, which the compiler unrolls
                     if (n == I2_TABLES_TILES) row_tile_lookups(tiles, I2_TABLES_TILES, tables, s);
                     else row_tile_lookups(tiles, n, tables, s);
                 }
@@ -143,9 +145,9 @@ static void tables_task(void * raw, uint32_t task, int thread) {
     }
 }
 
-// Products of one input, whose layouts share their columns, at a batch of I2_TABLES_MIN_BATCH or more. The
-// tasks split the products' row tiles evenly, a multiple of the thread count of them, each at most
-// I2_TABLES_TASK_TILES: a task builds its own tables, so fewer and longer tasks build fewer.
+// Products of one input, whose layouts share their columns, at a batch of I2_TABLES_MIN_BATCH or more. Tasks
+// take equal runs of the products' row tiles (the last may be shorter), about one per thread or a few each
+// where a run would pass I2_TABLES_TASK_TILES: every task builds its own tables, so long tasks build few.
 rsr_status i2_tables_run_avx2(const rsr_product * const * p, uint32_t n) {
     const rsr_product * p0 = p[0];
     tables_ctx c = { .p = p, .n = n };
