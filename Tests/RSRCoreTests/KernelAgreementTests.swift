@@ -98,18 +98,24 @@ import Testing
                 let pool = try ThreadPool(threads: threads)
                 pool.limitISA(to: isa)
                 let x = randomInt8(batch * 403, using: &rng)
-                var outputs = layouts.map { [Int32](repeating: -1, count: batch * $0.rows) }
-                try x.withUnsafeBufferPointer { xp in
-                    let pointers = outputs.indices.map { j in UnsafeMutablePointer<Int32>.allocate(capacity: outputs[j].count) }
-                    defer { pointers.forEach { $0.deallocate() } }
-                    try Layout.multiply(layouts, xp.baseAddress!, batch: batch, into: pointers, workspace: Workspace(), pool: pool)
-                    for j in outputs.indices { outputs[j] = Array(UnsafeBufferPointer(start: pointers[j], count: outputs[j].count)) }
-                }
+                let outputs = try productsOfOneInput(layouts, x, batch: batch, pool: pool)
                 for (layout, y) in zip(layouts, outputs) {
                     #expect(y == (try layout.multiply(x, batch: batch, pool: pool)), "\(kind) \(layout.kind) \(layout.rows) rows, list \(list), batch \(batch), threads \(threads), \(isa)")
                 }
             }
         }
+    }
+
+    /// The products of `x` with every layout, run as one (Layout.multiply of a list).
+    func productsOfOneInput(_ layouts: [Layout], _ x: [Int8], batch: Int, pool: ThreadPool) throws -> [[Int32]] {
+        var outputs = layouts.map { [Int32](repeating: -1, count: batch * $0.rows) }
+        try x.withUnsafeBufferPointer { xp in
+            let pointers = outputs.indices.map { j in UnsafeMutablePointer<Int32>.allocate(capacity: outputs[j].count) }
+            defer { pointers.forEach { $0.deallocate() } }
+            try Layout.multiply(layouts, xp.baseAddress!, batch: batch, into: pointers, workspace: Workspace(), pool: pool)
+            for j in outputs.indices { outputs[j] = Array(UnsafeBufferPointer(start: pointers[j], count: outputs[j].count)) }
+        }
+        return outputs
     }
 
     @Test func productsOfOneInputNeedOneInputWidth() throws {
@@ -184,13 +190,7 @@ import Testing
                 let x = randomInt8(batch * 403, using: &rng)
                 let expected = matrices.map { referenceProduct($0, x, batch: batch) }
                 #expect(try layouts[0].multiply(x, batch: batch, pool: pool) == expected[0], "\(kind) batch \(batch) threads \(threads) \(isa)")
-                var outputs = layouts.map { [Int32](repeating: -1, count: batch * $0.rows) }
-                try x.withUnsafeBufferPointer { xp in
-                    let pointers = outputs.indices.map { j in UnsafeMutablePointer<Int32>.allocate(capacity: outputs[j].count) }
-                    defer { pointers.forEach { $0.deallocate() } }
-                    try Layout.multiply(layouts, xp.baseAddress!, batch: batch, into: pointers, workspace: Workspace(), pool: pool)
-                    for j in outputs.indices { outputs[j] = Array(UnsafeBufferPointer(start: pointers[j], count: outputs[j].count)) }
-                }
+                let outputs = try productsOfOneInput(layouts, x, batch: batch, pool: pool)
                 #expect(outputs == expected, "\(kind) both, batch \(batch) threads \(threads) \(isa)")
             }
         }
