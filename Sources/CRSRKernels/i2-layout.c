@@ -71,7 +71,8 @@ static uint64_t i2_work_size(const rsr_layout_header * h, rsr_act act, uint32_t 
     if (act != RSR_ACT_I8) return 0;
     const uint64_t multiplies = i2_work_inputs(h, batch) + rsr_align_up((uint64_t)batch * 4);
     if (batch < I2_TABLES_MIN_BATCH) return multiplies;
-    return multiplies + i2_tables_inputs_bytes(h, batch) + (uint64_t)n_threads * i2_tables_thread_bytes();
+    const uint64_t tables = i2_tables_work(h, batch, n_threads); // the AVX2 kernel's; the others multiply
+    return multiplies > tables ? multiplies : tables;
 }
 
 rsr_status rsr_product_i8_i2_generic(const rsr_product * p);

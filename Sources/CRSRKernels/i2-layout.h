@@ -25,9 +25,9 @@ static inline uint64_t i2_work_inputs(const rsr_layout_header * h, uint32_t batc
 }
 
 // Products of I2_TABLES_MIN_BATCH vectors or more on AVX2 look their weights up in tables of input sums
-// (arch/x86/i2-tables-avx2.c). Their work follows the padded inputs and sums: the inputs as int16 in
-// groups of 8 vectors, [group][column][8], then per thread the tables of I2_TABLES_TILES column tiles and
-// the int16 and int32 sums of a task's rows.
+// (arch/x86/i2-tables-avx2.c), which need neither the padded inputs nor their sums. Their work, from its
+// start: the inputs as int16 in groups of 8 vectors, [group][column][8], then per thread the tables of
+// I2_TABLES_TILES column tiles and the int16 and int32 sums of a task's rows.
 #define I2_TABLES_MIN_BATCH 4u
 #define I2_TABLES_VECTORS 8u
 #define I2_TABLES_ENTRIES 176u  // a byte of four codes of at most 2 is at most 0b10101010 = 170 (validated
@@ -42,6 +42,9 @@ static inline uint64_t i2_tables_inputs_bytes(const rsr_layout_header * h, uint3
 static inline uint64_t i2_tables_bytes(void) { return (uint64_t)I2_TABLES_TILES * 4 * I2_TABLES_ENTRIES * 16; }
 static inline uint64_t i2_tables_thread_bytes(void) {
     return i2_tables_bytes() + (uint64_t)I2_TABLES_TASK_TILES * I2_TILE * I2_TABLES_VECTORS * (sizeof(int16_t) + sizeof(int32_t));
+}
+static inline uint64_t i2_tables_work(const rsr_layout_header * h, uint32_t batch, int n_threads) {
+    return i2_tables_inputs_bytes(h, batch) + (uint64_t)n_threads * i2_tables_thread_bytes();
 }
 
 // The AVX2 kernel's products by tables, of one input and layouts that share their columns.

@@ -155,10 +155,9 @@ rsr_status i2_tables_run_avx2(const rsr_product * const * p, uint32_t n) {
     const uint32_t tiles = c.first_tile[n], threads = (uint32_t)p0->n_threads;
     const uint32_t rounds = rsr_div_up(tiles, threads * I2_TABLES_TASK_TILES);
     c.per_task = rsr_div_up(tiles, threads * rounds);
-    uint8_t * xt = p0->work + i2_work_inputs(p0->h, p0->batch) + rsr_align_up((uint64_t)p0->batch * 4);
-    transpose_inputs(p0, (int16_t *)xt);
-    c.xt = (const int16_t *)xt;
-    c.thread_work = xt + i2_tables_inputs_bytes(p0->h, p0->batch);
+    transpose_inputs(p0, (int16_t *)p0->work);
+    c.xt = (const int16_t *)p0->work;
+    c.thread_work = p0->work + i2_tables_inputs_bytes(p0->h, p0->batch);
     rsr_pool_run(p0->pool, tables_task, &c, rsr_div_up(tiles, c.per_task));
     return RSR_OK;
 }
