@@ -10,42 +10,46 @@
 // ---- Segment sums ---------------------------------------------------------------------------------------
 // A 64-byte row of biased activations is two 256-bit halves; see rsr-batch.h for the word/high-byte sums.
 
-// Lanes of one 64-vector tile from its word sums (lows: even vectors) and high-byte sums (odd vectors),
-// added into wide[8] (int32, 8 lanes each: even 0..31 then odd 0..31).
+// Lanes of one 64-vector tile from its word sums (lows: even vectors) and high-byte sums (odd vectors), as
+// int32 in wide[8] (8 lanes each: even 0..31 then odd 0..31).
 static inline void widen_run(__m256i lows0, __m256i lows1, __m256i highs0, __m256i highs1, __m256i wide[8]) {
     const __m256i parts[4] = { lows0, lows1, highs0, highs1 };
     for (int i = 0; i < 4; ++i) {
-        wide[2 * i] = _mm256_add_epi32(wide[2 * i], _mm256_cvtepu16_epi32(_mm256_castsi256_si128(parts[i])));
-        wide[2 * i + 1] = _mm256_add_epi32(wide[2 * i + 1], _mm256_cvtepu16_epi32(_mm256_extracti128_si256(parts[i], 1)));
+        wide[2 * i] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(parts[i]));
+        wide[2 * i + 1] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(parts[i], 1));
     }
 }
 
 #define DEFINE_SEGMENTS_I8(IDX)                                                                              \
-static void segments_i8_##IDX(const IDX * perm, const IDX * seg, uint32_t npat, const uint8_t * xt,           \
-                              uint32_t tile, int32_t * S) {                                                   \
+static inline __attribute__((always_inline)) void segments_i8_##IDX(                                         \
+        const IDX * perm, const IDX * seg, uint32_t npat, const uint8_t * xt, int NT, int32_t * S) {          \
+    const uint32_t tile = RSR_I8_TILE * (uint32_t)NT;                                                         \
     for (uint32_t q = 0; q < npat; ++q) {                                                                    \
-        for (uint32_t t = 0; t < tile; t += RSR_I8_TILE) {                                                    \
-            __m256i wide[8];                                                                                  \
-            for (int i = 0; i < 8; ++i) wide[i] = _mm256_setzero_si256();                                     \
-            for (uint32_t j0 = seg[q]; j0 < seg[q + 1]; j0 += RSR_U8_RUN) {                                   \
-                const uint32_t j1 = rsr_min_u32(j0 + RSR_U8_RUN, seg[q + 1]);                                 \
-                __m256i w0 = _mm256_setzero_si256(), w1 = w0, h0 = w0, h1 = w0;                               \
-                for (uint32_t j = j0; j < j1; ++j) {                                                          \
-                    const uint8_t * row = xt + (uint64_t)perm[j] * tile + t;                                 \
-                    const __m256i a = _mm256_load_si256((const __m256i *)row);                               \
-                    const __m256i b = _mm256_load_si256((const __m256i *)(row + 32));                        \
-                    w0 = _mm256_add_epi16(w0, a);                                                             \
-                    w1 = _mm256_add_epi16(w1, b);                                                             \
-                    h0 = _mm256_add_epi16(h0, _mm256_srli_epi16(a, 8));                                       \
-                    h1 = _mm256_add_epi16(h1, _mm256_srli_epi16(b, 8));                                       \
+        int32_t * out = S + (uint64_t)q * tile;                                                               \
+        uint32_t j0 = seg[q];                                                                                 \
+        do {                                                                                                  \
+            const uint32_t j1 = rsr_min_u32(j0 + RSR_U8_RUN, seg[q + 1]);                                     \
+            __m256i w[4], hi[4];                                                                              \
+            for (int i = 0; i < 2 * NT; ++i) w[i] = hi[i] = _mm256_setzero_si256();                           \
+            for (uint32_t j = j0; j < j1; ++j) {                                                              \
+                const __m256i * row = (const __m256i *)(xt + (uint64_t)perm[j] * tile);                       \
+                for (int i = 0; i < 2 * NT; ++i) {                                                            \
+                    const __m256i a = _mm256_load_si256(row + i);                                            \
+                    w[i] = _mm256_add_epi16(w[i], a);                                                         \
+                    hi[i] = _mm256_add_epi16(hi[i], _mm256_srli_epi16(a, 8));                                 \
                 }                                                                                             \
-                /* Word lanes 0..15 of the row hold vectors 0..31 (row half a), 16..31 vectors 32..63. */    \
-                widen_run(_mm256_sub_epi16(w0, _mm256_slli_epi16(h0, 8)), _mm256_sub_epi16(w1, _mm256_slli_epi16(h1, 8)), \
-                          h0, h1, wide);                                                                      \
             }                                                                                                 \
-            int32_t * out = S + (uint64_t)q * tile + t;                                                       \
-            for (int i = 0; i < 8; ++i) _mm256_store_si256((__m256i *)(out + 8 * i), wide[i]);               \
-        }                                                                                                     \
+            /* Word lanes 0..15 of a tile's row hold vectors 0..31 (its first half), 16..31 vectors 32..63. */ \
+            for (int t = 0; t < NT; ++t) {                                                                    \
+                __m256i wide[8];                                                                              \
+                widen_run(_mm256_sub_epi16(w[2 * t], _mm256_slli_epi16(hi[2 * t], 8)),                        \
+                          _mm256_sub_epi16(w[2 * t + 1], _mm256_slli_epi16(hi[2 * t + 1], 8)), hi[2 * t], hi[2 * t + 1], wide); \
+                __m256i * o = (__m256i *)(out + RSR_I8_TILE * t);                                             \
+                if (j0 == seg[q]) for (int i = 0; i < 8; ++i) _mm256_store_si256(o + i, wide[i]);            \
+                else for (int i = 0; i < 8; ++i) _mm256_store_si256(o + i, _mm256_add_epi32(_mm256_load_si256(o + i), wide[i])); \
+            }                                                                                                 \
+            j0 = j1;                                                                                          \
+        } while (j0 < seg[q + 1]);                                                                            \
     }                                                                                                         \
 }
 
@@ -144,8 +148,17 @@ RSR_DEFINE_ROW_FOLDS(float, __m256, 8, _mm256_setzero_ps(), _mm256_add_ps, _mm25
 
 static void segments_i8(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
                         const uint8_t * xt, uint32_t tile, int32_t * S) {
-    if (rsr_is_wide(h)) segments_i8_uint32_t((const uint32_t *)perm, (const uint32_t *)seg, rsr_npat(h), xt, tile, S);
-    else segments_i8_uint16_t((const uint16_t *)perm, (const uint16_t *)seg, rsr_npat(h), xt, tile, S);
+    const uint32_t npat = rsr_npat(h);
+    // the tile count as a constant, so each variant's loops unroll
+#define SEGMENTS(IDX, NT) segments_i8_##IDX((const IDX *)perm, (const IDX *)seg, npat, xt, NT, S)
+    if (rsr_is_wide(h)) {
+        if (tile > RSR_I8_TILE) SEGMENTS(uint32_t, 2);
+        else SEGMENTS(uint32_t, 1);
+    } else {
+        if (tile > RSR_I8_TILE) SEGMENTS(uint16_t, 2);
+        else SEGMENTS(uint16_t, 1);
+    }
+#undef SEGMENTS
 }
 
 #define SEGMENTS_I16_BY_TILE(HOW, IDX)                                                                       \
