@@ -159,7 +159,10 @@ rsr_status rsr_batch_products(const rsr_product * const * p, uint32_t n, rsr_act
     const rsr_layout_header * h = p[0]->h;
     // Narrow int16 tiles fit the work sized for byte tiles: rows of at most 64 bytes, fewer lanes.
     const bool narrow = act == RSR_ACT_I8 && ops->segments_i16 && p[0]->batch <= RSR_I16_TILE_MAX;
-    const uint32_t tile_max = narrow ? rsr_i16_tile(p[0]->batch) : rsr_batch_tile(act, p[0]->batch);
+    uint32_t tile_max = narrow ? rsr_i16_tile(p[0]->batch) : rsr_batch_tile(act, p[0]->batch);
+    if (act == RSR_ACT_I8 && !narrow && ops->i8_wide_tile_bytes && (uint64_t)h->cols * tile_max > ops->i8_wide_tile_bytes) {
+        tile_max = RSR_I8_TILE; // a smaller tile within the work sized for the larger one
+    }
     for (uint32_t v0 = 0; v0 < p[0]->batch; v0 += tile_max) {
         const uint32_t nv = rsr_min_u32(tile_max, p[0]->batch - v0);
         batch_ctx c = {

@@ -50,6 +50,9 @@ typedef struct rsr_batch_ops {
     // (else NULL). Without it such a batch takes a whole byte tile and costs what 64 vectors do.
     void (*segments_i16)(const rsr_layout_header * h, const uint8_t * perm, const uint8_t * seg,
                          const int16_t * xt, uint32_t tile, int16_t * prefix, int32_t * S);
+    // Optional, int8: the most bytes of transposed rows for which a batch over 64 vectors takes 128-vector
+    // tiles (0: no limit); past it, 64-vector tiles, whose rows are half as large (see rsr-avx2.c).
+    uint64_t i8_wide_tile_bytes;
 } rsr_batch_ops;
 
 // The product of a batch with a level's ops (a batch of one runs the portable per-vector kernel).

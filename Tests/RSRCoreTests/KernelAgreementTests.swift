@@ -61,6 +61,12 @@ import Testing
                 #expect(y == referenceProduct(matrix, x, batch: batch).map(Float.init), "\(kind) f32 batch \(batch)")
             }
         }
+        // Inputs wider than AVX2's 128-vector tiles (2600 columns take 325 KB of transposed rows): 64-vector tiles.
+        let wide = try LowBitMatrix.random(rows: 9, cols: 2600, kind: .ternary, using: &rng)
+        let pool = try ThreadPool(threads: 2)
+        pool.limitISA(to: isa)
+        let x = randomInt8(129 * wide.cols, using: &rng)
+        #expect(try Layout(wide, as: .rsr(k: 4)).multiply(x, batch: 129, pool: pool) == referenceProduct(wide, x, batch: 129), "wide inputs, batch 129")
     }
 
     /// More than 65535 columns: 32-bit permutation indices.

@@ -182,9 +182,16 @@ static void segments_f32(const rsr_layout_header * h, const uint8_t * perm, cons
     else segments_f32_uint16_t((const uint16_t *)perm, (const uint16_t *)seg, rsr_npat(h), xt, tile, S);
 }
 
+// A 128-vector tile's transposed rows are gathered from L2 in random order, and past 320 KB (2560 columns)
+// they stop fitting beside the rest of a block's work in Zen 1-3's 512 KB: on Zen 1, 6912 columns ran 10-40%
+// faster as two 64-vector tiles of 442 KB each than as one tile of 885 KB, while 2560 columns ran as fast
+// or faster as one (docs/BENCHMARKS.md).
+#define WIDE_TILE_BYTES (320u << 10)
+
 static const rsr_batch_ops ops = {
     .segments_i8 = segments_i8, .segments_f32 = segments_f32, .fold_i32 = fold_i32, .fold_f32 = fold_f32,
     .transpose_i8 = rsr_transpose_i8_sse2, .untranspose_i8 = rsr_untranspose_i8_sse2, .segments_i16 = segments_i16,
+    .i8_wide_tile_bytes = WIDE_TILE_BYTES,
 };
 
 rsr_status rsr_product_i8_rsr_avx2(const rsr_product * p) { return rsr_batch_product(p, RSR_ACT_I8, &ops); }
