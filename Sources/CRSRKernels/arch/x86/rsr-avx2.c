@@ -184,8 +184,8 @@ static void segments_f32(const rsr_layout_header * h, const uint8_t * perm, cons
 
 // A 128-vector tile's transposed rows are gathered from L2 in random order, and past 320 KB (2560 columns)
 // they stop fitting beside the rest of a block's work in Zen 1-3's 512 KB: on Zen 1, 6912 columns ran 15-27%
-// faster as two 64-vector tiles of 442 KB each than as one tile of 885 KB, while 2560 columns ran as fast
-// or faster as one (docs/BENCHMARKS.md).
+// faster as two 64-vector tiles of 442 KB each than as one tile of 885 KB, while 2560 columns ran 7-29%
+// faster as one on 2 threads (5% slower on 1; docs/BENCHMARKS.md).
 #define WIDE_TILE_BYTES (320u << 10)
 
 static const rsr_batch_ops ops = {
