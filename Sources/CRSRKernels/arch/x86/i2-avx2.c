@@ -9,28 +9,37 @@
 
 #pragma clang attribute push(__attribute__((target(RSR_TARGET_AVX2))), apply_to = function)
 
-// A maddubs pair is at most 2 * (2 * 128) = 512 in magnitude and a column tile adds four of them to each
-// int16 lane, so 15 column tiles keep the sums within 32767.
-#define RUN_TILES 15u
+// Crumbs 0 and 2 of a byte are masked in place after one shift, 1 and 3 in place as four times their code:
+// and-masks run on every vector pipe of Zen 1, shifts on one. Codes are at most 2 and inputs -128..127, so a
+// maddubs pair of quadrupled codes lies in -2048..2032 and a column tile adds two to each int16 lane: 8
+// column tiles keep those sums within -32768..32512, exact to shift down before the lanes widen to int32.
+#define RUN_TILES 8u
 
 // Rows of one row tile for one vector: out[0] rows 0..7, out[1] rows 8..15.
 static void row_tile(const uint8_t * tiles, uint32_t n_col_tiles, const int8_t * xp, __m256i out[2]) {
-    const __m256i mask = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+    const __m256i once = _mm256_set1_epi8(0x03), times4 = _mm256_set1_epi8(0x0c), ones = _mm256_set1_epi16(1);
     __m256i acc32[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
     for (uint32_t ct0 = 0; ct0 < n_col_tiles; ct0 += RUN_TILES) {
         const uint32_t ct1 = rsr_min_u32(ct0 + RUN_TILES, n_col_tiles);
-        __m256i acc16[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
+        __m256i acc1[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
+        __m256i acc4[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
         for (uint32_t ct = ct0; ct < ct1; ++ct) {
             const int32_t * x4 = (const int32_t *)(xp + (uint64_t)ct * I2_TILE);
+            const __m256i x0 = _mm256_set1_epi32(x4[0]), x1 = _mm256_set1_epi32(x4[1]);
+            const __m256i x2 = _mm256_set1_epi32(x4[2]), x3 = _mm256_set1_epi32(x4[3]);
             for (int half = 0; half < 2; ++half) {
                 const __m256i packed = _mm256_loadu_si256((const __m256i *)(tiles + (uint64_t)ct * I2_TILE_BYTES + 32 * half));
-                for (int j = 0; j < 4; ++j) {
-                    const __m256i w = _mm256_and_si256(_mm256_srli_epi16(packed, 2 * j), mask);
-                    acc16[half] = _mm256_add_epi16(acc16[half], _mm256_maddubs_epi16(w, _mm256_set1_epi32(x4[j])));
-                }
+                const __m256i high = _mm256_srli_epi16(packed, 4);
+                acc1[half] = _mm256_add_epi16(acc1[half], _mm256_maddubs_epi16(_mm256_and_si256(packed, once), x0));
+                acc4[half] = _mm256_add_epi16(acc4[half], _mm256_maddubs_epi16(_mm256_and_si256(packed, times4), x1));
+                acc1[half] = _mm256_add_epi16(acc1[half], _mm256_maddubs_epi16(_mm256_and_si256(high, once), x2));
+                acc4[half] = _mm256_add_epi16(acc4[half], _mm256_maddubs_epi16(_mm256_and_si256(high, times4), x3));
             }
         }
-        for (int half = 0; half < 2; ++half) acc32[half] = _mm256_add_epi32(acc32[half], _mm256_madd_epi16(acc16[half], ones));
+        for (int half = 0; half < 2; ++half) {
+            const __m256i sums = _mm256_add_epi16(acc1[half], _mm256_srai_epi16(acc4[half], 2));
+            acc32[half] = _mm256_add_epi32(acc32[half], _mm256_madd_epi16(sums, ones));
+        }
     }
     out[0] = acc32[0];
     out[1] = acc32[1];
