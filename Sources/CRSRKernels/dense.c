@@ -170,7 +170,8 @@ static bool integer_type(rsr_dtype type) { return type == RSR_DTYPE_Q8_ROW || ty
 // DENSE_BATCH_VECTORS vectors (those a batch kernel takes at once): the group's quantizations in
 // dense_q6_order, block by block and in each block vector by vector ([block][vector][256]), then -32 x
 // their 16-value part sums alike ([block][vector][16]), so that a kernel reads every vector of a block at
-// fixed offsets from one pointer.
+// fixed offsets from one pointer. For the AVX2 kernel, the inputs are in natural order and the part sums
+// int16, negated.
 typedef struct dense_quantized_input {
     float xs;
     int32_t xq_sum;
@@ -294,6 +295,7 @@ static dense_matvec vector_view(const matmul_ctx * c, uint32_t b) {
             const uint32_t lane = b % DENSE_BATCH_VECTORS;
             m.xq_q6 = (const int8_t *)group + (uint64_t)lane * Q6_BLOCK;
             m.part_starts = q6_group_parts(group, cols) + lane * (Q6_BLOCK / Q6_SUB);
+            m.part_sums = (const int16_t *)q6_group_parts(group, cols) + lane * (Q6_BLOCK / Q6_SUB);
         }
         m.xs = input->xs;
         m.xq_sum = input->xq_sum;
@@ -349,8 +351,12 @@ static rsr_status quantize_inputs(rsr_dtype type, const float * x, uint32_t batc
             for (uint32_t b = 0; b < cols / Q6_BLOCK; ++b) {
                 int8_t * to = q6 + ((uint64_t)b * n + lane) * Q6_BLOCK;
                 for (uint32_t j = 0; j < Q6_BLOCK; ++j) to[q6_lanes ? dense_q6_order(j) : j] = xq[b * Q6_BLOCK + j];
-                int32_t * starts = parts + ((uint64_t)b * n + lane) * (Q6_BLOCK / Q6_SUB);
-                for (uint32_t p = 0; p < Q6_BLOCK / Q6_SUB; ++p) starts[p] = -32 * rsr_sum_i8(xq + b * Q6_BLOCK + p * Q6_SUB, Q6_SUB);
+                const uint64_t at = ((uint64_t)b * n + lane) * (Q6_BLOCK / Q6_SUB);
+                for (uint32_t p = 0; p < Q6_BLOCK / Q6_SUB; ++p) {
+                    const int32_t sum = rsr_sum_i8(xq + b * Q6_BLOCK + p * Q6_SUB, Q6_SUB);
+                    if (q6_lanes) parts[at + p] = -32 * sum;
+                    else ((int16_t *)parts)[at + p] = (int16_t)-sum;
+                }
             }
         }
     }

@@ -19,9 +19,11 @@ typedef struct dense_matvec {
     // Q6_256, for vector `lane` of a group of n (the vectors a batch kernel takes together; n = 1 alone): xq
     // (in dense_q6_order for the AVX-512 kernel, in natural order for the AVX2 one), block b at xq_q6 +
     // b * n * 256; and -32 * each 16-value part's sum of xq, where its dot starts (codes are q + 32), block
-    // b's at part_starts + b * n * 16. Vector lane + 1's are 256 bytes and 16 sums further.
+    // b's at part_starts + b * n * 16. Vector lane + 1's are 256 bytes and 16 sums further. The AVX2 kernel
+    // takes the part sums as int16, negated (|sum| <= 16 * 128), at part_sums alike.
     const int8_t * xq_q6;
     const int32_t * part_starts;
+    const int16_t * part_sums;
     float * y;
 } dense_matvec;
 
