@@ -91,21 +91,22 @@ static float q4_row(const dense_matvec * m, const uint8_t * row) {
 
 // Q6_256, 32 values a step in their natural order: value j's low four bits are nibble byte j % 128 (its
 // high half from value 128 on) and its top two bits pair byte j % 64, shifted by 2 (j / 64); the input is
-// stored in natural order too (dense.c). vpmaddubsw of the codes 0..63 with x (pairs up to 2 * 63 * 128)
-// and vpmaddwd with the two 16-value parts' int16 scales leave each lane s times four products, exact in
-// int32; the parts' -32 * sum(x), times their scales, centre the codes. Each block's int32 lanes are scaled
-// by its d in float, so only their total matters, not which lane holds a part.
+// stored in natural order too (dense.c). vpmaddubsw of the codes 0..63 with x leaves pairs of products, and
+// chunks go two at a time: the four pairs of each 16-value part gather into two int16 lanes (a quarter of a
+// lane each from both chunks: four products, at most 4 * 63 * 128 = 32256), so that one vpmaddwd by the
+// parts' int16 scales serves 64 values where it served 32. Zen 1 runs both multiplies on one of its four
+// vector pipes, and at 8 vectors that pipe bounds the head. The parts' -32 * sum(x), times their scales,
+// centre the codes. Each block's int32 lanes are scaled by its d in float, so only their total matters.
 typedef struct q6_avx2_consts {
-    // chunk c % 4 of a half: bytes of int16 scale 2 (c % 4) in the low lane, 2 (c % 4) + 1 in the high one
-    uint8_t scale_pick[4][32];
+    // chunk pair j of a half: int16 lanes 0-3 take scale 4j, 4-7 scale 4j + 2 in the low 128 bits; 4j + 1
+    // and 4j + 3 in the high ones
+    uint8_t scale_pick[2][32];
 } q6_avx2_consts;
 
 static const q6_avx2_consts q6k2 = {
     .scale_pick = {
-        { 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3 },
-        { 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7 },
-        { 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11 },
-        { 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15 },
+        { 0, 1, 0, 1, 0, 1, 0, 1, 4, 5, 4, 5, 4, 5, 4, 5, 2, 3, 2, 3, 2, 3, 2, 3, 6, 7, 6, 7, 6, 7, 6, 7 },
+        { 8, 9, 8, 9, 8, 9, 8, 9, 12, 13, 12, 13, 12, 13, 12, 13, 10, 11, 10, 11, 10, 11, 10, 11, 14, 15, 14, 15, 14, 15, 14, 15 },
     },
 };
 
@@ -130,8 +131,8 @@ static inline __attribute__((always_inline)) __m256i q6_codes(const uint8_t * at
 // same order as alone, so a batch gives the same bits as its vectors one at a time.
 static inline __attribute__((always_inline)) void q6_row_vectors(const dense_matvec * m, int NB, const uint8_t * row, float * out) {
     const uint32_t blocks = m[0].cols / Q6_BLOCK;
-    __m256i pick[4];
-    for (int i = 0; i < 4; ++i) pick[i] = _mm256_loadu_si256((const __m256i *)q6k2.scale_pick[i]);
+    __m256i pick[2];
+    for (int i = 0; i < 2; ++i) pick[i] = _mm256_loadu_si256((const __m256i *)q6k2.scale_pick[i]);
     __m256 acc[DENSE_BATCH_VECTORS];
     for (int v = 0; v < NB; ++v) acc[v] = _mm256_setzero_ps();
     for (uint32_t b = 0; b < blocks; ++b) {
@@ -145,13 +146,16 @@ static inline __attribute__((always_inline)) void q6_row_vectors(const dense_mat
         const int16_t * part_sums = m[0].part_sums + (uint64_t)b * NB * (Q6_BLOCK / Q6_SUB);
         __m256i sum[DENSE_BATCH_VECTORS];
         #pragma clang loop unroll(full)
-        for (int c = 0; c < 8; ++c) {
-            const __m256i q = q6_codes(at, c);
-            const __m256i scale = _mm256_shuffle_epi8(c < 4 ? scales_low : scales_high, pick[c % 4]);
+        for (int c = 0; c < 8; c += 2) {
+            const __m256i q0 = q6_codes(at, c), q1 = q6_codes(at, c + 1);
+            const __m256i scale = _mm256_shuffle_epi8(c < 4 ? scales_low : scales_high, pick[c / 2 % 2]);
             #pragma clang loop unroll(full)
             for (int v = 0; v < NB; ++v) {
-                const __m256i x = _mm256_loadu_si256((const __m256i *)(xs + v * Q6_BLOCK + 32 * c));
-                const __m256i part = _mm256_madd_epi16(_mm256_maddubs_epi16(q, x), scale);
+                const __m256i x0 = _mm256_loadu_si256((const __m256i *)(xs + v * Q6_BLOCK + 32 * c));
+                const __m256i x1 = _mm256_loadu_si256((const __m256i *)(xs + v * Q6_BLOCK + 32 * c + 32));
+                const __m256i p0 = _mm256_maddubs_epi16(q0, x0), p1 = _mm256_maddubs_epi16(q1, x1);
+                const __m256i fours = _mm256_add_epi16(_mm256_unpacklo_epi64(p0, p1), _mm256_unpackhi_epi64(p0, p1));
+                const __m256i part = _mm256_madd_epi16(fours, scale);
                 sum[v] = c == 0 ? part : _mm256_add_epi32(sum[v], part);
             }
         }
