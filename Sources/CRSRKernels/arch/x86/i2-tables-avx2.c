@@ -65,6 +65,15 @@ static void build_tables(const int16_t * xt, uint32_t ct, uint32_t n, __m128i * 
     }
 }
 
+// Byte k of w times 16, the offset of its table entry. A rotate (BMI2's rorx, which compilers do not pick
+// for shifts) writes a new register, where a shift takes a copy first.
+static inline __attribute__((always_inline)) uint32_t entry_offset(uint32_t w, int k) {
+    if (k == 0) return (w & 0xff) << 4;
+    uint32_t r;
+    __asm__("rorxl %2, %1, %0" : "=r"(r) : "r"(w), "i"(8 * k - 4));
+    return r & 0xff0;
+}
+
 // Adds to each of a row tile's 16 int16 sums its lookups in n column tiles from `tiles` on.
 static inline __attribute__((always_inline)) void row_tile_lookups(const uint8_t * tiles, uint32_t n, const __m128i * tables,
                                                                    __m128i * sums) {
@@ -75,10 +84,8 @@ static inline __attribute__((always_inline)) void row_tile_lookups(const uint8_t
             uint32_t w;
             memcpy(&w, tiles + k * I2_TILE_BYTES + 4 * r, sizeof w);
             const char * tk = t + (uint64_t)k * 4 * I2_TABLES_ENTRIES * 16;
-            acc = _mm_add_epi16(acc, _mm_load_si128((const __m128i *)(tk + ((w & 0xff) << 4))));
-            acc = _mm_add_epi16(acc, _mm_load_si128((const __m128i *)(tk + I2_TABLES_ENTRIES * 16 + (w >> 4 & 0xff0))));
-            acc = _mm_add_epi16(acc, _mm_load_si128((const __m128i *)(tk + 2 * I2_TABLES_ENTRIES * 16 + (w >> 12 & 0xff0))));
-            acc = _mm_add_epi16(acc, _mm_load_si128((const __m128i *)(tk + 3 * I2_TABLES_ENTRIES * 16 + (w >> 20 & 0xff0))));
+            for (int s = 0; s < 4; ++s)
+                acc = _mm_add_epi16(acc, _mm_load_si128((const __m128i *)(tk + s * I2_TABLES_ENTRIES * 16 + entry_offset(w, s))));
         }
         sums[r] = acc;
     }
