@@ -113,6 +113,29 @@ import Testing
         #expect(throws: Never.self) { try bytes.withUnsafeBytes { _ = try Layout(validating: $0) } }
     }
 
+    @Test func packedI2CodesOutsideTheWeightsAreRefused() throws {
+        var rng = SplitMix64(seed: 11)
+        // ternary weights are codes 0...2 (w + 1), binary ones 1...2; a byte holds four codes, lowest first
+        for (kind, bad, good): (WeightKind, UInt8, UInt8) in [(.ternary, 0b11, 0b00), (.binary, 0b00, 0b10)] {
+            let matrix = try LowBitMatrix.random(rows: 20, cols: 40, kind: kind, using: &rng)
+            let clean = try Layout(matrix, as: .packedI2).withBytes { Array($0) }
+            // the first and last bytes of the tiles, each of the four codes in turn
+            for at in [64, 71, clean.count - 1] {
+                for shift in stride(from: 0, to: 8, by: 2) {
+                    var bytes = clean
+                    let others = (0..<4).reduce(UInt8(0)) { $0 | good << (2 * $1) } & ~(0b11 << shift)
+                    bytes[at] = others | bad << shift
+                    let error = #expect(throws: KernelError.self, "\(kind) byte \(at) code \(shift / 2)") {
+                        try bytes.withUnsafeBytes { try Layout(validating: $0) }
+                    }
+                    #expect(error?.status == RSR_ERR_LAYOUT)
+                    bytes[at] = others | good << shift
+                    #expect(throws: Never.self) { try bytes.withUnsafeBytes { _ = try Layout(validating: $0) } }
+                }
+            }
+        }
+    }
+
     @Test func bitsPerWeight() throws {
         var rng = SplitMix64(seed: 9)
         let matrix = try LowBitMatrix.random(rows: 640, cols: 2560, kind: .ternary, using: &rng)
