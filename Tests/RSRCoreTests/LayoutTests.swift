@@ -119,7 +119,7 @@ import Testing
         for (kind, bad, good): (WeightKind, UInt8, UInt8) in [(.ternary, 0b11, 0b00), (.binary, 0b00, 0b10)] {
             let matrix = try LowBitMatrix.random(rows: 20, cols: 40, kind: kind, using: &rng)
             let clean = try Layout(matrix, as: .packedI2).withBytes { Array($0) }
-            // the first and last bytes of the tiles, each of the four codes in turn
+            // the tiles' first byte, the last of their first 8 and their very last, each of the four codes in turn
             for at in [64, 71, clean.count - 1] {
                 for shift in stride(from: 0, to: 8, by: 2) {
                     var bytes = clean
