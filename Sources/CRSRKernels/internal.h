@@ -20,11 +20,11 @@ typedef struct rsr_layout_header {
     uint8_t  weights;  // rsr_weights
     uint32_t rows;
     uint32_t cols;
-    uint32_t k;        // RSR: rows per block; RSRT: columns per group; PACKED_I2: tile side (16)
+    uint32_t k;        // RSR: rows per block; RSRT: columns per group; PACKED_I2: tile side (16); SPARSE_I2: 256
     uint32_t flags;    // RSR_FLAG_*
     uint64_t bytes;    // total layout size
     uint64_t off[3];   // section offsets from the layout start
-    uint32_t n_blocks; // RSR: row blocks; RSRT: 64-row tiles; PACKED_I2: 16-row tiles
+    uint32_t n_blocks; // RSR: row blocks; RSRT: 64-row tiles; PACKED_I2: 16-row tiles; SPARSE_I2: 256-row blocks
     uint32_t n_groups; // RSR: patterns per block; RSRT: column groups; PACKED_I2: 16-column tiles
 } rsr_layout_header;
 
@@ -153,6 +153,7 @@ bool rsr_x86_has_f16c(void);
 extern const rsr_layout_traits rsr_traits_rsr;
 extern const rsr_layout_traits rsr_traits_rsrt;
 extern const rsr_layout_traits rsr_traits_i2;
+extern const rsr_layout_traits rsr_traits_sparse_i2;
 // rsr-t's, classical RSR's and packed-i2's shared products at a pool's ISA, NULL where it has none (the
 // layouts must share columns, group size or k, and weights).
 rsr_products_fn rsrt_products_i8(rsr_isa isa);

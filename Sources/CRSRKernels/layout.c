@@ -7,6 +7,7 @@ static const rsr_layout_traits * traits_of(rsr_layout_type type) {
         case RSR_LAYOUT_RSR:       return &rsr_traits_rsr;
         case RSR_LAYOUT_RSRT:      return &rsr_traits_rsrt;
         case RSR_LAYOUT_PACKED_I2: return &rsr_traits_i2;
+        case RSR_LAYOUT_SPARSE_I2: return &rsr_traits_sparse_i2;
         default:                   return NULL;
     }
 }

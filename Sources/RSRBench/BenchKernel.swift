@@ -9,10 +9,14 @@ final class BenchBuffers {
     var floatOutput: [Float]
     let workspace = Workspace()
 
-    init(shape: MatrixShape, batch: Int, seed: UInt64) {
+    /// `zeros`: the fraction of int8 inputs set to zero, as a relu² GLU leaves its output.
+    init(shape: MatrixShape, batch: Int, seed: UInt64, zeros: Double = 0) {
         var rng = SplitMix64(seed: seed)
         self.batch = batch
-        int8Input = (0..<batch * shape.cols).map { _ in Int8.random(in: -127...127, using: &rng) }
+        int8Input = (0..<batch * shape.cols).map { _ in
+            let value = Int8.random(in: -127...127, using: &rng)
+            return zeros > 0 && Double.random(in: 0..<1, using: &rng) < zeros ? 0 : value
+        }
         floatInput = int8Input.map { Float($0) / 127 }
         int32Output = .init(repeating: 0, count: batch * shape.rows)
         floatOutput = .init(repeating: 0, count: batch * shape.rows)
@@ -114,9 +118,10 @@ final class BenchKernel {
                     }
                 }
             }
-        case .packedI2, .rsr, .rsrF32, .rsrT:
+        case .packedI2, .sparseI2, .rsr, .rsrF32, .rsrT:
             let kind: LayoutKind = switch name {
                 case .packedI2: .packedI2
+                case .sparseI2: .sparseI2
                 case .rsrT: .rsrT
                 default: .rsr(k: k)
             }

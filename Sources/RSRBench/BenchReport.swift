@@ -37,8 +37,9 @@ public enum BenchReport {
         let m = result.machine
         let bandwidth = m.readBandwidth.keys.sorted().map { "\($0) thread\($0 == 1 ? "" : "s") \(KernelBenchmark.gigabytes(m.readBandwidth[$0]!)) GB/s" }
         let cache = result.coldBytes.map { "cold (weights rotate over \($0 >> 20) MiB)" } ?? "warm (one copy of the weights)"
+        let zeros = result.inputZeros > 0 ? String(format: "; int8 inputs: %.0f%% zeros", result.inputZeros * 100) : ""
         return "\(m.cpu), \(m.cores) cores, \(m.isa); LLC \(m.llcBytes >> 20) MiB; read bandwidth: "
-            + bandwidth.joined(separator: ", ") + "; caches: \(cache)"
+            + bandwidth.joined(separator: ", ") + "; caches: \(cache)" + zeros
     }
 
     static func markdown(_ result: BenchResult) -> String {

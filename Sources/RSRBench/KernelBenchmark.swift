@@ -14,6 +14,8 @@ public struct KernelBenchmark: Sendable {
     public var minSeconds = 0.2
     public var isa: ISA = .best
     public var seed: UInt64 = 1
+    /// The fraction of int8 inputs set to zero (a relu² GLU leaves most of the down projection's at zero).
+    public var inputZeros = 0.0
     /// Measure the read bandwidth first (the "of BW" columns); off when only the ranking matters.
     public var measuresBandwidth = true
 
@@ -62,7 +64,7 @@ public struct KernelBenchmark: Sendable {
                 let prepared = try kernels.filter { $0.supports(shape) }.map {
                     try BenchKernel.prepare($0, matrix: matrix, k: kValue, coldBytes: coldBytes, pool: pools[threads[0]]!)
                 }
-                let buffers = BenchBuffers(shape: shape, batch: batch, seed: seed &+ UInt64(batch))
+                let buffers = BenchBuffers(shape: shape, batch: batch, seed: seed &+ UInt64(batch), zeros: inputZeros)
                 for t in threads {
                     let timings = try measure(prepared, buffers: buffers, pool: pools[t]!)
                     let group = prepared.map { kernel in
@@ -75,7 +77,7 @@ public struct KernelBenchmark: Sendable {
                 }
             }
         }
-        return BenchResult(machine: machine, cold: cold, coldBytes: coldBytes, rows: rows)
+        return BenchResult(machine: machine, cold: cold, coldBytes: coldBytes, inputZeros: inputZeros, rows: rows)
     }
 
     /// Times every kernel of one case. Kernels take turns over a few rounds, so a slow drift of the machine
@@ -156,12 +158,14 @@ public struct BenchResult: Sendable {
     public let machine: MachineInfo
     public let cold: Bool
     public let coldBytes: Int?
+    public let inputZeros: Double
     public let rows: [BenchRow]
 
-    public init(machine: MachineInfo, cold: Bool, coldBytes: Int?, rows: [BenchRow]) {
+    public init(machine: MachineInfo, cold: Bool, coldBytes: Int?, inputZeros: Double = 0, rows: [BenchRow]) {
         self.machine = machine
         self.cold = cold
         self.coldBytes = coldBytes
+        self.inputZeros = inputZeros
         self.rows = rows
     }
 }

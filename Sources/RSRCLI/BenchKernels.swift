@@ -40,6 +40,9 @@ struct BenchKernels: ParsableCommand {
     @Option(help: "Minimum seconds of repeated calls per measurement.")
     var minTime = 0.2
 
+    @Option(help: "Fraction of the int8 inputs set to zero, 0 to 1 (a relu² GLU leaves most of the down projection's inputs at zero; sparse-i2 skips them).")
+    var inputZeros = 0.0
+
     @Option(help: "Highest instruction set to use: scalar, avx2 or avx512 (default: the best this CPU has).")
     var isa: ISA?
 
@@ -61,6 +64,7 @@ struct BenchKernels: ParsableCommand {
             throw ValidationError("--isa \(isa) is not supported by this CPU; it supports \(ISA.supported.map(\.description).joined(separator: ", ")).")
         }
         guard minTime > 0 else { throw ValidationError("--min-time must be positive.") }
+        guard (0...1).contains(inputZeros) else { throw ValidationError("--input-zeros \(inputZeros) is out of range; use 0 to 1.") }
     }
 
     func run() throws {
@@ -70,6 +74,7 @@ struct BenchKernels: ParsableCommand {
         bench.weights = weights
         bench.cold = !warm
         bench.minSeconds = minTime
+        bench.inputZeros = inputZeros
         bench.isa = isa ?? .best
         let result = try bench.run { line in
             if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }

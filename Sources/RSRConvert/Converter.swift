@@ -240,7 +240,8 @@ public final class Converter {
         used.insert(LayerWeights.hf(layer, projection.path + ".weight_scale"))
         usedPacked = usedPacked || weights.quantization == .packed
         let name = LayerWeights.file(layer, projection.name)
-        let plan = planner.plan(MatrixShape(rows: projection.rows, cols: projection.cols), weights: .ternary)
+        let plan = planner.plan(MatrixShape(rows: projection.rows, cols: projection.cols), weights: .ternary,
+                                sparseInputs: projection.kind == .down && config.activation == .relu2)
         var layouts: [LayoutEntry] = []
         for (kind, phases) in [(plan.decode, plan.prefill == nil ? Phase.allCases : [.decode])] + (plan.prefill.map { [($0, [Phase.prefill])] } ?? []) {
             let layout = try Layout(weights.matrix, as: kind, pool: pool)

@@ -8,12 +8,15 @@ public enum LayoutKind: Hashable, Sendable, CustomStringConvertible {
     case rsrT
     /// The packed 2-bit baseline.
     case packedI2
+    /// packed-i2's codes by columns: products read only the columns whose input is not zero.
+    case sparseI2
 
     var raw: rsr_layout_type {
         switch self {
         case .rsr: RSR_LAYOUT_RSR
         case .rsrT: RSR_LAYOUT_RSRT
         case .packedI2: RSR_LAYOUT_PACKED_I2
+        case .sparseI2: RSR_LAYOUT_SPARSE_I2
         }
     }
 
@@ -30,6 +33,7 @@ public enum LayoutKind: Hashable, Sendable, CustomStringConvertible {
         case .rsr: "rsr"
         case .rsrT: "rsr-t"
         case .packedI2: "packed-i2"
+        case .sparseI2: "sparse-i2"
         }
     }
 
@@ -39,6 +43,7 @@ public enum LayoutKind: Hashable, Sendable, CustomStringConvertible {
         case "rsr": self = .rsr(k: k)
         case "rsr-t": self = .rsrT
         case "packed-i2": self = .packedI2
+        case "sparse-i2": self = .sparseI2
         default: return nil
         }
     }
@@ -64,7 +69,7 @@ public final class Layout: @unchecked Sendable {
     public let weights: WeightKind
     public let rows: Int
     public let cols: Int
-    /// Block rows (RSR), group columns (RSR-T) or tile side (packed-i2).
+    /// Block rows (RSR, sparse-i2), group columns (RSR-T) or tile side (packed-i2).
     public let k: Int
     let base: UnsafeRawPointer
     public let byteCount: Int
@@ -120,6 +125,7 @@ public final class Layout: @unchecked Sendable {
         switch info.type {
         case RSR_LAYOUT_RSR: kind = .rsr(k: Int(info.k))
         case RSR_LAYOUT_RSRT: kind = .rsrT
+        case RSR_LAYOUT_SPARSE_I2: kind = .sparseI2
         default: kind = .packedI2
         }
     }

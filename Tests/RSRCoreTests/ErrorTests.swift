@@ -50,7 +50,7 @@ import Testing
 
     @Test func sizesThatOverflow() throws {
         var size: UInt64 = 0
-        for type in [RSR_LAYOUT_RSR, RSR_LAYOUT_RSRT, RSR_LAYOUT_PACKED_I2] {
+        for type in [RSR_LAYOUT_RSR, RSR_LAYOUT_RSRT, RSR_LAYOUT_PACKED_I2, RSR_LAYOUT_SPARSE_I2] {
             #expect(rsr_layout_size(type, RSR_WEIGHTS_TERNARY, .max, .max, type == RSR_LAYOUT_RSR ? 4 : 0, &size) == RSR_ERR_OVERFLOW)
         }
         #expect(rsr_hf_pack_size(RSR_MAX_DIM + 1, 1, &size) == RSR_ERR_OVERFLOW)

@@ -48,7 +48,7 @@ import Testing
         }
         var accepted = 0
         let matrix = try LowBitMatrix.random(rows: 20, cols: 50, kind: .ternary, using: &rng)
-        for layoutKind in [LayoutKind.rsr(k: 3), .rsrT, .packedI2] {
+        for layoutKind in [LayoutKind.rsr(k: 3), .rsrT, .packedI2, .sparseI2] {
             let layout = try Layout(matrix, as: layoutKind)
             var bytes = layout.withBytes { Array($0) }
 
@@ -113,19 +113,20 @@ import Testing
         #expect(throws: Never.self) { try bytes.withUnsafeBytes { _ = try Layout(validating: $0) } }
     }
 
-    @Test func packedI2CodesOutsideTheWeightsAreRefused() throws {
+    @Test(arguments: [LayoutKind.packedI2, .sparseI2])
+    func twoBitCodesOutsideTheWeightsAreRefused(layoutKind: LayoutKind) throws {
         var rng = SplitMix64(seed: 11)
         // ternary weights are codes 0...2 (w + 1), binary ones 1...2; a byte holds four codes, lowest first
         for (kind, bad, good): (WeightKind, UInt8, UInt8) in [(.ternary, 0b11, 0b00), (.binary, 0b00, 0b10)] {
             let matrix = try LowBitMatrix.random(rows: 20, cols: 40, kind: kind, using: &rng)
-            let clean = try Layout(matrix, as: .packedI2).withBytes { Array($0) }
-            // the tiles' first byte, the last of their first 8 and their very last, each of the four codes in turn
+            let clean = try Layout(matrix, as: layoutKind).withBytes { Array($0) }
+            // the codes' first byte, the last of their first 8 and their very last, each of the four codes in turn
             for at in [64, 71, clean.count - 1] {
                 for shift in stride(from: 0, to: 8, by: 2) {
                     var bytes = clean
                     let others = (0..<4).reduce(UInt8(0)) { $0 | good << (2 * $1) } & ~(0b11 << shift)
                     bytes[at] = others | bad << shift
-                    let error = #expect(throws: KernelError.self, "\(kind) byte \(at) code \(shift / 2)") {
+                    let error = #expect(throws: KernelError.self, "\(layoutKind) \(kind) byte \(at) code \(shift / 2)") {
                         try bytes.withUnsafeBytes { try Layout(validating: $0) }
                     }
                     #expect(error?.status == RSR_ERR_LAYOUT)
@@ -142,6 +143,8 @@ import Testing
         // RSR-T stores one byte per 5 ternary weights; packed-i2 two bits per weight (headers aside).
         #expect(abs(try Layout(matrix, as: .rsrT).bitsPerWeight - 1.6) < 0.01)
         #expect(abs(try Layout(matrix, as: .packedI2).bitsPerWeight - 2.0) < 0.01)
+        // sparse-i2 as many, padded to whole blocks of 256 rows: 640 rows take 768
+        #expect(abs(try Layout(matrix, as: .sparseI2).bitsPerWeight - 2.4) < 0.01)
         // Classical RSR: a 16-bit column index per block of k rows plus the segment table.
         let rsr = try Layout(matrix, as: .rsr(k: 4))
         #expect(rsr.bitsPerWeight > 4.0 && rsr.bitsPerWeight < 4.2)

@@ -33,5 +33,5 @@ func awkwardMatrices(_ kind: WeightKind, seed: UInt64) throws -> [LowBitMatrix] 
 /// Every layout the library has, with the k values worth covering for classical RSR.
 func allLayoutKinds(_ kind: WeightKind) -> [LayoutKind] {
     let ks = kind == .ternary ? [1, 2, 3, 4, 5, 6, 8] : [1, 2, 4, 7, 8, 12]
-    return ks.map { LayoutKind.rsr(k: $0) } + [.rsrT, .packedI2]
+    return ks.map { LayoutKind.rsr(k: $0) } + [.rsrT, .packedI2, .sparseI2]
 }

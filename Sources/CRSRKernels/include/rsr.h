@@ -14,6 +14,8 @@
 //                         Each group's patterns are summed once into a table; rows look their value up with
 //                         byte permutes. Best for single vectors (decode).
 //   RSR_LAYOUT_PACKED_I2  baseline: 2 bits per weight (w+1), 16x16 tiles, integer SIMD dot products.
+//   RSR_LAYOUT_SPARSE_I2  the same codes by columns in 128-row blocks: a product reads and multiplies only the
+//                         columns whose input is not zero (inputs after a relu² GLU are mostly zeros).
 //
 // Activations are int8 (BitNet's per-token absmax quantization; y is the exact int32 W x) or f32.
 // Batches are row-major: x is [batch][cols], y is [batch][rows].
@@ -61,6 +63,7 @@ typedef enum rsr_layout_type {
     RSR_LAYOUT_RSR       = 0,
     RSR_LAYOUT_RSRT      = 1,
     RSR_LAYOUT_PACKED_I2 = 2,
+    RSR_LAYOUT_SPARSE_I2 = 3,
     RSR_LAYOUT_COUNT,
 } rsr_layout_type;
 
@@ -114,11 +117,12 @@ typedef struct rsr_layout_info {
     rsr_weights     weights;
     uint32_t        rows;
     uint32_t        cols;
-    uint32_t        k;     // RSR: rows per block; RSRT: columns per group; PACKED_I2: 16 (tile side)
+    uint32_t        k;     // RSR: rows per block; RSRT: columns per group; PACKED_I2: 16 (tile side);
+                           // SPARSE_I2: 256 (rows per block)
     uint64_t        bytes; // total size of the layout, header included
 } rsr_layout_info;
 
-// Valid k for a layout: RSR binary 1..12, RSR ternary 1..8; RSRT and PACKED_I2 take k = 0 (their fixed
+// Valid k for a layout: RSR binary 1..12, RSR ternary 1..8; the others take k = 0 (their fixed
 // group size is reported back in rsr_layout_info.k).
 rsr_status rsr_layout_k_range(rsr_layout_type type, rsr_weights weights, uint32_t * k_min, uint32_t * k_max);
 

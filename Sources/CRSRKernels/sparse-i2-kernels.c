@@ -1,0 +1,42 @@
+// sparse-i2-kernels.c: the portable sparse-i2 product (int8 activations, exact int32 results) and the
+// runner the SIMD kernel shares.
+#include "sparse-i2-layout.h"
+
+rsr_status sparse_i2_run(const rsr_product * p, rsr_task_fn task) {
+    const rsr_layout_header * h = p->h;
+    uint32_t * offsets = (uint32_t *)p->work;
+    int8_t * inputs = (int8_t *)(p->work + rsr_align_up(((uint64_t)h->cols + 1) * sizeof(uint32_t)));
+    for (uint32_t v = 0; v < p->batch; ++v) {
+        const int8_t * x = (const int8_t *)p->x + (uint64_t)v * h->cols;
+        uint32_t n = 0;
+        for (uint32_t col = 0; col < h->cols; ++col) {
+            offsets[n] = col * SPARSE_I2_PIECE; // cols <= RSR_MAX_DIM: below 2^28
+            inputs[n] = x[col];
+            n += x[col] != 0;
+        }
+        if (n % 2) {
+            offsets[n] = n ? offsets[n - 1] : 0;
+            inputs[n++] = 0;
+        }
+        sparse_i2_ctx c = { .p = p, .offsets = offsets, .inputs = inputs, .count = n,
+                            .sum = rsr_sum_i8(x, h->cols), .y = (int32_t *)p->y + (uint64_t)v * h->rows };
+        rsr_pool_run(p->pool, task, &c, h->n_blocks);
+    }
+    return RSR_OK;
+}
+
+static void block_task(void * raw, uint32_t block, int thread) {
+    const sparse_i2_ctx * c = raw;
+    const uint8_t * pieces = sparse_i2_block(c->p->h, c->p->base, block);
+    int32_t sums[SPARSE_I2_ROWS] = {0};
+    for (uint32_t i = 0; i < c->count; ++i) {
+        const uint8_t * piece = pieces + c->offsets[i];
+        const int32_t x = c->inputs[i];
+        for (uint32_t b = 0; b < SPARSE_I2_PIECE; ++b) {
+            for (uint32_t s = 0; s < 4; ++s) sums[SPARSE_I2_PIECE * s + b] += x * ((piece[b] >> (2 * s)) & 3);
+        }
+    }
+    sparse_i2_store(c, block, sums);
+}
+
+rsr_status rsr_product_i8_sparse_i2_generic(const rsr_product * p) { return sparse_i2_run(p, block_task); }
