@@ -127,10 +127,13 @@ final class Linear: Projection {
     /// vectors instead (rsr-batch.h), which from 8 vectors beat a decode layout that AVX2 has no kernel for
     /// (rsr-t). packed-i2, the decode layout on AVX2, looks 4 or more vectors up in tables and stays ahead of
     /// the narrow tiles below 40 (docs/BENCHMARKS.md, AMD Zen 1, 2 threads: 1.6-2.2x at 8, 1.1-1.8x at 16,
-    /// 0.9-1.2x at 32 and 40, 0.7x at 64). Both give the same integers.
+    /// 0.9-1.2x at 32 and 40, 0.7x at 64). sparse-i2, a relu² model's down projection there, takes a batch
+    /// vector by vector, each reading the codes the one before left in cache, and matched packed-i2 from 1 to
+    /// 64 vectors (2560x6912, 67% zeros: 1245 against 1186 us at 8, 5642 against 5928 at 40). All give the
+    /// same integers.
     static func classicalFromBatch(_ isa: ISA, decode: LayoutKind) -> Int {
         guard isa == .avx2 else { return 32 }
-        return decode == .packedI2 ? 40 : 8
+        return decode == .packedI2 || decode == .sparseI2 ? 40 : 8
     }
 
     /// The layout a batch of `batch` vectors runs through on `isa`.
