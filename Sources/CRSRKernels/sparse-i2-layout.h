@@ -33,8 +33,14 @@ static inline uint64_t sparse_i2_work(const rsr_layout_header * h) {
     return rsr_align_up(((uint64_t)h->cols + 1) * sizeof(uint32_t)) + rsr_align_up((uint64_t)h->cols + 1);
 }
 
-// Lists each vector's nonzero columns and runs `task` over the row blocks, one vector after another.
-rsr_status sparse_i2_run(const rsr_product * p, rsr_task_fn task);
+// Writes the piece offsets and inputs of the nonzero ones of x[0..cols) and returns their count; offsets and
+// inputs have room for cols + 1.
+typedef uint32_t (*sparse_i2_list_fn)(const int8_t * x, uint32_t cols, uint32_t * offsets, int8_t * inputs);
+uint32_t sparse_i2_list_generic(const int8_t * x, uint32_t cols, uint32_t * offsets, int8_t * inputs);
+
+// Lists each vector's nonzero columns with `list` and runs `task` over the row blocks, one vector after
+// another.
+rsr_status sparse_i2_run(const rsr_product * p, sparse_i2_list_fn list, rsr_task_fn task);
 
 // A block's outputs from its rows' sums, without the rows past the matrix.
 static inline void sparse_i2_store(const sparse_i2_ctx * c, uint32_t block, const int32_t * sums) {
