@@ -25,6 +25,22 @@ import Testing
         #expect(KernelPlanner(policy: .auto, k: .fixed(4), isa: TunedKernels.measuredISA).basis == "the tuned table")
     }
 
+    /// A matrix whose inputs are mostly zeros (a relu² model's down projection) decodes through sparse-i2 under
+    /// `auto` on AVX2, with the layout it would have had for prefill; elsewhere, and under every fixed policy,
+    /// its plan is the one any matrix of its shape gets.
+    @Test func sparseInputsDecodeThroughSparseI2OnAVX2Only() {
+        let down = MatrixShape(rows: 2560, cols: 6912)
+        let auto = KernelPlanner(policy: .auto, k: .fixed(4), isa: .avx2)
+        let dense = auto.plan(down, weights: .ternary)
+        #expect(auto.plan(down, weights: .ternary, sparseInputs: true) == LayoutPlan(decode: .sparseI2, prefill: dense.prefill ?? dense.decode))
+        #expect(dense.decode != .sparseI2)
+        let packed = KernelPlanner(policy: .packedI2, k: .auto, isa: .avx2)
+        #expect(packed.plan(down, weights: .ternary, sparseInputs: true) == LayoutPlan(decode: .packedI2, prefill: nil))
+        for planner in [KernelPlanner(policy: .auto, k: .fixed(4), isa: .avx512), KernelPlanner(policy: .serve, k: .fixed(4), isa: .avx2)] {
+            #expect(planner.plan(down, weights: .ternary, sparseInputs: true) == planner.plan(down, weights: .ternary))
+        }
+    }
+
     /// With --tune, the planner asks its timer for every candidate kernel at batch 1 and 64 and ranks what
     /// comes back: the fastest single-vector kernel decodes, and another one prefills only when it is at
     /// least `prefillGain` faster on batches.
