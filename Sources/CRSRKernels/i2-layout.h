@@ -10,6 +10,9 @@
 #define I2_TILE 16u
 #define I2_TILE_BYTES 64u
 
+// RSR_ERR_LAYOUT where a 2-bit code (w + 1) of `bytes` (a multiple of 8) is not one of the weights'.
+rsr_status i2_check_codes(const uint8_t * codes, uint64_t bytes, rsr_weights weights);
+
 static inline const uint8_t * i2_tiles(const rsr_layout_header * h, const uint8_t * base, uint32_t row_tile) {
     return base + h->off[0] + (uint64_t)row_tile * h->n_groups * I2_TILE_BYTES;
 }

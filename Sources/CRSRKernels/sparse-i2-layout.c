@@ -1,5 +1,6 @@
 // sparse-i2-layout.c: packing for the sparse-i2 layout, its checks and its inverse.
 #include "sparse-i2-layout.h"
+#include "i2-layout.h"
 
 static rsr_status sparse_i2_k_range(rsr_weights weights, uint32_t * k_min, uint32_t * k_max) {
     *k_min = *k_max = 0;
@@ -43,18 +44,8 @@ static rsr_status sparse_i2_build(const int8_t * w, rsr_layout_header * h, uint8
     return RSR_OK;
 }
 
-// As packed-i2's check: a crumb is bad with both bits set (3), and for binary weights also with neither.
 static rsr_status sparse_i2_validate(const rsr_layout_header * h, const uint8_t * base) {
-    const uint8_t * data = base + h->off[0];
-    const uint64_t n = (uint64_t)h->n_blocks * h->cols * SPARSE_I2_PIECE;
-    const bool binary = h->weights != RSR_WEIGHTS_TERNARY;
-    uint64_t bad = 0;
-    for (uint64_t i = 0; i < n; i += 8) {
-        uint64_t w;
-        memcpy(&w, data + i, sizeof w);
-        bad |= binary ? ~(w ^ w >> 1) : w & w >> 1;
-    }
-    return bad & 0x5555555555555555ull ? RSR_ERR_LAYOUT : RSR_OK;
+    return i2_check_codes(base + h->off[0], (uint64_t)h->n_blocks * h->cols * SPARSE_I2_PIECE, (rsr_weights)h->weights);
 }
 
 static void sparse_i2_unpack(const rsr_layout_header * h, const uint8_t * base, int8_t * w) {
