@@ -2,9 +2,9 @@
 // reads only the columns whose input is not zero. Rows go in blocks of 256; a block holds each column's 256
 // codes in one 64-byte line, columns in order: bits 2c..2c+1 of byte b hold row 64 c + b. After BitNet's
 // relu² GLU most of the down projection's int8 inputs are zero (86% in the bundled model, 67% in a preset
-// with random weights), and the other layouts multiply by every one of them. A column a line: with 128-row
-// blocks (two columns a line) a product skipped fewer lines, and at 86% zeros took 1.35-1.4x as long on
-// Zen 1 (1.2x less at 67%, where the lines it skipped were few and the prefetcher read most of them anyway).
+// with random weights), and the other layouts multiply by every one of them. A column a line: blocks of 128
+// rows put two columns in a line, which a product skips only where both inputs are zero; on Zen 1 they
+// took 1.35-1.4x as long at 86% zeros, though 1.2x less at 67%.
 #ifndef SPARSE_I2_LAYOUT_H
 #define SPARSE_I2_LAYOUT_H
 
