@@ -1,3 +1,5 @@
+import RSRCore
+
 /// The model file format's version. A reader takes any minor version of its major one: a newer minor only
 /// adds what older readers may ignore (manifest fields, section contents they do not use), and whatever a
 /// reader must understand to run the file is a feature flag instead.
@@ -6,8 +8,8 @@ public struct FormatVersion: Comparable, Sendable, CustomStringConvertible {
     public let minor: UInt16
 
     /// 1.0: ternary and binary layouts. 1.1: feature flags in the header. 1.2: integer linears. 1.3: Q6_256
-    /// tensors. 1.4: packed integer codes.
-    public static let current = FormatVersion(major: 1, minor: 4)
+    /// tensors. 1.4: packed integer codes. 1.5: sparse-i2 layouts.
+    public static let current = FormatVersion(major: 1, minor: 5)
 
     public init(major: UInt16, minor: UInt16) {
         self.major = major
@@ -41,11 +43,15 @@ public struct FormatFeatures: OptionSet, Sendable, CustomStringConvertible {
     /// Integer linears whose codes are packed whole in bytes (`packed` in their entry) instead of bit-planes.
     public static let packedIntegers = FormatFeatures(rawValue: 1 << 3)
 
+    /// Linears with a layout of the sparse-i2 kernel.
+    public static let sparseI2Layouts = FormatFeatures(rawValue: 1 << 4)
+
     /// Every flag this rsr reads.
-    public static let known: FormatFeatures = [.floatProjections, .integerWeights, .q6Tensors, .packedIntegers]
+    public static let known: FormatFeatures = [.floatProjections, .integerWeights, .q6Tensors, .packedIntegers, .sparseI2Layouts]
 
     static let names: [(FormatFeatures, String)] = [(.floatProjections, "float-projections"), (.integerWeights, "integer-weights"),
-                                                    (.q6Tensors, "q6-tensors"), (.packedIntegers, "packed-integers")]
+                                                    (.q6Tensors, "q6-tensors"), (.packedIntegers, "packed-integers"),
+                                                    (.sparseI2Layouts, "sparse-i2")]
 
     /// The features a manifest uses.
     public init(of manifest: Manifest) {
@@ -56,6 +62,9 @@ public struct FormatFeatures: OptionSet, Sendable, CustomStringConvertible {
         if !(manifest.integerLinears ?? [:]).isEmpty { insert(.integerWeights) }
         if (manifest.integerLinears ?? [:]).values.contains(where: \.packed) { insert(.packedIntegers) }
         if manifest.tensors.values.contains(where: { $0.type == .q6_256 }) { insert(.q6Tensors) }
+        if manifest.linears.values.contains(where: { $0.layouts.contains { $0.kernel == LayoutKind.sparseI2.name } }) {
+            insert(.sparseI2Layouts)
+        }
     }
 
     public var description: String {

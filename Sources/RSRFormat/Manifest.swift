@@ -172,7 +172,7 @@ public enum Phase: String, Codable, Sendable, CaseIterable {
 
 public struct LayoutEntry: Codable, Equatable, Sendable {
     public var section: Int
-    /// "rsr", "rsr-t" or "packed-i2" (`LayoutKind.name`).
+    /// "rsr", "rsr-t", "packed-i2" or "sparse-i2" (`LayoutKind.name`).
     public var kernel: String
     /// Rows per block for "rsr"; the layout's fixed group size otherwise.
     public var k: Int

@@ -18,7 +18,7 @@ import Testing
         // --kernel rsr: an rsr-t decode layout beside each classical one where this CPU has rsr-t's AVX-512
         // kernel; one classical layout for both phases elsewhere, 21 sections fewer
         let transposed = ISA.best == .avx512
-        for text in ["format    version 1.4,", "llama-bitlinear (LlamaForCausalLM)", "layers.2.down_proj", "prefill",
+        for text in ["format    version 1.5,", "llama-bitlinear (LlamaForCausalLM)", "layers.2.down_proj", "prefill",
                      "all \(transposed ? 56 : 35) sections and every layout index verified"] {
             #expect(inspect.stdout.contains(text), "\(text)")
         }
@@ -28,7 +28,7 @@ import Testing
                 "\(inspect.stdout)")
         let json = try RSRProcess.run(["inspect", output, "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
-        #expect(object["format_version"] as? String == "1.4" && object["features"] as? [String] == [])
+        #expect(object["format_version"] as? String == "1.5" && object["features"] as? [String] == [])
         let manifest = try #require(object["manifest"] as? [String: Any])
         #expect((manifest["linears"] as? [String: Any])?.count == 21)
         #expect((object["sections"] as? [[String: Any]])?.first?["crc32"] is String)
@@ -61,7 +61,7 @@ import Testing
         #expect(float.status == 0 && float.stdout.contains("float projection weights kept as stored"), "\(float.stdout)\(float.stderr)")
         let floatInspect = try RSRProcess.run(["inspect", dir.file("kjv-float.rsr"), "--verify"])
         #expect(floatInspect.stdout.contains("float projections kept as stored") && floatInspect.stdout.contains("layers.0.q_proj BF16")
-                && floatInspect.stdout.contains("version 1.4 (float-projections)"),
+                && floatInspect.stdout.contains("version 1.5 (float-projections)"),
                 "\(floatInspect.stdout)")
         let convert = try RSRProcess.run(["convert", source, "-o", output, "--quantize", "ternary"])
         #expect(convert.status == 0, "\(convert.stderr)")
@@ -81,7 +81,7 @@ import Testing
         let convert = try RSRProcess.run(["convert", source, "-o", output, "--quantize", "int3", "--group-size", "64", "--asymmetric"])
         #expect(convert.status == 0 && convert.stdout.contains("3-bit integer weights as bit-planes"), "\(convert.stdout)\(convert.stderr)")
         let inspect = try RSRProcess.run(["inspect", output, "--verify"])
-        for text in ["version 1.4 (integer-weights)", "rtn integer weights", "layers.3.down_proj", "per group", "every layout index verified"] {
+        for text in ["version 1.5 (integer-weights)", "rtn integer weights", "layers.3.down_proj", "per group", "every layout index verified"] {
             #expect(inspect.stdout.contains(text), "\(text): \(inspect.stdout)")
         }
         let generate = try RSRProcess.run(["generate", output, "-p", "The LORD is my shepherd;", "-n", "8", "--ignore-eos", "--json"])

@@ -31,6 +31,22 @@ import Testing
         }
     }
 
+    /// Under `auto` on AVX2, a relu² model's down projections decode through sparse-i2 (their inputs are mostly
+    /// zeros) and keep a layout of their own for prefill; a SiLU model's do not, nor any other projection.
+    @Test func reluSquaredDownProjectionsDecodeThroughSparseI2OnAVX2() throws {
+        let sparse = ISA.best == .avx2
+        for (name, relu2) in [("bitnet-2b4t-packed", true), ("llama-bitlinear-packed", false)] {
+            let (file, _) = try convert(fixture(name), to: dir.file("\(name).rsr"))
+            #expect(file.features.contains(.sparseI2Layouts) == (sparse && relu2), "\(name)")
+            for (linearName, linear) in file.manifest.linears {
+                let decode = try #require(linear.layout(for: .decode)), prefill = try #require(linear.layout(for: .prefill))
+                let expected = sparse && relu2 && linearName.hasSuffix(".down_proj")
+                #expect((decode.kernel == "sparse-i2") == expected, "\(name) \(linearName)")
+                #expect(prefill.kernel != "sparse-i2", "\(name) \(linearName)")
+            }
+        }
+    }
+
     @Test func scaleModesFollowTheLinearClass() throws {
         let (bitnet, _) = try convert(fixture("bitnet-2b4t-packed"), to: dir.file("a.rsr"))
         let (online, _) = try convert(fixture("bitnet-bf16-online"), to: dir.file("b.rsr"))

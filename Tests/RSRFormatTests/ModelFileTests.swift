@@ -12,11 +12,11 @@ struct SampleFile {
     let manifest: Manifest
     static let tensorValues: [Float] = (0..<96).map { Float($0) / 7 }
 
-    init(in dir: TemporaryDirectory, rows: Int = 64, cols: Int = 96) throws {
+    init(in dir: TemporaryDirectory, rows: Int = 64, cols: Int = 96, kind: LayoutKind = .rsrT) throws {
         path = dir.file("model.rsr")
         var rng = SplitMix64(seed: 7)
         let matrix = try LowBitMatrix.random(rows: rows, cols: cols, kind: .ternary, using: &rng)
-        layout = try Layout(matrix, as: .rsrT)
+        layout = try Layout(matrix, as: kind)
         let writer = try ModelFileWriter(destination: path)
         let file = try writer.addSection(.file, Array("{\"model_type\": \"bitnet\"}".utf8))
         let tensor = try Self.tensorValues.withUnsafeBytes { try writer.addSection(.tensor, $0) }
@@ -27,7 +27,7 @@ struct SampleFile {
         manifest.tensors["layers.0.input_layernorm"] = TensorEntry(section: tensor, type: .f32, shape: [96], source: nil)
         manifest.linears["layers.0.q_proj"] = LinearEntry(
             rows: rows, cols: cols, weights: .ternary, scale: 0.5, scaleMode: .multiply,
-            layouts: [LayoutEntry(section: layoutSection, kernel: "rsr-t", k: layout.k, phases: [.decode, .prefill],
+            layouts: [LayoutEntry(section: layoutSection, kernel: kind.name, k: layout.k, phases: [.decode, .prefill],
                                   bitsPerWeight: layout.bitsPerWeight)],
             source: "model.layers.0.self_attn.q_proj.weight")
         try writer.finish(manifest: manifest)
@@ -44,6 +44,16 @@ struct SampleFile {
 
 @Suite struct ModelFileTests {
     let dir = TemporaryDirectory()
+
+    /// A reader that does not know sparse-i2 refuses the file by the header's flag, not by the manifest.
+    @Test func sparseI2LayoutsAreDeclaredInTheHeader() throws {
+        let sample = try SampleFile(in: dir, kind: .sparseI2)
+        let file = try ModelFile(path: sample.path)
+        #expect(file.features == .sparseI2Layouts && file.features.description.contains("sparse-i2"))
+        let layout = try file.layout(try #require(file.manifest.linears["layers.0.q_proj"]?.layouts.first))
+        #expect(layout.kind == .sparseI2)
+        #expect(try layout.unpack() == sample.layout.unpack())
+    }
 
     @Test func roundTripsEverySectionInPlace() throws {
         let sample = try SampleFile(in: dir)
