@@ -2,20 +2,14 @@
 // runner the SIMD kernel shares.
 #include "sparse-i2-layout.h"
 
-uint32_t sparse_i2_list_generic(const int8_t * x, uint32_t cols, uint32_t * offsets, int8_t * inputs) {
-    uint32_t n = 0;
-    for (uint32_t col = 0; col < cols; ++col) {
-        offsets[n] = col * SPARSE_I2_PIECE; // cols <= RSR_MAX_DIM: below 2^28
-        inputs[n] = x[col];
-        n += x[col] != 0;
-    }
-    return n;
+static uint32_t list_generic(const int8_t * x, uint32_t cols, uint32_t * offsets, int8_t * inputs) {
+    return sparse_i2_list_from(x, 0, cols, offsets, inputs);
 }
 
 rsr_status sparse_i2_run(const rsr_product * p, sparse_i2_list_fn list, rsr_task_fn task) {
     const rsr_layout_header * h = p->h;
     uint32_t * offsets = (uint32_t *)p->work;
-    int8_t * inputs = (int8_t *)(p->work + rsr_align_up(((uint64_t)h->cols + 1) * sizeof(uint32_t)));
+    int8_t * inputs = (int8_t *)(p->work + sparse_i2_inputs_at(h));
     for (uint32_t v = 0; v < p->batch; ++v) {
         const int8_t * x = (const int8_t *)p->x + (uint64_t)v * h->cols;
         uint32_t n = list(x, h->cols, offsets, inputs);
@@ -45,5 +39,5 @@ static void block_task(void * raw, uint32_t block, int thread) {
 }
 
 rsr_status rsr_product_i8_sparse_i2_generic(const rsr_product * p) {
-    return sparse_i2_run(p, sparse_i2_list_generic, block_task);
+    return sparse_i2_run(p, list_generic, block_task);
 }

@@ -28,7 +28,7 @@ typedef struct build_ctx {
 static void build_block(void * raw, uint32_t block, int thread) {
     const build_ctx * c = raw;
     const rsr_layout_header * h = c->h;
-    uint8_t * pieces = c->base + h->off[0] + (uint64_t)block * h->cols * SPARSE_I2_PIECE;
+    uint8_t * pieces = (uint8_t *)sparse_i2_block(h, c->base, block);
     for (uint32_t r = 0; r < SPARSE_I2_ROWS; ++r) {
         const uint32_t row = block * SPARSE_I2_ROWS + r;
         const int8_t * w = row < h->rows ? c->w + (uint64_t)row * h->cols : NULL;

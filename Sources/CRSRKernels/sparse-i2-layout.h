@@ -29,14 +29,29 @@ typedef struct sparse_i2_ctx {
     int32_t * y;     // this vector's outputs
 } sparse_i2_ctx;
 
+// The work: the offsets (u32), then from here the inputs (i8), cols + 1 of each.
+static inline uint64_t sparse_i2_inputs_at(const rsr_layout_header * h) {
+    return rsr_align_up(((uint64_t)h->cols + 1) * sizeof(uint32_t));
+}
 static inline uint64_t sparse_i2_work(const rsr_layout_header * h) {
-    return rsr_align_up(((uint64_t)h->cols + 1) * sizeof(uint32_t)) + rsr_align_up((uint64_t)h->cols + 1);
+    return sparse_i2_inputs_at(h) + rsr_align_up((uint64_t)h->cols + 1);
 }
 
 // Writes the piece offsets and inputs of the nonzero ones of x[0..cols) and returns their count; offsets and
 // inputs have room for cols + 1.
 typedef uint32_t (*sparse_i2_list_fn)(const int8_t * x, uint32_t cols, uint32_t * offsets, int8_t * inputs);
-uint32_t sparse_i2_list_generic(const int8_t * x, uint32_t cols, uint32_t * offsets, int8_t * inputs);
+
+// The nonzero ones of x[first..cols), one entry written for each input, to offsets and inputs from their
+// start: the portable list, and the SIMD lists' tails.
+static inline uint32_t sparse_i2_list_from(const int8_t * x, uint32_t first, uint32_t cols, uint32_t * offsets, int8_t * inputs) {
+    uint32_t n = 0;
+    for (uint32_t col = first; col < cols; ++col) {
+        offsets[n] = col * SPARSE_I2_PIECE; // cols <= RSR_MAX_DIM: below 2^28
+        inputs[n] = x[col];
+        n += x[col] != 0;
+    }
+    return n;
+}
 
 // Lists each vector's nonzero columns with `list` and runs `task` over the row blocks, one vector after
 // another.

@@ -85,7 +85,7 @@ final class KernelPlanner {
         let dense = densePlan(shape, weights: weights)
         // sparse-i2 reads and multiplies only the nonzero inputs' columns. On AVX2, where the other decode
         // kernels are bound by their multiply-adds, that made 2B4T's down projection 1.3x (67% zeros, random
-        // weights) to 2.1x (86%, a trained model's) faster than packed-i2 (docs/BENCHMARKS.md). With AVX-512 the
+        // weights) to 3x (86%, a trained model's) faster than packed-i2 on 2 threads (docs/BENCHMARKS.md). With AVX-512 the
         // decode layout is rsr-t, near the memory's rate at 1.6 bits a weight, and sparse-i2 is unmeasured.
         guard sparseInputs, policy == .auto, isa == .avx2 else { return dense }
         return LayoutPlan(decode: .sparseI2, prefill: dense.prefill ?? dense.decode)

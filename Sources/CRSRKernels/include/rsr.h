@@ -14,7 +14,7 @@
 //                         Each group's patterns are summed once into a table; rows look their value up with
 //                         byte permutes. Best for single vectors (decode).
 //   RSR_LAYOUT_PACKED_I2  baseline: 2 bits per weight (w+1), 16x16 tiles, integer SIMD dot products.
-//   RSR_LAYOUT_SPARSE_I2  the same codes by columns in 128-row blocks: a product reads and multiplies only the
+//   RSR_LAYOUT_SPARSE_I2  the same codes by columns in 256-row blocks: a product reads and multiplies only the
 //                         columns whose input is not zero (inputs after a relu² GLU are mostly zeros).
 //
 // Activations are int8 (BitNet's per-token absmax quantization; y is the exact int32 W x) or f32.

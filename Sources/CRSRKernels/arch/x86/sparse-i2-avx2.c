@@ -84,12 +84,7 @@ static uint32_t list_nonzero(const int8_t * x, uint32_t cols, uint32_t * offsets
             inputs[n++] = x[j];
         }
     }
-    for (; col < cols; ++col) {
-        offsets[n] = col * SPARSE_I2_PIECE;
-        inputs[n] = x[col];
-        n += x[col] != 0;
-    }
-    return n;
+    return n + sparse_i2_list_from(x, col, cols, offsets + n, inputs + n);
 }
 
 rsr_status rsr_product_i8_sparse_i2_avx2(const rsr_product * p) { return sparse_i2_run(p, list_nonzero, block_task); }
