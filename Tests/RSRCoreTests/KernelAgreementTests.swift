@@ -67,6 +67,10 @@ import Testing
         pool.limitISA(to: isa)
         let x = randomInt8(129 * wide.cols, using: &rng)
         #expect(try Layout(wide, as: .rsr(k: 4)).multiply(x, batch: 129, pool: pool) == referenceProduct(wide, x, batch: 129), "wide inputs, batch 129")
+        // 2100 columns of a 128-vector tile (262 KB): AVX2 prefetches the gathered rows ahead.
+        let prefetched = try LowBitMatrix.random(rows: 9, cols: 2100, kind: .ternary, using: &rng)
+        let xp = randomInt8(128 * prefetched.cols, using: &rng)
+        #expect(try Layout(prefetched, as: .rsr(k: 4)).multiply(xp, batch: 128, pool: pool) == referenceProduct(prefetched, xp, batch: 128), "prefetched tile, batch 128")
     }
 
     /// More than 65535 columns: 32-bit permutation indices.
