@@ -8,17 +8,20 @@ static uint32_t list_generic(const int8_t * x, uint32_t cols, uint32_t * offsets
 
 rsr_status sparse_i2_run(const rsr_product * p, sparse_i2_list_fn list, rsr_task_fn task) {
     const rsr_layout_header * h = p->h;
-    uint32_t * offsets = (uint32_t *)p->work;
-    int8_t * inputs = (int8_t *)(p->work + sparse_i2_inputs_at(h));
-    for (uint32_t v = 0; v < p->batch; ++v) {
-        const int8_t * x = (const int8_t *)p->x + (uint64_t)v * h->cols;
-        uint32_t n = list(x, h->cols, offsets, inputs);
-        if (n % 2) {
-            offsets[n] = n ? offsets[n - 1] : 0;
-            inputs[n++] = 0;
+    for (uint32_t v0 = 0; v0 < p->batch; v0 += SPARSE_I2_GROUP) {
+        sparse_i2_ctx c = { .p = p, .v0 = v0, .n = rsr_min_u32(SPARSE_I2_GROUP, p->batch - v0) };
+        for (uint32_t i = 0; i < c.n; ++i) {
+            const int8_t * x = (const int8_t *)p->x + (uint64_t)(v0 + i) * h->cols;
+            uint32_t * offsets = (uint32_t *)sparse_i2_offsets(&c, i);
+            int8_t * inputs = (int8_t *)sparse_i2_inputs(&c, i);
+            uint32_t n = list(x, h->cols, offsets, inputs);
+            if (n % 2) {
+                offsets[n] = n ? offsets[n - 1] : 0;
+                inputs[n++] = 0;
+            }
+            c.count[i] = n;
+            c.sum[i] = rsr_sum_i8(x, h->cols);
         }
-        sparse_i2_ctx c = { .p = p, .offsets = offsets, .inputs = inputs, .count = n,
-                            .sum = rsr_sum_i8(x, h->cols), .y = (int32_t *)p->y + (uint64_t)v * h->rows };
         rsr_pool_run(p->pool, task, &c, h->n_blocks);
     }
     return RSR_OK;
@@ -27,15 +30,19 @@ rsr_status sparse_i2_run(const rsr_product * p, sparse_i2_list_fn list, rsr_task
 static void block_task(void * raw, uint32_t block, int thread) {
     const sparse_i2_ctx * c = raw;
     const uint8_t * pieces = sparse_i2_block(c->p->h, c->p->base, block);
-    int32_t sums[SPARSE_I2_ROWS] = {0};
-    for (uint32_t i = 0; i < c->count; ++i) {
-        const uint8_t * piece = pieces + c->offsets[i];
-        const int32_t x = c->inputs[i];
-        for (uint32_t b = 0; b < SPARSE_I2_PIECE; ++b) {
-            for (uint32_t s = 0; s < 4; ++s) sums[SPARSE_I2_PIECE * s + b] += x * ((piece[b] >> (2 * s)) & 3);
+    for (uint32_t v = 0; v < c->n; ++v) {
+        const uint32_t * offsets = sparse_i2_offsets(c, v);
+        const int8_t * inputs = sparse_i2_inputs(c, v);
+        int32_t sums[SPARSE_I2_ROWS] = {0};
+        for (uint32_t i = 0; i < c->count[v]; ++i) {
+            const uint8_t * piece = pieces + offsets[i];
+            const int32_t x = inputs[i];
+            for (uint32_t b = 0; b < SPARSE_I2_PIECE; ++b) {
+                for (uint32_t s = 0; s < 4; ++s) sums[SPARSE_I2_PIECE * s + b] += x * ((piece[b] >> (2 * s)) & 3);
+            }
         }
+        sparse_i2_store(c, v, block, sums);
     }
-    sparse_i2_store(c, block, sums);
 }
 
 rsr_status rsr_product_i8_sparse_i2_generic(const rsr_product * p) {

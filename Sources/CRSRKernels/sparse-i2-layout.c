@@ -60,7 +60,7 @@ static void sparse_i2_unpack(const rsr_layout_header * h, const uint8_t * base, 
 }
 
 static uint64_t sparse_i2_work_size(const rsr_layout_header * h, rsr_act act, uint32_t batch, int n_threads) {
-    return act == RSR_ACT_I8 ? sparse_i2_work(h) : 0;
+    return act == RSR_ACT_I8 ? sparse_i2_work(h, batch) : 0;
 }
 
 rsr_status rsr_product_i8_sparse_i2_generic(const rsr_product * p);

@@ -17,24 +17,34 @@ static inline const uint8_t * sparse_i2_block(const rsr_layout_header * h, const
     return base + h->off[0] + (uint64_t)block * h->cols * SPARSE_I2_PIECE;
 }
 
-// A product's work: for one vector at a time, the byte offsets of its nonzero columns' pieces (in a block)
+// A product's work: for each vector of a group, the byte offsets of its nonzero columns' pieces (in a block)
 // and their inputs, an even count of them (the last one repeated with input 0 where the count is odd), so
-// that kernels take them in pairs.
+// that kernels take them in pairs. A task takes one row block for every vector of the group, so the block's
+// pieces are read from memory once and found in cache by the group's other vectors.
+#define SPARSE_I2_GROUP 16u
 typedef struct sparse_i2_ctx {
     const rsr_product * p;
-    const uint32_t * offsets;
-    const int8_t * inputs;
-    uint32_t count;  // even
-    int32_t sum;     // the vector's sum: codes are w + 1
-    int32_t * y;     // this vector's outputs
+    uint32_t v0, n;                       // the group's vectors: v0 .. v0 + n - 1
+    uint32_t count[SPARSE_I2_GROUP];      // even
+    int32_t sum[SPARSE_I2_GROUP];         // each vector's sum: codes are w + 1
 } sparse_i2_ctx;
 
-// The work: the offsets (u32), then from here the inputs (i8), cols + 1 of each.
+// Vector i of a group's list lies at work + i * sparse_i2_list_bytes: the offsets (u32), then from
+// sparse_i2_inputs_at the inputs (i8), cols + 1 of each.
 static inline uint64_t sparse_i2_inputs_at(const rsr_layout_header * h) {
     return rsr_align_up(((uint64_t)h->cols + 1) * sizeof(uint32_t));
 }
-static inline uint64_t sparse_i2_work(const rsr_layout_header * h) {
+static inline uint64_t sparse_i2_list_bytes(const rsr_layout_header * h) {
     return sparse_i2_inputs_at(h) + rsr_align_up((uint64_t)h->cols + 1);
+}
+static inline uint64_t sparse_i2_work(const rsr_layout_header * h, uint32_t batch) {
+    return sparse_i2_list_bytes(h) * rsr_min_u32(rsr_max_u32(batch, 1), SPARSE_I2_GROUP);
+}
+static inline const uint32_t * sparse_i2_offsets(const sparse_i2_ctx * c, uint32_t i) {
+    return (const uint32_t *)(c->p->work + i * sparse_i2_list_bytes(c->p->h));
+}
+static inline const int8_t * sparse_i2_inputs(const sparse_i2_ctx * c, uint32_t i) {
+    return (const int8_t *)(c->p->work + i * sparse_i2_list_bytes(c->p->h) + sparse_i2_inputs_at(c->p->h));
 }
 
 // Writes the piece offsets and inputs of the nonzero ones of x[0..cols) and returns their count; offsets and
@@ -53,14 +63,16 @@ static inline uint32_t sparse_i2_list_from(const int8_t * x, uint32_t first, uin
     return n;
 }
 
-// Lists each vector's nonzero columns with `list` and runs `task` over the row blocks, one vector after
-// another.
+// Lists each vector's nonzero columns with `list` and runs `task` over the row blocks, a group of up to
+// SPARSE_I2_GROUP vectors at a time.
 rsr_status sparse_i2_run(const rsr_product * p, sparse_i2_list_fn list, rsr_task_fn task);
 
-// A block's outputs from its rows' sums, without the rows past the matrix.
-static inline void sparse_i2_store(const sparse_i2_ctx * c, uint32_t block, const int32_t * sums) {
-    const uint32_t r0 = block * SPARSE_I2_ROWS, n = rsr_min_u32(SPARSE_I2_ROWS, c->p->h->rows - r0);
-    for (uint32_t r = 0; r < n; ++r) c->y[r0 + r] = sums[r] - c->sum;
+// Vector i of the group's outputs for a block from its rows' sums, without the rows past the matrix.
+static inline void sparse_i2_store(const sparse_i2_ctx * c, uint32_t i, uint32_t block, const int32_t * sums) {
+    const rsr_layout_header * h = c->p->h;
+    const uint32_t r0 = block * SPARSE_I2_ROWS, n = rsr_min_u32(SPARSE_I2_ROWS, h->rows - r0);
+    int32_t * y = (int32_t *)c->p->y + (uint64_t)(c->v0 + i) * h->rows;
+    for (uint32_t r = 0; r < n; ++r) y[r0 + r] = sums[r] - c->sum[i];
 }
 
 #endif // SPARSE_I2_LAYOUT_H

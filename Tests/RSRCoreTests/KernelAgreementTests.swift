@@ -237,7 +237,8 @@ import Testing
             let matrix = try LowBitMatrix.random(rows: rows, cols: cols, kind: .ternary, using: &rng)
             let layout = try Layout(matrix, as: .sparseI2)
             for zeros in [0.0, 0.5, 0.9, 1.0] {
-                for (batch, threads) in [(1, 1), (1, 3), (3, 2)] {
+                // 19 vectors: a group of 16 that share their blocks' reads, then 3
+                for (batch, threads) in [(1, 1), (1, 3), (3, 2), (19, 2)] {
                     let pool = try ThreadPool(threads: threads)
                     pool.limitISA(to: isa)
                     var x = randomInt8(batch * cols, using: &rng).map { Double.random(in: 0..<1, using: &rng) < zeros ? 0 : $0 }

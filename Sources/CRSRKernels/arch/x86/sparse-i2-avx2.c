@@ -32,12 +32,12 @@ static void widen(const __m256i acc[8], uint32_t half, int32_t * sums) {
     }
 }
 
-static void block_task(void * raw, uint32_t block, int thread) {
-    const sparse_i2_ctx * c = raw;
-    const uint8_t * pieces = sparse_i2_block(c->p->h, c->p->base, block);
+// Vector v's rows of a block.
+static inline __attribute__((always_inline)) void block_rows(const sparse_i2_ctx * c, uint32_t v, const uint8_t * pieces, int32_t * sums) {
+    const uint32_t * offsets = sparse_i2_offsets(c, v);
+    const int8_t * inputs = sparse_i2_inputs(c, v);
     const __m256i three = _mm256_set1_epi8(3);
-    _Alignas(32) int32_t sums[SPARSE_I2_ROWS] = {0};
-    const uint32_t pairs = c->count / 2;
+    const uint32_t pairs = c->count[v] / 2;
     for (uint32_t p0 = 0; p0 < pairs; p0 += RUN_PAIRS) {
         const uint32_t p1 = rsr_min_u32(p0 + RUN_PAIRS, pairs);
         for (uint32_t half = 0; half < 2; ++half) {
@@ -47,16 +47,16 @@ static void block_task(void * raw, uint32_t block, int thread) {
             for (uint32_t p = p0; p < p1; ++p) {
                 if (half == 0) {
                     const uint32_t ahead = rsr_min_u32(p + PREFETCH_PAIRS, pairs - 1);
-                    _mm_prefetch((const char *)(pieces + c->offsets[2 * ahead]), _MM_HINT_T0);
-                    _mm_prefetch((const char *)(pieces + c->offsets[2 * ahead + 1]), _MM_HINT_T0);
+                    _mm_prefetch((const char *)(pieces + offsets[2 * ahead]), _MM_HINT_T0);
+                    _mm_prefetch((const char *)(pieces + offsets[2 * ahead + 1]), _MM_HINT_T0);
                     const uint32_t far = rsr_min_u32(p + PREFETCH_L2_PAIRS, pairs - 1);
-                    _mm_prefetch((const char *)(pieces + c->offsets[2 * far]), _MM_HINT_T1);
-                    _mm_prefetch((const char *)(pieces + c->offsets[2 * far + 1]), _MM_HINT_T1);
+                    _mm_prefetch((const char *)(pieces + offsets[2 * far]), _MM_HINT_T1);
+                    _mm_prefetch((const char *)(pieces + offsets[2 * far + 1]), _MM_HINT_T1);
                 }
-                const __m256i a = _mm256_load_si256((const __m256i *)(codes + c->offsets[2 * p]));
-                const __m256i b = _mm256_load_si256((const __m256i *)(codes + c->offsets[2 * p + 1]));
+                const __m256i a = _mm256_load_si256((const __m256i *)(codes + offsets[2 * p]));
+                const __m256i b = _mm256_load_si256((const __m256i *)(codes + offsets[2 * p + 1]));
                 int16_t two;
-                memcpy(&two, c->inputs + 2 * p, sizeof two);
+                memcpy(&two, inputs + 2 * p, sizeof two);
                 const __m256i x = _mm256_set1_epi16(two);
                 // acc[2 s + u]: crumb s, unpack u
                 const __m256i lo = _mm256_unpacklo_epi8(a, b), hi = _mm256_unpackhi_epi8(a, b);
@@ -70,7 +70,16 @@ static void block_task(void * raw, uint32_t block, int thread) {
             widen(acc, half, sums);
         }
     }
-    sparse_i2_store(c, block, sums);
+}
+
+static void block_task(void * raw, uint32_t block, int thread) {
+    const sparse_i2_ctx * c = raw;
+    const uint8_t * pieces = sparse_i2_block(c->p->h, c->p->base, block);
+    for (uint32_t v = 0; v < c->n; ++v) {
+        _Alignas(32) int32_t sums[SPARSE_I2_ROWS] = {0};
+        block_rows(c, v, pieces, sums);
+        sparse_i2_store(c, v, block, sums);
+    }
 }
 
 // The nonzero inputs, 32 at a time by their mask, where the portable loop wrote an entry for every input.
