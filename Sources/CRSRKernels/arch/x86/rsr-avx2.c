@@ -21,9 +21,9 @@ static inline void widen_run(__m256i lows0, __m256i lows1, __m256i highs0, __m25
 }
 
 // Rows are gathered in the permutation's order, which no hardware prefetcher follows. Where a tile outgrows
-// half of Zen 1-3's 512 KiB L2, asking for the row 16 places ahead into L1 measured 7-10% faster on Zen 1
-// (8 and 32 ahead: no better); tiles of 160 KiB ran 11% slower with it, their rows already in L2. The narrow
-// int16 tiles' rows of 16-64 bytes ran up to 2x slower with it too, and go without.
+// half of Zen 1-3's 512 KiB L2, asking for the row 16 places ahead into L1 measured 5-15% faster on Zen 1
+// (8 and 32 ahead: no better); tiles of 160 and 256 KiB ran 9-11% slower with it, their rows already in L2.
+// The narrow int16 tiles' rows of 16-64 bytes ran up to 2x slower with it too, and go without.
 enum { SEGMENT_ROW_PREFETCH = 16 };
 #define PREFETCHED_TILE_BYTES (256u << 10)
 #define DEFINE_SEGMENTS_I8(IDX)                                                                              \
