@@ -27,7 +27,7 @@ struct Convert: ParsableCommand {
     @Option(name: .shortAndLong, help: "The model file to write.")
     var output: String
 
-    @Option(help: "Kernels to prepare each layer for: auto (fastest measured per phase), rsr, rsr-t, packed-i2, or serve (rsr-t for one sequence, packed-i2 for batches: for rsr serve with several streams).")
+    @Option(help: "Kernels to prepare each layer for: auto (fastest measured per phase), rsr, rsr-t, packed-i2, or serve (for rsr serve: layouts for steps of several streams, docs/SERVING.md).")
     var kernel: KernelPolicy = .auto
 
     @Option(help: "Rows per block of classical RSR layouts: auto (the tuned table) or a number.")
