@@ -22,12 +22,19 @@ static inline const uint8_t * sparse_i2_block(const rsr_layout_header * h, const
 // that kernels take them in pairs. A task takes one row block for every vector of the group, so the block's
 // pieces are read from memory once and found in cache by the group's other vectors.
 #define SPARSE_I2_GROUP 16u
-typedef struct sparse_i2_ctx {
+typedef struct sparse_i2_ctx sparse_i2_ctx;
+
+// Adds vector v's products in the block whose pieces start at `pieces` to its rows' sums (SPARSE_I2_ROWS,
+// zero on entry): a kernel's one job; the runner's task takes the group's vectors in turn and stores them.
+typedef void (*sparse_i2_rows_fn)(const sparse_i2_ctx * c, uint32_t v, const uint8_t * pieces, int32_t * sums);
+
+struct sparse_i2_ctx {
     const rsr_product * p;
+    sparse_i2_rows_fn rows;
     uint32_t v0, n;                       // the group's vectors: v0 .. v0 + n - 1
     uint32_t count[SPARSE_I2_GROUP];      // even
     int32_t sum[SPARSE_I2_GROUP];         // each vector's sum: codes are w + 1
-} sparse_i2_ctx;
+};
 
 // Vector i of a group's list lies at work + i * sparse_i2_list_bytes: the offsets (u32), then from
 // sparse_i2_inputs_at the inputs (i8), cols + 1 of each.
@@ -40,11 +47,11 @@ static inline uint64_t sparse_i2_list_bytes(const rsr_layout_header * h) {
 static inline uint64_t sparse_i2_work(const rsr_layout_header * h, uint32_t batch) {
     return sparse_i2_list_bytes(h) * rsr_min_u32(rsr_max_u32(batch, 1), SPARSE_I2_GROUP);
 }
-static inline const uint32_t * sparse_i2_offsets(const sparse_i2_ctx * c, uint32_t i) {
-    return (const uint32_t *)(c->p->work + i * sparse_i2_list_bytes(c->p->h));
+static inline uint32_t * sparse_i2_offsets(const rsr_product * p, uint32_t i) {
+    return (uint32_t *)(p->work + i * sparse_i2_list_bytes(p->h));
 }
-static inline const int8_t * sparse_i2_inputs(const sparse_i2_ctx * c, uint32_t i) {
-    return (const int8_t *)(c->p->work + i * sparse_i2_list_bytes(c->p->h) + sparse_i2_inputs_at(c->p->h));
+static inline int8_t * sparse_i2_inputs(const rsr_product * p, uint32_t i) {
+    return (int8_t *)(p->work + i * sparse_i2_list_bytes(p->h) + sparse_i2_inputs_at(p->h));
 }
 
 // Writes the piece offsets and inputs of the nonzero ones of x[0..cols) and returns their count; offsets and
@@ -63,16 +70,8 @@ static inline uint32_t sparse_i2_list_from(const int8_t * x, uint32_t first, uin
     return n;
 }
 
-// Lists each vector's nonzero columns with `list` and runs `task` over the row blocks, a group of up to
-// SPARSE_I2_GROUP vectors at a time.
-rsr_status sparse_i2_run(const rsr_product * p, sparse_i2_list_fn list, rsr_task_fn task);
-
-// Vector i of the group's outputs for a block from its rows' sums, without the rows past the matrix.
-static inline void sparse_i2_store(const sparse_i2_ctx * c, uint32_t i, uint32_t block, const int32_t * sums) {
-    const rsr_layout_header * h = c->p->h;
-    const uint32_t r0 = block * SPARSE_I2_ROWS, n = rsr_min_u32(SPARSE_I2_ROWS, h->rows - r0);
-    int32_t * y = (int32_t *)c->p->y + (uint64_t)(c->v0 + i) * h->rows;
-    for (uint32_t r = 0; r < n; ++r) y[r0 + r] = sums[r] - c->sum[i];
-}
+// Lists each vector's nonzero columns with `list`, then runs the row blocks for a group of up to
+// SPARSE_I2_GROUP vectors at a time, each block's vectors through `rows`.
+rsr_status sparse_i2_run(const rsr_product * p, sparse_i2_list_fn list, sparse_i2_rows_fn rows);
 
 #endif // SPARSE_I2_LAYOUT_H

@@ -32,10 +32,9 @@ static void widen(const __m256i acc[8], uint32_t half, int32_t * sums) {
     }
 }
 
-// Vector v's rows of a block.
-static inline __attribute__((always_inline)) void block_rows(const sparse_i2_ctx * c, uint32_t v, const uint8_t * pieces, int32_t * sums) {
-    const uint32_t * offsets = sparse_i2_offsets(c, v);
-    const int8_t * inputs = sparse_i2_inputs(c, v);
+static void rows_avx2(const sparse_i2_ctx * c, uint32_t v, const uint8_t * pieces, int32_t * sums) {
+    const uint32_t * offsets = sparse_i2_offsets(c->p, v);
+    const int8_t * inputs = sparse_i2_inputs(c->p, v);
     const __m256i three = _mm256_set1_epi8(3);
     const uint32_t pairs = c->count[v] / 2;
     for (uint32_t p0 = 0; p0 < pairs; p0 += RUN_PAIRS) {
@@ -72,16 +71,6 @@ static inline __attribute__((always_inline)) void block_rows(const sparse_i2_ctx
     }
 }
 
-static void block_task(void * raw, uint32_t block, int thread) {
-    const sparse_i2_ctx * c = raw;
-    const uint8_t * pieces = sparse_i2_block(c->p->h, c->p->base, block);
-    for (uint32_t v = 0; v < c->n; ++v) {
-        _Alignas(32) int32_t sums[SPARSE_I2_ROWS] = {0};
-        block_rows(c, v, pieces, sums);
-        sparse_i2_store(c, v, block, sums);
-    }
-}
-
 // The nonzero inputs, 32 at a time by their mask, where the portable loop wrote an entry for every input.
 static uint32_t list_nonzero(const int8_t * x, uint32_t cols, uint32_t * offsets, int8_t * inputs) {
     uint32_t col = 0, n = 0;
@@ -96,7 +85,7 @@ static uint32_t list_nonzero(const int8_t * x, uint32_t cols, uint32_t * offsets
     return n + sparse_i2_list_from(x, col, cols, offsets + n, inputs + n);
 }
 
-rsr_status rsr_product_i8_sparse_i2_avx2(const rsr_product * p) { return sparse_i2_run(p, list_nonzero, block_task); }
+rsr_status rsr_product_i8_sparse_i2_avx2(const rsr_product * p) { return sparse_i2_run(p, list_nonzero, rows_avx2); }
 
 #pragma clang attribute pop
 
