@@ -18,7 +18,7 @@ static void block_task(void * raw, uint32_t block, int thread) {
     const sparse_i2_ctx * c = raw;
     const uint8_t * pieces = sparse_i2_block(c->p->h, c->p->base, block);
     for (uint32_t v = 0; v < c->n; ++v) {
-        _Alignas(32) int32_t sums[SPARSE_I2_ROWS] = {0};
+        _Alignas(64) int32_t sums[SPARSE_I2_ROWS] = {0};
         c->rows(c, v, pieces, sums);
         store(c, v, block, sums);
     }
@@ -33,9 +33,9 @@ rsr_status sparse_i2_run(const rsr_product * p, sparse_i2_list_fn list, sparse_i
             uint32_t * offsets = sparse_i2_offsets(p, i);
             int8_t * inputs = sparse_i2_inputs(p, i);
             uint32_t n = list(x, h->cols, offsets, inputs);
-            if (n % 2) {
-                offsets[n] = n ? offsets[n - 1] : 0;
-                inputs[n++] = 0;
+            for (const uint32_t last = n ? offsets[n - 1] : 0; n % SPARSE_I2_STEP; ++n) {
+                offsets[n] = last;
+                inputs[n] = 0;
             }
             c.count[i] = n;
             c.sum[i] = rsr_sum_i8(x, h->cols);

@@ -65,6 +65,7 @@ static uint64_t sparse_i2_work_size(const rsr_layout_header * h, rsr_act act, ui
 
 rsr_status rsr_product_i8_sparse_i2_generic(const rsr_product * p);
 rsr_status rsr_product_i8_sparse_i2_avx2(const rsr_product * p);
+rsr_status rsr_product_i8_sparse_i2_avx512(const rsr_product * p);
 
 const rsr_layout_traits rsr_traits_sparse_i2 = {
     .k_range = sparse_i2_k_range,
@@ -77,6 +78,7 @@ const rsr_layout_traits rsr_traits_sparse_i2 = {
         [RSR_ACT_I8] = {
             [RSR_ISA_SCALAR] = rsr_product_i8_sparse_i2_generic,
             [RSR_ISA_AVX2] = RSR_X86(rsr_product_i8_sparse_i2_avx2),
+            [RSR_ISA_AVX512] = RSR_X86(rsr_product_i8_sparse_i2_avx512),
         },
     },
 };

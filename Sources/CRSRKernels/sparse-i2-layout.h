@@ -18,10 +18,12 @@ static inline const uint8_t * sparse_i2_block(const rsr_layout_header * h, const
 }
 
 // A product's work: for each vector of a group, the byte offsets of its nonzero columns' pieces (in a block)
-// and their inputs, an even count of them (the last one repeated with input 0 where the count is odd), so
-// that kernels take them in pairs. A task takes one row block for every vector of the group, so the block's
-// pieces are read from memory once and found in cache by the group's other vectors.
+// and their inputs, a count that is a multiple of SPARSE_I2_STEP (the last one repeated with input 0 to make
+// it up), so that kernels take them in pairs (AVX2) or fours (AVX-512). A task takes one row block for every
+// vector of the group, so the block's pieces are read from memory once and found in cache by the group's
+// other vectors.
 #define SPARSE_I2_GROUP 16u
+#define SPARSE_I2_STEP 4u
 typedef struct sparse_i2_ctx sparse_i2_ctx;
 
 // Adds vector v's products in the block whose pieces start at `pieces` to its rows' sums (SPARSE_I2_ROWS,
@@ -32,17 +34,17 @@ struct sparse_i2_ctx {
     const rsr_product * p;
     sparse_i2_rows_fn rows;
     uint32_t v0, n;                       // the group's vectors: v0 .. v0 + n - 1
-    uint32_t count[SPARSE_I2_GROUP];      // even
+    uint32_t count[SPARSE_I2_GROUP];      // a multiple of SPARSE_I2_STEP
     int32_t sum[SPARSE_I2_GROUP];         // each vector's sum: codes are w + 1
 };
 
 // Vector i of a group's list lies at work + i * sparse_i2_list_bytes: the offsets (u32), then from
-// sparse_i2_inputs_at the inputs (i8), cols + 1 of each.
+// sparse_i2_inputs_at the inputs (i8), room for cols + SPARSE_I2_STEP - 1 of each.
 static inline uint64_t sparse_i2_inputs_at(const rsr_layout_header * h) {
-    return rsr_align_up(((uint64_t)h->cols + 1) * sizeof(uint32_t));
+    return rsr_align_up(((uint64_t)h->cols + SPARSE_I2_STEP - 1) * sizeof(uint32_t));
 }
 static inline uint64_t sparse_i2_list_bytes(const rsr_layout_header * h) {
-    return sparse_i2_inputs_at(h) + rsr_align_up((uint64_t)h->cols + 1);
+    return sparse_i2_inputs_at(h) + rsr_align_up((uint64_t)h->cols + SPARSE_I2_STEP - 1);
 }
 static inline uint64_t sparse_i2_work(const rsr_layout_header * h, uint32_t batch) {
     return sparse_i2_list_bytes(h) * rsr_min_u32(rsr_max_u32(batch, 1), SPARSE_I2_GROUP);
@@ -55,7 +57,7 @@ static inline int8_t * sparse_i2_inputs(const rsr_product * p, uint32_t i) {
 }
 
 // Writes the piece offsets and inputs of the nonzero ones of x[0..cols) and returns their count; offsets and
-// inputs have room for cols + 1.
+// inputs have room for cols entries.
 typedef uint32_t (*sparse_i2_list_fn)(const int8_t * x, uint32_t cols, uint32_t * offsets, int8_t * inputs);
 
 // The nonzero ones of x[first..cols), one entry written for each input, to offsets and inputs from their
