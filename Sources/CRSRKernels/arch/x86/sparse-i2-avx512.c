@@ -14,8 +14,8 @@
 // within int32.
 #define RUN_QUADS 16384u
 // The pieces lie where the input's nonzeros are, which the hardware prefetcher cannot know: ask for them
-// ahead, into L1 and further ahead into L2. On Zen 4, 4 and 32 fours measured faster than 2 and 8, 4 and 16
-// (by 5-20% at 8 vectors), and 8 and 32; 4 and 64 or 8 and 64 about the same, 4 and 128 slower.
+// ahead, into L1 and further ahead into L2. On Zen 4, 4 and 32 fours measured faster than 2 and 8 or 4 and 16
+// (by 5-20% at 8 vectors); 8 and 32, 4 and 64 or 8 and 64 about the same, 4 and 128 slower.
 #define PREFETCH_QUADS 4u
 #define PREFETCH_L2_QUADS 32u
 
@@ -79,11 +79,7 @@ static uint32_t list_nonzero(const int8_t * x, uint32_t cols, uint32_t * offsets
     uint32_t col = 0, n = 0;
     for (; col + 64 <= cols; col += 64) {
         const __m512i in = _mm512_loadu_si512(x + col);
-        for (uint64_t nonzero = _mm512_test_epi8_mask(in, in); nonzero; nonzero &= nonzero - 1) {
-            const uint32_t j = col + (uint32_t)__builtin_ctzll(nonzero);
-            offsets[n] = j * SPARSE_I2_PIECE;
-            inputs[n++] = x[j];
-        }
+        n = sparse_i2_list_mask(x, col, _mm512_test_epi8_mask(in, in), offsets, inputs, n);
     }
     return n + sparse_i2_list_from(x, col, cols, offsets + n, inputs + n);
 }
