@@ -89,11 +89,11 @@ final class KernelPlanner {
         // weights) to 3x (86%, a trained model's) faster than packed-i2 on 2 threads, and steps of 8 vectors
         // even (67%) to 2.1x faster than packed-i2's lookups (docs/BENCHMARKS.md), so servers take it too.
         // With AVX-512, against rsr-t near the memory's rate at 1.6 bits a weight: 1.1-1.6x faster at 67%
-        // zeros (whose skipped lines the hardware prefetchers read anyway, so a decoded token gains little)
-        // and 5-10x at 86%. Its batches beat classical RSR's too, 1.2x at 128 vectors and 67% zeros and
-        // 2.6x at 86% (0.8-1x at relu's least, 50%), so under `auto` it is the only layout, and prefill is
-        // 8% faster on 1 thread. A serve file keeps packed-i2's batches: steps of 8 measured no faster from
-        // sparse-i2's (docs/BENCHMARKS.md, "sparse-i2 with AVX-512").
+        // zeros (a third of the lines, read out of order, cost memory nearly what a stream does: a decoded
+        // token gains little) and 5-10x at 86%. Its batches beat classical RSR's too, 1.2x at 128 vectors
+        // and 67% zeros and 2.6x at 86% (0.8-1x at relu's least, 50%), so under `auto` it is the only
+        // layout, and prefill is 8% faster on 1 thread. A serve file keeps packed-i2's batches: steps of 8
+        // measured no faster from sparse-i2's (docs/BENCHMARKS.md, "sparse-i2 with AVX-512").
         guard sparseInputs, policy == .auto || policy == .serve, isa == .avx2 || isa == .avx512 else { return dense }
         if isa == .avx512, policy == .auto { return LayoutPlan(decode: .sparseI2, prefill: nil) }
         return LayoutPlan(decode: .sparseI2, prefill: dense.prefill ?? dense.decode)
