@@ -72,17 +72,6 @@ static inline uint32_t sparse_i2_list_from(const int8_t * x, uint32_t first, uin
     return n;
 }
 
-// Appends an entry for each input x[col + i] whose bit i of `nonzero` is set, after the n written: the SIMD
-// lists' step, from a compare's mask.
-static inline uint32_t sparse_i2_list_mask(const int8_t * x, uint32_t col, uint64_t nonzero, uint32_t * offsets, int8_t * inputs, uint32_t n) {
-    for (; nonzero; nonzero &= nonzero - 1) {
-        const uint32_t j = col + (uint32_t)__builtin_ctzll(nonzero);
-        offsets[n] = j * SPARSE_I2_PIECE;
-        inputs[n++] = x[j];
-    }
-    return n;
-}
-
 // Lists each vector's nonzero columns with `list`, then runs the row blocks for a group of up to
 // SPARSE_I2_GROUP vectors at a time, each block's vectors through `rows`.
 rsr_status sparse_i2_run(const rsr_product * p, sparse_i2_list_fn list, sparse_i2_rows_fn rows);

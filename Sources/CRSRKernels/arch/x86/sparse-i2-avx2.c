@@ -76,7 +76,11 @@ static uint32_t list_nonzero(const int8_t * x, uint32_t cols, uint32_t * offsets
     uint32_t col = 0, n = 0;
     for (; col + 32 <= cols; col += 32) {
         const __m256i zeros = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(x + col)), _mm256_setzero_si256());
-        n = sparse_i2_list_mask(x, col, ~(uint32_t)_mm256_movemask_epi8(zeros), offsets, inputs, n);
+        for (uint32_t nonzero = ~(uint32_t)_mm256_movemask_epi8(zeros); nonzero; nonzero &= nonzero - 1) {
+            const uint32_t j = col + (uint32_t)__builtin_ctz(nonzero);
+            offsets[n] = j * SPARSE_I2_PIECE;
+            inputs[n++] = x[j];
+        }
     }
     return n + sparse_i2_list_from(x, col, cols, offsets + n, inputs + n);
 }
