@@ -16,7 +16,7 @@ public enum KernelPolicy: String, CaseIterable, Sendable {
     /// layout hands batches under 32 to the decode layout vector by vector there). Without it: packed-i2 for
     /// one sequence and for steps of up to 39 sequences (whose AVX2 kernel looks 4 or more vectors up in
     /// tables), classical RSR for larger batches and prefill. On both, a relu² model's down projection
-    /// decodes through sparse-i2, as under `auto` (with AVX-512 one sequence; batches stay on packed-i2).
+    /// decodes through sparse-i2, as under `auto` (with AVX-512 its batches too).
     case serve
 }
 
@@ -91,11 +91,11 @@ final class KernelPlanner {
         // With AVX-512, against rsr-t near the memory's rate at 1.6 bits a weight: 1.1-1.6x faster at 67%
         // zeros (a third of the lines, read out of order, cost memory nearly what a stream does: a decoded
         // token gains little) and 5-10x at 86%. Its batches beat classical RSR's too, 1.2x at 128 vectors
-        // and 67% zeros and 2.6x at 86% (0.8-1x at relu's least, 50%), so under `auto` it is the only
-        // layout, and prefill is 8% faster on 1 thread. A serve file keeps packed-i2's batches: steps of 8
-        // measured no faster from sparse-i2's (docs/BENCHMARKS.md, "sparse-i2 with AVX-512").
+        // and 67% zeros and 2.6x at 86% (0.8-1x at relu's least, 50%), and packed-i2's from 8 vectors
+        // (1.14x at 67%, 2.5x at 86%), so there it is the only layout: prefill 8% faster on 1 thread, and 8
+        // streams 2-10% faster in 3 of 5 rounds (docs/BENCHMARKS.md, "sparse-i2 with AVX-512").
         guard sparseInputs, policy == .auto || policy == .serve, isa == .avx2 || isa == .avx512 else { return dense }
-        if isa == .avx512, policy == .auto { return LayoutPlan(decode: .sparseI2, prefill: nil) }
+        if isa == .avx512 { return LayoutPlan(decode: .sparseI2, prefill: nil) }
         return LayoutPlan(decode: .sparseI2, prefill: dense.prefill ?? dense.decode)
     }
 

@@ -26,16 +26,16 @@ import Testing
     }
 
     /// A matrix whose inputs are mostly zeros (a relu² model's down projection) decodes through sparse-i2 under
-    /// `auto` and `serve` on x86 (AVX2 and AVX-512), with the layout it would have had for prefill, except
-    /// under `auto` with AVX-512, where sparse-i2 takes every batch too; elsewhere, and under the fixed
-    /// kernels' policies, its plan is the one any matrix of its shape gets.
+    /// `auto` and `serve` on x86 (AVX2 and AVX-512), with the layout it would have had for prefill on AVX2,
+    /// and alone with AVX-512, where sparse-i2 takes every batch too; elsewhere, and under the fixed kernels'
+    /// policies, its plan is the one any matrix of its shape gets.
     @Test func sparseInputsDecodeThroughSparseI2OnX86() {
         let down = MatrixShape(rows: 2560, cols: 6912)
         for isa in [ISA.avx2, .avx512] {
             for policy in [KernelPolicy.auto, .serve] {
                 let planner = KernelPlanner(policy: policy, k: .fixed(4), isa: isa)
                 let dense = planner.plan(down, weights: .ternary)
-                let prefill = isa == .avx512 && policy == .auto ? nil : dense.prefill ?? dense.decode
+                let prefill = isa == .avx512 ? nil : dense.prefill ?? dense.decode
                 #expect(planner.plan(down, weights: .ternary, sparseInputs: true) == LayoutPlan(decode: .sparseI2, prefill: prefill),
                         "\(policy) \(isa)")
                 #expect(dense.decode != .sparseI2, "\(policy) \(isa)")
