@@ -128,9 +128,10 @@ final class Linear: Projection {
     /// (rsr-t). packed-i2, the decode layout on AVX2, looks 4 or more vectors up in tables and stays ahead of
     /// the narrow tiles below 40 (docs/BENCHMARKS.md, AMD Zen 1, 2 threads: 1.6-2.2x at 8, 1.1-1.8x at 16,
     /// 0.9-1.2x at 32 and 40, 0.7x at 64). sparse-i2, a relu² model's down projection there, takes a batch
-    /// vector by vector, each reading the codes the one before left in cache, and matched packed-i2 from 1 to
-    /// 64 vectors (2560x6912, 67% zeros: 1245 against 1186 us at 8, 5642 against 5928 at 40). All give the
-    /// same integers.
+    /// in groups of up to 16 vectors that share each row block's reads; vector by vector it already matched
+    /// packed-i2 from 1 to 64 vectors (2560x6912, 67% zeros: 1245 against 1186 us at 8, 5642 against 5928
+    /// at 40), and in groups 1022-1035 against 1004-1006 at 8 and 1922-1933 against 1987-2045 at 16. All
+    /// give the same integers.
     static func classicalFromBatch(_ isa: ISA, decode: LayoutKind) -> Int {
         guard isa == .avx2 else { return 32 }
         return decode == .packedI2 || decode == .sparseI2 ? 40 : 8

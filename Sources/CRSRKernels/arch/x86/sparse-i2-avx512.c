@@ -24,7 +24,7 @@
 
 // Adds acc[s][j] (lane 4 l + t: row 64 s + 16 l + 4 j + t, times 4^s) to the rows' sums: a transpose of
 // 128-bit lanes puts each crumb's rows in order.
-static void store(const __m512i acc[4][4], int32_t * sums) {
+static void add_to_sums(const __m512i acc[4][4], int32_t * sums) {
     for (int s = 0; s < 4; ++s) {
         const __m512i t0 = _mm512_shuffle_i32x4(acc[s][0], acc[s][1], 0x44), t1 = _mm512_shuffle_i32x4(acc[s][0], acc[s][1], 0xEE);
         const __m512i t2 = _mm512_shuffle_i32x4(acc[s][2], acc[s][3], 0x44), t3 = _mm512_shuffle_i32x4(acc[s][2], acc[s][3], 0xEE);
@@ -70,7 +70,7 @@ static void rows_avx512(const sparse_i2_ctx * c, uint32_t v, const uint8_t * pie
                 for (int j = 0; j < 4; ++j) acc[s][j] = _mm512_dpbusd_epi32(acc[s][j], _mm512_and_si512(codes[j], crumb[s]), x);
             }
         }
-        store(acc, sums);
+        add_to_sums(acc, sums);
     }
 }
 
