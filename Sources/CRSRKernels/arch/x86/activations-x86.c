@@ -117,6 +117,17 @@ __attribute__((target(RSR_TARGET_AVX2))) void act_weighted_sum_avx2(float * out,
 
 // ---- AVX-512: sixteen lanes as one register -----------------------------------------------------------------
 
+// a += q . row lane by lane, the row's values in order (any d: the last sixteen masked, as in
+// dot_rows_interleaved).
+static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) __m512
+dot_row(__m512 a, const float * q, const float * row, uint32_t d) {
+    const uint32_t whole = d & ~15u;
+    const __mmask16 tail = (__mmask16)((1u << (d % 16)) - 1);
+    for (uint32_t i = 0; i < whole; i += 16) a = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(row + i), a);
+    if (tail) a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, q + whole), _mm512_maskz_loadu_ps(tail, row + whole), a);
+    return a;
+}
+
 // a[j] += q . k[j] lane by lane for NP rows interleaved (q loaded once per sixteen values for all of them),
 // any d: the last sixteen values masked, where a zero product adds nothing to a lane, as the generic code
 // leaves the lane alone.
@@ -140,14 +151,8 @@ static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
 score_positions_avx512(const float * q, const float * kp, uint32_t stride, uint32_t d, float scale, float * scores, int NP, bool ROWS) {
     __m512 a[4];
     for (int j = 0; j < 4; ++j) a[j] = _mm512_setzero_ps();
-    const uint32_t whole = d & ~15u;
-    const __mmask16 tail = (__mmask16)((1u << (d % 16)) - 1);
     if (ROWS) {
-        for (int j = 0; j < NP; ++j) {
-            const float * row = kp + (uint64_t)j * stride;
-            for (uint32_t i = 0; i < whole; i += 16) a[j] = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), _mm512_loadu_ps(row + i), a[j]);
-            if (tail) a[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, q + whole), _mm512_maskz_loadu_ps(tail, row + whole), a[j]);
-        }
+        for (int j = 0; j < NP; ++j) a[j] = dot_row(a[j], q, kp + (uint64_t)j * stride, d);
     } else {
         dot_rows_interleaved(a, NP, q, kp, stride, d);
     }
@@ -181,9 +186,10 @@ static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) __m512 l
     return _mm512_mul_ps(add_pairs(octets[0], octets[1]), _mm512_set1_ps(scale));
 }
 
-// Scores of 16 positions from kp on, position j's in lane j (lane_sums16). ROWS as in score_positions_avx2;
-// row after row with d = 16 NQ (NQ > 0), q stays in registers, so that a row's loads are its keys alone.
-// Otherwise any d, the last sixteen values masked.
+// Scores of 16 positions from kp on, position j's in lane j (lane_sums16). ROWS as in score_positions_avx2:
+// row after row; with d = 16 NQ (NQ > 0) q stays in registers, so that a row's loads are its keys alone,
+// and any other d (past 128, or with a tail) reloads q from L1 (its 16 rows interleaved instead, Falcon3's
+// head size of 256 decoded 8-10% slower at 1024 positions). Otherwise any d, the last sixteen masked.
 static inline __attribute__((always_inline, target(RSR_TARGET_AVX512))) void
 score16_avx512(const float * q, const float * kp, uint32_t stride, uint32_t d, float scale, float * scores, bool ROWS, int NQ) {
     __m512 a[16];
@@ -199,6 +205,8 @@ score16_avx512(const float * q, const float * kp, uint32_t stride, uint32_t d, f
             const __m512 qi = _mm512_loadu_ps(q + 16 * i);
             for (int j = 0; j < 16; ++j) a[j] = _mm512_fmadd_ps(qi, _mm512_loadu_ps(kp + (uint64_t)j * stride + 16 * i), a[j]);
         }
+    } else if (ROWS) { // q too large for registers beside the sums, or a tail: reloaded from L1, rows still in order
+        for (int j = 0; j < 16; ++j) a[j] = dot_row(a[j], q, kp + (uint64_t)j * stride, d);
     } else {
         dot_rows_interleaved(a, 16, q, kp, stride, d);
     }
