@@ -46,10 +46,11 @@ import Testing
 
     /// Halves widen exactly, so attention over a cache of halves gives the bits attention over an f32 cache of
     /// the same values gives, on every ISA and thread count: head sizes with a tail past the SIMD width (20),
-    /// common ones, and one so large (2000) that only four positions of it are widened at a time.
-    @Test(arguments: [20, 64, 128, 2000])
-    func attentionOverHalvesIsAttentionOverTheirValues(headDim: Int) throws {
-        let (heads, kvHeads, tokens, start) = (8, 2, 3, 70)
+    /// common ones, and one so large (2000) that only four positions of it are widened at a time; tokens whose
+    /// query heads share a KV head, and a lone token of a lone head (widened a page at a time).
+    @Test(arguments: [20, 64, 128, 2000], [(8, 2, 3, 70), (2, 2, 1, 150)])
+    func attentionOverHalvesIsAttentionOverTheirValues(headDim: Int, shape: (heads: Int, kvHeads: Int, tokens: Int, start: Int)) throws {
+        let (heads, kvHeads, tokens, start) = shape
         let capacity = start + tokens + 5
         var rng = SplitMix64(seed: UInt64(headDim))
         let q = (0..<tokens * heads * headDim).map { _ in Float.random(in: -2...2, using: &rng) }

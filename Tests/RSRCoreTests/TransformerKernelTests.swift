@@ -201,8 +201,9 @@ import Testing
     /// Head sizes with a tail past the SIMD width (20, and 100 as bitnet_b1_58-3B's), one register block of
     /// outputs (64), a block and a half (96), two (128), more (136) and the most a position's values in
     /// registers take (256); 1 to 4 query heads per KV head (a task takes several of them, and how many
-    /// depends on the thread count), and contexts that end inside the second and fourth block of positions.
-    @Test(arguments: [(1, 0, 4), (1, 37, 8), (5, 0, 6), (3, 9, 4), (1, 100, 8), (2, 70, 2)], [20, 64, 96, 100, 128, 136, 256])
+    /// depends on the thread count), contexts that end inside the second and fourth block of positions, and a
+    /// lone token's lone head over 151 positions (read a page a call instead of a block).
+    @Test(arguments: [(1, 0, 4), (1, 37, 8), (5, 0, 6), (3, 9, 4), (1, 100, 8), (2, 70, 2), (1, 150, 2)], [20, 64, 96, 100, 128, 136, 256])
     func attentionIsTheSameOnEveryISAAndThreadCount(shape: (tokens: Int, start: Int, heads: Int), headDim: Int) throws {
         let (tokens, start, heads) = shape
         let kvHeads = 2
