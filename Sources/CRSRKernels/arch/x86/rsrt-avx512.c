@@ -117,9 +117,9 @@ static inline __attribute__((always_inline)) void build_tables(
 // ---- Lookup ----------------------------------------------------------------------------------------------
 
 // Adds the int16 sums of one tile (as the planes unpack: see init_row_order) into its int32 sums, in row
-// order. Kept out of line so the int32 sums stay in memory instead of taking 16 registers from the lookup
-// loop.
-static __attribute__((noinline)) void widen_tile(const table_consts * k, __m512i unpacked_lo, __m512i unpacked_hi,
+// order, once a run. Inline, the int32 sums still stay in memory (the lookup loop keeps its registers), and
+// a decoded token took 1-2% less on one thread than with the call, switched token by token.
+static inline __attribute__((always_inline)) void widen_tile(const table_consts * k, __m512i unpacked_lo, __m512i unpacked_hi,
                                                  __m512i flips, int32_t * acc32) {
     const __m512i rows0 = _mm512_permutex2var_epi16(unpacked_lo, _mm512_loadu_si512(k->rows[0]), unpacked_hi);
     const __m512i rows32 = _mm512_permutex2var_epi16(unpacked_lo, _mm512_loadu_si512(k->rows[1]), unpacked_hi);
