@@ -33,7 +33,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Rows per block of classical RSR layouts: auto (the tuned table) or a number.")
     var k: KChoice = .auto
 
-    @Option(help: "Output head (and tied embeddings) format: auto (q6 where rows are whole 256-value blocks, with --quantize intN or for a ternary model's head of 64 MiB or more; else stored), stored, f16, int8, q6 (6.56 bits per weight) or q4.")
+    @Option(help: "Output head (and tied embeddings) format: auto (with --quantize intN or for a ternary model's head of 64 MiB or more: q6 where rows are whole 256-value blocks, int8 where they are not and the head is 64 MiB or more; else stored), stored, f16, int8, q6 (6.56 bits per weight) or q4.")
     var embeddings: EmbeddingFormat = .auto
 
     @OptionGroup var threads: ThreadsOption

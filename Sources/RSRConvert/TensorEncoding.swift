@@ -7,9 +7,10 @@ import SafeTensors
 public enum EmbeddingFormat: String, CaseIterable, Sendable {
     /// q6 where the head's rows are whole 256-value blocks, as llama.cpp keeps its output head in Q6_K, for
     /// projections quantized to n-bit integers (`--quantize intN`) and for ternary models whose stored head
-    /// has at least `largeHeadBytes`; otherwise as stored. Small ternary models and float conversions keep
-    /// the stored head and so transformers' exact logits (a q6 head moves close greedy steps of the default
-    /// model; see docs/QUALITY.md).
+    /// has at least `largeHeadBytes`; such a head of other rows (bitnet_b1_58-3B's 3200 columns) takes int8
+    /// rows, as llama.cpp falls back from Q6_K to Q8_0 there; otherwise as stored. Small ternary models and
+    /// float conversions keep the stored head and so transformers' exact logits (a q6 head moves close greedy
+    /// steps of the default model; see docs/QUALITY.md).
     case auto
     /// As in the checkpoint (F32, F16 or BF16).
     case stored
@@ -31,8 +32,11 @@ public enum EmbeddingFormat: String, CaseIterable, Sendable {
     /// The format `auto` stands for in a conversion; the others stand for themselves.
     func resolved(quantizingIntegers: Bool, ternary: Bool, headBytes: Int, cols: Int) -> EmbeddingFormat {
         guard self == .auto else { return self }
-        guard cols % 256 == 0 else { return .stored }
-        return quantizingIntegers || (ternary && headBytes >= Self.largeHeadBytes) ? .q6 : .stored
+        let large = headBytes >= Self.largeHeadBytes
+        guard quantizingIntegers || (ternary && large) else { return .stored }
+        if cols % 256 == 0 { return .q6 }
+        // int8 rows drift less than q6 (docs/QUALITY.md) and halve a 16-bit head, whose bytes are time here
+        return large ? .int8 : .stored
     }
 
     func type(storing dtype: DType) -> TensorType {

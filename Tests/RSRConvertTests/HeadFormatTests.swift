@@ -125,6 +125,20 @@ import Testing
         }
     }
 
+    /// A large ternary head whose rows are not whole 256-value blocks (bitnet_b1_58-3B's 3200 columns) takes
+    /// int8 rows, as llama.cpp falls back from Q6_K to Q8_0 there: tied F16 embeddings of 320 columns,
+    /// 104858 rows, just over 64 MiB.
+    @Test func autoHeadIsInt8ForLargeTernaryHeadsOfPartialBlocks() throws {
+        let vocab = 104_858, hidden = 320
+        let source = dir.file("ternary-partial")
+        let rows = (0..<vocab * hidden).map { Float($0 % 251) / 1000 }
+        try TinyCheckpoint.write(.oneBitLLM, to: source, hidden: hidden, vocab: vocab, configChanges: ["tie_word_embeddings": true],
+                                 skip: ["lm_head.weight"], override: ["model.embed_tokens.weight": rows])
+        let (file, _) = try convert(source, to: dir.file("ternary-partial.rsr"))
+        #expect(file.manifest.tensors["embed_tokens"]?.type == .q8Row && file.manifest.tensors["lm_head"] == nil)
+        try? FileManager.default.removeItem(atPath: source)
+    }
+
     @Test func q6NeedsWholeBlocksOfRows() throws {
         #expect(throws: (any Error).self) { try convert(fixture("llama-bitlinear-packed"), to: dir.file("q6.rsr")) { $0.embeddings = .q6 } }
         do {
