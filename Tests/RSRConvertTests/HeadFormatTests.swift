@@ -111,32 +111,20 @@ import Testing
     }
 
     /// Ternary models keep a small head as stored (transformers' exact logits) and store one of 64 MiB or
-    /// more as q6, where a decoded token reads it from memory. Tied F16 embeddings of 256 columns: 131072
-    /// rows are 64 MiB, one row fewer is under.
-    @Test func autoHeadIsQ6ForLargeTernaryHeads() throws {
-        for (vocab, expected) in [(131_071, TensorType.f16), (131_072, .q6_256)] {
+    /// more as q6, where a decoded token reads it from memory, or, where its rows are not whole 256-value
+    /// blocks (bitnet_b1_58-3B's 3200 columns), as int8 rows, as llama.cpp falls back from Q6_K to Q8_0
+    /// there. Tied F16 embeddings: of 256 columns, 131072 rows are 64 MiB and one row fewer is under; of 320
+    /// columns, 104858 rows are just over.
+    @Test func autoHeadIsQ6OrInt8RowsForLargeTernaryHeads() throws {
+        for (vocab, hidden, expected) in [(131_071, 256, TensorType.f16), (131_072, 256, .q6_256), (104_858, 320, .q8Row)] {
             let source = dir.file("ternary-\(vocab)")
-            let rows = (0..<vocab * 256).map { Float($0 % 251) / 1000 } // cheaper to make than random values
-            try TinyCheckpoint.write(.oneBitLLM, to: source, hidden: 256, vocab: vocab, configChanges: ["tie_word_embeddings": true],
+            let rows = (0..<vocab * hidden).map { Float($0 % 251) / 1000 } // cheaper to make than random values
+            try TinyCheckpoint.write(.oneBitLLM, to: source, hidden: hidden, vocab: vocab, configChanges: ["tie_word_embeddings": true],
                                      skip: ["lm_head.weight"], override: ["model.embed_tokens.weight": rows])
             let (file, _) = try convert(source, to: dir.file("ternary-\(vocab).rsr"))
             #expect(file.manifest.tensors["embed_tokens"]?.type == expected && file.manifest.tensors["lm_head"] == nil, "vocab \(vocab)")
             try? FileManager.default.removeItem(atPath: source)
         }
-    }
-
-    /// A large ternary head whose rows are not whole 256-value blocks (bitnet_b1_58-3B's 3200 columns) takes
-    /// int8 rows, as llama.cpp falls back from Q6_K to Q8_0 there: tied F16 embeddings of 320 columns,
-    /// 104858 rows, just over 64 MiB.
-    @Test func autoHeadIsInt8ForLargeTernaryHeadsOfPartialBlocks() throws {
-        let vocab = 104_858, hidden = 320
-        let source = dir.file("ternary-partial")
-        let rows = (0..<vocab * hidden).map { Float($0 % 251) / 1000 }
-        try TinyCheckpoint.write(.oneBitLLM, to: source, hidden: hidden, vocab: vocab, configChanges: ["tie_word_embeddings": true],
-                                 skip: ["lm_head.weight"], override: ["model.embed_tokens.weight": rows])
-        let (file, _) = try convert(source, to: dir.file("ternary-partial.rsr"))
-        #expect(file.manifest.tensors["embed_tokens"]?.type == .q8Row && file.manifest.tensors["lm_head"] == nil)
-        try? FileManager.default.removeItem(atPath: source)
     }
 
     @Test func q6NeedsWholeBlocksOfRows() throws {

@@ -171,9 +171,9 @@ static inline __attribute__((always_inline)) void lookup_quad(
                 // Each lookup overwrites its codes (vpermi2b) rather than a copy of a table, so the second
                 // loads them again from L1: the barrier keeps the compiler from reusing the first load
                 // through a register copy (1-2% faster decode on one thread than the copies).
-                const uint8_t * again = group_codes + t * RSRT_TILE;
+                const uint8_t * tile = group_codes + t * RSRT_TILE, * again = tile;
                 __asm__("" : "+r"(again));
-                const __m512i code = _mm512_loadu_si512(group_codes + t * RSRT_TILE);
+                const __m512i code = _mm512_loadu_si512(tile);
                 const __m512i flip = SIGNED ? _mm512_gf2p8affine_epi64_epi8(code, sign_to_byte, 0) : zero;
                 __m512i hi = _mm512_permutex2var_epi8(h0, code, h1);
                 __m512i lo = _mm512_permutex2var_epi8(l0, _mm512_loadu_si512(again), l1);
